@@ -1,0 +1,170 @@
+//! The Jepsen-style history of one run: every operation the pipeline, the downstream and the
+//! nemesis performed, in the order they happened.
+//!
+//! The pipeline writes it through a [`Recorder`]; the checkers read it as plain data. It must never
+//! hold wall-clock time in the simulation (times come from `tokio::time`, which turmoil drives),
+//! and its serialisation is the input of the history hash, so field order and content are part of
+//! the determinism contract: never put a std `HashMap` in an event.
+
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+/// How an operation ended, in Jepsen's vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// The operation was sent.
+    Invoke,
+    /// It definitely happened.
+    Ok,
+    /// It definitely did not happen.
+    Fail,
+    /// Its outcome is unknown (a timeout, a lost reply, too few WAIT acknowledgements).
+    Info,
+    /// Something that happened at one instant, with no invocation (a delivery, a crash).
+    Event,
+}
+
+/// What a producer's commit came to; the history needs all four.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommitOutcome {
+    Committed,
+    /// The idempotency marker already existed: an earlier attempt of this decision committed.
+    AlreadyCommitted,
+    /// Definitely not applied.
+    Failed,
+    /// Sent, no answer (or too few replicas acknowledged): it may or may not be in Redis.
+    Unknown,
+}
+
+/// One operation. `event` is always the decision id, which is also the outbox event id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Op {
+    /// A producer commits a decision (state + outbox entry, atomically unless dual-write).
+    Commit {
+        event: String,
+        tenant: String,
+        object: String,
+        version: u64,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        outcome: Option<CommitOutcome>,
+        /// Replicas that acknowledged a WAIT, when the producer waited.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        acked_replicas: Option<u64>,
+    },
+    /// The dual-write producer's first write (state) landed; the event is not written yet.
+    StateWritten { event: String, tenant: String, object: String, version: u64 },
+    /// A consumer received an entry, by XREADGROUP (`reclaimed = false`) or XAUTOCLAIM/XCLAIM.
+    Deliver {
+        concern: String,
+        event: String,
+        entry_id: String,
+        consumer: String,
+        reclaimed: bool,
+    },
+    /// A sink applied an effect (`applied = true`) or recognised a duplicate and skipped it.
+    Effect { concern: String, event: String, entry_id: String, consumer: String, applied: bool },
+    /// XACK of one entry; `acked` is what Redis answered (0 when it was no longer pending).
+    Ack { concern: String, event: String, entry_id: String, consumer: String, acked: u64 },
+    /// An entry moved to the dead-letter stream after too many deliveries (and was acked).
+    DeadLetter { concern: String, event: String, entry_id: String, deliveries: u64 },
+    /// XAUTOCLAIM reported ids that are pending but no longer in the stream.
+    ClaimedDeleted { concern: String, entry_ids: Vec<String> },
+    /// The trimmer ran XTRIM MINID.
+    Trim { tenant: String, min_id: String, removed: u64 },
+    /// The downstream API received a request with this idempotency key.
+    ApiRequest { concern: String, event: String, applied: bool },
+    /// A named failpoint fired in `process`.
+    Failpoint { name: String },
+    /// The nemesis did something (crash, restart, partition, heal, ...).
+    Fault { kind: String, target: String, detail: String },
+}
+
+/// One line of the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Position in the history, from 0.
+    pub index: u64,
+    /// Milliseconds since the run started (simulated time in the simulation).
+    pub time_ms: u64,
+    /// Who did it: `producer-0`, `worker-billing-1`, `downstream`, `nemesis`, ...
+    pub process: String,
+    pub phase: Phase,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+/// Where the pipeline writes its history. Cheap to clone; shared by every task of a run.
+///
+/// The production default, [`Recorder::disabled`], records nothing and costs one branch.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    inner: Option<Arc<Mutex<Inner>>>,
+}
+
+struct Inner {
+    start: tokio::time::Instant,
+    records: Vec<Record>,
+}
+
+impl Recorder {
+    /// A recorder that keeps nothing.
+    pub fn disabled() -> Recorder {
+        Recorder { inner: None }
+    }
+
+    /// A recorder whose times count from now (`tokio::time`, so simulated time in turmoil).
+    pub fn new() -> Recorder {
+        let inner = Inner { start: tokio::time::Instant::now(), records: Vec::new() };
+        Recorder { inner: Some(Arc::new(Mutex::new(inner))) }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    pub fn record(&self, process: &str, phase: Phase, op: Op) {
+        let Some(inner) = &self.inner else { return };
+        let mut inner = inner.lock().expect("history recorder poisoned");
+        let time_ms = inner.start.elapsed().as_millis() as u64;
+        let index = inner.records.len() as u64;
+        inner.records.push(Record { index, time_ms, process: process.to_string(), phase, op });
+    }
+
+    /// A copy of everything recorded so far.
+    pub fn snapshot(&self) -> Vec<Record> {
+        match &self.inner {
+            Some(inner) => inner.lock().expect("history recorder poisoned").records.clone(),
+            None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn records_in_order_with_tokio_time() {
+        let rec = Recorder::new();
+        rec.record("p", Phase::Event, Op::Failpoint { name: "a".into() });
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        rec.record("p", Phase::Event, Op::Failpoint { name: "b".into() });
+        let h = rec.snapshot();
+        assert_eq!(h.len(), 2);
+        assert_eq!((h[0].index, h[0].time_ms), (0, 0));
+        assert_eq!((h[1].index, h[1].time_ms), (1, 5));
+        let line = serde_json::to_string(&h[1]).unwrap();
+        assert_eq!(line, r#"{"index":1,"time_ms":5,"process":"p","phase":"event","op":"failpoint","name":"b"}"#);
+        assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), h[1]);
+    }
+
+    #[test]
+    fn disabled_records_nothing() {
+        let rec = Recorder::disabled();
+        rec.record("p", Phase::Event, Op::Failpoint { name: "a".into() });
+        assert!(rec.snapshot().is_empty());
+    }
+}

@@ -1,0 +1,21 @@
+//! outbox-chaos: deterministic simulation and chaos testing of the transactional outbox on
+//! Redis Streams.
+//!
+//! # Layout
+//!
+//! Data flows one way: scenario → world (`sim` or `real`) → `pipeline` → history → `check` →
+//! `report`.
+//!
+//! - [`model`]: the Redis model, a RESP server written here (frame → connection → command parse →
+//!   keyspace). Its core knows no network; thin adapters run it as a turmoil host or on real TCP.
+//! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
+//!   retention, metrics and the final-state audit. It never imports a world.
+//! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`rng`]: the seeded generator every random choice draws from.
+//!
+//! `main.rs` holds the clap commands and is the only place that knows every room.
+
+pub mod check;
+pub mod model;
+pub mod pipeline;
+pub mod rng;

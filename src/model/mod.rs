@@ -1,0 +1,1 @@
+//! The Redis model (see DESIGN.md section 3).

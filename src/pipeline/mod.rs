@@ -1,0 +1,1 @@
+//! The outbox pipeline under test (see DESIGN.md section 2).
