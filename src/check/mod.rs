@@ -1,3 +1,5 @@
-//! The history of a run and the checkers that judge it. Imports no world.
+//! The history of a run, the final state it left, and the checkers that judge them.
+//! Imports no world.
 
 pub mod history;
+pub mod state;
