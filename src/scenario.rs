@@ -326,7 +326,10 @@ impl Rates {
 
     /// Kinds with a positive rate, in [`FaultKind::ALL`] order.
     pub fn kinds(&self) -> Vec<FaultKind> {
-        FaultKind::ALL.into_iter().filter(|k| self.of(*k) > 0.0).collect()
+        FaultKind::ALL
+            .into_iter()
+            .filter(|k| self.of(*k) > 0.0)
+            .collect()
     }
 }
 
@@ -397,7 +400,9 @@ impl Faults {
 
 impl Scenario {
     pub fn check_options(&self) -> CheckOptions {
-        CheckOptions { reorder_gates: self.reorder_gates }
+        CheckOptions {
+            reorder_gates: self.reorder_gates,
+        }
     }
 }
 
@@ -423,7 +428,9 @@ fn positive_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 fn positive_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     let v = f64::deserialize(d)?;
     if !(v.is_finite() && v > 0.0) {
-        return Err(de::Error::custom(format!("must be a positive number, found {v}")));
+        return Err(de::Error::custom(format!(
+            "must be a positive number, found {v}"
+        )));
     }
     Ok(v)
 }
@@ -431,7 +438,9 @@ fn positive_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     let v = f64::deserialize(d)?;
     if !(v.is_finite() && v >= 0.0) {
-        return Err(de::Error::custom(format!("a rate must be a non-negative number, found {v}")));
+        return Err(de::Error::custom(format!(
+            "a rate must be a non-negative number, found {v}"
+        )));
     }
     Ok(v)
 }
@@ -439,14 +448,20 @@ fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 fn probability<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     let v = f64::deserialize(d)?;
     if !(0.0..=1.0).contains(&v) {
-        return Err(de::Error::custom(format!("a probability must be within 0..=1, found {v}")));
+        return Err(de::Error::custom(format!(
+            "a probability must be within 0..=1, found {v}"
+        )));
     }
     Ok(v)
 }
 
 /// A failpoint name: `component.place`, lowercase, digits and underscores (`consumer.after_read`).
 pub fn is_failpoint_name(name: &str) -> bool {
-    let word = |w: &str| w.starts_with(|c: char| c.is_ascii_lowercase()) && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let word = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_lowercase())
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
     matches!(name.split_once('.'), Some((a, b)) if word(a) && word(b))
 }
 
@@ -460,7 +475,9 @@ impl TryFrom<f64> for Probability {
         if (0.0..=1.0).contains(&v) {
             Ok(Probability(v))
         } else {
-            Err(format!("a failpoint probability must be within 0..=1, found {v}"))
+            Err(format!(
+                "a failpoint probability must be within 0..=1, found {v}"
+            ))
         }
     }
 }
@@ -510,11 +527,17 @@ impl FromStr for SeedRange {
     type Err = SeedRangeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let text = s.trim();
-        let (a, b) = text.split_once("..").ok_or_else(|| SeedRangeError::Shape(s.to_string()))?;
+        let (a, b) = text
+            .split_once("..")
+            .ok_or_else(|| SeedRangeError::Shape(s.to_string()))?;
         if b.starts_with('=') {
             return Err(SeedRangeError::Shape(s.to_string()));
         }
-        let seed = |x: &str| x.trim().parse::<u64>().map_err(|_| SeedRangeError::Seed(x.trim().to_string()));
+        let seed = |x: &str| {
+            x.trim()
+                .parse::<u64>()
+                .map_err(|_| SeedRangeError::Seed(x.trim().to_string()))
+        };
         let (start, end) = (seed(a)?, seed(b)?);
         if start >= end {
             return Err(SeedRangeError::Empty(text.to_string()));
@@ -610,11 +633,24 @@ impl Shard {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("{}: cannot read: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}:{column}: key `{key}`: {message}", path.display())]
-    Invalid { path: PathBuf, line: usize, column: usize, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: String,
+        message: String,
+    },
     #[error("{}: no scenario named `{name}` (known: {known})", dir.display())]
-    NotFound { dir: PathBuf, name: String, known: String },
+    NotFound {
+        dir: PathBuf,
+        name: String,
+        known: String,
+    },
 }
 
 impl ScenarioError {
@@ -624,9 +660,15 @@ impl ScenarioError {
 
 /// Loads and validates one file; the scenario's name must equal the file's stem.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let scenario = parse(path, &text)?;
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if scenario.name != stem {
         let message = format!("`{}` must match the file name `{stem}`", scenario.name);
         return Err(located(path, &text, &[Seg::key("name")], message));
@@ -636,24 +678,31 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses and validates scenario text; `path` only names the source in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let scenario: Scenario = serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|e| {
-        let key = e.path().to_string();
-        serde_error(path, text, key, e.into_inner())
-    })?;
+    let scenario: Scenario = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+        .map_err(|e| {
+            let key = e.path().to_string();
+            serde_error(path, text, key, e.into_inner())
+        })?;
     validate(&scenario).map_err(|v| located(path, text, &v.path, v.message))?;
     Ok(scenario)
 }
 
 /// Every `*.toml` in `dir`, loaded and sorted by name. The first bad file fails the listing.
 pub fn list_scenarios(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
-    let read = |source| ScenarioError::Read { path: dir.to_path_buf(), source };
+    let read = |source| ScenarioError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(read)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    let mut scenarios = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()?;
+    let mut scenarios = paths
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()?;
     scenarios.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(scenarios)
 }
@@ -664,20 +713,45 @@ pub fn find(dir: &Path, name: &str) -> Result<Scenario, ScenarioError> {
     if path.is_file() {
         return load(&path);
     }
-    let known = list_scenarios(dir)?.into_iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
-    Err(ScenarioError::NotFound { dir: dir.to_path_buf(), name: name.to_string(), known })
+    let known = list_scenarios(dir)?
+        .into_iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ScenarioError::NotFound {
+        dir: dir.to_path_buf(),
+        name: name.to_string(),
+        known,
+    })
 }
 
 fn serde_error(path: &Path, text: &str, key: String, e: toml::de::Error) -> ScenarioError {
     let mut key = if key == "." { String::new() } else { key };
     let message = e.message().trim().to_string();
     // A missing key has no span of its own; name it in the key path.
-    if let Some(missing) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
-        key = if key.is_empty() { missing.to_string() } else { format!("{key}.{missing}") };
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        key = if key.is_empty() {
+            missing.to_string()
+        } else {
+            format!("{key}.{missing}")
+        };
     }
     let (line, column) = line_column(text, e.span().map_or(0, |s| s.start));
-    let key = if key.is_empty() { "(document)".to_string() } else { key };
-    ScenarioError::Invalid { path: path.to_path_buf(), line, column, key, message }
+    let key = if key.is_empty() {
+        "(document)".to_string()
+    } else {
+        key
+    };
+    ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message,
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -727,7 +801,10 @@ pub struct Invalid {
 }
 
 fn invalid(keys: &[&str], message: impl Into<String>) -> Invalid {
-    Invalid { path: keys.iter().map(|k| Seg::key(k)).collect(), message: message.into() }
+    Invalid {
+        path: keys.iter().map(|k| Seg::key(k)).collect(),
+        message: message.into(),
+    }
 }
 
 /// The rules serde cannot check field by field.
@@ -741,16 +818,27 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
 
 fn validate_workload(w: &Workload) -> Result<(), Invalid> {
     if w.concerns.is_empty() {
-        return Err(invalid(&["workload", "concerns"], "at least one concern is needed"));
+        return Err(invalid(
+            &["workload", "concerns"],
+            "at least one concern is needed",
+        ));
     }
     let mut seen = BTreeSet::new();
     for c in &w.concerns {
-        let ok = c.starts_with(|ch: char| ch.is_ascii_lowercase()) && c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        let ok = c.starts_with(|ch: char| ch.is_ascii_lowercase())
+            && c.chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
         if !ok {
-            return Err(invalid(&["workload", "concerns"], format!("`{c}` is not a concern name (lowercase letters, digits, `-`)")));
+            return Err(invalid(
+                &["workload", "concerns"],
+                format!("`{c}` is not a concern name (lowercase letters, digits, `-`)"),
+            ));
         }
         if !seen.insert(c) {
-            return Err(invalid(&["workload", "concerns"], format!("`{c}` is listed twice")));
+            return Err(invalid(
+                &["workload", "concerns"],
+                format!("`{c}` is listed twice"),
+            ));
         }
     }
     Ok(())
@@ -762,14 +850,31 @@ fn validate_topology(t: &Topology) -> Result<(), Invalid> {
         TopologyKind::Replicated => (t.replicas > 0, t.sentinels == 0),
         TopologyKind::Sentinel => (t.replicas > 0, t.sentinels > 0),
     };
-    let kind = serde_json::to_value(t.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let kind = serde_json::to_value(t.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     if !replicas_ok {
-        let need = if t.kind == TopologyKind::Standalone { "none" } else { "at least 1" };
-        return Err(invalid(&["topology", "replicas"], format!("kind `{kind}` needs {need}, found {}", t.replicas)));
+        let need = if t.kind == TopologyKind::Standalone {
+            "none"
+        } else {
+            "at least 1"
+        };
+        return Err(invalid(
+            &["topology", "replicas"],
+            format!("kind `{kind}` needs {need}, found {}", t.replicas),
+        ));
     }
     if !sentinels_ok {
-        let need = if t.kind == TopologyKind::Sentinel { "at least 1" } else { "none" };
-        return Err(invalid(&["topology", "sentinels"], format!("kind `{kind}` needs {need}, found {}", t.sentinels)));
+        let need = if t.kind == TopologyKind::Sentinel {
+            "at least 1"
+        } else {
+            "none"
+        };
+        return Err(invalid(
+            &["topology", "sentinels"],
+            format!("kind `{kind}` needs {need}, found {}", t.sentinels),
+        ));
     }
     Ok(())
 }
@@ -779,23 +884,38 @@ fn validate_pipeline(p: &Pipeline) -> Result<(), Invalid> {
         return Err(invalid(&["pipeline", "variant"], "`non-idempotent-api` plants its bug in the downstream: it needs sink = \"idempotent-api\""));
     }
     if p.wait_replicas > 0 && p.wait_timeout_ms == 0 {
-        return Err(invalid(&["pipeline", "wait_timeout_ms"], "wait_replicas > 0 needs a wait timeout of at least 1 ms"));
+        return Err(invalid(
+            &["pipeline", "wait_timeout_ms"],
+            "wait_replicas > 0 needs a wait timeout of at least 1 ms",
+        ));
     }
     Ok(())
 }
 
 fn validate_faults(f: &Faults, topology: &Topology) -> Result<(), Invalid> {
     if f.any() && f.window_ms == 0 {
-        return Err(invalid(&["faults", "window_ms"], "faults are configured, so the fault window must be at least 1 ms"));
+        return Err(invalid(
+            &["faults", "window_ms"],
+            "faults are configured, so the fault window must be at least 1 ms",
+        ));
     }
     if f.duration_ms_min > f.duration_ms_max {
-        return Err(invalid(&["faults", "duration_ms_min"], "must not exceed duration_ms_max"));
+        return Err(invalid(
+            &["faults", "duration_ms_min"],
+            "must not exceed duration_ms_max",
+        ));
     }
     if f.swarm && f.rates.kinds().is_empty() {
-        return Err(invalid(&["faults", "swarm"], "swarm mode draws from [faults.rates], which sets no rate"));
+        return Err(invalid(
+            &["faults", "swarm"],
+            "swarm mode draws from [faults.rates], which sets no rate",
+        ));
     }
     if topology.kind != TopologyKind::Sentinel && f.rates.failover > 0.0 {
-        return Err(invalid(&["faults", "rates", "failover"], "failover needs topology kind `sentinel`"));
+        return Err(invalid(
+            &["faults", "rates", "failover"],
+            "failover needs topology kind `sentinel`",
+        ));
     }
     for (i, s) in f.script.iter().enumerate() {
         validate_scripted(i, s, f.window_ms, topology)?;
@@ -803,16 +923,35 @@ fn validate_faults(f: &Faults, topology: &Topology) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn validate_scripted(i: usize, s: &ScriptedFault, window_ms: u64, topology: &Topology) -> Result<(), Invalid> {
+fn validate_scripted(
+    i: usize,
+    s: &ScriptedFault,
+    window_ms: u64,
+    topology: &Topology,
+) -> Result<(), Invalid> {
     let at = |key: &str, message: String| Invalid {
-        path: vec![Seg::key("faults"), Seg::key("script"), Seg::Index(i), Seg::key(key)],
+        path: vec![
+            Seg::key("faults"),
+            Seg::key("script"),
+            Seg::Index(i),
+            Seg::key(key),
+        ],
         message,
     };
     if s.at_ms >= window_ms {
-        return Err(at("at_ms", format!("{} is not inside the fault window (window_ms = {window_ms})", s.at_ms)));
+        return Err(at(
+            "at_ms",
+            format!(
+                "{} is not inside the fault window (window_ms = {window_ms})",
+                s.at_ms
+            ),
+        ));
     }
     if s.kind == FaultKind::Failpoint && !s.target.as_deref().is_some_and(is_failpoint_name) {
-        return Err(at("target", "a scripted failpoint needs the point's name as target (`component.place`)".into()));
+        return Err(at(
+            "target",
+            "a scripted failpoint needs the point's name as target (`component.place`)".into(),
+        ));
     }
     if s.kind == FaultKind::Failover && topology.kind != TopologyKind::Sentinel {
         return Err(at("kind", "failover needs topology kind `sentinel`".into()));
@@ -826,7 +965,10 @@ fn validate_scripted(i: usize, s: &ScriptedFault, window_ms: u64, topology: &Top
 fn validate_must_reach(windows: &[String]) -> Result<(), Invalid> {
     let mut seen = BTreeSet::new();
     for (i, w) in windows.iter().enumerate() {
-        let at = |message: String| Invalid { path: vec![Seg::key("must_reach"), Seg::Index(i)], message };
+        let at = |message: String| Invalid {
+            path: vec![Seg::key("must_reach"), Seg::Index(i)],
+            message,
+        };
         if !coverage::is_window_name(w) {
             let known = coverage::WINDOWS.join(", ");
             return Err(at(format!("`{w}` is not a coverage window (one of {known}, or failpoint-crash:<point>, failpoint:<point>, fault:<kind>)")));
@@ -841,9 +983,17 @@ fn validate_must_reach(windows: &[String]) -> Result<(), Invalid> {
 /// An error for a rule on `path`, placed on the line of the deepest part of the path present
 /// in the file (a key left out and defaulted has no line of its own).
 fn located(file: &Path, text: &str, path: &[Seg], message: String) -> ScenarioError {
-    let offset = toml::from_str::<Spanned<Node>>(text).ok().map_or(0, |root| span_of(&root, path).start);
+    let offset = toml::from_str::<Spanned<Node>>(text)
+        .ok()
+        .map_or(0, |root| span_of(&root, path).start);
     let (line, column) = line_column(text, offset);
-    ScenarioError::Invalid { path: file.to_path_buf(), line, column, key: path_text(path), message }
+    ScenarioError::Invalid {
+        path: file.to_path_buf(),
+        line,
+        column,
+        key: path_text(path),
+        message,
+    }
 }
 
 fn span_of(root: &Spanned<Node>, path: &[Seg]) -> Range<usize> {
@@ -931,7 +1081,9 @@ concerns = ["billing"]
 "#;
 
     fn err(text: &str) -> String {
-        parse(Path::new("scenarios/t.toml"), text).unwrap_err().to_string()
+        parse(Path::new("scenarios/t.toml"), text)
+            .unwrap_err()
+            .to_string()
     }
 
     fn shipped_dir() -> PathBuf {
@@ -968,24 +1120,49 @@ concerns = ["billing"]
         let text = MINIMAL.replace("drain_ms = 1000", "drain_ms = 1000\nseeds = \"100..5\"");
         assert_eq!(err(&text), "scenarios/t.toml:4:9: key `seeds`: the seed range `100..5` is empty: its start must be below its end");
         let text = MINIMAL.replace("drain_ms = 1000", "drain_ms = 1000\nseeds = \"0-100\"");
-        assert!(err(&text).starts_with("scenarios/t.toml:4:9: key `seeds`: expected a seed range `A..B`"), "{}", err(&text));
+        assert!(
+            err(&text)
+                .starts_with("scenarios/t.toml:4:9: key `seeds`: expected a seed range `A..B`"),
+            "{}",
+            err(&text)
+        );
     }
 
     #[test]
     fn missing_key_and_syntax_errors_are_located() {
         let text = MINIMAL.replace("drain_ms = 1000\n", "");
-        assert!(err(&text).starts_with("scenarios/t.toml:1:1: key `drain_ms`: missing field `drain_ms`"), "{}", err(&text));
+        assert!(
+            err(&text)
+                .starts_with("scenarios/t.toml:1:1: key `drain_ms`: missing field `drain_ms`"),
+            "{}",
+            err(&text)
+        );
         let text = MINIMAL.replace("tenants = 1", "tenants = ");
-        assert!(err(&text).starts_with("scenarios/t.toml:7:11: key `(document)`:"), "{}", err(&text));
+        assert!(
+            err(&text).starts_with("scenarios/t.toml:7:11: key `(document)`:"),
+            "{}",
+            err(&text)
+        );
     }
 
     #[test]
     fn field_rules_are_located() {
         let text = MINIMAL.replace("tenants = 1", "tenants = 0");
-        assert_eq!(err(&text), "scenarios/t.toml:7:11: key `workload.tenants`: must be at least 1");
+        assert_eq!(
+            err(&text),
+            "scenarios/t.toml:7:11: key `workload.tenants`: must be at least 1"
+        );
         let text = MINIMAL.replace("expect = \"pass\"", "expect = \"dupe\"");
-        assert!(err(&text).starts_with("scenarios/t.toml:4:10: key `expect`: expected `pass` or a violation kind"), "{}", err(&text));
-        let text = format!("{MINIMAL}\n[faults]\nwindow_ms = 10\n[faults.rates.failpoint]\nnotapoint = 0.5\n");
+        assert!(
+            err(&text).starts_with(
+                "scenarios/t.toml:4:10: key `expect`: expected `pass` or a violation kind"
+            ),
+            "{}",
+            err(&text)
+        );
+        let text = format!(
+            "{MINIMAL}\n[faults]\nwindow_ms = 10\n[faults.rates.failpoint]\nnotapoint = 0.5\n"
+        );
         assert!(err(&text).starts_with("scenarios/t.toml:14:1: key `faults.rates.failpoint.notapoint`: `notapoint` is not a failpoint name"), "{}", err(&text));
     }
 
@@ -997,16 +1174,42 @@ concerns = ["billing"]
             "scenarios/t.toml:19:9: key `faults.script[1].at_ms`: 5000 is not inside the fault window (window_ms = 1000)"
         );
         let text = format!("{MINIMAL}\n[pipeline]\nvariant = \"non-idempotent-api\"\n");
-        assert!(err(&text).starts_with("scenarios/t.toml:12:11: key `pipeline.variant`: `non-idempotent-api` plants"), "{}", err(&text));
+        assert!(
+            err(&text).starts_with(
+                "scenarios/t.toml:12:11: key `pipeline.variant`: `non-idempotent-api` plants"
+            ),
+            "{}",
+            err(&text)
+        );
         let text = format!("{MINIMAL}\n[topology]\nreplicas = 2\n");
         assert_eq!(err(&text), "scenarios/t.toml:12:12: key `topology.replicas`: kind `standalone` needs none, found 2");
-        let text = MINIMAL.replace("expect = \"pass\"", "expect = \"pass\"\nmust_reach = [\"dedupe-hit\", \"nirvana\"]");
-        assert!(err(&text).starts_with("scenarios/t.toml:5:29: key `must_reach[1]`: `nirvana` is not a coverage window"), "{}", err(&text));
+        let text = MINIMAL.replace(
+            "expect = \"pass\"",
+            "expect = \"pass\"\nmust_reach = [\"dedupe-hit\", \"nirvana\"]",
+        );
+        assert!(
+            err(&text).starts_with(
+                "scenarios/t.toml:5:29: key `must_reach[1]`: `nirvana` is not a coverage window"
+            ),
+            "{}",
+            err(&text)
+        );
         let text = format!("{MINIMAL}\n[faults]\nswarm = true\n");
-        assert!(err(&text).starts_with("scenarios/t.toml:12:9: key `faults.swarm`: swarm mode draws"), "{}", err(&text));
+        assert!(
+            err(&text).starts_with("scenarios/t.toml:12:9: key `faults.swarm`: swarm mode draws"),
+            "{}",
+            err(&text)
+        );
         // A defaulted key has no line: the error falls back to its table.
-        let text = format!("{MINIMAL}\n[faults]\nduration_ms_max = 1000\n\n[faults.rates]\npause = 0.1\n");
-        assert!(err(&text).starts_with("scenarios/t.toml:11:1: key `faults.window_ms`: faults are configured"), "{}", err(&text));
+        let text =
+            format!("{MINIMAL}\n[faults]\nduration_ms_max = 1000\n\n[faults.rates]\npause = 0.1\n");
+        assert!(
+            err(&text).starts_with(
+                "scenarios/t.toml:11:1: key `faults.window_ms`: faults are configured"
+            ),
+            "{}",
+            err(&text)
+        );
     }
 
     #[test]
@@ -1015,18 +1218,39 @@ concerns = ["billing"]
         let path = dir.path().join("other.toml");
         std::fs::write(&path, MINIMAL).unwrap();
         let e = load(&path).unwrap_err().to_string();
-        assert!(e.ends_with(":1:8: key `name`: `t` must match the file name `other`"), "{e}");
+        assert!(
+            e.ends_with(":1:8: key `name`: `t` must match the file name `other`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn seed_ranges() {
-        assert_eq!("0..100".parse::<SeedRange>(), Ok(SeedRange { start: 0, end: 100 }));
+        assert_eq!(
+            "0..100".parse::<SeedRange>(),
+            Ok(SeedRange { start: 0, end: 100 })
+        );
         assert_eq!(" 5 .. 7 ".parse::<SeedRange>().map(|r| r.len()), Ok(2));
-        assert_eq!("5..5".parse::<SeedRange>(), Err(SeedRangeError::Empty("5..5".into())));
-        assert_eq!("7".parse::<SeedRange>(), Err(SeedRangeError::Shape("7".into())));
-        assert_eq!("0..=3".parse::<SeedRange>(), Err(SeedRangeError::Shape("0..=3".into())));
-        assert_eq!("a..3".parse::<SeedRange>(), Err(SeedRangeError::Seed("a".into())));
-        assert_eq!("0..-3".parse::<SeedRange>(), Err(SeedRangeError::Seed("-3".into())));
+        assert_eq!(
+            "5..5".parse::<SeedRange>(),
+            Err(SeedRangeError::Empty("5..5".into()))
+        );
+        assert_eq!(
+            "7".parse::<SeedRange>(),
+            Err(SeedRangeError::Shape("7".into()))
+        );
+        assert_eq!(
+            "0..=3".parse::<SeedRange>(),
+            Err(SeedRangeError::Shape("0..=3".into()))
+        );
+        assert_eq!(
+            "a..3".parse::<SeedRange>(),
+            Err(SeedRangeError::Seed("a".into()))
+        );
+        assert_eq!(
+            "0..-3".parse::<SeedRange>(),
+            Err(SeedRangeError::Seed("-3".into()))
+        );
         assert_eq!(SeedRange { start: 3, end: 9 }.to_string(), "3..9");
     }
 
@@ -1037,7 +1261,9 @@ concerns = ["billing"]
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
         let range: SeedRange = "10..20".parse().unwrap();
-        let shards: Vec<Vec<u64>> = (1..=3).map(|i| Shard { index: i, count: 3 }.seeds(range).collect()).collect();
+        let shards: Vec<Vec<u64>> = (1..=3)
+            .map(|i| Shard { index: i, count: 3 }.seeds(range).collect())
+            .collect();
         assert_eq!(shards[0], vec![10, 13, 16, 19]);
         let mut all: Vec<u64> = shards.concat();
         all.sort();
@@ -1049,10 +1275,13 @@ concerns = ["billing"]
     fn swarm_draws_a_subset_per_seed() {
         let text = format!("{MINIMAL}\n[faults]\nwindow_ms = 1000\nswarm = true\n[faults.rates]\ncrash-worker = 0.1\npartition = 0.1\nloss = 0.1\npause = 0.1\n");
         let s = parse(Path::new("t.toml"), &text).unwrap();
-        let draws: BTreeSet<Vec<FaultKind>> = (0..64).map(|seed| s.faults.enabled_kinds(seed)).collect();
+        let draws: BTreeSet<Vec<FaultKind>> =
+            (0..64).map(|seed| s.faults.enabled_kinds(seed)).collect();
         assert!(draws.len() > 4, "seeds draw different subsets");
         assert_eq!(s.faults.enabled_kinds(7), s.faults.enabled_kinds(7));
-        assert!(draws.iter().all(|d| d.iter().all(|k| s.faults.rates.kinds().contains(k))));
+        assert!(draws
+            .iter()
+            .all(|d| d.iter().all(|k| s.faults.rates.kinds().contains(k))));
     }
 
     #[test]
@@ -1062,29 +1291,64 @@ concerns = ["billing"]
         assert_eq!(
             names,
             [
-                "ack-first", "baseline", "consumer-crash", "dual-write", "idempotent-api", "naive-sink", "no-reclaim",
-                "non-idempotent-api", "partitions", "unsafe-trim"
+                "ack-first",
+                "baseline",
+                "consumer-crash",
+                "dual-write",
+                "idempotent-api",
+                "naive-sink",
+                "no-reclaim",
+                "non-idempotent-api",
+                "partitions",
+                "unsafe-trim"
             ]
         );
         let expect = |n: &str| scenarios.iter().find(|s| s.name == n).unwrap().expect;
         assert_eq!(expect("baseline"), Expect::Pass);
-        assert_eq!(expect("naive-sink"), Expect::Violation(ViolationKind::Duplicate));
+        assert_eq!(
+            expect("naive-sink"),
+            Expect::Violation(ViolationKind::Duplicate)
+        );
         assert_eq!(expect("ack-first"), Expect::Violation(ViolationKind::Lost));
         assert_eq!(expect("dual-write"), Expect::Violation(ViolationKind::Torn));
-        assert_eq!(expect("no-reclaim"), Expect::Violation(ViolationKind::Stuck));
-        assert_eq!(expect("unsafe-trim"), Expect::Violation(ViolationKind::Lost));
-        assert_eq!(expect("non-idempotent-api"), Expect::Violation(ViolationKind::Duplicate));
+        assert_eq!(
+            expect("no-reclaim"),
+            Expect::Violation(ViolationKind::Stuck)
+        );
+        assert_eq!(
+            expect("unsafe-trim"),
+            Expect::Violation(ViolationKind::Lost)
+        );
+        assert_eq!(
+            expect("non-idempotent-api"),
+            Expect::Violation(ViolationKind::Duplicate)
+        );
         for s in &scenarios {
-            assert!(!s.description.contains('\n'), "{}: one-line description", s.name);
+            assert!(
+                !s.description.contains('\n'),
+                "{}: one-line description",
+                s.name
+            );
         }
     }
 
     #[test]
     fn consumer_crash_is_as_the_issue_says() {
         let s = find(&shipped_dir(), "consumer-crash").unwrap();
-        assert_eq!((s.workload.decisions, s.workload.tenants, s.workload.concerns.len()), (1000, 4, 3));
+        assert_eq!(
+            (
+                s.workload.decisions,
+                s.workload.tenants,
+                s.workload.concerns.len()
+            ),
+            (1000, 4, 3)
+        );
         assert_eq!(s.pipeline.sink, Sink::Atomic);
-        assert!(s.faults.rates.failpoint.contains_key("consumer.after_effect_before_ack"));
+        assert!(s
+            .faults
+            .rates
+            .failpoint
+            .contains_key("consumer.after_effect_before_ack"));
         for w in ["failpoint-crash", "redelivered-after-effect", "dedupe-hit"] {
             assert!(s.must_reach.iter().any(|m| m == w), "{w}");
         }
@@ -1093,6 +1357,9 @@ concerns = ["billing"]
     #[test]
     fn unknown_scenario_lists_the_known_ones() {
         let e = find(&shipped_dir(), "nope").unwrap_err().to_string();
-        assert!(e.contains("no scenario named `nope` (known: ack-first, baseline,"), "{e}");
+        assert!(
+            e.contains("no scenario named `nope` (known: ack-first, baseline,"),
+            "{e}"
+        );
     }
 }

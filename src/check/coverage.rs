@@ -55,7 +55,9 @@ pub mod fault_kind {
     /// Sentinel promoted a replica; `target` is the new primary.
     pub const FAILOVER: &str = "failover";
 
-    pub const ALL: [&str; 10] = [CRASH, RESTART, POWER_LOSS, PARTITION, HEAL, HOLD, RELEASE, LOSS, LATENCY, FAILOVER];
+    pub const ALL: [&str; 10] = [
+        CRASH, RESTART, POWER_LOSS, PARTITION, HEAL, HOLD, RELEASE, LOSS, LATENCY, FAILOVER,
+    ];
 }
 
 /// The `detail` of a crash the nemesis made because a failpoint fired: `failpoint=<name>`.
@@ -101,7 +103,9 @@ pub fn is_window_name(name: &str) -> bool {
     if let Some(kind) = name.strip_prefix(FAULT_PREFIX) {
         return fault_kind::ALL.contains(&kind);
     }
-    [FAILPOINT_CRASH_PREFIX, FAILPOINT_PREFIX].iter().any(|p| name.strip_prefix(p).is_some_and(|n| !n.is_empty()))
+    [FAILPOINT_CRASH_PREFIX, FAILPOINT_PREFIX]
+        .iter()
+        .any(|p| name.strip_prefix(p).is_some_and(|n| !n.is_empty()))
 }
 
 /// How often each window was reached, by name.
@@ -114,7 +118,9 @@ pub struct Coverage {
 impl Default for Coverage {
     /// Every fixed window, at zero.
     fn default() -> Coverage {
-        Coverage { counts: WINDOWS.iter().map(|w| (w.to_string(), 0)).collect() }
+        Coverage {
+            counts: WINDOWS.iter().map(|w| (w.to_string(), 0)).collect(),
+        }
     }
 }
 
@@ -132,13 +138,21 @@ impl Coverage {
 
     /// The windows of `must_reach` that were never reached, in the order given.
     pub fn never_reached<'a>(&self, must_reach: &'a [String]) -> Vec<&'a str> {
-        must_reach.iter().filter(|w| self.get(w) == 0).map(String::as_str).collect()
+        must_reach
+            .iter()
+            .filter(|w| self.get(w) == 0)
+            .map(String::as_str)
+            .collect()
     }
 
     /// The fixed windows first (in [`WINDOWS`] order), then the per-name ones (sorted).
     pub fn ordered(&self) -> Vec<(&str, u64)> {
         let fixed = WINDOWS.iter().map(|w| (*w, self.get(w)));
-        let named = self.counts.iter().filter(|(k, _)| !WINDOWS.contains(&k.as_str())).map(|(k, v)| (k.as_str(), *v));
+        let named = self
+            .counts
+            .iter()
+            .filter(|(k, _)| !WINDOWS.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), *v));
         fixed.chain(named).collect()
     }
 
@@ -163,10 +177,17 @@ pub fn count(history: &[Record]) -> Coverage {
 fn count_simple(history: &[Record], cov: &mut Coverage) {
     for r in history {
         match &r.op {
-            Op::Deliver { reclaimed: true, .. } => cov.bump(RECLAIM, 1),
+            Op::Deliver {
+                reclaimed: true, ..
+            } => cov.bump(RECLAIM, 1),
             Op::DeadLetter { .. } => cov.bump(DEAD_LETTER, 1),
-            Op::Commit { outcome: Some(CommitOutcome::AlreadyCommitted), .. } => cov.bump(ALREADY_COMMITTED, 1),
-            Op::ClaimedDeleted { entry_ids, .. } => cov.bump(CLAIMED_DELETED, entry_ids.len() as u64),
+            Op::Commit {
+                outcome: Some(CommitOutcome::AlreadyCommitted),
+                ..
+            } => cov.bump(ALREADY_COMMITTED, 1),
+            Op::ClaimedDeleted { entry_ids, .. } => {
+                cov.bump(CLAIMED_DELETED, entry_ids.len() as u64)
+            }
             Op::Trim { removed, .. } if *removed > 0 => cov.bump(TRIM, 1),
             Op::Failpoint { name } => cov.bump(&format!("{FAILPOINT_PREFIX}{name}"), 1),
             Op::Fault { kind, .. } => cov.bump(&format!("{FAULT_PREFIX}{kind}"), 1),
@@ -177,12 +198,18 @@ fn count_simple(history: &[Record], cov: &mut Coverage) {
 
 /// The hosts a fault target names (`a|b`, `a,b|c`, `a`).
 pub fn target_hosts(target: &str) -> impl Iterator<Item = &str> {
-    target.split(['|', ',']).map(str::trim).filter(|h| !h.is_empty())
+    target
+        .split(['|', ','])
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
 }
 
 /// Whether `process` runs on `host`: same name, or a task of it (`host/task`).
 pub fn runs_on(process: &str, host: &str) -> bool {
-    process == host || process.strip_prefix(host).is_some_and(|rest| rest.starts_with('/'))
+    process == host
+        || process
+            .strip_prefix(host)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// A crash counts once when its detail names a failpoint, or when a process on the crashed host
@@ -194,8 +221,16 @@ fn count_failpoint_crashes(history: &[Record], cov: &mut Coverage) {
             Op::Failpoint { name } => {
                 fired.insert(&r.process, name);
             }
-            Op::Fault { kind, target, detail } if kind == fault_kind::CRASH => {
-                let on_host: Vec<&str> = fired.keys().copied().filter(|p| runs_on(p, target)).collect();
+            Op::Fault {
+                kind,
+                target,
+                detail,
+            } if kind == fault_kind::CRASH => {
+                let on_host: Vec<&str> = fired
+                    .keys()
+                    .copied()
+                    .filter(|p| runs_on(p, target))
+                    .collect();
                 let named = detail.strip_prefix(FAILPOINT_DETAIL_PREFIX);
                 let point = named.or_else(|| on_host.first().map(|p| fired[p]));
                 if let Some(point) = point {
@@ -218,10 +253,22 @@ fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
     let mut applied: BTreeSet<(&str, &str)> = BTreeSet::new();
     for r in history {
         match &r.op {
-            Op::Effect { concern, event, applied: true, .. } | Op::ApiRequest { concern, event, applied: true } => {
+            Op::Effect {
+                concern,
+                event,
+                applied: true,
+                ..
+            }
+            | Op::ApiRequest {
+                concern,
+                event,
+                applied: true,
+            } => {
                 applied.insert((concern, event));
             }
-            Op::Deliver { concern, event, .. } if applied.contains(&(concern.as_str(), event.as_str())) => {
+            Op::Deliver { concern, event, .. }
+                if applied.contains(&(concern.as_str(), event.as_str())) =>
+            {
                 cov.bump(REDELIVERED_AFTER_EFFECT, 1);
             }
             _ => {}
@@ -233,7 +280,9 @@ fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
 fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
     let mut open: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for r in history {
-        let Op::Commit { event, outcome, .. } = &r.op else { continue };
+        let Op::Commit { event, outcome, .. } = &r.op else {
+            continue;
+        };
         let key = (r.process.as_str(), event.as_str());
         if r.phase == Phase::Invoke && outcome.is_none() {
             *open.entry(key).or_insert(0) += 1;
@@ -242,7 +291,8 @@ fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
         if let Some(n) = open.get_mut(&key) {
             *n = n.saturating_sub(1);
         }
-        if *outcome == Some(CommitOutcome::Unknown) || (outcome.is_none() && r.phase == Phase::Info) {
+        if *outcome == Some(CommitOutcome::Unknown) || (outcome.is_none() && r.phase == Phase::Info)
+        {
             cov.bump(COMMIT_UNKNOWN, 1);
         }
     }
@@ -269,7 +319,8 @@ fn count_partition_in_flight(history: &[Record], cov: &mut Coverage) {
                     continue;
                 }
                 let was_cut = open.remove(&key).unwrap_or(false);
-                let failed_under_cut = !cuts.is_empty() && matches!(r.phase, Phase::Info | Phase::Fail);
+                let failed_under_cut =
+                    !cuts.is_empty() && matches!(r.phase, Phase::Info | Phase::Fail);
                 if was_cut || failed_under_cut {
                     cov.bump(PARTITION_IN_FLIGHT, 1);
                 }
@@ -277,7 +328,10 @@ fn count_partition_in_flight(history: &[Record], cov: &mut Coverage) {
             _ => {}
         }
     }
-    cov.bump(PARTITION_IN_FLIGHT, open.values().filter(|cut| **cut).count() as u64);
+    cov.bump(
+        PARTITION_IN_FLIGHT,
+        open.values().filter(|cut| **cut).count() as u64,
+    );
 }
 
 fn heal<'a>(cuts: &mut BTreeSet<&'a str>, target: &'a str) {
@@ -294,8 +348,17 @@ fn count_dedupe_hits(history: &[Record], cov: &mut Coverage) {
     let mut hits: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
     for r in history {
         match &r.op {
-            Op::Effect { concern, event, applied: false, .. } => hits.entry((concern, event)).or_default().0 += 1,
-            Op::ApiRequest { concern, event, applied: false } => hits.entry((concern, event)).or_default().1 += 1,
+            Op::Effect {
+                concern,
+                event,
+                applied: false,
+                ..
+            } => hits.entry((concern, event)).or_default().0 += 1,
+            Op::ApiRequest {
+                concern,
+                event,
+                applied: false,
+            } => hits.entry((concern, event)).or_default().1 += 1,
             _ => {}
         }
     }
@@ -331,7 +394,10 @@ mod tests {
         h.fault("crash", "app-2", "");
         let cov = count(&h.records);
         assert_eq!(cov.get(FAILPOINT_CRASH), 3);
-        assert_eq!(cov.get("failpoint-crash:consumer.after_effect_before_ack"), 1);
+        assert_eq!(
+            cov.get("failpoint-crash:consumer.after_effect_before_ack"),
+            1
+        );
         assert_eq!(cov.get("failpoint-crash:producer.after_state"), 2);
         assert_eq!(cov.get("failpoint:consumer.after_read"), 1);
         assert_eq!(cov.get("fault:crash"), 4);

@@ -13,8 +13,16 @@ pub fn check(input: &Input) -> Findings {
     let mut findings = Findings::default();
     for ((concern, event), (ledger, history)) in counts(input) {
         if ledger.max(history) > 1 {
-            let message = format!("effect applied {} times (final state: {ledger}, history: {history})", ledger.max(history));
-            findings.violations.push(input.violation(ViolationKind::Duplicate, event, Some(concern), message));
+            let message = format!(
+                "effect applied {} times (final state: {ledger}, history: {history})",
+                ledger.max(history)
+            );
+            findings.violations.push(input.violation(
+                ViolationKind::Duplicate,
+                event,
+                Some(concern),
+                message,
+            ));
         }
     }
     if input.state.is_none() && findings.violations.is_empty() {
@@ -49,9 +57,19 @@ mod tests {
         let f = check(&Input::new(&h, Some(&state)));
         assert_eq!(f.violations.len(), 1);
         let v = &f.violations[0];
-        assert_eq!((v.event.as_deref(), v.concern.as_deref()), (Some("d1"), Some("billing")));
-        assert_eq!(v.message, "effect applied 2 times (final state: 2, history: 2)");
-        assert_eq!(v.timeline.len(), h.len(), "every record of the run belongs to d1's story");
+        assert_eq!(
+            (v.event.as_deref(), v.concern.as_deref()),
+            (Some("d1"), Some("billing"))
+        );
+        assert_eq!(
+            v.message,
+            "effect applied 2 times (final state: 2, history: 2)"
+        );
+        assert_eq!(
+            v.timeline.len(),
+            h.len(),
+            "every record of the run belongs to d1's story"
+        );
     }
 
     #[test]
@@ -60,7 +78,12 @@ mod tests {
         h.commit("d1", 1, Phase::Ok);
         h.process("crm", "d1", "1-0");
         let mut state = state_for(&["d1"], &["crm"]);
-        state.decisions.get_mut("d1").unwrap().effects.insert("crm".into(), 3);
+        state
+            .decisions
+            .get_mut("d1")
+            .unwrap()
+            .effects
+            .insert("crm".into(), 3);
         let f = check(&Input::new(&h.records, Some(&state)));
         assert_eq!(f.violations.len(), 1);
     }
@@ -85,7 +108,10 @@ mod tests {
         h.effect("crm", "d1", "1-0", "w1", false);
         h.api("crm", "d1", false);
         let state = state_for(&["d1"], &["crm"]);
-        assert_eq!(check(&Input::new(&h.records, Some(&state))), Findings::default());
+        assert_eq!(
+            check(&Input::new(&h.records, Some(&state))),
+            Findings::default()
+        );
         assert_eq!(check(&Input::new(&h.records, None)).undecided.len(), 1);
     }
 }

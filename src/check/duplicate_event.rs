@@ -15,12 +15,23 @@ pub fn check(input: &Input) -> Findings {
     for (event, ids) in entry_ids(input) {
         if ids.len() > 1 {
             let list: Vec<&str> = ids.into_iter().collect();
-            let message = format!("{} outbox entries for one decision: {}", list.len(), list.join(", "));
-            findings.violations.push(input.violation(ViolationKind::DuplicateEvent, event, None, message));
+            let message = format!(
+                "{} outbox entries for one decision: {}",
+                list.len(),
+                list.join(", ")
+            );
+            findings.violations.push(input.violation(
+                ViolationKind::DuplicateEvent,
+                event,
+                None,
+                message,
+            ));
         }
     }
     if input.state.is_none() && findings.violations.is_empty() {
-        findings.undecided.push("no final state: a second outbox entry never delivered would go unseen".into());
+        findings
+            .undecided
+            .push("no final state: a second outbox entry never delivered would go unseen".into());
     }
     findings
 }
@@ -30,10 +41,14 @@ fn entry_ids<'a>(input: &'a Input) -> BTreeMap<&'a str, BTreeSet<&'a str>> {
     let mut ids: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (event, d) in &input.facts.decisions {
         let known = d.commit_entry_ids.iter().chain(&d.delivered_entry_ids);
-        ids.entry(event).or_default().extend(known.map(String::as_str));
+        ids.entry(event)
+            .or_default()
+            .extend(known.map(String::as_str));
     }
     for (event, d) in input.state.map(|s| &s.decisions).into_iter().flatten() {
-        ids.entry(event).or_default().extend(d.outbox_entries.iter().map(String::as_str));
+        ids.entry(event)
+            .or_default()
+            .extend(d.outbox_entries.iter().map(String::as_str));
     }
     ids
 }
@@ -54,7 +69,10 @@ mod tests {
         let state = state_for(&["d1"], &["billing"]);
         let f = check(&Input::new(&h.records, Some(&state)));
         assert_eq!(f.violations.len(), 1);
-        assert_eq!(f.violations[0].message, "2 outbox entries for one decision: 1-0, 2-0");
+        assert_eq!(
+            f.violations[0].message,
+            "2 outbox entries for one decision: 1-0, 2-0"
+        );
     }
 
     #[test]
@@ -64,7 +82,12 @@ mod tests {
         h.process("billing", "d1", "1-0");
         let mut state = state_for(&["d1"], &["billing"]);
         state.decisions.get_mut("d1").unwrap().outbox_entries = vec!["1-0".into(), "3-0".into()];
-        assert_eq!(check(&Input::new(&h.records, Some(&state))).violations.len(), 1);
+        assert_eq!(
+            check(&Input::new(&h.records, Some(&state)))
+                .violations
+                .len(),
+            1
+        );
     }
 
     #[test]

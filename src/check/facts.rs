@@ -132,16 +132,31 @@ impl Facts {
         let d = self.decisions.entry(event.to_string()).or_default();
         d.records.push(pos);
         match op {
-            Op::Commit { tenant, object, version, outcome, entry_id, .. } => {
+            Op::Commit {
+                tenant,
+                object,
+                version,
+                outcome,
+                entry_id,
+                ..
+            } => {
                 self.commit_records += 1;
                 describe(d, tenant, object, *version);
                 count_commit(d, phase, *outcome);
                 if let Some(id) = entry_id {
                     d.commit_entry_ids.insert(id.clone());
-                    self.entry_events.entry(id.clone()).or_default().insert(event.to_string());
+                    self.entry_events
+                        .entry(id.clone())
+                        .or_default()
+                        .insert(event.to_string());
                 }
             }
-            Op::StateWritten { tenant, object, version, .. } => {
+            Op::StateWritten {
+                tenant,
+                object,
+                version,
+                ..
+            } => {
                 describe(d, tenant, object, *version);
                 d.state_written = true;
             }
@@ -151,19 +166,36 @@ impl Facts {
 
     fn add_consumer_op(&mut self, event: &str, op: &Op) {
         let (concern, entry_id) = match op {
-            Op::Deliver { concern, entry_id, .. }
-            | Op::Effect { concern, entry_id, .. }
-            | Op::Ack { concern, entry_id, .. }
-            | Op::DeadLetter { concern, entry_id, .. } => (concern, Some(entry_id)),
+            Op::Deliver {
+                concern, entry_id, ..
+            }
+            | Op::Effect {
+                concern, entry_id, ..
+            }
+            | Op::Ack {
+                concern, entry_id, ..
+            }
+            | Op::DeadLetter {
+                concern, entry_id, ..
+            } => (concern, Some(entry_id)),
             Op::ApiRequest { concern, .. } => (concern, None),
             _ => return,
         };
         if let Some(id) = entry_id {
-            self.entry_events.entry(id.clone()).or_default().insert(event.to_string());
-            let d = self.decisions.get_mut(event).expect("decision added before its consumer ops");
+            self.entry_events
+                .entry(id.clone())
+                .or_default()
+                .insert(event.to_string());
+            let d = self
+                .decisions
+                .get_mut(event)
+                .expect("decision added before its consumer ops");
             d.delivered_entry_ids.insert(id.clone());
         }
-        let c = self.concerns.entry((concern.clone(), event.to_string())).or_default();
+        let c = self
+            .concerns
+            .entry((concern.clone(), event.to_string()))
+            .or_default();
         match op {
             Op::Deliver { reclaimed, .. } => {
                 c.deliveries += 1;

@@ -14,10 +14,14 @@ use std::collections::BTreeSet;
 
 pub fn check(input: &Input) -> Findings {
     let Some(state) = input.state else {
-        return Findings::undecided("no final state: effects cannot be counted from the history alone");
+        return Findings::undecided(
+            "no final state: effects cannot be counted from the history alone",
+        );
     };
     if state.concerns.is_empty() {
-        return Findings::undecided("the final state names no concern: cannot tell where effects were due");
+        return Findings::undecided(
+            "the final state names no concern: cannot tell where effects were due",
+        );
     }
     let owed = owed(input, state);
     let mut findings = Findings::default();
@@ -31,7 +35,12 @@ pub fn check(input: &Input) -> Findings {
                 continue;
             }
             let message = message(input, decision, concern, event);
-            findings.violations.push(input.violation(ViolationKind::Lost, event, Some(concern), message));
+            findings.violations.push(input.violation(
+                ViolationKind::Lost,
+                event,
+                Some(concern),
+                message,
+            ));
         }
     }
     findings
@@ -57,7 +66,8 @@ fn in_final_state(d: &DecisionState) -> bool {
 /// The effect is in the final state, or the entry went to the dead-letter stream.
 fn delivered(found: Option<&DecisionState>, concern: &str) -> bool {
     let Some(d) = found else { return false };
-    d.effects.get(concern).is_some_and(|n| *n > 0) || d.dead_lettered.get(concern).is_some_and(|n| *n > 0)
+    d.effects.get(concern).is_some_and(|n| *n > 0)
+        || d.dead_lettered.get(concern).is_some_and(|n| *n > 0)
 }
 
 /// (concern, event) pairs whose entry a group still owes after the drain.
@@ -65,7 +75,10 @@ fn owed<'a>(input: &'a Input, state: &'a FinalState) -> BTreeSet<(&'a str, &'a s
     let mut owed = BTreeSet::new();
     for (concern, group) in &state.groups {
         for entry in group.pending.iter().chain(&group.undelivered) {
-            let event = entry.event.as_deref().or_else(|| input.facts.event_of_entry(&entry.entry_id));
+            let event = entry
+                .event
+                .as_deref()
+                .or_else(|| input.facts.event_of_entry(&entry.entry_id));
             if let Some(event) = event {
                 owed.insert((concern.as_str(), event));
             }
@@ -79,7 +92,11 @@ fn message(input: &Input, decision: &DecisionFacts, concern: &str, event: &str) 
         CommitStatus::Committed => "committed",
         _ => "commit unknown but found in Redis,",
     };
-    let seen = input.facts.concern(concern, event).cloned().unwrap_or_default();
+    let seen = input
+        .facts
+        .concern(concern, event)
+        .cloned()
+        .unwrap_or_default();
     format!(
         "{how} yet no effect in `{concern}` and no dead letter (history: {} deliveries, {} applied, {} acks)",
         seen.deliveries,
@@ -109,11 +126,19 @@ mod tests {
         h.failpoint("worker-billing-0", "consumer.after_ack_before_effect");
         h.fault("crash", "worker-billing-0", "");
         let mut state = state_for(&["d1"], &["billing"]);
-        state.decisions.get_mut("d1").unwrap().effects.insert("billing".into(), 0);
+        state
+            .decisions
+            .get_mut("d1")
+            .unwrap()
+            .effects
+            .insert("billing".into(), 0);
         let f = run(&h, &state);
         assert_eq!(f.violations.len(), 1);
         let v = &f.violations[0];
-        assert_eq!((v.event.as_deref(), v.concern.as_deref()), (Some("d1"), Some("billing")));
+        assert_eq!(
+            (v.event.as_deref(), v.concern.as_deref()),
+            (Some("d1"), Some("billing"))
+        );
         // The timeline shows the crash that followed the ack.
         assert_eq!(v.timeline, vec![0, 1, 2, 3, 4, 5]);
     }
@@ -151,9 +176,25 @@ mod tests {
         for d in state.decisions.values_mut() {
             d.effects.clear();
         }
-        state.decisions.get_mut("dl").unwrap().dead_lettered.insert("billing".into(), 1);
-        let owed = OwedEntry { tenant: "t1".into(), entry_id: "2-0".into(), event: None, consumer: Some("w".into()) };
-        state.groups.insert("billing".into(), GroupState { pending: vec![owed], undelivered: vec![] });
+        state
+            .decisions
+            .get_mut("dl")
+            .unwrap()
+            .dead_lettered
+            .insert("billing".into(), 1);
+        let owed = OwedEntry {
+            tenant: "t1".into(),
+            entry_id: "2-0".into(),
+            event: None,
+            consumer: Some("w".into()),
+        };
+        state.groups.insert(
+            "billing".into(),
+            GroupState {
+                pending: vec![owed],
+                undelivered: vec![],
+            },
+        );
         assert_eq!(run(&h, &state), Findings::default());
     }
 
@@ -170,7 +211,11 @@ mod tests {
         let mut h = Hist::new();
         h.commit("d1", 1, Phase::Ok);
         let f = check(&Input::new(&h.records, None));
-        let r = crate::check::CheckResult { kind: ViolationKind::Lost, gating: true, findings: f };
+        let r = crate::check::CheckResult {
+            kind: ViolationKind::Lost,
+            gating: true,
+            findings: f,
+        };
         assert_eq!(r.verdict(), Verdict::Undecided);
     }
 }

@@ -88,7 +88,10 @@ pub struct UnknownKind(pub String);
 impl FromStr for ViolationKind {
     type Err = UnknownKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ViolationKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| UnknownKind(s.to_string()))
+        ViolationKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
     }
 }
 
@@ -170,7 +173,10 @@ pub struct Findings {
 
 impl Findings {
     pub fn undecided(reason: impl Into<String>) -> Findings {
-        Findings { violations: Vec::new(), undecided: vec![reason.into()] }
+        Findings {
+            violations: Vec::new(),
+            undecided: vec![reason.into()],
+        }
     }
 }
 
@@ -228,11 +234,21 @@ pub struct Input<'a> {
 
 impl<'a> Input<'a> {
     pub fn new(history: &'a [Record], state: Option<&'a FinalState>) -> Input<'a> {
-        Input { history, state, facts: Facts::build(history) }
+        Input {
+            history,
+            state,
+            facts: Facts::build(history),
+        }
     }
 
     /// A violation with its event's timeline attached.
-    pub fn violation(&self, kind: ViolationKind, event: &str, concern: Option<&str>, message: String) -> Violation {
+    pub fn violation(
+        &self,
+        kind: ViolationKind,
+        event: &str,
+        concern: Option<&str>,
+        message: String,
+    ) -> Violation {
         Violation {
             kind,
             event: Some(event.to_string()),
@@ -253,13 +269,34 @@ pub struct Checker {
 
 /// Every checker, in report order.
 pub const CHECKERS: [Checker; 7] = [
-    Checker { kind: ViolationKind::Duplicate, check: duplicate::check },
-    Checker { kind: ViolationKind::DuplicateEvent, check: duplicate_event::check },
-    Checker { kind: ViolationKind::Lost, check: lost::check },
-    Checker { kind: ViolationKind::Phantom, check: phantom::check },
-    Checker { kind: ViolationKind::Reorder, check: reorder::check },
-    Checker { kind: ViolationKind::Stuck, check: stuck::check },
-    Checker { kind: ViolationKind::Torn, check: torn::check },
+    Checker {
+        kind: ViolationKind::Duplicate,
+        check: duplicate::check,
+    },
+    Checker {
+        kind: ViolationKind::DuplicateEvent,
+        check: duplicate_event::check,
+    },
+    Checker {
+        kind: ViolationKind::Lost,
+        check: lost::check,
+    },
+    Checker {
+        kind: ViolationKind::Phantom,
+        check: phantom::check,
+    },
+    Checker {
+        kind: ViolationKind::Reorder,
+        check: reorder::check,
+    },
+    Checker {
+        kind: ViolationKind::Stuck,
+        check: stuck::check,
+    },
+    Checker {
+        kind: ViolationKind::Torn,
+        check: torn::check,
+    },
 ];
 
 /// The verdict of every checker on one run, and the run's fault coverage.
@@ -274,9 +311,16 @@ pub fn check_all(history: &[Record], state: Option<&FinalState>, opts: CheckOpti
     let input = Input::new(history, state);
     let results = CHECKERS
         .iter()
-        .map(|c| CheckResult { kind: c.kind, gating: opts.gates(c.kind), findings: run_one(c, &input) })
+        .map(|c| CheckResult {
+            kind: c.kind,
+            gating: opts.gates(c.kind),
+            findings: run_one(c, &input),
+        })
         .collect();
-    Report { results, coverage: coverage::count(history) }
+    Report {
+        results,
+        coverage: coverage::count(history),
+    }
 }
 
 /// One checker, behind the precondition every checker shares: an empty history decides nothing.
@@ -286,7 +330,10 @@ fn run_one(checker: &Checker, input: &Input) -> Findings {
     }
     let mut findings = (checker.check)(input);
     for v in &mut findings.violations {
-        debug_assert_eq!(v.kind, checker.kind, "a checker reported another checker's kind");
+        debug_assert_eq!(
+            v.kind, checker.kind,
+            "a checker reported another checker's kind"
+        );
         v.kind = checker.kind;
     }
     findings
@@ -304,17 +351,27 @@ impl Report {
 
     /// Violations per kind, only kinds that fail the run.
     pub fn gating_counts(&self) -> BTreeMap<ViolationKind, u64> {
-        self.counts().into_iter().filter(|(k, _)| self.result(*k).is_some_and(|r| r.gating)).collect()
+        self.counts()
+            .into_iter()
+            .filter(|(k, _)| self.result(*k).is_some_and(|r| r.gating))
+            .collect()
     }
 
     /// Violations per kind that are reported but do not fail the run.
     pub fn reported_counts(&self) -> BTreeMap<ViolationKind, u64> {
-        self.counts().into_iter().filter(|(k, _)| self.result(*k).is_some_and(|r| !r.gating)).collect()
+        self.counts()
+            .into_iter()
+            .filter(|(k, _)| self.result(*k).is_some_and(|r| !r.gating))
+            .collect()
     }
 
     /// Gating checkers that could not decide and found no violation.
     pub fn undecided(&self) -> Vec<ViolationKind> {
-        self.results.iter().filter(|r| r.gating && r.verdict() == Verdict::Undecided).map(|r| r.kind).collect()
+        self.results
+            .iter()
+            .filter(|r| r.gating && r.verdict() == Verdict::Undecided)
+            .map(|r| r.kind)
+            .collect()
     }
 
     pub fn result(&self, kind: ViolationKind) -> Option<&CheckResult> {
@@ -323,7 +380,9 @@ impl Report {
 
     /// Every violation, in kind order, then in each checker's (deterministic) order.
     pub fn violations(&self) -> impl Iterator<Item = &Violation> {
-        self.results.iter().flat_map(|r| r.findings.violations.iter())
+        self.results
+            .iter()
+            .flat_map(|r| r.findings.violations.iter())
     }
 
     /// Clean: every gating checker decided and passed.
@@ -355,7 +414,10 @@ mod tests {
         assert_eq!(names, sorted);
         for k in ViolationKind::ALL {
             assert_eq!(k.name().parse::<ViolationKind>().unwrap(), k);
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.name()));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.name())
+            );
         }
         assert!("dup".parse::<ViolationKind>().is_err());
     }
@@ -363,7 +425,10 @@ mod tests {
     #[test]
     fn expect_parses_pass_and_kinds() {
         assert_eq!(Expect::try_from("pass".to_string()), Ok(Expect::Pass));
-        assert_eq!(Expect::try_from("duplicate-event".to_string()), Ok(Expect::Violation(ViolationKind::DuplicateEvent)));
+        assert_eq!(
+            Expect::try_from("duplicate-event".to_string()),
+            Ok(Expect::Violation(ViolationKind::DuplicateEvent))
+        );
         assert!(Expect::try_from("clean".to_string()).is_err());
     }
 
@@ -382,7 +447,10 @@ mod tests {
     #[test]
     fn empty_history_is_undecided_for_every_checker() {
         let report = check_all(&[], Some(&FinalState::default()), CheckOptions::default());
-        assert!(report.results.iter().all(|r| r.verdict() == Verdict::Undecided));
+        assert!(report
+            .results
+            .iter()
+            .all(|r| r.verdict() == Verdict::Undecided));
         assert!(!report.is_clean());
         assert!(!report.meets(Expect::Pass));
     }
@@ -391,8 +459,17 @@ mod tests {
     fn no_final_state_is_undecided_not_clean() {
         let (history, _) = clean_run();
         let report = check_all(&history, None, CheckOptions::default());
-        for kind in [ViolationKind::Lost, ViolationKind::Stuck, ViolationKind::Torn, ViolationKind::Duplicate] {
-            assert_eq!(report.result(kind).unwrap().verdict(), Verdict::Undecided, "{kind}");
+        for kind in [
+            ViolationKind::Lost,
+            ViolationKind::Stuck,
+            ViolationKind::Torn,
+            ViolationKind::Duplicate,
+        ] {
+            assert_eq!(
+                report.result(kind).unwrap().verdict(),
+                Verdict::Undecided,
+                "{kind}"
+            );
         }
         assert!(!report.is_clean());
     }
@@ -401,9 +478,18 @@ mod tests {
     fn reorder_reports_without_gating_unless_asked() {
         let (history, state) = reordered_run();
         let report = check_all(&history, Some(&state), CheckOptions::default());
-        assert_eq!(report.reported_counts().get(&ViolationKind::Reorder), Some(&1));
+        assert_eq!(
+            report.reported_counts().get(&ViolationKind::Reorder),
+            Some(&1)
+        );
         assert!(report.is_clean());
-        let gated = check_all(&history, Some(&state), CheckOptions { reorder_gates: true });
+        let gated = check_all(
+            &history,
+            Some(&state),
+            CheckOptions {
+                reorder_gates: true,
+            },
+        );
         assert!(!gated.is_clean());
         assert_eq!(gated.gating_counts().get(&ViolationKind::Reorder), Some(&1));
     }
@@ -411,8 +497,10 @@ mod tests {
     #[test]
     fn report_is_deterministic() {
         let (history, state) = duplicated_run();
-        let a = serde_json::to_string(&check_all(&history, Some(&state), CheckOptions::default())).unwrap();
-        let b = serde_json::to_string(&check_all(&history, Some(&state), CheckOptions::default())).unwrap();
+        let a = serde_json::to_string(&check_all(&history, Some(&state), CheckOptions::default()))
+            .unwrap();
+        let b = serde_json::to_string(&check_all(&history, Some(&state), CheckOptions::default()))
+            .unwrap();
         assert_eq!(a, b);
     }
 }

@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 
 pub fn check(input: &Input) -> Findings {
     if input.facts.commit_records == 0 {
-        return Findings::undecided("the history records no commit: cannot tell which decisions failed");
+        return Findings::undecided(
+            "the history records no commit: cannot tell which decisions failed",
+        );
     }
     let mut findings = Findings::default();
     let empty_facts = DecisionFacts::default();
@@ -27,11 +29,15 @@ pub fn check(input: &Input) -> Findings {
         };
         if let Some(trace) = trace(seen, found) {
             let message = format!("{why}, yet {trace}");
-            findings.violations.push(input.violation(ViolationKind::Phantom, event, None, message));
+            findings
+                .violations
+                .push(input.violation(ViolationKind::Phantom, event, None, message));
         }
     }
     if input.state.is_none() && findings.violations.is_empty() {
-        findings.undecided.push("no final state: an unrecorded outbox entry or effect would go unseen".into());
+        findings
+            .undecided
+            .push("no final state: an unrecorded outbox entry or effect would go unseen".into());
     }
     findings
 }
@@ -39,7 +45,10 @@ pub fn check(input: &Input) -> Findings {
 /// Every decision the history or the final state names, once, in order.
 fn events<'a>(input: &'a Input) -> BTreeSet<&'a str> {
     let in_history = input.facts.decisions.keys().map(String::as_str);
-    let in_state = input.state.into_iter().flat_map(|s| s.decisions.keys().map(String::as_str));
+    let in_state = input
+        .state
+        .into_iter()
+        .flat_map(|s| s.decisions.keys().map(String::as_str));
     in_history.chain(in_state).collect()
 }
 
@@ -73,7 +82,10 @@ mod tests {
         h.process("billing", "d1", "1-0");
         let f = check(&Input::new(&h.records, None));
         assert_eq!(f.violations.len(), 1);
-        assert_eq!(f.violations[0].message, "every commit attempt failed, yet a consumer received its event");
+        assert_eq!(
+            f.violations[0].message,
+            "every commit attempt failed, yet a consumer received its event"
+        );
     }
 
     #[test]
@@ -84,7 +96,12 @@ mod tests {
         let d = state.decisions.get_mut("d1").unwrap();
         d.effects.clear();
         d.outbox_entries.push("1-0".into());
-        assert_eq!(check(&Input::new(&h.records, Some(&state))).violations.len(), 1);
+        assert_eq!(
+            check(&Input::new(&h.records, Some(&state)))
+                .violations
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -106,7 +123,10 @@ mod tests {
         h.commit("r", 2, Phase::Ok);
         h.process("billing", "r", "2-0");
         let state = state_for(&["u", "r"], &["billing"]);
-        assert_eq!(check(&Input::new(&h.records, Some(&state))), Findings::default());
+        assert_eq!(
+            check(&Input::new(&h.records, Some(&state))),
+            Findings::default()
+        );
     }
 
     #[test]

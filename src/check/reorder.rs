@@ -16,15 +16,27 @@ pub fn check(input: &Input) -> Findings {
     let mut findings = Findings::default();
     let mut applied_any = false;
     for r in input.history {
-        let Some((concern, event)) = applied(r, &api_concerns) else { continue };
+        let Some((concern, event)) = applied(r, &api_concerns) else {
+            continue;
+        };
         applied_any = true;
-        let Some(d) = input.facts.decisions.get(event) else { continue };
+        let Some(d) = input.facts.decisions.get(event) else {
+            continue;
+        };
         let Some(version) = d.version else { continue };
         let key = (concern, d.tenant.as_str(), d.object.as_str());
         match highest.get(&key) {
             Some(&(top, top_event)) if version < top => {
-                let message = format!("version {version} of {}/{} applied after version {top} ({top_event})", d.tenant, d.object);
-                findings.violations.push(input.violation(ViolationKind::Reorder, event, Some(concern), message));
+                let message = format!(
+                    "version {version} of {}/{} applied after version {top} ({top_event})",
+                    d.tenant, d.object
+                );
+                findings.violations.push(input.violation(
+                    ViolationKind::Reorder,
+                    event,
+                    Some(concern),
+                    message,
+                ));
             }
             _ => {
                 highest.insert(key, (version, event));
@@ -32,20 +44,40 @@ pub fn check(input: &Input) -> Findings {
         }
     }
     if !applied_any {
-        findings.undecided.push("no applied effect in the history: no order to check".into());
+        findings
+            .undecided
+            .push("no applied effect in the history: no order to check".into());
     }
     findings
 }
 
 fn api_concerns(history: &[Record]) -> BTreeSet<&str> {
-    history.iter().filter_map(|r| if let Op::ApiRequest { concern, .. } = &r.op { Some(concern.as_str()) } else { None }).collect()
+    history
+        .iter()
+        .filter_map(|r| {
+            if let Op::ApiRequest { concern, .. } = &r.op {
+                Some(concern.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// The (concern, event) an applied effect record stands for, from the source of its concern.
 fn applied<'a>(r: &'a Record, api_concerns: &BTreeSet<&str>) -> Option<(&'a str, &'a str)> {
     match &r.op {
-        Op::ApiRequest { concern, event, applied: true } => Some((concern, event)),
-        Op::Effect { concern, event, applied: true, .. } if !api_concerns.contains(concern.as_str()) => Some((concern, event)),
+        Op::ApiRequest {
+            concern,
+            event,
+            applied: true,
+        } => Some((concern, event)),
+        Op::Effect {
+            concern,
+            event,
+            applied: true,
+            ..
+        } if !api_concerns.contains(concern.as_str()) => Some((concern, event)),
         _ => None,
     }
 }
@@ -62,7 +94,10 @@ mod tests {
         let f = check(&Input::new(&h, Some(&state)));
         assert_eq!(f.violations.len(), 1);
         assert_eq!(f.violations[0].event.as_deref(), Some("d1"));
-        assert_eq!(f.violations[0].message, "version 1 of t1/o1 applied after version 2 (d2)");
+        assert_eq!(
+            f.violations[0].message,
+            "version 1 of t1/o1 applied after version 2 (d2)"
+        );
     }
 
     #[test]

@@ -16,16 +16,28 @@ pub fn check(input: &Input) -> Findings {
     for concern in &state.concerns {
         let Some(group) = state.groups.get(concern) else {
             if !state.decisions.is_empty() {
-                findings.undecided.push(format!("no group state for concern `{concern}`"));
+                findings
+                    .undecided
+                    .push(format!("no group state for concern `{concern}`"));
             }
             continue;
         };
         for entry in &group.pending {
             let holder = entry.consumer.as_deref().unwrap_or("?");
-            findings.violations.push(violation(input, concern, entry, format!("still pending at {holder} after the drain")));
+            findings.violations.push(violation(
+                input,
+                concern,
+                entry,
+                format!("still pending at {holder} after the drain"),
+            ));
         }
         for entry in &group.undelivered {
-            findings.violations.push(violation(input, concern, entry, "never delivered to the group".into()));
+            findings.violations.push(violation(
+                input,
+                concern,
+                entry,
+                "never delivered to the group".into(),
+            ));
         }
     }
     groups_outside_concerns(state, &mut findings);
@@ -33,7 +45,10 @@ pub fn check(input: &Input) -> Findings {
 }
 
 fn violation(input: &Input, concern: &str, entry: &OwedEntry, message: String) -> Violation {
-    let event = entry.event.as_deref().or_else(|| input.facts.event_of_entry(&entry.entry_id));
+    let event = entry
+        .event
+        .as_deref()
+        .or_else(|| input.facts.event_of_entry(&entry.entry_id));
     let message = format!("{message} (entry {}:{})", entry.tenant, entry.entry_id);
     match event {
         Some(event) => input.violation(ViolationKind::Stuck, event, Some(concern), message),
@@ -53,7 +68,9 @@ fn violation(input: &Input, concern: &str, entry: &OwedEntry, message: String) -
 fn groups_outside_concerns(state: &FinalState, findings: &mut Findings) {
     for concern in state.groups.keys() {
         if !state.concerns.contains(concern) {
-            findings.undecided.push(format!("group state for `{concern}`, which is not a concern of the run"));
+            findings.undecided.push(format!(
+                "group state for `{concern}`, which is not a concern of the run"
+            ));
         }
     }
 }
@@ -66,7 +83,12 @@ mod tests {
     use crate::check::testkit::*;
 
     fn owed(entry: &str, event: Option<&str>, consumer: Option<&str>) -> OwedEntry {
-        OwedEntry { tenant: "t1".into(), entry_id: entry.into(), event: event.map(str::to_string), consumer: consumer.map(str::to_string) }
+        OwedEntry {
+            tenant: "t1".into(),
+            entry_id: entry.into(),
+            event: event.map(str::to_string),
+            consumer: consumer.map(str::to_string),
+        }
     }
 
     #[test]
@@ -77,12 +99,22 @@ mod tests {
         h.deliver("billing", "d1", "1-0", "worker-billing-0", false);
         h.fault("crash", "worker-billing-0", "");
         let mut state = state_for(&["d1", "d2"], &["billing"]);
-        let group = GroupState { pending: vec![owed("1-0", None, Some("worker-billing-0"))], undelivered: vec![owed("2-0", Some("d2"), None)] };
+        let group = GroupState {
+            pending: vec![owed("1-0", None, Some("worker-billing-0"))],
+            undelivered: vec![owed("2-0", Some("d2"), None)],
+        };
         state.groups.insert("billing".into(), group);
         let f = check(&Input::new(&h.records, Some(&state)));
         assert_eq!(f.violations.len(), 2);
-        assert_eq!(f.violations[0].event.as_deref(), Some("d1"), "event found through the history");
-        assert_eq!(f.violations[0].message, "still pending at worker-billing-0 after the drain (entry t1:1-0)");
+        assert_eq!(
+            f.violations[0].event.as_deref(),
+            Some("d1"),
+            "event found through the history"
+        );
+        assert_eq!(
+            f.violations[0].message,
+            "still pending at worker-billing-0 after the drain (entry t1:1-0)"
+        );
         assert_eq!(f.violations[0].timeline, vec![0, 1, 4, 5]);
         assert_eq!(f.violations[1].event.as_deref(), Some("d2"));
     }
@@ -92,7 +124,13 @@ mod tests {
         let mut h = Hist::new();
         h.commit("d1", 1, Phase::Ok);
         let mut state = state_for(&["d1"], &["billing"]);
-        state.groups.insert("billing".into(), GroupState { pending: vec![owed("9-0", None, Some("w"))], undelivered: vec![] });
+        state.groups.insert(
+            "billing".into(),
+            GroupState {
+                pending: vec![owed("9-0", None, Some("w"))],
+                undelivered: vec![],
+            },
+        );
         let f = check(&Input::new(&h.records, Some(&state)));
         assert_eq!(f.violations[0].entry.as_deref(), Some("t1:9-0"));
         assert_eq!(f.violations[0].event, None);
@@ -104,6 +142,9 @@ mod tests {
         state.groups.remove("crm");
         let f = check(&Input::new(&h, Some(&state)));
         assert!(f.violations.is_empty());
-        assert_eq!(f.undecided, vec!["no group state for concern `crm`".to_string()]);
+        assert_eq!(
+            f.undecided,
+            vec!["no group state for concern `crm`".to_string()]
+        );
     }
 }

@@ -28,10 +28,22 @@ impl Hist {
 
     pub fn push(&mut self, process: &str, phase: Phase, op: Op) {
         let index = self.records.len() as u64;
-        self.records.push(Record { index, time_ms: index * 10, process: process.to_string(), phase, op });
+        self.records.push(Record {
+            index,
+            time_ms: index * 10,
+            process: process.to_string(),
+            phase,
+            op,
+        });
     }
 
-    fn commit_op(event: &str, object: &str, version: u64, outcome: Option<CommitOutcome>, entry_id: Option<&str>) -> Op {
+    fn commit_op(
+        event: &str,
+        object: &str,
+        version: u64,
+        outcome: Option<CommitOutcome>,
+        entry_id: Option<&str>,
+    ) -> Op {
         Op::Commit {
             event: event.into(),
             tenant: TENANT.into(),
@@ -45,12 +57,20 @@ impl Hist {
 
     /// A commit invocation with no completion (yet).
     pub fn invoke(&mut self, event: &str, version: u64) {
-        self.push(PRODUCER, Phase::Invoke, Self::commit_op(event, "o1", version, None, None));
+        self.push(
+            PRODUCER,
+            Phase::Invoke,
+            Self::commit_op(event, "o1", version, None, None),
+        );
     }
 
     /// The completion of an earlier invocation.
     pub fn complete(&mut self, event: &str, version: u64, phase: Phase) {
-        self.push(PRODUCER, phase, Self::commit_op(event, "o1", version, outcome_of(phase), None));
+        self.push(
+            PRODUCER,
+            phase,
+            Self::commit_op(event, "o1", version, outcome_of(phase), None),
+        );
     }
 
     /// Invocation and completion, object `o1`.
@@ -59,44 +79,112 @@ impl Hist {
     }
 
     pub fn commit_obj(&mut self, event: &str, object: &str, version: u64, phase: Phase) {
-        self.push(PRODUCER, Phase::Invoke, Self::commit_op(event, object, version, None, None));
-        self.push(PRODUCER, phase, Self::commit_op(event, object, version, outcome_of(phase), None));
+        self.push(
+            PRODUCER,
+            Phase::Invoke,
+            Self::commit_op(event, object, version, None, None),
+        );
+        self.push(
+            PRODUCER,
+            phase,
+            Self::commit_op(event, object, version, outcome_of(phase), None),
+        );
     }
 
     /// A successful commit whose completion knows its stream id.
     pub fn commit_entry(&mut self, event: &str, entry_id: &str) {
-        self.push(PRODUCER, Phase::Invoke, Self::commit_op(event, "o1", 1, None, None));
-        let op = Self::commit_op(event, "o1", 1, Some(CommitOutcome::Committed), Some(entry_id));
+        self.push(
+            PRODUCER,
+            Phase::Invoke,
+            Self::commit_op(event, "o1", 1, None, None),
+        );
+        let op = Self::commit_op(
+            event,
+            "o1",
+            1,
+            Some(CommitOutcome::Committed),
+            Some(entry_id),
+        );
         self.push(PRODUCER, Phase::Ok, op);
     }
 
     pub fn state_written(&mut self, event: &str) {
-        let op = Op::StateWritten { event: event.into(), tenant: TENANT.into(), object: "o1".into(), version: 1 };
+        let op = Op::StateWritten {
+            event: event.into(),
+            tenant: TENANT.into(),
+            object: "o1".into(),
+            version: 1,
+        };
         self.push(PRODUCER, Phase::Event, op);
     }
 
-    pub fn deliver(&mut self, concern: &str, event: &str, entry: &str, consumer: &str, reclaimed: bool) {
-        let op = Op::Deliver { concern: concern.into(), event: event.into(), entry_id: entry.into(), consumer: consumer.into(), reclaimed };
+    pub fn deliver(
+        &mut self,
+        concern: &str,
+        event: &str,
+        entry: &str,
+        consumer: &str,
+        reclaimed: bool,
+    ) {
+        let op = Op::Deliver {
+            concern: concern.into(),
+            event: event.into(),
+            entry_id: entry.into(),
+            consumer: consumer.into(),
+            reclaimed,
+        };
         self.push(consumer, Phase::Event, op);
     }
 
-    pub fn effect(&mut self, concern: &str, event: &str, entry: &str, consumer: &str, applied: bool) {
-        let op = Op::Effect { concern: concern.into(), event: event.into(), entry_id: entry.into(), consumer: consumer.into(), applied };
+    pub fn effect(
+        &mut self,
+        concern: &str,
+        event: &str,
+        entry: &str,
+        consumer: &str,
+        applied: bool,
+    ) {
+        let op = Op::Effect {
+            concern: concern.into(),
+            event: event.into(),
+            entry_id: entry.into(),
+            consumer: consumer.into(),
+            applied,
+        };
         self.push(consumer, Phase::Ok, op);
     }
 
     pub fn ack(&mut self, concern: &str, event: &str, entry: &str, consumer: &str) {
-        let op = Op::Ack { concern: concern.into(), event: event.into(), entry_id: entry.into(), consumer: consumer.into(), acked: 1 };
+        let op = Op::Ack {
+            concern: concern.into(),
+            event: event.into(),
+            entry_id: entry.into(),
+            consumer: consumer.into(),
+            acked: 1,
+        };
         self.push(consumer, Phase::Ok, op);
     }
 
     pub fn dead_letter(&mut self, concern: &str, event: &str, entry: &str, consumer: &str) {
-        let op = Op::DeadLetter { concern: concern.into(), event: event.into(), entry_id: entry.into(), deliveries: 5 };
+        let op = Op::DeadLetter {
+            concern: concern.into(),
+            event: event.into(),
+            entry_id: entry.into(),
+            deliveries: 5,
+        };
         self.push(consumer, Phase::Ok, op);
     }
 
     pub fn api(&mut self, concern: &str, event: &str, applied: bool) {
-        self.push("downstream", Phase::Ok, Op::ApiRequest { concern: concern.into(), event: event.into(), applied });
+        self.push(
+            "downstream",
+            Phase::Ok,
+            Op::ApiRequest {
+                concern: concern.into(),
+                event: event.into(),
+                applied,
+            },
+        );
     }
 
     pub fn failpoint(&mut self, process: &str, name: &str) {
@@ -104,11 +192,27 @@ impl Hist {
     }
 
     pub fn fault(&mut self, kind: &str, target: &str, detail: &str) {
-        self.push("nemesis", Phase::Event, Op::Fault { kind: kind.into(), target: target.into(), detail: detail.into() });
+        self.push(
+            "nemesis",
+            Phase::Event,
+            Op::Fault {
+                kind: kind.into(),
+                target: target.into(),
+                detail: detail.into(),
+            },
+        );
     }
 
     pub fn trim(&mut self, tenant: &str, min_id: &str, removed: u64) {
-        self.push("trimmer", Phase::Ok, Op::Trim { tenant: tenant.into(), min_id: min_id.into(), removed });
+        self.push(
+            "trimmer",
+            Phase::Ok,
+            Op::Trim {
+                tenant: tenant.into(),
+                min_id: min_id.into(),
+                removed,
+            },
+        );
     }
 
     /// Deliver, apply and ack one entry in one concern.
@@ -122,7 +226,10 @@ impl Hist {
 
 /// A final state in which each decision is fully there: marker, state, one effect per concern.
 pub fn state_for(events: &[&str], concerns: &[&str]) -> FinalState {
-    let mut state = FinalState { concerns: concerns.iter().map(|c| c.to_string()).collect(), ..FinalState::default() };
+    let mut state = FinalState {
+        concerns: concerns.iter().map(|c| c.to_string()).collect(),
+        ..FinalState::default()
+    };
     for e in events {
         let d = DecisionState {
             tenant: TENANT.into(),
@@ -180,6 +287,11 @@ pub fn duplicated_run() -> (Vec<Record>, FinalState) {
     h.effect("billing", "d1", "1-0", "worker-billing-1", true);
     h.ack("billing", "d1", "1-0", "worker-billing-1");
     let mut state = state_for(&["d1"], &["billing"]);
-    state.decisions.get_mut("d1").unwrap().effects.insert("billing".into(), 2);
+    state
+        .decisions
+        .get_mut("d1")
+        .unwrap()
+        .effects
+        .insert("billing".into(), 2);
     (h.records, state)
 }

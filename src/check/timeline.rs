@@ -17,15 +17,24 @@ use std::fmt::Write;
 
 /// `Record::index` of every record in `event`'s timeline, ascending.
 pub fn for_event(input: &Input, event: &str) -> Vec<u64> {
-    let Some(decision) = input.facts.decisions.get(event) else { return Vec::new() };
+    let Some(decision) = input.facts.decisions.get(event) else {
+        return Vec::new();
+    };
     let own = &decision.records;
-    let (Some(&first), Some(&last)) = (own.first(), own.last()) else { return Vec::new() };
+    let (Some(&first), Some(&last)) = (own.first(), own.last()) else {
+        return Vec::new();
+    };
     let history = input.history;
     let touching: BTreeSet<&str> = own.iter().map(|p| history[*p].process.as_str()).collect();
     let mut picked: BTreeSet<usize> = own.iter().copied().collect();
     picked.extend(incidents_during(input, &touching, first, last));
     picked.extend(incidents_after(input, &touching, last));
-    let entry_ids: BTreeSet<&str> = decision.delivered_entry_ids.iter().chain(&decision.commit_entry_ids).map(String::as_str).collect();
+    let entry_ids: BTreeSet<&str> = decision
+        .delivered_entry_ids
+        .iter()
+        .chain(&decision.commit_entry_ids)
+        .map(String::as_str)
+        .collect();
     picked.extend(disappearances(history, &decision.tenant, &entry_ids));
     picked.into_iter().map(|p| history[p].index).collect()
 }
@@ -33,9 +42,20 @@ pub fn for_event(input: &Input, event: &str) -> Vec<u64> {
 /// Positions of every record naming the stream id `entry_id` (for an entry whose event is not
 /// known), with the faults during their span.
 pub fn for_entry(input: &Input, entry_id: &str) -> Vec<u64> {
-    let own: Vec<usize> = input.history.iter().enumerate().filter(|(_, r)| names_entry(&r.op, entry_id)).map(|(p, _)| p).collect();
-    let (Some(&first), Some(&last)) = (own.first(), own.last()) else { return Vec::new() };
-    let touching: BTreeSet<&str> = own.iter().map(|p| input.history[*p].process.as_str()).collect();
+    let own: Vec<usize> = input
+        .history
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| names_entry(&r.op, entry_id))
+        .map(|(p, _)| p)
+        .collect();
+    let (Some(&first), Some(&last)) = (own.first(), own.last()) else {
+        return Vec::new();
+    };
+    let touching: BTreeSet<&str> = own
+        .iter()
+        .map(|p| input.history[*p].process.as_str())
+        .collect();
     let mut picked: BTreeSet<usize> = own.iter().copied().collect();
     picked.extend(incidents_during(input, &touching, first, last));
     picked.extend(incidents_after(input, &touching, last));
@@ -44,8 +64,13 @@ pub fn for_entry(input: &Input, entry_id: &str) -> Vec<u64> {
 
 fn names_entry(op: &Op, id: &str) -> bool {
     match op {
-        Op::Deliver { entry_id, .. } | Op::Effect { entry_id, .. } | Op::Ack { entry_id, .. } | Op::DeadLetter { entry_id, .. } => entry_id == id,
-        Op::Commit { entry_id: Some(e), .. } => e == id,
+        Op::Deliver { entry_id, .. }
+        | Op::Effect { entry_id, .. }
+        | Op::Ack { entry_id, .. }
+        | Op::DeadLetter { entry_id, .. } => entry_id == id,
+        Op::Commit {
+            entry_id: Some(e), ..
+        } => e == id,
         Op::ClaimedDeleted { entry_ids, .. } => entry_ids.iter().any(|e| e == id),
         _ => false,
     }
@@ -54,16 +79,32 @@ fn names_entry(op: &Op, id: &str) -> bool {
 fn touches(record: &Record, touching: &BTreeSet<&str>) -> bool {
     match &record.op {
         Op::Failpoint { .. } => touching.contains(record.process.as_str()),
-        Op::Fault { target, .. } => target_hosts(target).any(|h| touching.iter().any(|p| runs_on(p, h))),
+        Op::Fault { target, .. } => {
+            target_hosts(target).any(|h| touching.iter().any(|p| runs_on(p, h)))
+        }
         _ => false,
     }
 }
 
-fn incidents_during(input: &Input, touching: &BTreeSet<&str>, first: usize, last: usize) -> Vec<usize> {
+fn incidents_during(
+    input: &Input,
+    touching: &BTreeSet<&str>,
+    first: usize,
+    last: usize,
+) -> Vec<usize> {
     let history = input.history;
     let in_span = |p: &&usize| (first..=last).contains(*p);
-    let any_fault_or_own_failpoint = |p: &&usize| matches!(history[**p].op, Op::Fault { .. }) || touches(&history[**p], touching);
-    input.facts.incidents.iter().filter(in_span).filter(any_fault_or_own_failpoint).copied().collect()
+    let any_fault_or_own_failpoint = |p: &&usize| {
+        matches!(history[**p].op, Op::Fault { .. }) || touches(&history[**p], touching)
+    };
+    input
+        .facts
+        .incidents
+        .iter()
+        .filter(in_span)
+        .filter(any_fault_or_own_failpoint)
+        .copied()
+        .collect()
 }
 
 fn incidents_after(input: &Input, touching: &BTreeSet<&str>, last: usize) -> Vec<usize> {
@@ -90,13 +131,25 @@ fn disappearances(history: &[Record], tenant: &str, entry_ids: &BTreeSet<&str>) 
     let mut trimmed = false;
     for (p, r) in history.iter().enumerate() {
         match &r.op {
-            Op::Trim { tenant: t, min_id, removed } if !trimmed && t == tenant && *removed > 0 => {
-                if entry_ids.iter().any(|id| compare_stream_ids(id, min_id) == Ordering::Less) {
-                    picked.push(p);
-                    trimmed = true;
-                }
+            Op::Trim {
+                tenant: t,
+                min_id,
+                removed,
+            } if !trimmed
+                && t == tenant
+                && *removed > 0
+                && entry_ids
+                    .iter()
+                    .any(|id| compare_stream_ids(id, min_id) == Ordering::Less) =>
+            {
+                picked.push(p);
+                trimmed = true;
             }
-            Op::ClaimedDeleted { entry_ids: ids, .. } if ids.iter().any(|id| entry_ids.contains(id.as_str())) => picked.push(p),
+            Op::ClaimedDeleted { entry_ids: ids, .. }
+                if ids.iter().any(|id| entry_ids.contains(id.as_str())) =>
+            {
+                picked.push(p)
+            }
             _ => {}
         }
     }
@@ -117,7 +170,14 @@ pub fn render(history: &[Record], indexes: &[u64]) -> String {
 }
 
 pub fn render_record(r: &Record) -> String {
-    format!("{:>9}ms #{:<6} {:<22} {:<6} {}", r.time_ms, r.index, r.process, phase_name(r.phase), describe(&r.op))
+    format!(
+        "{:>9}ms #{:<6} {:<22} {:<6} {}",
+        r.time_ms,
+        r.index,
+        r.process,
+        phase_name(r.phase),
+        describe(&r.op)
+    )
 }
 
 fn phase_name(phase: Phase) -> &'static str {
@@ -133,10 +193,25 @@ fn phase_name(phase: Phase) -> &'static str {
 fn describe(op: &Op) -> String {
     let applied = |a: &bool| if *a { "applied" } else { "deduped" };
     match op {
-        Op::Commit { event, tenant, object, version, outcome, acked_replicas, entry_id } => {
+        Op::Commit {
+            event,
+            tenant,
+            object,
+            version,
+            outcome,
+            acked_replicas,
+            entry_id,
+        } => {
             let mut s = format!("commit {event} {tenant}/{object} v{version}");
             if let Some(o) = outcome {
-                let _ = write!(s, " {}", serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+                let _ = write!(
+                    s,
+                    " {}",
+                    serde_json::to_value(o)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                );
             }
             if let Some(e) = entry_id {
                 let _ = write!(s, " entry={e}");
@@ -146,20 +221,71 @@ fn describe(op: &Op) -> String {
             }
             s
         }
-        Op::StateWritten { event, tenant, object, version } => format!("state-written {event} {tenant}/{object} v{version}"),
-        Op::Deliver { concern, event, entry_id, consumer, reclaimed } => {
+        Op::StateWritten {
+            event,
+            tenant,
+            object,
+            version,
+        } => format!("state-written {event} {tenant}/{object} v{version}"),
+        Op::Deliver {
+            concern,
+            event,
+            entry_id,
+            consumer,
+            reclaimed,
+        } => {
             let how = if *reclaimed { "reclaimed by" } else { "to" };
             format!("deliver {concern} {event} entry={entry_id} {how} {consumer}")
         }
-        Op::Effect { concern, event, entry_id, consumer, applied: a } => format!("effect {concern} {event} entry={entry_id} by {consumer} {}", applied(a)),
-        Op::Ack { concern, event, entry_id, consumer, acked } => format!("ack {concern} {event} entry={entry_id} by {consumer} acked={acked}"),
-        Op::DeadLetter { concern, event, entry_id, deliveries } => format!("dead-letter {concern} {event} entry={entry_id} after {deliveries} deliveries"),
-        Op::ClaimedDeleted { concern, entry_ids } => format!("claimed-deleted {concern} entries={}", entry_ids.join(",")),
-        Op::Trim { tenant, min_id, removed } => format!("trim {tenant} minid={min_id} removed={removed}"),
-        Op::ApiRequest { concern, event, applied: a } => format!("api-request {concern} {event} {}", applied(a)),
+        Op::Effect {
+            concern,
+            event,
+            entry_id,
+            consumer,
+            applied: a,
+        } => format!(
+            "effect {concern} {event} entry={entry_id} by {consumer} {}",
+            applied(a)
+        ),
+        Op::Ack {
+            concern,
+            event,
+            entry_id,
+            consumer,
+            acked,
+        } => format!("ack {concern} {event} entry={entry_id} by {consumer} acked={acked}"),
+        Op::DeadLetter {
+            concern,
+            event,
+            entry_id,
+            deliveries,
+        } => {
+            format!("dead-letter {concern} {event} entry={entry_id} after {deliveries} deliveries")
+        }
+        Op::ClaimedDeleted { concern, entry_ids } => {
+            format!("claimed-deleted {concern} entries={}", entry_ids.join(","))
+        }
+        Op::Trim {
+            tenant,
+            min_id,
+            removed,
+        } => format!("trim {tenant} minid={min_id} removed={removed}"),
+        Op::ApiRequest {
+            concern,
+            event,
+            applied: a,
+        } => format!("api-request {concern} {event} {}", applied(a)),
         Op::Failpoint { name } => format!("failpoint {name}"),
-        Op::Fault { kind, target, detail } if detail.is_empty() => format!("fault {kind} {target}"),
-        Op::Fault { kind, target, detail } => format!("fault {kind} {target} ({detail})"),
+        Op::Fault {
+            kind,
+            target,
+            detail,
+        } if detail.is_empty() => format!("fault {kind} {target}"),
+        Op::Fault {
+            kind,
+            target,
+            detail,
+        } => format!("fault {kind} {target} ({detail})"),
     }
 }
 
@@ -178,7 +304,11 @@ mod tests {
         h.failpoint("worker-crm-0", "consumer.after_read"); // 6: not a touching process
         h.effect("billing", "d1", "1-0", "worker-billing-0", true); // 7
         h.failpoint("worker-billing-0", "consumer.after_effect_before_ack"); // 8
-        h.fault("crash", "worker-billing-0", "failpoint=consumer.after_effect_before_ack"); // 9
+        h.fault(
+            "crash",
+            "worker-billing-0",
+            "failpoint=consumer.after_effect_before_ack",
+        ); // 9
         h.fault("restart", "worker-billing-0", ""); // 10: after the first fault, left out
         h
     }
@@ -198,9 +328,23 @@ mod tests {
         let text = render(&h.records, &for_event(&input, "d1"));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 7);
-        assert!(lines[1].contains("commit d1 t1/o1 v1 committed"), "{}", lines[1]);
-        assert!(lines[2].contains("deliver billing d1 entry=1-0 to worker-billing-0"), "{}", lines[2]);
-        assert!(lines[6].contains("fault crash worker-billing-0 (failpoint=consumer.after_effect_before_ack)"), "{}", lines[6]);
+        assert!(
+            lines[1].contains("commit d1 t1/o1 v1 committed"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].contains("deliver billing d1 entry=1-0 to worker-billing-0"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[6].contains(
+                "fault crash worker-billing-0 (failpoint=consumer.after_effect_before_ack)"
+            ),
+            "{}",
+            lines[6]
+        );
     }
 
     #[test]

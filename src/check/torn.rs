@@ -14,7 +14,9 @@ use super::{Findings, Input, ViolationKind};
 
 pub fn check(input: &Input) -> Findings {
     let Some(state) = input.state else {
-        return Findings::undecided("no final state: the business state cannot be read from the history");
+        return Findings::undecided(
+            "no final state: the business state cannot be read from the history",
+        );
     };
     let mut findings = Findings::default();
     let empty = DecisionFacts::default();
@@ -25,7 +27,9 @@ pub fn check(input: &Input) -> Findings {
             state_without_event(input, event, found, seen, &mut findings);
         } else if !found.state && evidence {
             let message = "an event exists but the decision's state is not in Redis".to_string();
-            findings.violations.push(input.violation(ViolationKind::Torn, event, None, message));
+            findings
+                .violations
+                .push(input.violation(ViolationKind::Torn, event, None, message));
         }
     }
     findings
@@ -39,9 +43,22 @@ fn event_evidence(found: &DecisionState, seen: &DecisionFacts) -> bool {
         || seen.seen_downstream()
 }
 
-fn state_without_event(input: &Input, event: &str, found: &DecisionState, seen: &DecisionFacts, findings: &mut Findings) {
-    let tenant = if seen.tenant.is_empty() { &found.tenant } else { &seen.tenant };
-    let trimmed = seen.commit_entry_ids.iter().any(|id| input.facts.trimmed_past(input.history, tenant, id));
+fn state_without_event(
+    input: &Input,
+    event: &str,
+    found: &DecisionState,
+    seen: &DecisionFacts,
+    findings: &mut Findings,
+) {
+    let tenant = if seen.tenant.is_empty() {
+        &found.tenant
+    } else {
+        &seen.tenant
+    };
+    let trimmed = seen
+        .commit_entry_ids
+        .iter()
+        .any(|id| input.facts.trimmed_past(input.history, tenant, id));
     if trimmed {
         return; // the event existed; losing it is the lost checker's finding
     }
@@ -52,7 +69,9 @@ fn state_without_event(input: &Input, event: &str, found: &DecisionState, seen: 
         return;
     }
     let message = "the decision's state is in Redis but its event is nowhere: no outbox entry, delivery, effect or dead letter".to_string();
-    findings.violations.push(input.violation(ViolationKind::Torn, event, None, message));
+    findings
+        .violations
+        .push(input.violation(ViolationKind::Torn, event, None, message));
 }
 
 #[cfg(test)]
@@ -82,7 +101,12 @@ mod tests {
         h.process("billing", "d1", "1-0");
         let mut state = state_for(&["d1"], &["billing"]);
         state.decisions.get_mut("d1").unwrap().state = false;
-        assert_eq!(check(&Input::new(&h.records, Some(&state))).violations.len(), 1);
+        assert_eq!(
+            check(&Input::new(&h.records, Some(&state)))
+                .violations
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -98,7 +122,10 @@ mod tests {
         known.trim("t1", "2-0", 1);
         let mut state = state_for(&["d1"], &["billing"]);
         state.decisions.get_mut("d1").unwrap().effects.clear();
-        assert_eq!(check(&Input::new(&known.records, Some(&state))), Findings::default());
+        assert_eq!(
+            check(&Input::new(&known.records, Some(&state))),
+            Findings::default()
+        );
 
         let mut unknown = Hist::new();
         unknown.commit("d1", 1, Phase::Ok);

@@ -18,7 +18,10 @@ pub fn write_history<W: Write>(mut w: W, history: &[Record]) -> std::io::Result<
 }
 
 pub fn write_history_file(path: &Path, history: &[Record]) -> Result<(), ReportError> {
-    let io = |source| ReportError::Io { path: path.to_path_buf(), source };
+    let io = |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = std::fs::File::create(path).map_err(io)?;
     write_history(BufWriter::new(file), history).map_err(io)
 }
@@ -27,18 +30,28 @@ pub fn write_history_file(path: &Path, history: &[Record]) -> Result<(), ReportE
 pub fn read_history<R: BufRead>(path: &Path, r: R) -> Result<Vec<Record>, ReportError> {
     let mut history = Vec::new();
     for (i, line) in r.lines().enumerate() {
-        let line = line.map_err(|source| ReportError::Io { path: path.to_path_buf(), source })?;
+        let line = line.map_err(|source| ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
-        let record = serde_json::from_str(&line).map_err(|source| ReportError::Record { path: path.to_path_buf(), line: i + 1, source })?;
+        let record = serde_json::from_str(&line).map_err(|source| ReportError::Record {
+            path: path.to_path_buf(),
+            line: i + 1,
+            source,
+        })?;
         history.push(record);
     }
     Ok(history)
 }
 
 pub fn read_history_file(path: &Path) -> Result<Vec<Record>, ReportError> {
-    let file = std::fs::File::open(path).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     read_history(path, std::io::BufReader::new(file))
 }
 
@@ -64,7 +77,9 @@ mod tests {
     #[test]
     fn a_bad_line_is_named() {
         let text = "\n{\"index\":0}\n";
-        let e = read_history(Path::new("h.jsonl"), text.as_bytes()).unwrap_err().to_string();
+        let e = read_history(Path::new("h.jsonl"), text.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("h.jsonl:2: not a history record"), "{e}");
     }
 

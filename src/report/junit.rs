@@ -59,11 +59,23 @@ fn write_case(out: &mut String, suite: &str, case: &Case) {
     let name = escape(&case.name);
     match &case.failure {
         None => {
-            let _ = writeln!(out, "    <testcase classname=\"outbox-chaos.{suite}\" name=\"{name}\"/>");
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"outbox-chaos.{suite}\" name=\"{name}\"/>"
+            );
         }
         Some(f) => {
-            let _ = writeln!(out, "    <testcase classname=\"outbox-chaos.{suite}\" name=\"{name}\">");
-            let _ = writeln!(out, "      <failure type=\"{}\" message=\"{}\">{}</failure>", escape(&f.kind), escape(&f.message), escape(&f.body));
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"outbox-chaos.{suite}\" name=\"{name}\">"
+            );
+            let _ = writeln!(
+                out,
+                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                escape(&f.kind),
+                escape(&f.message),
+                escape(&f.body)
+            );
             let _ = writeln!(out, "    </testcase>");
         }
     }
@@ -77,12 +89,22 @@ fn cases(sweep: &Sweep) -> Vec<Case> {
             message: format!("no seed produced the planted bug's violation `{kind}`"),
             body: format!("seeds run: {}", sweep.outcomes().count()),
         });
-        cases.push(Case { name: format!("expect {kind}"), failure });
+        cases.push(Case {
+            name: format!("expect {kind}"),
+            failure,
+        });
     }
     let never = sweep.never_reached();
     for w in &sweep.must_reach {
-        let failure = never.contains(w).then(|| Failure { kind: "coverage".into(), message: format!("window never reached: {w}"), body: String::new() });
-        cases.push(Case { name: format!("must_reach {w}"), failure });
+        let failure = never.contains(w).then(|| Failure {
+            kind: "coverage".into(),
+            message: format!("window never reached: {w}"),
+            body: String::new(),
+        });
+        cases.push(Case {
+            name: format!("must_reach {w}"),
+            failure,
+        });
     }
     cases
 }
@@ -90,11 +112,31 @@ fn cases(sweep: &Sweep) -> Vec<Case> {
 fn seed_case(sweep: &Sweep, o: &SeedOutcome) -> Case {
     let name = format!("seed {}", o.seed);
     if sweep.expect != Expect::Pass || !o.is_failing() {
-        return Case { name, failure: None };
+        return Case {
+            name,
+            failure: None,
+        };
     }
-    let kinds: Vec<&str> = o.gating.keys().chain(o.undecided.iter()).map(|k| k.name()).collect();
-    let body = format!("{}\nhistory-hash: {}\nreplay: {}\n", o.verdict, o.history_hash, replay_command(&sweep.scenario, o.seed));
-    Case { name, failure: Some(Failure { kind: kinds.join(","), message: o.verdict.clone(), body }) }
+    let kinds: Vec<&str> = o
+        .gating
+        .keys()
+        .chain(o.undecided.iter())
+        .map(|k| k.name())
+        .collect();
+    let body = format!(
+        "{}\nhistory-hash: {}\nreplay: {}\n",
+        o.verdict,
+        o.history_hash,
+        replay_command(&sweep.scenario, o.seed)
+    );
+    Case {
+        name,
+        failure: Some(Failure {
+            kind: kinds.join(","),
+            message: o.verdict.clone(),
+            body,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -105,8 +147,14 @@ mod tests {
 
     #[test]
     fn escapes_markup_quotes_and_control_characters() {
-        assert_eq!(escape("a<b>&\"c\" 'd'"), "a&lt;b&gt;&amp;&quot;c&quot; &apos;d&apos;");
-        assert_eq!(escape("tab\there\nnul\u{0}bell\u{7}"), "tab\there\nnul\u{FFFD}bell\u{FFFD}");
+        assert_eq!(
+            escape("a<b>&\"c\" 'd'"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &apos;d&apos;"
+        );
+        assert_eq!(
+            escape("tab\there\nnul\u{0}bell\u{7}"),
+            "tab\there\nnul\u{FFFD}bell\u{FFFD}"
+        );
         assert_eq!(escape("héllo ✓"), "héllo ✓");
     }
 
@@ -122,9 +170,15 @@ mod tests {
         s.add(super::super::sweep::tests::outcome(1, duplicated_run()));
         let xml = junit_xml(&s, 1.25);
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"outbox-chaos\" tests=\"3\" failures=\"2\" time=\"1.250\">\n"), "{xml}");
-        assert!(xml.contains("<testcase classname=\"outbox-chaos.s\" name=\"seed 0\"/>"), "{xml}");
+        assert!(
+            xml.contains("<testcase classname=\"outbox-chaos.s\" name=\"seed 0\"/>"),
+            "{xml}"
+        );
         assert!(xml.contains("<failure type=\"duplicate\" message=\"verdict: violations duplicate=1\">verdict: violations duplicate=1\nhistory-hash: "), "{xml}");
-        assert!(xml.contains("replay: outbox-chaos replay s --seed 1\n</failure>"), "{xml}");
+        assert!(
+            xml.contains("replay: outbox-chaos replay s --seed 1\n</failure>"),
+            "{xml}"
+        );
         assert!(xml.contains("<failure type=\"coverage\" message=\"window never reached: partition-in-flight\"></failure>"), "{xml}");
         assert!(xml.ends_with("  </testsuite>\n</testsuites>\n"));
     }
@@ -134,7 +188,13 @@ mod tests {
         let mut s = sweep("lost", "");
         s.add(super::super::sweep::tests::outcome(0, duplicated_run()));
         let xml = junit_xml(&s, 0.5);
-        assert!(xml.contains("name=\"seed 0\"/>"), "seeds are informational under a planted bug: {xml}");
-        assert!(xml.contains("name=\"expect lost\">\n      <failure type=\"expectation\""), "{xml}");
+        assert!(
+            xml.contains("name=\"seed 0\"/>"),
+            "seeds are informational under a planted bug: {xml}"
+        );
+        assert!(
+            xml.contains("name=\"expect lost\">\n      <failure type=\"expectation\""),
+            "{xml}"
+        );
     }
 }

@@ -31,11 +31,21 @@ pub const VIOLATIONS_LISTED_MAX: usize = 100;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}: not a history record: {source}", path.display())]
-    Record { path: PathBuf, line: usize, source: serde_json::Error },
+    Record {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
     #[error("{}: {source}", path.display())]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 /// Which run a report belongs to: a simulated seed, or a real-world run's id (a timestamp).
@@ -61,16 +71,25 @@ pub fn run_dir(base: &Path, scenario: &str, run: &RunId) -> PathBuf {
 
 /// Writes `history.jsonl` and `summary.json` into `dir` (created if missing).
 pub fn write_run(dir: &Path, history: &[Record], summary: &Summary) -> Result<(), ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     jsonl::write_history_file(&dir.join("history.jsonl"), history)?;
     write_json(&dir.join("summary.json"), summary)
 }
 
 /// Pretty JSON with a final newline.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|source| ReportError::Json { path: path.to_path_buf(), source })?;
+    let mut text = serde_json::to_string_pretty(value).map_err(|source| ReportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
     text.push('\n');
-    std::fs::write(path, text).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+    std::fs::write(path, text).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The command that replays one seed.
@@ -80,7 +99,11 @@ pub fn replay_command(scenario: &str, seed: u64) -> String {
 
 /// `kind=count,...` in kind order.
 pub fn kind_counts(counts: &BTreeMap<ViolationKind, u64>) -> String {
-    counts.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(",")
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn kind_list(kinds: &[ViolationKind]) -> String {
@@ -97,7 +120,11 @@ pub fn verdict_line(report: &Report) -> String {
         (true, true) => "verdict: clean".to_string(),
         (true, false) => format!("verdict: undecided {}", kind_list(&undecided)),
         (false, true) => format!("verdict: violations {}", kind_counts(&gating)),
-        (false, false) => format!("verdict: violations {} undecided={}", kind_counts(&gating), kind_list(&undecided)),
+        (false, false) => format!(
+            "verdict: violations {} undecided={}",
+            kind_counts(&gating),
+            kind_list(&undecided)
+        ),
     }
 }
 
@@ -109,7 +136,11 @@ pub fn reported_line(report: &Report) -> Option<String> {
 
 /// `coverage: failpoint-crash=3 redelivered-after-effect=1 ...`, fixed windows first.
 pub fn coverage_line(coverage: &crate::check::coverage::Coverage) -> String {
-    let parts: Vec<String> = coverage.ordered().into_iter().map(|(w, n)| format!("{w}={n}")).collect();
+    let parts: Vec<String> = coverage
+        .ordered()
+        .into_iter()
+        .map(|(w, n)| format!("{w}={n}"))
+        .collect();
     format!("coverage: {}", parts.join(" "))
 }
 
@@ -127,9 +158,17 @@ pub fn run_text(history: &[Record], report: &Report) -> String {
     }
     let listed = report.violations().count();
     if listed > VIOLATIONS_LISTED_MAX {
-        let _ = writeln!(out, "... and {} more violations", listed - VIOLATIONS_LISTED_MAX);
+        let _ = writeln!(
+            out,
+            "... and {} more violations",
+            listed - VIOLATIONS_LISTED_MAX
+        );
     }
-    for r in report.results.iter().filter(|r| r.findings.violations.is_empty()) {
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.findings.violations.is_empty())
+    {
         for reason in &r.findings.undecided {
             let _ = writeln!(out, "undecided {}: {reason}", r.kind);
         }
@@ -138,7 +177,11 @@ pub fn run_text(history: &[Record], report: &Report) -> String {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out, "{}", coverage_line(&report.coverage));
-    let _ = writeln!(out, "history-hash: {}", hash::format_hash(hash::history_hash(history)));
+    let _ = writeln!(
+        out,
+        "history-hash: {}",
+        hash::format_hash(hash::history_hash(history))
+    );
     let _ = writeln!(out, "{}", verdict_line(report));
     out
 }
@@ -158,7 +201,10 @@ mod tests {
     #[test]
     fn verdict_lines() {
         let (h, s) = clean_run();
-        assert_eq!(verdict_line(&check_all(&h, Some(&s), CheckOptions::default())), "verdict: clean");
+        assert_eq!(
+            verdict_line(&check_all(&h, Some(&s), CheckOptions::default())),
+            "verdict: clean"
+        );
         let (mut h, mut s) = duplicated_run();
         let mut extra = Hist::new();
         extra.commit("d2", 2, crate::check::history::Phase::Ok);
@@ -167,15 +213,30 @@ mod tests {
             h.push(r);
         }
         // d2's event is in the outbox but took effect nowhere: lost.
-        let d2 = crate::check::state::DecisionState { tenant: "t1".into(), marker: true, state: true, outbox_entries: vec!["2-0".into()], ..Default::default() };
+        let d2 = crate::check::state::DecisionState {
+            tenant: "t1".into(),
+            marker: true,
+            state: true,
+            outbox_entries: vec!["2-0".into()],
+            ..Default::default()
+        };
         s.decisions.insert("d2".into(), d2);
         let report = check_all(&h, Some(&s), CheckOptions::default());
-        assert_eq!(verdict_line(&report), "verdict: violations duplicate=1,lost=1");
+        assert_eq!(
+            verdict_line(&report),
+            "verdict: violations duplicate=1,lost=1"
+        );
         let (h, _) = clean_run();
         let report = check_all(&h, None, CheckOptions::default());
-        assert_eq!(verdict_line(&report), "verdict: undecided duplicate,duplicate-event,lost,phantom,stuck,torn");
+        assert_eq!(
+            verdict_line(&report),
+            "verdict: undecided duplicate,duplicate-event,lost,phantom,stuck,torn"
+        );
         let report = check_all(&duplicated_run().0, None, CheckOptions::default());
-        assert_eq!(verdict_line(&report), "verdict: violations duplicate=1 undecided=duplicate-event,lost,phantom,stuck,torn");
+        assert_eq!(
+            verdict_line(&report),
+            "verdict: violations duplicate=1 undecided=duplicate-event,lost,phantom,stuck,torn"
+        );
     }
 
     #[test]
@@ -183,8 +244,17 @@ mod tests {
         let (h, s) = reordered_run();
         let report = check_all(&h, Some(&s), CheckOptions::default());
         assert_eq!(verdict_line(&report), "verdict: clean");
-        assert_eq!(reported_line(&report).as_deref(), Some("reported (not gating): reorder=1"));
-        let gated = check_all(&h, Some(&s), CheckOptions { reorder_gates: true });
+        assert_eq!(
+            reported_line(&report).as_deref(),
+            Some("reported (not gating): reorder=1")
+        );
+        let gated = check_all(
+            &h,
+            Some(&s),
+            CheckOptions {
+                reorder_gates: true,
+            },
+        );
         assert_eq!(verdict_line(&gated), "verdict: violations reorder=1");
         assert_eq!(reported_line(&gated), None);
     }
@@ -196,11 +266,27 @@ mod tests {
         let text = run_text(&h, &report);
         let lines: Vec<&str> = text.lines().collect();
         let n = lines.len();
-        assert!(lines[n - 2].starts_with("history-hash: ") && lines[n - 2].len() == "history-hash: ".len() + 16, "{}", lines[n - 2]);
+        assert!(
+            lines[n - 2].starts_with("history-hash: ")
+                && lines[n - 2].len() == "history-hash: ".len() + 16,
+            "{}",
+            lines[n - 2]
+        );
         assert_eq!(lines[n - 1], "verdict: violations duplicate=1");
-        assert!(lines[0].starts_with("duplicate event=d1 concern=billing: effect applied 2 times"), "{}", lines[0]);
-        assert!(lines[1].starts_with("    ") && lines[1].contains("commit d1"), "{}", lines[1]);
-        assert!(text.contains("coverage: failpoint-crash=1 redelivered-after-effect=1"), "{text}");
+        assert!(
+            lines[0].starts_with("duplicate event=d1 concern=billing: effect applied 2 times"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with("    ") && lines[1].contains("commit d1"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            text.contains("coverage: failpoint-crash=1 redelivered-after-effect=1"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -209,13 +295,25 @@ mod tests {
         let text = event_timeline(&h, None, "d2");
         // Its 8 records, and the crm worker's failpoint and crash that happened meanwhile.
         assert_eq!(text.lines().count(), 10, "{text}");
-        assert!(text.lines().nth(3).unwrap().contains("fault crash worker-crm-0"), "{text}");
+        assert!(
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .contains("fault crash worker-crm-0"),
+            "{text}"
+        );
         assert_eq!(event_timeline(&h, None, "nope"), "");
     }
 
     #[test]
     fn run_dir_layout() {
-        assert_eq!(run_dir(Path::new("reports"), "baseline", &RunId::Seed(7)), Path::new("reports/baseline/7"));
-        assert_eq!(run_dir(Path::new("r"), "x", &RunId::Id("20261125T101500Z".into())), Path::new("r/x/20261125T101500Z"));
+        assert_eq!(
+            run_dir(Path::new("reports"), "baseline", &RunId::Seed(7)),
+            Path::new("reports/baseline/7")
+        );
+        assert_eq!(
+            run_dir(Path::new("r"), "x", &RunId::Id("20261125T101500Z".into())),
+            Path::new("r/x/20261125T101500Z")
+        );
     }
 }

@@ -64,7 +64,13 @@ pub struct Detail {
 }
 
 impl Summary {
-    pub fn build(scenario: &Scenario, run: &RunId, history: &[Record], report: &Report, parameters: BTreeMap<String, serde_json::Value>) -> Summary {
+    pub fn build(
+        scenario: &Scenario,
+        run: &RunId,
+        history: &[Record],
+        report: &Report,
+        parameters: BTreeMap<String, serde_json::Value>,
+    ) -> Summary {
         let (seed, run_id) = match run {
             RunId::Seed(s) => (Some(*s), None),
             RunId::Id(id) => (None, Some(id.clone())),
@@ -79,12 +85,24 @@ impl Summary {
             verdict: verdict_line(report),
             expect: scenario.expect.to_string(),
             expectation_met: report.meets(scenario.expect),
-            violations: ViolationKind::ALL.iter().map(|k| (k.name().to_string(), counts.get(k).copied().unwrap_or(0))).collect(),
-            not_gating: report.reported_counts().keys().map(|k| k.name().to_string()).collect(),
+            violations: ViolationKind::ALL
+                .iter()
+                .map(|k| (k.name().to_string(), counts.get(k).copied().unwrap_or(0)))
+                .collect(),
+            not_gating: report
+                .reported_counts()
+                .keys()
+                .map(|k| k.name().to_string())
+                .collect(),
             undecided: undecided(report),
             coverage: report.coverage.clone(),
             must_reach: scenario.must_reach.clone(),
-            never_reached: report.coverage.never_reached(&scenario.must_reach).into_iter().map(str::to_string).collect(),
+            never_reached: report
+                .coverage
+                .never_reached(&scenario.must_reach)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             parameters,
             throughput: Throughput::of(history),
             details: details(history, report),
@@ -102,9 +120,18 @@ fn undecided(report: &Report) -> BTreeMap<String, Vec<String>> {
 }
 
 fn details(history: &[Record], report: &Report) -> Vec<Detail> {
-    let per_kind = report.results.iter().flat_map(|r| r.findings.violations.iter().take(DETAILS_PER_KIND_MAX));
+    let per_kind = report
+        .results
+        .iter()
+        .flat_map(|r| r.findings.violations.iter().take(DETAILS_PER_KIND_MAX));
     per_kind
-        .map(|v| Detail { violation: v.clone(), timeline_text: timeline::render(history, &v.timeline).lines().map(str::to_string).collect() })
+        .map(|v| Detail {
+            violation: v.clone(),
+            timeline_text: timeline::render(history, &v.timeline)
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        })
         .collect()
 }
 
@@ -115,14 +142,25 @@ impl Throughput {
             _ => 0,
         };
         let commits_ok = history.iter().filter(|r| committed(r)).count() as u64;
-        let effects_applied = history.iter().filter(|r| matches!(r.op, Op::Effect { applied: true, .. })).count() as u64;
-        Throughput { duration_ms, commits_ok, effects_applied, commits_per_s: per_s(commits_ok, duration_ms), effects_per_s: per_s(effects_applied, duration_ms) }
+        let effects_applied = history
+            .iter()
+            .filter(|r| matches!(r.op, Op::Effect { applied: true, .. }))
+            .count() as u64;
+        Throughput {
+            duration_ms,
+            commits_ok,
+            effects_applied,
+            commits_per_s: per_s(commits_ok, duration_ms),
+            effects_per_s: per_s(effects_applied, duration_ms),
+        }
     }
 }
 
 fn committed(r: &Record) -> bool {
     match &r.op {
-        Op::Commit { outcome: Some(o), .. } => *o == CommitOutcome::Committed,
+        Op::Commit {
+            outcome: Some(o), ..
+        } => *o == CommitOutcome::Committed,
         Op::Commit { outcome: None, .. } => r.phase == Phase::Ok,
         _ => false,
     }
@@ -169,7 +207,10 @@ mod tests {
         assert_eq!(sum.throughput.effects_per_s, 25.0);
         assert_eq!(sum.throughput.commits_per_s, 12.5);
         let json = serde_json::to_string_pretty(&sum).unwrap();
-        assert!(json.contains("\"seed\": 17") && !json.contains("run_id"), "{json}");
+        assert!(
+            json.contains("\"seed\": 17") && !json.contains("run_id"),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<Summary>(&json).unwrap(), sum);
     }
 

@@ -130,7 +130,11 @@ impl Sweep {
     }
 
     pub fn never_reached(&self) -> Vec<String> {
-        self.coverage().never_reached(&self.must_reach).into_iter().map(str::to_string).collect()
+        self.coverage()
+            .never_reached(&self.must_reach)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 
     /// Violations per kind over all seeds (gating or not).
@@ -177,7 +181,11 @@ impl Sweep {
     }
 
     pub fn summary(&self, elapsed_s: f64) -> SweepSummary {
-        let names = |m: BTreeMap<ViolationKind, u64>| m.into_iter().map(|(k, n)| (k.name().to_string(), n)).collect();
+        let names = |m: BTreeMap<ViolationKind, u64>| {
+            m.into_iter()
+                .map(|(k, n)| (k.name().to_string(), n))
+                .collect()
+        };
         SweepSummary {
             scenario: self.scenario.clone(),
             expect: self.expect.to_string(),
@@ -189,7 +197,11 @@ impl Sweep {
             passed: self.passed(),
             violations: names(self.totals()),
             seeds_with: names(self.seeds_with()),
-            undecided_seeds: self.outcomes().filter(|o| !o.undecided.is_empty()).map(|o| o.seed).collect(),
+            undecided_seeds: self
+                .outcomes()
+                .filter(|o| !o.undecided.is_empty())
+                .map(|o| o.seed)
+                .collect(),
             coverage: self.coverage(),
             must_reach: self.must_reach.clone(),
             never_reached: self.never_reached(),
@@ -198,7 +210,12 @@ impl Sweep {
     }
 
     pub fn failing_seed(&self, o: &SeedOutcome) -> FailingSeed {
-        FailingSeed { seed: o.seed, verdict: o.verdict.clone(), history_hash: o.history_hash.clone(), replay: replay_command(&self.scenario, o.seed) }
+        FailingSeed {
+            seed: o.seed,
+            verdict: o.verdict.clone(),
+            history_hash: o.history_hash.clone(),
+            replay: replay_command(&self.scenario, o.seed),
+        }
     }
 
     fn rate(&self, elapsed_s: f64) -> f64 {
@@ -213,10 +230,21 @@ impl Sweep {
     pub fn text(&self, elapsed_s: f64) -> String {
         let mut out = String::new();
         let n = self.outcomes.len();
-        let _ = writeln!(out, "sweep {}: {n} seeds ({}, shard {}) in {elapsed_s:.2} s, {:.2} seeds/s", self.scenario, self.range, self.shard, self.rate(elapsed_s));
+        let _ = writeln!(
+            out,
+            "sweep {}: {n} seeds ({}, shard {}) in {elapsed_s:.2} s, {:.2} seeds/s",
+            self.scenario,
+            self.range,
+            self.shard,
+            self.rate(elapsed_s)
+        );
         let _ = writeln!(out, "expect: {}", self.expect);
         let _ = writeln!(out, "{}", self.violations_line());
-        let undecided: Vec<String> = self.outcomes().filter(|o| !o.undecided.is_empty()).map(|o| o.seed.to_string()).collect();
+        let undecided: Vec<String> = self
+            .outcomes()
+            .filter(|o| !o.undecided.is_empty())
+            .map(|o| o.seed.to_string())
+            .collect();
         if !undecided.is_empty() {
             let _ = writeln!(out, "undecided seeds: {}", undecided.join(", "));
         }
@@ -225,7 +253,11 @@ impl Sweep {
         for w in self.never_reached() {
             let _ = writeln!(out, "window never reached: {w}");
         }
-        let _ = writeln!(out, "result: {}", if self.passed() { "pass" } else { "fail" });
+        let _ = writeln!(
+            out,
+            "result: {}",
+            if self.passed() { "pass" } else { "fail" }
+        );
         out
     }
 
@@ -235,7 +267,10 @@ impl Sweep {
         if totals.is_empty() {
             return "violations: none".to_string();
         }
-        let parts: Vec<String> = totals.iter().map(|(k, n)| format!("{k}={n} ({} seeds)", seeds.get(k).copied().unwrap_or(0))).collect();
+        let parts: Vec<String> = totals
+            .iter()
+            .map(|(k, n)| format!("{k}={n} ({} seeds)", seeds.get(k).copied().unwrap_or(0)))
+            .collect();
         format!("violations: {}", parts.join(", "))
     }
 
@@ -246,11 +281,25 @@ impl Sweep {
         }
         let _ = writeln!(out, "failing seeds: {}", failing.len());
         for o in failing.iter().take(FAILING_LISTED_MAX) {
-            let found = if o.gating.is_empty() { String::new() } else { format!(" {}", kind_counts(&o.gating)) };
-            let _ = writeln!(out, "  seed {}:{found}{}  replay: {}", o.seed, undecided_note(o), replay_command(&self.scenario, o.seed));
+            let found = if o.gating.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", kind_counts(&o.gating))
+            };
+            let _ = writeln!(
+                out,
+                "  seed {}:{found}{}  replay: {}",
+                o.seed,
+                undecided_note(o),
+                replay_command(&self.scenario, o.seed)
+            );
         }
         if failing.len() > FAILING_LISTED_MAX {
-            let _ = writeln!(out, "  ... and {} more (see summary.json)", failing.len() - FAILING_LISTED_MAX);
+            let _ = writeln!(
+                out,
+                "  ... and {} more (see summary.json)",
+                failing.len() - FAILING_LISTED_MAX
+            );
         }
     }
 }
@@ -277,13 +326,20 @@ pub(crate) mod tests {
         parse(Path::new("s.toml"), &text).unwrap()
     }
 
-    pub(crate) fn outcome(seed: u64, run: (Vec<Record>, crate::check::state::FinalState)) -> SeedOutcome {
+    pub(crate) fn outcome(
+        seed: u64,
+        run: (Vec<Record>, crate::check::state::FinalState),
+    ) -> SeedOutcome {
         let report = check_all(&run.0, Some(&run.1), CheckOptions::default());
         SeedOutcome::new(seed, &run.0, &report)
     }
 
     fn sweep(expect: &str, must_reach: &str) -> Sweep {
-        Sweep::new(&scenario(expect, must_reach), "0..3".parse().unwrap(), Shard::ALL)
+        Sweep::new(
+            &scenario(expect, must_reach),
+            "0..3".parse().unwrap(),
+            Shard::ALL,
+        )
     }
 
     #[test]
@@ -296,7 +352,10 @@ pub(crate) mod tests {
         assert_eq!(s.exit_code(), 0);
         assert_eq!(s.coverage().get(DEDUPE_HIT), 3);
         let text = s.text(1.5);
-        assert!(text.starts_with("sweep s: 3 seeds (0..3, shard 1/1) in 1.50 s, 2.00 seeds/s\n"), "{text}");
+        assert!(
+            text.starts_with("sweep s: 3 seeds (0..3, shard 1/1) in 1.50 s, 2.00 seeds/s\n"),
+            "{text}"
+        );
         assert!(text.contains("\nviolations: none\n"), "{text}");
         assert!(text.ends_with("result: pass\n"), "{text}");
     }
@@ -307,7 +366,9 @@ pub(crate) mod tests {
         s.add(outcome(0, clean_run()));
         assert_eq!(s.never_reached(), vec!["partition-in-flight".to_string()]);
         assert_eq!(s.exit_code(), 1);
-        assert!(s.text(1.0).contains("\nwindow never reached: partition-in-flight\nresult: fail\n"));
+        assert!(s
+            .text(1.0)
+            .contains("\nwindow never reached: partition-in-flight\nresult: fail\n"));
     }
 
     #[test]
@@ -318,10 +379,16 @@ pub(crate) mod tests {
         s.add(outcome(2, duplicated_run()));
         assert!(!s.passed());
         let text = s.text(2.0);
-        assert!(text.contains("violations: duplicate=2 (2 seeds)\n"), "{text}");
+        assert!(
+            text.contains("violations: duplicate=2 (2 seeds)\n"),
+            "{text}"
+        );
         assert!(text.contains("failing seeds: 2\n  seed 1: duplicate=1  replay: outbox-chaos replay s --seed 1\n  seed 2:"), "{text}");
         let sum = s.summary(2.0);
-        assert_eq!(sum.failing.iter().map(|f| f.seed).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            sum.failing.iter().map(|f| f.seed).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(sum.violations["duplicate"], 2);
         assert_eq!(sum.seeds_per_s, 1.5);
     }
