@@ -105,6 +105,8 @@ pub struct Facts {
     pub incidents: Vec<usize>,
     /// Positions of `Trim` records.
     pub trims: Vec<usize>,
+    /// Positions of `ClaimedDeleted` records.
+    pub claims: Vec<usize>,
     /// Number of `Commit` records (any phase).
     pub commit_records: u64,
 }
@@ -122,7 +124,7 @@ impl Facts {
         match &record.op {
             Op::Fault { .. } | Op::Failpoint { .. } => self.incidents.push(pos),
             Op::Trim { .. } => self.trims.push(pos),
-            Op::ClaimedDeleted { .. } => {}
+            Op::ClaimedDeleted { .. } => self.claims.push(pos),
             op => self.add_event_op(pos, record.phase, op),
         }
     }

@@ -35,7 +35,7 @@ pub fn for_event(input: &Input, event: &str) -> Vec<u64> {
         .chain(&decision.commit_entry_ids)
         .map(String::as_str)
         .collect();
-    picked.extend(disappearances(history, &decision.tenant, &entry_ids));
+    picked.extend(disappearances(input, &decision.tenant, &entry_ids));
     picked.into_iter().map(|p| history[p].index).collect()
 }
 
@@ -126,11 +126,19 @@ fn incidents_after(input: &Input, touching: &BTreeSet<&str>, last: usize) -> Vec
 }
 
 /// The first trim that removed one of the entries, and every XAUTOCLAIM that found one deleted.
-fn disappearances(history: &[Record], tenant: &str, entry_ids: &BTreeSet<&str>) -> Vec<usize> {
+fn disappearances(input: &Input, tenant: &str, entry_ids: &BTreeSet<&str>) -> Vec<usize> {
     let mut picked = Vec::new();
     let mut trimmed = false;
-    for (p, r) in history.iter().enumerate() {
-        match &r.op {
+    let mut positions: Vec<usize> = input
+        .facts
+        .trims
+        .iter()
+        .chain(&input.facts.claims)
+        .copied()
+        .collect();
+    positions.sort_unstable();
+    for p in positions {
+        match &input.history[p].op {
             Op::Trim {
                 tenant: t,
                 min_id,

@@ -8,7 +8,7 @@
 //!
 //! Seeds may be added in any order (parallel jobs); everything printed is in seed order.
 
-use super::{kind_counts, replay_command, verdict_line};
+use super::{kind_counts, replay_command, verdict_line, write_json, ReportError};
 use crate::check::coverage::Coverage;
 use crate::check::hash::{format_hash, history_hash};
 use crate::check::history::Record;
@@ -17,6 +17,7 @@ use crate::scenario::{Scenario, SeedRange, Shard};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 /// Failing seeds listed in the text summary; the JSON summary and JUnit list them all.
 pub const FAILING_LISTED_MAX: usize = 20;
@@ -304,6 +305,37 @@ impl Sweep {
     }
 }
 
+/// `base/<scenario>/sweep-<start>-<end>` (with `-shard-<i>-of-<n>` when sharded), beside the
+/// seeds' own report directories.
+pub fn sweep_dir(base: &Path, sweep: &Sweep) -> PathBuf {
+    let mut name = format!("sweep-{}-{}", sweep.range.start, sweep.range.end);
+    if sweep.shard != Shard::ALL {
+        name.push_str(&format!(
+            "-shard-{}-of-{}",
+            sweep.shard.index, sweep.shard.count
+        ));
+    }
+    base.join(&sweep.scenario).join(name)
+}
+
+/// Writes `summary.json` and `junit.xml` into `dir` (created if missing). The failing seeds'
+/// own reports are written by the caller, which holds their histories.
+pub fn write_sweep(dir: &Path, sweep: &Sweep, elapsed_s: f64) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    write_json(&dir.join("summary.json"), &sweep.summary(elapsed_s))?;
+    let junit = dir.join("junit.xml");
+    std::fs::write(&junit, super::junit::junit_xml(sweep, elapsed_s)).map_err(|source| {
+        ReportError::Io {
+            path: junit,
+            source,
+        }
+    })
+}
+
 fn undecided_note(o: &SeedOutcome) -> String {
     if o.undecided.is_empty() {
         return String::new();
@@ -403,6 +435,29 @@ pub(crate) mod tests {
         let mut other = sweep("lost", "");
         other.add(outcome(1, duplicated_run()));
         assert!(!other.passed(), "found something else");
+    }
+
+    #[test]
+    fn writes_summary_and_junit() {
+        let mut s = sweep("pass", "");
+        s.add(outcome(0, clean_run()));
+        let base = tempfile::tempdir().unwrap();
+        let dir = sweep_dir(base.path(), &s);
+        assert!(dir.ends_with("s/sweep-0-3"));
+        write_sweep(&dir, &s, 1.0).unwrap();
+        let json = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+        assert_eq!(
+            serde_json::from_str::<SweepSummary>(&json).unwrap(),
+            s.summary(1.0)
+        );
+        assert!(std::fs::read_to_string(dir.join("junit.xml"))
+            .unwrap()
+            .starts_with("<?xml"));
+        let sharded = Sweep {
+            shard: "2/4".parse().unwrap(),
+            ..s
+        };
+        assert!(sweep_dir(base.path(), &sharded).ends_with("s/sweep-0-3-shard-2-of-4"));
     }
 
     #[test]
