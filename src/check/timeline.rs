@@ -198,37 +198,36 @@ fn phase_name(phase: Phase) -> &'static str {
     }
 }
 
+fn describe_commit(op: &Op) -> String {
+    let Op::Commit {
+        event,
+        tenant,
+        object,
+        version,
+        outcome,
+        acked_replicas,
+        entry_id,
+    } = op
+    else {
+        return String::new();
+    };
+    let mut s = format!("commit {event} {tenant}/{object} v{version}");
+    if let Some(o) = outcome.and_then(|o| serde_json::to_value(o).ok()) {
+        let _ = write!(s, " {}", o.as_str().unwrap_or_default());
+    }
+    if let Some(e) = entry_id {
+        let _ = write!(s, " entry={e}");
+    }
+    if let Some(n) = acked_replicas {
+        let _ = write!(s, " acked-replicas={n}");
+    }
+    s
+}
+
 fn describe(op: &Op) -> String {
     let applied = |a: &bool| if *a { "applied" } else { "deduped" };
     match op {
-        Op::Commit {
-            event,
-            tenant,
-            object,
-            version,
-            outcome,
-            acked_replicas,
-            entry_id,
-        } => {
-            let mut s = format!("commit {event} {tenant}/{object} v{version}");
-            if let Some(o) = outcome {
-                let _ = write!(
-                    s,
-                    " {}",
-                    serde_json::to_value(o)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                );
-            }
-            if let Some(e) = entry_id {
-                let _ = write!(s, " entry={e}");
-            }
-            if let Some(n) = acked_replicas {
-                let _ = write!(s, " acked-replicas={n}");
-            }
-            s
-        }
+        Op::Commit { .. } => describe_commit(op),
         Op::StateWritten {
             event,
             tenant,
