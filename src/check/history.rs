@@ -53,6 +53,10 @@ pub enum Op {
         /// Replicas that acknowledged a WAIT, when the producer waited.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         acked_replicas: Option<u64>,
+        /// The stream id XADD returned, on a completion that knows it. The torn checker needs it
+        /// to tell an event trimmed from the stream from one never written.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        entry_id: Option<String>,
     },
     /// The dual-write producer's first write (state) landed; the event is not written yet.
     StateWritten { event: String, tenant: String, object: String, version: u64 },
@@ -80,6 +84,39 @@ pub enum Op {
     Failpoint { name: String },
     /// The nemesis did something (crash, restart, partition, heal, ...).
     Fault { kind: String, target: String, detail: String },
+}
+
+impl Op {
+    /// The event (= decision) id this operation concerns, if it concerns one.
+    pub fn event(&self) -> Option<&str> {
+        match self {
+            Op::Commit { event, .. }
+            | Op::StateWritten { event, .. }
+            | Op::Deliver { event, .. }
+            | Op::Effect { event, .. }
+            | Op::Ack { event, .. }
+            | Op::DeadLetter { event, .. }
+            | Op::ApiRequest { event, .. } => Some(event),
+            Op::ClaimedDeleted { .. } | Op::Trim { .. } | Op::Failpoint { .. } | Op::Fault { .. } => None,
+        }
+    }
+
+    /// The short name of the operation, as serialised in the `op` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Commit { .. } => "commit",
+            Op::StateWritten { .. } => "state-written",
+            Op::Deliver { .. } => "deliver",
+            Op::Effect { .. } => "effect",
+            Op::Ack { .. } => "ack",
+            Op::DeadLetter { .. } => "dead-letter",
+            Op::ClaimedDeleted { .. } => "claimed-deleted",
+            Op::Trim { .. } => "trim",
+            Op::ApiRequest { .. } => "api-request",
+            Op::Failpoint { .. } => "failpoint",
+            Op::Fault { .. } => "fault",
+        }
+    }
 }
 
 /// One line of the history.
@@ -159,6 +196,29 @@ mod tests {
         let line = serde_json::to_string(&h[1]).unwrap();
         assert_eq!(line, r#"{"index":1,"time_ms":5,"process":"p","phase":"event","op":"failpoint","name":"b"}"#);
         assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), h[1]);
+    }
+
+    #[test]
+    fn op_name_is_the_serialised_tag() {
+        let s = |v: &str| v.to_string();
+        let ops = [
+            Op::Commit { event: s("e"), tenant: s("t"), object: s("o"), version: 1, outcome: None, acked_replicas: None, entry_id: None },
+            Op::StateWritten { event: s("e"), tenant: s("t"), object: s("o"), version: 1 },
+            Op::Deliver { concern: s("c"), event: s("e"), entry_id: s("1-0"), consumer: s("w"), reclaimed: false },
+            Op::Effect { concern: s("c"), event: s("e"), entry_id: s("1-0"), consumer: s("w"), applied: true },
+            Op::Ack { concern: s("c"), event: s("e"), entry_id: s("1-0"), consumer: s("w"), acked: 1 },
+            Op::DeadLetter { concern: s("c"), event: s("e"), entry_id: s("1-0"), deliveries: 5 },
+            Op::ClaimedDeleted { concern: s("c"), entry_ids: vec![] },
+            Op::Trim { tenant: s("t"), min_id: s("1-0"), removed: 0 },
+            Op::ApiRequest { concern: s("c"), event: s("e"), applied: true },
+            Op::Failpoint { name: s("f") },
+            Op::Fault { kind: s("crash"), target: s("h"), detail: s("") },
+        ];
+        for op in ops {
+            let v = serde_json::to_value(&op).unwrap();
+            assert_eq!(v["op"], op.name());
+            assert_eq!(op.event().is_some(), v.get("event").is_some());
+        }
     }
 
     #[test]

@@ -1,0 +1,467 @@
+//! Fault coverage, what Antithesis calls "sometimes" assertions: how often a run reached each
+//! dangerous window. A clean verdict is worth something only if these windows were really hit.
+//!
+//! This file also fixes the vocabulary the nemesis and the pipeline must record: the `kind`
+//! strings of `Op::Fault` (module [`fault_kind`]) and how targets and details are written. The
+//! counts are a pure function of the history; this module never judges a run.
+//!
+//! Windows (always present in a [`Coverage`], zero when not reached):
+//!
+//! ```text
+//! failpoint-crash            a failpoint fired and its host crashed before the process did anything else
+//! redelivered-after-effect   an entry whose effect was applied was delivered again (reclaim, restart)
+//! commit-unknown             a commit ended unknown (timeout, too few WAIT acks) or never completed
+//! partition-in-flight        a partition cut an in-flight commit or ack
+//! dedupe-hit                 a dedupe stopped a second effect (sink dedupe set or downstream key)
+//! reclaim                    an entry was delivered by XAUTOCLAIM/XCLAIM
+//! dead-letter                an entry went to the dead-letter stream
+//! already-committed          a retried commit found its decision already committed
+//! claimed-deleted            XAUTOCLAIM reported pending ids that were no longer in the stream
+//! trim                       the trimmer removed entries
+//! failpoint-crash:<name>     failpoint-crash, per failpoint name
+//! failpoint:<name>           a failpoint fired (crash or not)
+//! fault:<kind>               the nemesis recorded a fault of this kind
+//! ```
+
+use super::history::{CommitOutcome, Op, Phase, Record};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The `kind` of an `Op::Fault`, exactly as the nemesis must record it.
+///
+/// Targets: a host name for crash, restart, power-loss, hold, release; for partition, loss,
+/// latency and heal, the two sides of the cut as `a|b`, each side a host or a comma-separated
+/// list of hosts. `heal` with target [`HEAL_ALL`] ends every partition, loss and latency.
+pub mod fault_kind {
+    /// A host process crashed (memory lost). For a failpoint crash, `detail` is
+    /// `failpoint=<name>` (see [`super::FAILPOINT_DETAIL_PREFIX`]).
+    pub const CRASH: &str = "crash";
+    /// A crashed host was started again.
+    pub const RESTART: &str = "restart";
+    /// A Redis host lost power: like a crash, and unsynced writes are gone.
+    pub const POWER_LOSS: &str = "power-loss";
+    /// A link or a group of links was cut.
+    pub const PARTITION: &str = "partition";
+    /// A cut, loss or latency ended.
+    pub const HEAL: &str = "heal";
+    /// A host was paused (turmoil `hold`, container pause).
+    pub const HOLD: &str = "hold";
+    /// A paused host resumed.
+    pub const RELEASE: &str = "release";
+    /// A link started dropping messages; `detail` is `p=<probability>`.
+    pub const LOSS: &str = "loss";
+    /// A link got slower; `detail` is `ms=<added latency>`.
+    pub const LATENCY: &str = "latency";
+    /// Sentinel promoted a replica; `target` is the new primary.
+    pub const FAILOVER: &str = "failover";
+
+    pub const ALL: [&str; 10] = [
+        CRASH, RESTART, POWER_LOSS, PARTITION, HEAL, HOLD, RELEASE, LOSS, LATENCY, FAILOVER,
+    ];
+}
+
+/// The `detail` of a crash the nemesis made because a failpoint fired: `failpoint=<name>`.
+pub const FAILPOINT_DETAIL_PREFIX: &str = "failpoint=";
+/// The `target` of a `heal` that ends every cut.
+pub const HEAL_ALL: &str = "*";
+
+pub const FAILPOINT_CRASH: &str = "failpoint-crash";
+pub const REDELIVERED_AFTER_EFFECT: &str = "redelivered-after-effect";
+pub const COMMIT_UNKNOWN: &str = "commit-unknown";
+pub const PARTITION_IN_FLIGHT: &str = "partition-in-flight";
+pub const DEDUPE_HIT: &str = "dedupe-hit";
+pub const RECLAIM: &str = "reclaim";
+pub const DEAD_LETTER: &str = "dead-letter";
+pub const ALREADY_COMMITTED: &str = "already-committed";
+pub const CLAIMED_DELETED: &str = "claimed-deleted";
+pub const TRIM: &str = "trim";
+
+/// Every fixed window name, in the order summaries print them.
+pub const WINDOWS: [&str; 10] = [
+    FAILPOINT_CRASH,
+    REDELIVERED_AFTER_EFFECT,
+    COMMIT_UNKNOWN,
+    PARTITION_IN_FLIGHT,
+    DEDUPE_HIT,
+    RECLAIM,
+    DEAD_LETTER,
+    ALREADY_COMMITTED,
+    CLAIMED_DELETED,
+    TRIM,
+];
+
+/// Prefixes of the per-name windows.
+pub const FAILPOINT_CRASH_PREFIX: &str = "failpoint-crash:";
+pub const FAILPOINT_PREFIX: &str = "failpoint:";
+pub const FAULT_PREFIX: &str = "fault:";
+
+/// Whether `name` is a window a scenario may list in `must_reach`.
+pub fn is_window_name(name: &str) -> bool {
+    if WINDOWS.contains(&name) {
+        return true;
+    }
+    if let Some(kind) = name.strip_prefix(FAULT_PREFIX) {
+        return fault_kind::ALL.contains(&kind);
+    }
+    [FAILPOINT_CRASH_PREFIX, FAILPOINT_PREFIX]
+        .iter()
+        .any(|p| name.strip_prefix(p).is_some_and(|n| !n.is_empty()))
+}
+
+/// How often each window was reached, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Coverage {
+    pub counts: BTreeMap<String, u64>,
+}
+
+impl Default for Coverage {
+    /// Every fixed window, at zero.
+    fn default() -> Coverage {
+        Coverage {
+            counts: WINDOWS.iter().map(|w| (w.to_string(), 0)).collect(),
+        }
+    }
+}
+
+impl Coverage {
+    pub fn get(&self, window: &str) -> u64 {
+        self.counts.get(window).copied().unwrap_or(0)
+    }
+
+    /// Adds another run's counts (a sweep sums its seeds).
+    pub fn merge(&mut self, other: &Coverage) {
+        for (name, n) in &other.counts {
+            self.bump(name, *n);
+        }
+    }
+
+    /// The windows of `must_reach` that were never reached, in the order given.
+    pub fn never_reached<'a>(&self, must_reach: &'a [String]) -> Vec<&'a str> {
+        must_reach
+            .iter()
+            .filter(|w| self.get(w) == 0)
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The fixed windows first (in [`WINDOWS`] order), then the per-name ones (sorted).
+    pub fn ordered(&self) -> Vec<(&str, u64)> {
+        let fixed = WINDOWS.iter().map(|w| (*w, self.get(w)));
+        let named = self
+            .counts
+            .iter()
+            .filter(|(k, _)| !WINDOWS.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), *v));
+        fixed.chain(named).collect()
+    }
+
+    fn bump(&mut self, name: &str, n: u64) {
+        *self.counts.entry(name.to_string()).or_insert(0) += n;
+    }
+}
+
+/// Counts every window in one run's history.
+pub fn count(history: &[Record]) -> Coverage {
+    let mut cov = Coverage::default();
+    count_simple(history, &mut cov);
+    count_failpoint_crashes(history, &mut cov);
+    count_redeliveries(history, &mut cov);
+    count_commit_unknown(history, &mut cov);
+    count_partition_in_flight(history, &mut cov);
+    count_dedupe_hits(history, &mut cov);
+    cov
+}
+
+/// Windows that one record reaches on its own.
+fn count_simple(history: &[Record], cov: &mut Coverage) {
+    for r in history {
+        match &r.op {
+            Op::Deliver {
+                reclaimed: true, ..
+            } => cov.bump(RECLAIM, 1),
+            Op::DeadLetter { .. } => cov.bump(DEAD_LETTER, 1),
+            Op::Commit {
+                outcome: Some(CommitOutcome::AlreadyCommitted),
+                ..
+            } => cov.bump(ALREADY_COMMITTED, 1),
+            Op::ClaimedDeleted { entry_ids, .. } => {
+                cov.bump(CLAIMED_DELETED, entry_ids.len() as u64)
+            }
+            Op::Trim { removed, .. } if *removed > 0 => cov.bump(TRIM, 1),
+            Op::Failpoint { name } => cov.bump(&format!("{FAILPOINT_PREFIX}{name}"), 1),
+            Op::Fault { kind, .. } => cov.bump(&format!("{FAULT_PREFIX}{kind}"), 1),
+            _ => {}
+        }
+    }
+}
+
+/// The hosts a fault target names (`a|b`, `a,b|c`, `a`).
+pub fn target_hosts(target: &str) -> impl Iterator<Item = &str> {
+    target
+        .split(['|', ','])
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+}
+
+/// Whether `process` runs on `host`: same name, or a task of it (`host/task`).
+pub fn runs_on(process: &str, host: &str) -> bool {
+    process == host
+        || process
+            .strip_prefix(host)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A crash counts once when its detail names a failpoint, or when a process on the crashed host
+/// fired a failpoint and recorded nothing since.
+fn count_failpoint_crashes(history: &[Record], cov: &mut Coverage) {
+    let mut fired: BTreeMap<&str, &str> = BTreeMap::new(); // process -> failpoint
+    for r in history {
+        match &r.op {
+            Op::Failpoint { name } => {
+                fired.insert(&r.process, name);
+            }
+            Op::Fault {
+                kind,
+                target,
+                detail,
+            } if kind == fault_kind::CRASH => {
+                let on_host: Vec<&str> = fired
+                    .keys()
+                    .copied()
+                    .filter(|p| runs_on(p, target))
+                    .collect();
+                let named = detail.strip_prefix(FAILPOINT_DETAIL_PREFIX);
+                let point = named.or_else(|| on_host.first().map(|p| fired[p]));
+                if let Some(point) = point {
+                    cov.bump(FAILPOINT_CRASH, 1);
+                    cov.bump(&format!("{FAILPOINT_CRASH_PREFIX}{point}"), 1);
+                }
+                for p in on_host {
+                    fired.remove(p);
+                }
+            }
+            _ => {
+                fired.remove(r.process.as_str());
+            }
+        }
+    }
+}
+
+/// A delivery of an entry whose effect was already applied in that concern.
+fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
+    let mut applied: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for r in history {
+        match &r.op {
+            Op::Effect {
+                concern,
+                event,
+                applied: true,
+                ..
+            }
+            | Op::ApiRequest {
+                concern,
+                event,
+                applied: true,
+            } => {
+                applied.insert((concern, event));
+            }
+            Op::Deliver { concern, event, .. }
+                if applied.contains(&(concern.as_str(), event.as_str())) =>
+            {
+                cov.bump(REDELIVERED_AFTER_EFFECT, 1);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Commits that ended unknown, plus invocations that never completed (their producer crashed).
+fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
+    let mut open: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for r in history {
+        let Op::Commit { event, outcome, .. } = &r.op else {
+            continue;
+        };
+        let key = (r.process.as_str(), event.as_str());
+        if r.phase == Phase::Invoke && outcome.is_none() {
+            *open.entry(key).or_insert(0) += 1;
+            continue;
+        }
+        if let Some(n) = open.get_mut(&key) {
+            *n = n.saturating_sub(1);
+        }
+        if *outcome == Some(CommitOutcome::Unknown) || (outcome.is_none() && r.phase == Phase::Info)
+        {
+            cov.bump(COMMIT_UNKNOWN, 1);
+        }
+    }
+    cov.bump(COMMIT_UNKNOWN, open.values().sum());
+}
+
+/// A commit or ack in flight when a partition began, or ending unknown or failed while one was
+/// in force. Any partition counts, whichever link it cut: the history does not say which link
+/// an operation used.
+fn count_partition_in_flight(history: &[Record], cov: &mut Coverage) {
+    let mut open: BTreeMap<(&str, &str, &str), bool> = BTreeMap::new(); // op -> cut
+    let mut cuts: BTreeSet<&str> = BTreeSet::new();
+    for r in history {
+        match &r.op {
+            Op::Fault { kind, target, .. } if kind == fault_kind::PARTITION => {
+                cuts.insert(target);
+                open.values_mut().for_each(|cut| *cut = true);
+            }
+            Op::Fault { kind, target, .. } if kind == fault_kind::HEAL => heal(&mut cuts, target),
+            Op::Commit { event, .. } | Op::Ack { event, .. } => {
+                let key = (r.process.as_str(), r.op.name(), event.as_str());
+                if r.phase == Phase::Invoke {
+                    open.insert(key, false);
+                    continue;
+                }
+                let was_cut = open.remove(&key).unwrap_or(false);
+                let failed_under_cut =
+                    !cuts.is_empty() && matches!(r.phase, Phase::Info | Phase::Fail);
+                if was_cut || failed_under_cut {
+                    cov.bump(PARTITION_IN_FLIGHT, 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    cov.bump(
+        PARTITION_IN_FLIGHT,
+        open.values().filter(|cut| **cut).count() as u64,
+    );
+}
+
+fn heal<'a>(cuts: &mut BTreeSet<&'a str>, target: &'a str) {
+    if target == HEAL_ALL || target.is_empty() {
+        cuts.clear();
+    } else {
+        cuts.remove(target);
+    }
+}
+
+/// One hit per deduplicated application; the worker's `Effect` and the downstream's
+/// `ApiRequest` report the same hit, so per (concern, event) the larger count is taken.
+fn count_dedupe_hits(history: &[Record], cov: &mut Coverage) {
+    let mut hits: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
+    for r in history {
+        match &r.op {
+            Op::Effect {
+                concern,
+                event,
+                applied: false,
+                ..
+            } => hits.entry((concern, event)).or_default().0 += 1,
+            Op::ApiRequest {
+                concern,
+                event,
+                applied: false,
+            } => hits.entry((concern, event)).or_default().1 += 1,
+            _ => {}
+        }
+    }
+    cov.bump(DEDUPE_HIT, hits.values().map(|(e, a)| *e.max(a)).sum());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testkit::*;
+
+    #[test]
+    fn fixed_windows_are_always_present() {
+        let cov = count(&[]);
+        for w in WINDOWS {
+            assert_eq!(cov.counts.get(w), Some(&0));
+        }
+    }
+
+    #[test]
+    fn failpoint_then_crash_of_its_host() {
+        let mut h = Hist::new();
+        h.failpoint("worker-billing-0", "consumer.after_effect_before_ack");
+        h.fault("crash", "worker-billing-0", "");
+        // Named by the nemesis in the detail, with no failpoint record of the process.
+        h.fault("crash", "app-1", "failpoint=producer.after_state");
+        // A failpoint that did not crash its host: the process went on.
+        h.failpoint("worker-crm-0", "consumer.after_read");
+        h.deliver("crm", "d1", "1-0", "worker-crm-0", false);
+        h.fault("crash", "worker-crm-0", "");
+        // A task of a host (`host/task`).
+        h.failpoint("app-2/producer-0", "producer.after_state");
+        h.fault("crash", "app-2", "");
+        let cov = count(&h.records);
+        assert_eq!(cov.get(FAILPOINT_CRASH), 3);
+        assert_eq!(
+            cov.get("failpoint-crash:consumer.after_effect_before_ack"),
+            1
+        );
+        assert_eq!(cov.get("failpoint-crash:producer.after_state"), 2);
+        assert_eq!(cov.get("failpoint:consumer.after_read"), 1);
+        assert_eq!(cov.get("fault:crash"), 4);
+    }
+
+    #[test]
+    fn redelivery_after_effect_and_dedupe() {
+        let mut h = Hist::new();
+        h.deliver("billing", "d1", "1-0", "w0", false);
+        h.effect("billing", "d1", "1-0", "w0", true);
+        h.deliver("billing", "d1", "1-0", "w1", true);
+        h.effect("billing", "d1", "1-0", "w1", false);
+        h.api("crm", "d2", true);
+        h.deliver("crm", "d2", "2-0", "w2", true);
+        h.effect("crm", "d2", "2-0", "w2", false);
+        h.api("crm", "d2", false);
+        let cov = count(&h.records);
+        assert_eq!(cov.get(REDELIVERED_AFTER_EFFECT), 2);
+        assert_eq!(cov.get(DEDUPE_HIT), 2);
+        assert_eq!(cov.get(RECLAIM), 2);
+    }
+
+    #[test]
+    fn commit_unknown_counts_timeouts_and_unfinished_invokes() {
+        let mut h = Hist::new();
+        h.commit("a", 1, Phase::Info);
+        h.invoke("b", 1);
+        h.commit("c", 1, Phase::Ok);
+        assert_eq!(count(&h.records).get(COMMIT_UNKNOWN), 2);
+    }
+
+    #[test]
+    fn partition_cuts_in_flight_commits() {
+        let mut h = Hist::new();
+        h.invoke("a", 1); // open when the partition starts
+        h.fault("partition", "app|redis", "");
+        h.complete("a", 1, Phase::Ok);
+        h.commit("b", 1, Phase::Info); // times out under the partition
+        h.fault("heal", "app|redis", "");
+        h.commit("c", 1, Phase::Info); // unknown, but no partition
+        let cov = count(&h.records);
+        assert_eq!(cov.get(PARTITION_IN_FLIGHT), 2);
+        assert_eq!(cov.get("fault:partition"), 1);
+    }
+
+    #[test]
+    fn window_names() {
+        assert!(is_window_name("dedupe-hit"));
+        assert!(is_window_name("failpoint-crash:consumer.after_read"));
+        assert!(is_window_name("fault:partition"));
+        assert!(!is_window_name("fault:meteor"));
+        assert!(!is_window_name("failpoint-crash:"));
+        assert!(!is_window_name("dedupe"));
+    }
+
+    #[test]
+    fn merge_and_never_reached() {
+        let mut a = Coverage::default();
+        let mut b = Coverage::default();
+        b.bump(DEDUPE_HIT, 2);
+        a.merge(&b);
+        a.merge(&b);
+        assert_eq!(a.get(DEDUPE_HIT), 4);
+        let must = vec!["dedupe-hit".to_string(), "failpoint-crash".to_string()];
+        assert_eq!(a.never_reached(&must), vec!["failpoint-crash"]);
+    }
+}

@@ -1,0 +1,134 @@
+//! Reorder: effects of one business object applied out of version order in one concern.
+//!
+//! Streams keep order, but reclaims, retries and several workers per group do not, so this is
+//! reported and gates only when the scenario says (`reorder_gates`). The apply order is the
+//! history's: for a concern served by the downstream API, its `ApiRequest` records (the
+//! downstream applies in that order); otherwise the sink's `Effect` records. Versions come from
+//! the commits. A run that recorded no applied effect at all cannot show an order: undecided.
+
+use super::history::{Op, Record};
+use super::{Findings, Input, ViolationKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub fn check(input: &Input) -> Findings {
+    let api_concerns = api_concerns(input.history);
+    let mut highest: BTreeMap<(&str, &str, &str), (u64, &str)> = BTreeMap::new(); // (concern, tenant, object)
+    let mut findings = Findings::default();
+    let mut applied_any = false;
+    for r in input.history {
+        let Some((concern, event)) = applied(r, &api_concerns) else {
+            continue;
+        };
+        applied_any = true;
+        let Some(d) = input.facts.decisions.get(event) else {
+            continue;
+        };
+        let Some(version) = d.version else { continue };
+        let key = (concern, d.tenant.as_str(), d.object.as_str());
+        match highest.get(&key) {
+            Some(&(top, top_event)) if version < top => {
+                let message = format!(
+                    "version {version} of {}/{} applied after version {top} ({top_event})",
+                    d.tenant, d.object
+                );
+                findings.violations.push(input.violation(
+                    ViolationKind::Reorder,
+                    event,
+                    Some(concern),
+                    message,
+                ));
+            }
+            _ => {
+                highest.insert(key, (version, event));
+            }
+        }
+    }
+    if !applied_any {
+        findings
+            .undecided
+            .push("no applied effect in the history: no order to check".into());
+    }
+    findings
+}
+
+fn api_concerns(history: &[Record]) -> BTreeSet<&str> {
+    history
+        .iter()
+        .filter_map(|r| {
+            if let Op::ApiRequest { concern, .. } = &r.op {
+                Some(concern.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The (concern, event) an applied effect record stands for, from the source of its concern.
+fn applied<'a>(r: &'a Record, api_concerns: &BTreeSet<&str>) -> Option<(&'a str, &'a str)> {
+    match &r.op {
+        Op::ApiRequest {
+            concern,
+            event,
+            applied: true,
+        } => Some((concern, event)),
+        Op::Effect {
+            concern,
+            event,
+            applied: true,
+            ..
+        } if !api_concerns.contains(concern.as_str()) => Some((concern, event)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::history::Phase;
+    use crate::check::testkit::*;
+
+    #[test]
+    fn version_two_before_one_is_reordered() {
+        let (h, state) = reordered_run();
+        let f = check(&Input::new(&h, Some(&state)));
+        assert_eq!(f.violations.len(), 1);
+        assert_eq!(f.violations[0].event.as_deref(), Some("d1"));
+        assert_eq!(
+            f.violations[0].message,
+            "version 1 of t1/o1 applied after version 2 (d2)"
+        );
+    }
+
+    #[test]
+    fn other_objects_and_concerns_are_independent() {
+        let mut h = Hist::new();
+        h.commit_obj("a2", "a", 2, Phase::Ok);
+        h.commit_obj("b1", "b", 1, Phase::Ok);
+        h.process("billing", "a2", "1-0");
+        h.process("billing", "b1", "2-0");
+        h.process("crm", "b1", "2-0");
+        h.process("crm", "a2", "1-0");
+        assert_eq!(check(&Input::new(&h.records, None)), Findings::default());
+    }
+
+    #[test]
+    fn downstream_order_wins_for_api_concerns() {
+        let mut h = Hist::new();
+        h.commit("d1", 1, Phase::Ok);
+        h.commit("d2", 2, Phase::Ok);
+        h.api("crm", "d2", true);
+        h.api("crm", "d1", true);
+        // The workers recorded their effects in version order, but the downstream applied d2 first.
+        h.effect("crm", "d1", "1-0", "w0", true);
+        h.effect("crm", "d2", "2-0", "w1", true);
+        assert_eq!(check(&Input::new(&h.records, None)).violations.len(), 1);
+    }
+
+    #[test]
+    fn no_effects_is_undecided() {
+        let mut h = Hist::new();
+        h.commit("d1", 1, Phase::Ok);
+        assert_eq!(check(&Input::new(&h.records, None)).undecided.len(), 1);
+    }
+}

@@ -1,0 +1,319 @@
+//! Reports: what a run or a sweep leaves behind for people and for CI.
+//!
+//! - [`jsonl`]: `history.jsonl`, the history one record per line (the bytes the hash covers).
+//! - [`summary`]: `summary.json` of one run.
+//! - [`sweep`]: a sweep's accumulated outcome, its text summary, `summary.json` and exit code.
+//! - [`junit`]: JUnit XML for a sweep.
+//! - here: the verdict line, a run's text ending (`history-hash:`, `verdict:`), and the layout
+//!   of `reports/<scenario>/<seed>/`.
+//!
+//! Reports format what the checkers found; they never judge and never read a clock: a sweep's
+//! wall time comes in as an argument from `main.rs`.
+
+pub mod jsonl;
+pub mod junit;
+pub mod summary;
+pub mod sweep;
+
+use crate::check::history::Record;
+use crate::check::state::FinalState;
+use crate::check::{hash, timeline, Input, Report, ViolationKind};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use summary::Summary;
+
+/// Violations printed with their whole timeline in a run's text; the rest get one line each.
+pub const TIMELINES_SHOWN_MAX: usize = 10;
+/// Violations listed at all in a run's text.
+pub const VIOLATIONS_LISTED_MAX: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: not a history record: {source}", path.display())]
+    Record {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// Which run a report belongs to: a simulated seed, or a real-world run's id (a timestamp).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunId {
+    Seed(u64),
+    Id(String),
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunId::Seed(s) => write!(f, "{s}"),
+            RunId::Id(id) => f.write_str(id),
+        }
+    }
+}
+
+/// `base/<scenario>/<seed or id>`.
+pub fn run_dir(base: &Path, scenario: &str, run: &RunId) -> PathBuf {
+    base.join(scenario).join(run.to_string())
+}
+
+/// Writes `history.jsonl` and `summary.json` into `dir` (created if missing).
+pub fn write_run(dir: &Path, history: &[Record], summary: &Summary) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    jsonl::write_history_file(&dir.join("history.jsonl"), history)?;
+    write_json(&dir.join("summary.json"), summary)
+}
+
+/// Pretty JSON with a final newline.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|source| ReportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The command that replays one seed.
+pub fn replay_command(scenario: &str, seed: u64) -> String {
+    format!("outbox-chaos replay {scenario} --seed {seed}")
+}
+
+/// `kind=count,...` in kind order.
+pub fn kind_counts(counts: &BTreeMap<ViolationKind, u64>) -> String {
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn kind_list(kinds: &[ViolationKind]) -> String {
+    kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
+}
+
+/// The verdict line: `verdict: clean`, `verdict: violations duplicate=3,lost=1` (gating kinds
+/// only, in kind order, then ` undecided=stuck` if some gating checker could not decide), or
+/// `verdict: undecided stuck,torn` when nothing was found but something could not be decided.
+pub fn verdict_line(report: &Report) -> String {
+    let gating = report.gating_counts();
+    let undecided = report.undecided();
+    match (gating.is_empty(), undecided.is_empty()) {
+        (true, true) => "verdict: clean".to_string(),
+        (true, false) => format!("verdict: undecided {}", kind_list(&undecided)),
+        (false, true) => format!("verdict: violations {}", kind_counts(&gating)),
+        (false, false) => format!(
+            "verdict: violations {} undecided={}",
+            kind_counts(&gating),
+            kind_list(&undecided)
+        ),
+    }
+}
+
+/// `reported (not gating): reorder=2`, when a non-gating kind was found.
+pub fn reported_line(report: &Report) -> Option<String> {
+    let reported = report.reported_counts();
+    (!reported.is_empty()).then(|| format!("reported (not gating): {}", kind_counts(&reported)))
+}
+
+/// `coverage: failpoint-crash=3 redelivered-after-effect=1 ...`, fixed windows first.
+pub fn coverage_line(coverage: &crate::check::coverage::Coverage) -> String {
+    let parts: Vec<String> = coverage
+        .ordered()
+        .into_iter()
+        .map(|(w, n)| format!("{w}={n}"))
+        .collect();
+    format!("coverage: {}", parts.join(" "))
+}
+
+/// A run's text report, ending with `history-hash: <16 hex>` and the verdict line: each
+/// violation (the first few with their timelines), undecided reasons, coverage.
+pub fn run_text(history: &[Record], report: &Report) -> String {
+    let mut out = String::new();
+    for (i, v) in report.violations().take(VIOLATIONS_LISTED_MAX).enumerate() {
+        let _ = writeln!(out, "{v}");
+        if i < TIMELINES_SHOWN_MAX {
+            for line in timeline::render(history, &v.timeline).lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let listed = report.violations().count();
+    if listed > VIOLATIONS_LISTED_MAX {
+        let _ = writeln!(
+            out,
+            "... and {} more violations",
+            listed - VIOLATIONS_LISTED_MAX
+        );
+    }
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.findings.violations.is_empty())
+    {
+        for reason in &r.findings.undecided {
+            let _ = writeln!(out, "undecided {}: {reason}", r.kind);
+        }
+    }
+    if let Some(line) = reported_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out, "{}", coverage_line(&report.coverage));
+    let _ = writeln!(
+        out,
+        "history-hash: {}",
+        hash::format_hash(hash::history_hash(history))
+    );
+    let _ = writeln!(out, "{}", verdict_line(report));
+    out
+}
+
+/// One event's timeline as text (`replay --event ID`); empty when the history never names it.
+pub fn event_timeline(history: &[Record], state: Option<&FinalState>, event: &str) -> String {
+    let input = Input::new(history, state);
+    timeline::render(history, &timeline::for_event(&input, event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testkit::*;
+    use crate::check::{check_all, CheckOptions};
+
+    #[test]
+    fn verdict_lines() {
+        let (h, s) = clean_run();
+        assert_eq!(
+            verdict_line(&check_all(&h, Some(&s), CheckOptions::default())),
+            "verdict: clean"
+        );
+        let (mut h, mut s) = duplicated_run();
+        let mut extra = Hist::new();
+        extra.commit("d2", 2, crate::check::history::Phase::Ok);
+        for mut r in extra.records {
+            r.index = h.len() as u64;
+            h.push(r);
+        }
+        // d2's event is in the outbox but took effect nowhere: lost.
+        let d2 = crate::check::state::DecisionState {
+            tenant: "t1".into(),
+            marker: true,
+            state: true,
+            outbox_entries: vec!["2-0".into()],
+            ..Default::default()
+        };
+        s.decisions.insert("d2".into(), d2);
+        let report = check_all(&h, Some(&s), CheckOptions::default());
+        assert_eq!(
+            verdict_line(&report),
+            "verdict: violations duplicate=1,lost=1"
+        );
+        let (h, _) = clean_run();
+        let report = check_all(&h, None, CheckOptions::default());
+        assert_eq!(
+            verdict_line(&report),
+            "verdict: undecided duplicate,duplicate-event,lost,phantom,stuck,torn"
+        );
+        let report = check_all(&duplicated_run().0, None, CheckOptions::default());
+        assert_eq!(
+            verdict_line(&report),
+            "verdict: violations duplicate=1 undecided=duplicate-event,lost,phantom,stuck,torn"
+        );
+    }
+
+    #[test]
+    fn reorder_is_reported_apart_unless_gating() {
+        let (h, s) = reordered_run();
+        let report = check_all(&h, Some(&s), CheckOptions::default());
+        assert_eq!(verdict_line(&report), "verdict: clean");
+        assert_eq!(
+            reported_line(&report).as_deref(),
+            Some("reported (not gating): reorder=1")
+        );
+        let gated = check_all(
+            &h,
+            Some(&s),
+            CheckOptions {
+                reorder_gates: true,
+            },
+        );
+        assert_eq!(verdict_line(&gated), "verdict: violations reorder=1");
+        assert_eq!(reported_line(&gated), None);
+    }
+
+    #[test]
+    fn run_text_ends_with_hash_and_verdict() {
+        let (h, s) = duplicated_run();
+        let report = check_all(&h, Some(&s), CheckOptions::default());
+        let text = run_text(&h, &report);
+        let lines: Vec<&str> = text.lines().collect();
+        let n = lines.len();
+        assert!(
+            lines[n - 2].starts_with("history-hash: ")
+                && lines[n - 2].len() == "history-hash: ".len() + 16,
+            "{}",
+            lines[n - 2]
+        );
+        assert_eq!(lines[n - 1], "verdict: violations duplicate=1");
+        assert!(
+            lines[0].starts_with("duplicate event=d1 concern=billing: effect applied 2 times"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with("    ") && lines[1].contains("commit d1"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            text.contains("coverage: failpoint-crash=1 redelivered-after-effect=1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn event_timeline_text() {
+        let (h, _) = clean_run();
+        let text = event_timeline(&h, None, "d2");
+        // Its 8 records, and the crm worker's failpoint and crash that happened meanwhile.
+        assert_eq!(text.lines().count(), 10, "{text}");
+        assert!(
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .contains("fault crash worker-crm-0"),
+            "{text}"
+        );
+        assert_eq!(event_timeline(&h, None, "nope"), "");
+    }
+
+    #[test]
+    fn run_dir_layout() {
+        assert_eq!(
+            run_dir(Path::new("reports"), "baseline", &RunId::Seed(7)),
+            Path::new("reports/baseline/7")
+        );
+        assert_eq!(
+            run_dir(Path::new("r"), "x", &RunId::Id("20261125T101500Z".into())),
+            Path::new("r/x/20261125T101500Z")
+        );
+    }
+}
