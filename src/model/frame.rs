@@ -54,16 +54,16 @@ impl Frame {
         match self {
             Frame::Simple(s) => line(out, b'+', s.as_bytes()),
             Frame::Error(s) => line(out, b'-', s.as_bytes()),
-            Frame::Integer(n) => line(out, b':', n.to_string().as_bytes()),
+            Frame::Integer(n) => number_line(out, b':', *n),
             Frame::Bulk(b) => {
-                line(out, b'$', b.len().to_string().as_bytes());
+                number_line(out, b'$', b.len() as i64);
                 out.extend_from_slice(b);
                 out.extend_from_slice(b"\r\n");
             }
             Frame::Null => out.extend_from_slice(b"$-1\r\n"),
             Frame::NullArray => out.extend_from_slice(b"*-1\r\n"),
             Frame::Array(items) => {
-                line(out, b'*', items.len().to_string().as_bytes());
+                number_line(out, b'*', items.len() as i64);
                 for item in items {
                     item.encode(out);
                 }
@@ -76,6 +76,14 @@ impl Frame {
         self.encode(&mut out);
         out
     }
+}
+
+/// `<prefix><n>\r\n`, formatted straight into `out`: replies are encoded per command on the hot
+/// path, so no temporary `String`.
+fn number_line(out: &mut Vec<u8>, prefix: u8, n: i64) {
+    use std::io::Write;
+    out.push(prefix);
+    write!(out, "{n}\r\n").expect("writing to a Vec cannot fail");
 }
 
 fn line(out: &mut Vec<u8>, prefix: u8, body: &[u8]) {

@@ -127,6 +127,11 @@ impl Keyspace {
         self.entries.values().filter(|e| !is_due(e, now_ms)).count()
     }
 
+    /// Number of live keys with an expiry (INFO keyspace's `expires`).
+    pub fn expires_count(&self, now_ms: u64) -> usize {
+        self.entries.values().filter(|e| e.expires_at_ms.is_some() && !is_due(e, now_ms)).count()
+    }
+
     pub fn is_empty(&self, now_ms: u64) -> bool {
         self.len(now_ms) == 0
     }
@@ -173,6 +178,15 @@ impl Keyspace {
     /// Whether a key the client watches was touched since its WATCH.
     pub fn is_dirty(&self, client: ClientId) -> bool {
         self.dirty.contains(&client)
+    }
+
+    /// Whether a key the client watches has expired since its WATCH without being reclaimed yet
+    /// (Redis's `isWatchedKeyExpired`: EXEC then fails as if the key had been written).
+    pub fn watched_key_expired(&self, client: ClientId, now_ms: u64) -> bool {
+        self.watchers
+            .iter()
+            .filter(|(_, clients)| clients.contains(&client))
+            .any(|(key, _)| self.entries.get(key).is_some_and(|e| is_due(e, now_ms)))
     }
 
     fn expire_if_due(&mut self, key: &[u8], now_ms: u64) {

@@ -8,6 +8,7 @@
 //! - [`cmd`]: the command table, one file per command family.
 //! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
 //! - [`lua`]: the Lua 5.1 sandbox behind EVAL.
+//! - [`net`]: the adapters that put the core on a socket: a turmoil host and a real TCP server.
 //!
 //! The reference is Redis 7.0.15: replies and error texts match it byte for byte, which the
 //! differential test (`tests/differential.rs`) checks against a real `redis-server`.
@@ -16,6 +17,7 @@ pub mod cmd;
 pub mod frame;
 pub mod keyspace;
 pub mod lua;
+pub mod net;
 pub mod parse;
 pub mod server;
 pub mod stream;

@@ -74,7 +74,9 @@ pub struct ClientState {
     pub multi: Option<Vec<Vec<Bytes>>>,
     /// A queued command was rejected (unknown, wrong arity): EXEC answers EXECABORT.
     pub multi_failed: bool,
-    /// Library name and version from `CLIENT SETINFO`.
+    /// QUIT was called: the connection closes once this reply is written.
+    pub close_after_reply: bool,
+    /// Library name and version from `CLIENT SETINFO` (Redis 7.2; unused while the model is 7.0).
     pub lib_name: Option<Bytes>,
     pub lib_ver: Option<Bytes>,
 }
