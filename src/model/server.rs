@@ -145,7 +145,7 @@ impl Server {
         assert!(!call.args.is_empty(), "empty request reached the server");
         let spec = match cmd::lookup(call.args) {
             Ok(spec) => spec,
-            Err(error) => return self.reject_in_multi(call.client, error),
+            Err(error) => return self.reject(call, error),
         };
         if self.clients.get(&call.client).is_some_and(|c| c.multi.is_some())
             && !spec.flags.contains(Flags::TRANSACTION_CONTROL)
@@ -163,13 +163,24 @@ impl Server {
         (spec.handler)(self, call)
     }
 
-    /// An error while queueing a transaction also dooms the transaction.
-    fn reject_in_multi(&mut self, client: ClientId, error: Frame) -> Reply {
-        if let Some(state) = self.clients.get_mut(&client) {
+    /// A request refused before it runs (unknown command, wrong arity) dooms the transaction
+    /// being queued. A refused EXEC ends it at once, as Redis's `rejectCommand` does through
+    /// `execCommandAbort`: the whole error becomes an EXECABORT.
+    fn reject(&mut self, call: Call<'_>, error: Frame) -> Reply {
+        let Some(state) = self.clients.get_mut(&call.client) else {
+            return error.into();
+        };
+        if !call.args[0].eq_ignore_ascii_case(b"exec") {
             if state.multi.is_some() {
                 state.multi_failed = true;
             }
+            return error.into();
         }
-        error.into()
+        state.multi = None;
+        state.multi_failed = false;
+        self.keyspace.unwatch_all(call.client);
+        let Frame::Error(text) = error else { unreachable!("lookup errors are error frames") };
+        let reason = text.strip_prefix("ERR ").unwrap_or(&text);
+        Frame::error(format!("EXECABORT Transaction discarded because of: {reason}")).into()
     }
 }

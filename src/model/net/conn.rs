@@ -299,3 +299,71 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::duplex;
+    use tokio::task::LocalSet;
+
+    fn args(parts: &[&str]) -> Vec<Bytes> {
+        parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+    }
+
+    /// Sends `input` on a fresh connection and returns everything the server wrote until it
+    /// closed or went quiet.
+    async fn exchange(shared: Rc<Shared>, input: &[u8]) -> Vec<u8> {
+        let (mut client, server_end) = duplex(1 << 16);
+        tokio::task::spawn_local(serve_connection(server_end, shared));
+        client.write_all(input).await.unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_millis(100), client.read_to_end(&mut out));
+        let _ = read.await;
+        out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pipelined_requests_then_quit() {
+        LocalSet::new()
+            .run_until(async {
+                let shared = Shared::new(Server::new(), Clock::simulated(0));
+                let out = exchange(shared, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n\r\nQUIT\r\nPING\r\n").await;
+                assert_eq!(out, b"+OK\r\n$1\r\nv\r\n+OK\r\n");
+            })
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn protocol_error_is_answered_then_closed() {
+        LocalSet::new()
+            .run_until(async {
+                let shared = Shared::new(Server::new(), Clock::simulated(0));
+                let out = exchange(shared, b"PING\r\n*1\r\n+PING\r\nPING\r\n").await;
+                assert_eq!(out, b"+PONG\r\n-ERR Protocol error: expected '$', got '+'\r\n");
+            })
+            .await;
+    }
+
+    #[test]
+    fn signaled_waiters_are_rerun_in_blocking_order() {
+        let shared = Shared::new(Server::new(), Clock::simulated(0));
+        let (first, second, writer) = {
+            let mut server = shared.server();
+            (server.connect(), server.connect(), server.connect())
+        };
+        let mut receivers = Vec::new();
+        for client in [first, second] {
+            let (reply, rx) = oneshot::channel();
+            let waiter = Waiter { args: args(&["INCRBY", "n", "1"]), keys: args(&["k"]), reply };
+            shared.blocked.borrow_mut().add(client, waiter);
+            receivers.push(rx);
+        }
+        shared.execute(writer, &args(&["SET", "other", "x"]));
+        assert!(receivers[0].try_recv().is_err(), "a write to another key wakes nobody");
+        shared.execute(writer, &args(&["SET", "k", "x"]));
+        // Each waiter re-ran its INCRBY once, the first blocked first.
+        assert_eq!(receivers[0].try_recv().unwrap(), Frame::Integer(1));
+        assert_eq!(receivers[1].try_recv().unwrap(), Frame::Integer(2));
+        assert!(shared.blocked.borrow().waiters.is_empty() && shared.blocked.borrow().by_key.is_empty());
+    }
+}
