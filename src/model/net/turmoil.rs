@@ -14,7 +14,8 @@ use std::rc::Rc;
 
 /// The host software of a simulated Redis on `port`, for `turmoil::Sim::host`.
 pub fn turmoil_host(port: u16) -> impl Fn() -> Pin<Box<dyn Future<Output = turmoil::Result>>> {
-    move || Box::pin(serve_turmoil(port, Shared::new(Server::new(), Clock::turmoil())))
+    // The clock is read when the host first runs: turmoil calls this closure outside the host.
+    move || Box::pin(async move { serve_turmoil(port, Shared::new(Server::new(), Clock::turmoil())).await })
 }
 
 /// Accepts simulated connections on `port` forever, each on the host's `LocalSet`.
