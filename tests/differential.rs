@@ -167,14 +167,13 @@ async fn run_case(model_port: u16, real_port: u16, case: &Case) -> Result<(), Te
         normalise::reply(&step.args, queued, &mut real_frame, &mut real.ids, long_values);
         normalise::ttl_clock_skew(&step.args, queued, &mut model_frame, &real_frame);
         transcript += &format!("{step:?}\n    {}\n", real_frame);
-        if model_frame.to_bytes() != real_frame.to_bytes() {
-            return Err(fail(format!(
-                "{transcript}^^^ differs:\n    model: {}\n    redis: {}\n    (normalised model: {}, redis: {})\n",
-                escape(&model_raw),
-                escape(&real_raw),
-                escape(&model_frame.to_bytes()),
-                escape(&real_frame.to_bytes()),
-            )));
+        let (model_bytes, real_bytes) = (model_frame.to_bytes(), real_frame.to_bytes());
+        if model_bytes != real_bytes {
+            let mut report = format!("{transcript}^^^ differs:\n    model: {}\n    redis: {}\n", escape(&model_raw), escape(&real_raw));
+            if model_bytes != model_raw.as_ref() || real_bytes != real_raw.as_ref() {
+                report += &format!("    normalised, model: {}\n    normalised, redis: {}\n", escape(&model_bytes), escape(&real_bytes));
+            }
+            return Err(fail(report));
         }
         track_multi(&mut queues[step.conn], &step.args, &real_frame);
     }

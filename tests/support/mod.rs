@@ -154,6 +154,11 @@ impl RawClient {
         self.read_reply().await
     }
 
+    /// Writes bytes as they are (a prepared pipeline); read the replies with [`Self::read_reply`].
+    pub async fn send_raw(&mut self, wire: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(wire).await
+    }
+
     pub async fn read_reply(&mut self) -> std::io::Result<Bytes> {
         loop {
             match reply_len(&self.input) {

@@ -256,3 +256,33 @@ pub fn quit(server: &mut Server, call: Call<'_>) -> Reply {
 pub(crate) fn c_string(arg: &[u8]) -> &[u8] {
     arg.split(|b| *b == 0).next().unwrap_or(arg)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::cmd::testing::{bulk, run};
+    use crate::model::frame::Frame;
+    use crate::model::server::Server;
+
+    #[test]
+    fn hello_speaks_resp2_only() {
+        let mut s = Server::new();
+        let c = s.connect();
+        let Frame::Array(map) = run(&mut s, c, 0, "HELLO 2 SETNAME app") else { panic!("HELLO 2") };
+        assert_eq!(map[6..8], [bulk("id"), Frame::Integer(c as i64)]);
+        assert_eq!(run(&mut s, c, 0, "CLIENT GETNAME"), bulk("app"));
+        assert_eq!(run(&mut s, c, 0, "HELLO 3"), Frame::error("NOPROTO unsupported protocol version"));
+        assert_eq!(run(&mut s, c, 0, "HELLO 2 LOUD"), Frame::error("ERR Syntax error in HELLO option 'LOUD'"));
+    }
+
+    #[test]
+    fn info_names_version_and_role() {
+        let mut s = Server::new();
+        let c = s.connect();
+        let Frame::Bulk(text) = run(&mut s, c, 0, "INFO") else { panic!("INFO is a bulk") };
+        let text = String::from_utf8_lossy(&text);
+        assert!(text.starts_with("# Server\r\nredis_version:7.0.15\r\n"), "{text}");
+        assert!(text.contains("\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"), "{text}");
+        assert!(text.contains("master_repl_offset:0\r\n"), "{text}");
+        assert_eq!(run(&mut s, c, 0, "INFO nosuch"), bulk(""));
+    }
+}

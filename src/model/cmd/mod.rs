@@ -216,6 +216,28 @@ pub(crate) fn not_yet(call: Call<'_>) -> Reply {
     .into()
 }
 
+/// Helpers for the command families' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::model::frame::Frame;
+    use crate::model::keyspace::ClientId;
+    use crate::model::server::{Reply, Server};
+    use bytes::Bytes;
+
+    /// Runs `words` for `client` at `now_ms` and returns the frame it answers.
+    pub fn run(server: &mut Server, client: ClientId, now_ms: u64, words: &str) -> Frame {
+        let args: Vec<Bytes> = words.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+        match server.execute(client, &args, now_ms) {
+            Reply::Frame(frame) => frame,
+            Reply::Block(block) => panic!("{words} blocked: {block:?}"),
+        }
+    }
+
+    pub fn bulk(text: &str) -> Frame {
+        Frame::bulk(Bytes::copy_from_slice(text.as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,3 +98,45 @@ pub fn unwatch(server: &mut Server, call: Call<'_>) -> Reply {
     server.keyspace.unwatch_all(call.client);
     Frame::ok().into()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::cmd::testing::run;
+    use crate::model::frame::Frame;
+    use crate::model::server::Server;
+
+    #[test]
+    fn a_watched_key_that_expires_before_exec_aborts_it() {
+        let mut s = Server::new();
+        let c = s.connect();
+        run(&mut s, c, 0, "SET k v PX 10");
+        run(&mut s, c, 0, "WATCH k");
+        run(&mut s, c, 0, "MULTI");
+        run(&mut s, c, 0, "SET other 1");
+        assert_eq!(run(&mut s, c, 20, "EXEC"), Frame::NullArray);
+    }
+
+    #[test]
+    fn watching_an_already_expired_key_does_not_abort() {
+        let mut s = Server::new();
+        let c = s.connect();
+        run(&mut s, c, 0, "SET k v PX 10");
+        run(&mut s, c, 20, "WATCH k");
+        run(&mut s, c, 20, "MULTI");
+        assert_eq!(run(&mut s, c, 20, "EXEC"), Frame::Array(vec![]));
+    }
+
+    #[test]
+    fn another_clients_write_aborts_and_exec_forgets_the_watch() {
+        let mut s = Server::new();
+        let (a, b) = (s.connect(), s.connect());
+        run(&mut s, a, 0, "WATCH k");
+        run(&mut s, b, 0, "SET k 1");
+        run(&mut s, a, 0, "MULTI");
+        assert_eq!(run(&mut s, a, 0, "INCRBY k 1"), Frame::Simple("QUEUED".into()));
+        assert_eq!(run(&mut s, a, 0, "EXEC"), Frame::NullArray);
+        run(&mut s, a, 0, "MULTI");
+        run(&mut s, a, 0, "INCRBY k 1");
+        assert_eq!(run(&mut s, a, 0, "EXEC"), Frame::Array(vec![Frame::Integer(2)]));
+    }
+}
