@@ -62,9 +62,10 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
     while let Some(option) = args.next() {
         let more = args.remaining().len();
         if is_keyword(option, "AUTH") && more >= 2 {
-            let (user, _password) = (args.required().ok(), args.required().ok());
-            // The default user has no password (`nopass`): only it can authenticate.
-            if !user.is_some_and(|u| u.as_ref() == b"default") {
+            let user = args.required().expect("counted");
+            // The password is not checked: the default user is `nopass`, and the only user.
+            args.required().expect("counted");
+            if user.as_ref() != b"default" {
                 return Frame::error("WRONGPASS invalid username-password pair or user is disabled.").into();
             }
         } else if is_keyword(option, "SETNAME") && more >= 1 {

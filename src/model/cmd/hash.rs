@@ -1,7 +1,8 @@
 //! Hash commands: HSET, HGET, HGETALL, HINCRBY.
 //!
 //! Fields keep insertion order (an updated field keeps its place), which is the order Redis's
-//! listpack encoding gives HGETALL for small hashes.
+//! listpack encoding gives HGETALL for small hashes. Hashes must never be std `HashMap`s: their
+//! order is visible in HGETALL and would change from run to run.
 
 use crate::model::cmd::string::checked_incr;
 use crate::model::frame::Frame;

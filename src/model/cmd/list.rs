@@ -1,4 +1,7 @@
 //! List commands: RPUSH, LRANGE.
+//!
+//! A list is a `VecDeque`; LRANGE's index arithmetic is Redis's, clamping included, and its
+//! arguments are checked before the key's type, in Redis's order.
 
 use crate::model::frame::Frame;
 use crate::model::keyspace::Value;
