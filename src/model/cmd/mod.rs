@@ -74,26 +74,29 @@ fn no_subcommand(_: &mut Server, call: Call<'_>) -> Reply {
 
 const W: Flags = Flags::WRITE;
 const N: Flags = Flags::NONE;
-const TX: Flags = Flags::TRANSACTION_CONTROL.with(Flags::NOSCRIPT);
+const TX: Flags = Flags::TRANSACTION_CONTROL.with(Flags::NOSCRIPT).with(Flags::STALE_OK);
+/// Connection commands Redis marks `noscript` and `stale`.
+const CONN: Flags = Flags::NOSCRIPT.with(Flags::STALE_OK);
 
 static COMMANDS: &[CommandSpec] = &[
-    // connection and server
-    cmd("ping", -1, Flags::STALE_OK, connection::ping),
-    cmd("echo", 2, N, connection::echo),
-    cmd("select", 2, Flags::NOSCRIPT, connection::select),
-    cmd("hello", -1, Flags::NOSCRIPT, connection::hello),
+    // connection and server (flags as Redis 7.0's command table: PING is not `stale`, SELECT
+    // is allowed in scripts)
+    cmd("ping", -1, N, connection::ping),
+    cmd("echo", 2, Flags::STALE_OK, connection::echo),
+    cmd("select", 2, Flags::STALE_OK, connection::select),
+    cmd("hello", -1, CONN, connection::hello),
     // No `client|setinfo`: Redis 7.0 does not have it (7.2 does); the `redis` crate sends it on
     // connect and ignores Redis 7.0's "unknown subcommand" answer.
     container("client", &[
-        cmd("client|setname", 3, Flags::NOSCRIPT, connection::client_setname),
-        cmd("client|getname", 2, Flags::NOSCRIPT, connection::client_getname),
-        cmd("client|id", 2, Flags::NOSCRIPT, connection::client_id),
+        cmd("client|setname", 3, CONN, connection::client_setname),
+        cmd("client|getname", 2, CONN, connection::client_getname),
+        cmd("client|id", 2, CONN, connection::client_id),
     ]),
     cmd("info", -1, Flags::STALE_OK, connection::info),
-    cmd("role", 1, Flags::NOSCRIPT.with(Flags::STALE_OK), connection::role),
+    cmd("role", 1, CONN, connection::role),
     cmd("flushall", -1, W, connection::flushall),
     cmd("dbsize", 1, N, connection::dbsize),
-    cmd("quit", -1, Flags::TRANSACTION_CONTROL.with(Flags::NOSCRIPT), connection::quit),
+    cmd("quit", -1, TX, connection::quit),
     // keys and strings
     cmd("del", -2, W, keys::del),
     cmd("exists", -2, N, keys::exists),
@@ -143,7 +146,7 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("exec", 1, TX, transaction::exec),
     cmd("discard", 1, TX, transaction::discard),
     cmd("watch", -2, TX, transaction::watch),
-    cmd("unwatch", 1, Flags::NOSCRIPT, transaction::unwatch),
+    cmd("unwatch", 1, CONN, transaction::unwatch),
     // scripting
     cmd("eval", -3, Flags::NOSCRIPT, script::eval),
     cmd("evalsha", -3, Flags::NOSCRIPT, script::evalsha),
