@@ -1,1 +1,23 @@
-//! The Redis model (see DESIGN.md section 3).
+//! The Redis model: a RESP server written in this project (DESIGN.md section 3).
+//!
+//! # Layout (as tokio's mini-redis)
+//!
+//! - [`frame`]: RESP bytes ↔ frames; request parsing in two steps (check, parse).
+//! - [`parse`]: argument helpers with Redis's error texts.
+//! - [`server`]: the network-agnostic core: `execute(client, args, now_ms) -> Reply`.
+//! - [`cmd`]: the command table, one file per command family.
+//! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
+//! - [`lua`]: the Lua 5.1 sandbox behind EVAL.
+//! - [`net`]: the adapters that put the core on a socket: a turmoil host and a real TCP server.
+//!
+//! The reference is Redis 7.0.15: replies and error texts match it byte for byte, which the
+//! differential test (`tests/differential.rs`) checks against a real `redis-server`.
+
+pub mod cmd;
+pub mod frame;
+pub mod keyspace;
+pub mod lua;
+pub mod net;
+pub mod parse;
+pub mod server;
+pub mod stream;

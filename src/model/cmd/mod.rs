@@ -1,0 +1,278 @@
+//! The command table: every command the model knows, its arity and flags, and its handler, one
+//! file per command family.
+//!
+//! A handler is `fn(&mut Server, Call) -> Reply`. It parses its arguments with
+//! [`crate::model::parse::Args`], answers errors with Redis's exact texts, and touches every key it
+//! writes (WATCH and blocked readers depend on it). Lookup and arity errors are produced here,
+//! with Redis 7.0's texts, so no handler repeats them.
+
+pub mod connection;
+pub mod hash;
+pub mod keys;
+pub mod list;
+pub mod script;
+pub mod set;
+pub mod stream;
+pub mod string;
+pub mod transaction;
+
+use crate::model::frame::Frame;
+use crate::model::server::{Call, Reply, Server};
+use bytes::Bytes;
+
+pub type Handler = fn(&mut Server, Call<'_>) -> Reply;
+
+/// Command flags (a subset of Redis's `CMD_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flags(u16);
+
+impl Flags {
+    pub const NONE: Flags = Flags(0);
+    /// Modifies the keyspace (refused by a read-only replica, propagated to replicas).
+    pub const WRITE: Flags = Flags(1);
+    /// Not allowed from a Lua script.
+    pub const NOSCRIPT: Flags = Flags(1 << 1);
+    /// Runs at once even inside MULTI (MULTI, EXEC, DISCARD, WATCH, QUIT).
+    pub const TRANSACTION_CONTROL: Flags = Flags(1 << 2);
+    /// May block the client.
+    pub const BLOCKING: Flags = Flags(1 << 3);
+    /// Allowed on a stale or loading server, as Redis's `CMD_STALE`/`CMD_LOADING`.
+    pub const STALE_OK: Flags = Flags(1 << 4);
+
+    pub const fn with(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+pub struct CommandSpec {
+    /// Lowercase, as Redis's `fullname` (`xgroup|create` for a subcommand).
+    pub name: &'static str,
+    /// Redis's convention: `n > 0` exactly n arguments (name included), `n < 0` at least `-n`.
+    pub arity: i32,
+    pub flags: Flags,
+    pub handler: Handler,
+    /// For container commands (XGROUP, XINFO, SCRIPT, CLIENT): their subcommands.
+    pub subcommands: &'static [CommandSpec],
+}
+
+const fn cmd(name: &'static str, arity: i32, flags: Flags, handler: Handler) -> CommandSpec {
+    CommandSpec { name, arity, flags, handler, subcommands: &[] }
+}
+
+const fn container(name: &'static str, subcommands: &'static [CommandSpec]) -> CommandSpec {
+    CommandSpec { name, arity: -2, flags: Flags::NONE, handler: no_subcommand, subcommands }
+}
+
+/// A container command is never dispatched itself: lookup resolves its subcommand.
+fn no_subcommand(_: &mut Server, call: Call<'_>) -> Reply {
+    unreachable!("container command {:?} dispatched without a subcommand", call.args[0])
+}
+
+const W: Flags = Flags::WRITE;
+const N: Flags = Flags::NONE;
+const TX: Flags = Flags::TRANSACTION_CONTROL.with(Flags::NOSCRIPT).with(Flags::STALE_OK);
+/// Connection commands Redis marks `noscript` and `stale`.
+const CONN: Flags = Flags::NOSCRIPT.with(Flags::STALE_OK);
+
+static COMMANDS: &[CommandSpec] = &[
+    // connection and server (flags as Redis 7.0's command table: PING is not `stale`, SELECT
+    // is allowed in scripts)
+    cmd("ping", -1, N, connection::ping),
+    cmd("echo", 2, Flags::STALE_OK, connection::echo),
+    cmd("select", 2, Flags::STALE_OK, connection::select),
+    cmd("hello", -1, CONN, connection::hello),
+    // No `client|setinfo`: Redis 7.0 does not have it (7.2 does); the `redis` crate sends it on
+    // connect and ignores Redis 7.0's "unknown subcommand" answer.
+    container("client", &[
+        cmd("client|setname", 3, CONN, connection::client_setname),
+        cmd("client|getname", 2, CONN, connection::client_getname),
+        cmd("client|id", 2, CONN, connection::client_id),
+    ]),
+    cmd("info", -1, Flags::STALE_OK, connection::info),
+    cmd("role", 1, CONN, connection::role),
+    cmd("flushall", -1, W, connection::flushall),
+    cmd("dbsize", 1, N, connection::dbsize),
+    cmd("quit", -1, TX, connection::quit),
+    // keys and strings
+    cmd("del", -2, W, keys::del),
+    cmd("exists", -2, N, keys::exists),
+    cmd("type", 2, N, keys::type_),
+    cmd("pexpire", -3, W, keys::pexpire),
+    cmd("pttl", 2, N, keys::pttl),
+    cmd("get", 2, N, string::get),
+    cmd("set", -3, W, string::set),
+    cmd("incrby", 3, W, string::incrby),
+    // hashes, sets, lists
+    cmd("hset", -4, W, hash::hset),
+    cmd("hget", 3, N, hash::hget),
+    cmd("hgetall", 2, N, hash::hgetall),
+    cmd("hincrby", 4, W, hash::hincrby),
+    cmd("sadd", -3, W, set::sadd),
+    cmd("sismember", 3, N, set::sismember),
+    cmd("scard", 2, N, set::scard),
+    cmd("rpush", -3, W, list::rpush),
+    cmd("lrange", 4, N, list::lrange),
+    // streams
+    cmd("xadd", -5, W, stream::xadd),
+    cmd("xlen", 2, N, stream::xlen),
+    cmd("xrange", -4, N, stream::xrange),
+    cmd("xrevrange", -4, N, stream::xrevrange),
+    cmd("xdel", -3, W, stream::xdel),
+    cmd("xtrim", -4, W, stream::xtrim),
+    container("xgroup", &[
+        cmd("xgroup|create", -5, W, stream::xgroup_create),
+        cmd("xgroup|setid", -5, W, stream::xgroup_setid),
+        cmd("xgroup|destroy", 4, W, stream::xgroup_destroy),
+        cmd("xgroup|createconsumer", 5, W, stream::xgroup_createconsumer),
+        cmd("xgroup|delconsumer", 5, W, stream::xgroup_delconsumer),
+    ]),
+    cmd("xreadgroup", -7, W.with(Flags::BLOCKING), stream::xreadgroup),
+    cmd("xread", -4, Flags::BLOCKING, stream::xread),
+    cmd("xack", -4, W, stream::xack),
+    cmd("xpending", -3, N, stream::xpending),
+    cmd("xclaim", -6, W, stream::xclaim),
+    cmd("xautoclaim", -6, W, stream::xautoclaim),
+    container("xinfo", &[
+        cmd("xinfo|stream", -3, N, stream::xinfo_stream),
+        cmd("xinfo|groups", 3, N, stream::xinfo_groups),
+        cmd("xinfo|consumers", 4, N, stream::xinfo_consumers),
+    ]),
+    // transactions
+    cmd("multi", 1, TX, transaction::multi),
+    cmd("exec", 1, TX, transaction::exec),
+    cmd("discard", 1, TX, transaction::discard),
+    cmd("watch", -2, TX, transaction::watch),
+    cmd("unwatch", 1, CONN, transaction::unwatch),
+    // scripting
+    cmd("eval", -3, Flags::NOSCRIPT, script::eval),
+    cmd("evalsha", -3, Flags::NOSCRIPT, script::evalsha),
+    container("script", &[
+        cmd("script|load", 3, Flags::NOSCRIPT, script::script_load),
+        cmd("script|exists", -3, Flags::NOSCRIPT, script::script_exists),
+        cmd("script|flush", -2, Flags::NOSCRIPT, script::script_flush),
+    ]),
+];
+
+/// Finds the command (and subcommand) a request names and checks its arity, answering with
+/// Redis's texts for an unknown command, an unknown subcommand and a wrong argument count.
+pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
+    let name = &args[0];
+    let Some(spec) = find(COMMANDS, name, "") else {
+        return Err(unknown_command(args));
+    };
+    let spec = match (spec.subcommands.is_empty(), args.get(1)) {
+        (false, Some(sub)) => find(spec.subcommands, sub, spec.name).ok_or_else(|| {
+            let sub = String::from_utf8_lossy(truncate(sub, 128));
+            reject(format!(
+                "ERR unknown subcommand '{sub}'. Try {} HELP.",
+                String::from_utf8_lossy(name).to_uppercase()
+            ))
+        })?,
+        _ => spec,
+    };
+    let argc = args.len() as i32;
+    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        return Err(Frame::error(format!("ERR wrong number of arguments for '{}' command", spec.name)));
+    }
+    Ok(spec)
+}
+
+fn find(table: &'static [CommandSpec], name: &[u8], parent: &str) -> Option<&'static CommandSpec> {
+    table.iter().find(|spec| {
+        let own = if parent.is_empty() { spec.name } else { &spec.name[parent.len() + 1..] };
+        own.as_bytes().eq_ignore_ascii_case(name)
+    })
+}
+
+fn unknown_command(args: &[Bytes]) -> Frame {
+    let mut listed = String::new();
+    for arg in &args[1..] {
+        if listed.len() >= 128 {
+            break;
+        }
+        let room = 128 - listed.len();
+        listed.push_str(&format!("'{}' ", String::from_utf8_lossy(truncate(arg, room))));
+    }
+    let name = String::from_utf8_lossy(truncate(&args[0], 128));
+    reject(format!("ERR unknown command '{name}', with args beginning with: {listed}"))
+}
+
+/// Redis's `rejectCommandFormat` turns newlines into spaces so the error stays one line.
+fn reject(text: String) -> Frame {
+    Frame::error(text.replace(['\r', '\n'], " "))
+}
+
+fn truncate(bytes: &[u8], max: usize) -> &[u8] {
+    &bytes[..bytes.len().min(max)]
+}
+
+/// Placeholder answer of a handler that is not written yet.
+pub(crate) fn not_yet(call: Call<'_>) -> Reply {
+    Frame::error(format!(
+        "ERR model: command '{}' not implemented yet",
+        String::from_utf8_lossy(&call.args[0]).to_lowercase()
+    ))
+    .into()
+}
+
+/// Helpers for the command families' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::model::frame::Frame;
+    use crate::model::keyspace::ClientId;
+    use crate::model::server::{Reply, Server};
+    use bytes::Bytes;
+
+    /// Runs `words` for `client` at `now_ms` and returns the frame it answers.
+    pub fn run(server: &mut Server, client: ClientId, now_ms: u64, words: &str) -> Frame {
+        let args: Vec<Bytes> = words.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+        match server.execute(client, &args, now_ms) {
+            Reply::Frame(frame) => frame,
+            Reply::Block(block) => panic!("{words} blocked: {block:?}"),
+        }
+    }
+
+    pub fn bulk(text: &str) -> Frame {
+        Frame::bulk(Bytes::copy_from_slice(text.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(parts: &[&str]) -> Vec<Bytes> {
+        parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+    }
+
+    fn err(args: &[&str]) -> Frame {
+        match lookup(&req(args)) {
+            Err(frame) => frame,
+            Ok(spec) => panic!("{args:?} resolved to {}", spec.name),
+        }
+    }
+
+    #[test]
+    fn redis_texts_for_lookup_errors() {
+        assert_eq!(
+            err(&["foo", "a", "b"]),
+            Frame::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+        assert_eq!(err(&["xgroup", "nope"]), Frame::error("ERR unknown subcommand 'nope'. Try XGROUP HELP."));
+        assert_eq!(err(&["XADD", "s"]), Frame::error("ERR wrong number of arguments for 'xadd' command"));
+        assert_eq!(err(&["xgroup"]), Frame::error("ERR wrong number of arguments for 'xgroup' command"));
+        assert_eq!(
+            err(&["xgroup", "create", "s"]),
+            Frame::error("ERR wrong number of arguments for 'xgroup|create' command")
+        );
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup(&req(&["XgRoUp", "CREATE", "s", "g", "$"])).unwrap().name, "xgroup|create");
+    }
+}

@@ -1,0 +1,325 @@
+//! RESP2 frames: the bytes on the wire ↔ [`Frame`] values.
+//!
+//! Requests are parsed in two steps, as in mini-redis: [`check_request`] finds out, without
+//! allocating, whether a whole request is buffered, then [`parse_request`] builds it. "Incomplete"
+//! is a normal outcome, not an error. Replies are only ever encoded ([`Frame::encode`]); a
+//! protocol error carries Redis's own text, because clients show it to people.
+
+use bytes::Bytes;
+use std::fmt;
+
+/// Longest inline request Redis accepts before a newline (`PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+/// Largest bulk string Redis accepts by default (`proto-max-bulk-len`, 512 MB).
+pub const BULK_MAX_BYTES: i64 = 512 * 1024 * 1024;
+/// Largest multibulk length Redis accepts (`1024*1024*1024` elements).
+pub const MULTIBULK_MAX_LEN: i64 = 1024 * 1024 * 1024;
+
+/// A RESP2 reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// `+OK`
+    Simple(String),
+    /// `-ERR ...`: the text includes the code (`ERR`, `WRONGTYPE`, `NOSCRIPT`, ...).
+    Error(String),
+    Integer(i64),
+    Bulk(Bytes),
+    /// `$-1`, the nil bulk string.
+    Null,
+    /// `*-1`, the nil array (EXEC after WATCH abort, blocking read timeout).
+    NullArray,
+    Array(Vec<Frame>),
+}
+
+impl Frame {
+    pub fn ok() -> Frame {
+        Frame::Simple("OK".to_string())
+    }
+
+    /// An error reply; `text` starts with its code, e.g. `ERR syntax error`.
+    pub fn error(text: impl Into<String>) -> Frame {
+        Frame::Error(text.into())
+    }
+
+    pub fn bulk(data: impl Into<Bytes>) -> Frame {
+        Frame::Bulk(data.into())
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Frame::Error(_))
+    }
+
+    /// Appends the RESP2 encoding of this frame to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Frame::Simple(s) => line(out, b'+', s.as_bytes()),
+            Frame::Error(s) => line(out, b'-', s.as_bytes()),
+            Frame::Integer(n) => number_line(out, b':', *n),
+            Frame::Bulk(b) => {
+                number_line(out, b'$', b.len() as i64);
+                out.extend_from_slice(b);
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Null => out.extend_from_slice(b"$-1\r\n"),
+            Frame::NullArray => out.extend_from_slice(b"*-1\r\n"),
+            Frame::Array(items) => {
+                number_line(out, b'*', items.len() as i64);
+                for item in items {
+                    item.encode(out);
+                }
+            }
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+}
+
+/// `<prefix><n>\r\n`, formatted straight into `out`: replies are encoded per command on the hot
+/// path, so no temporary `String`.
+fn number_line(out: &mut Vec<u8>, prefix: u8, n: i64) {
+    use std::io::Write;
+    out.push(prefix);
+    write!(out, "{n}\r\n").expect("writing to a Vec cannot fail");
+}
+
+fn line(out: &mut Vec<u8>, prefix: u8, body: &[u8]) {
+    out.push(prefix);
+    out.extend_from_slice(body);
+    out.extend_from_slice(b"\r\n");
+}
+
+impl fmt::Display for Frame {
+    /// redis-cli's rendering, for logs and test failure messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Frame::Simple(s) => write!(f, "{s}"),
+            Frame::Error(s) => write!(f, "(error) {s}"),
+            Frame::Integer(n) => write!(f, "(integer) {n}"),
+            Frame::Bulk(b) => write!(f, "{:?}", String::from_utf8_lossy(b)),
+            Frame::Null | Frame::NullArray => write!(f, "(nil)"),
+            Frame::Array(items) => {
+                write!(f, "[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                write!(f, "]")
+            }
+        }
+    }
+}
+
+/// Why a request could not be read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// Not all of the request is buffered yet: read more and try again.
+    Incomplete,
+    /// The bytes are not RESP. The text is Redis's (`Protocol error: ...`), sent to the client
+    /// as `-ERR <text>` before the connection is closed.
+    Protocol(String),
+}
+
+/// A complete request found in a buffer: its arguments and how many bytes it used.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Request {
+    pub args: Vec<Bytes>,
+    pub consumed: usize,
+}
+
+/// Parses one request (a multibulk array of bulk strings, or an inline command) from the start
+/// of `buf`. An empty inline line yields a request with no arguments, which callers skip.
+pub fn parse_request(buf: &[u8]) -> Result<Request, RequestError> {
+    match buf.first() {
+        None => Err(RequestError::Incomplete),
+        Some(b'*') => parse_multibulk(buf),
+        Some(_) => parse_inline(buf),
+    }
+}
+
+/// Whether `buf` starts with a whole request, without allocating the arguments.
+pub fn check_request(buf: &[u8]) -> Result<usize, RequestError> {
+    match buf.first() {
+        None => Err(RequestError::Incomplete),
+        Some(b'*') => walk_multibulk(buf, |_| {}),
+        Some(_) => find_line(buf, INLINE_MAX_BYTES, "too big inline request").map(|(_, next)| next),
+    }
+}
+
+fn parse_multibulk(buf: &[u8]) -> Result<Request, RequestError> {
+    let mut args = Vec::new();
+    let consumed = walk_multibulk(buf, |arg| args.push(Bytes::copy_from_slice(arg)))?;
+    Ok(Request { args, consumed })
+}
+
+/// Walks a multibulk request, handing each argument to `each`; returns the bytes it spans.
+fn walk_multibulk(buf: &[u8], mut each: impl FnMut(&[u8])) -> Result<usize, RequestError> {
+    let (count_line, mut pos) = find_line(buf, INLINE_MAX_BYTES, "too big mbulk count string")?;
+    let count = parse_len(&count_line[1..])
+        .filter(|n| *n <= MULTIBULK_MAX_LEN)
+        .ok_or_else(|| protocol("invalid multibulk length"))?;
+    for _ in 0..count.max(0) {
+        let rest = &buf[pos..];
+        match rest.first() {
+            None => return Err(RequestError::Incomplete),
+            Some(b'$') => {}
+            Some(other) => {
+                return Err(protocol(&format!("expected '$', got '{}'", *other as char)))
+            }
+        }
+        let (len_line, body_at) = find_line(rest, INLINE_MAX_BYTES, "too big bulk count string")?;
+        let len = parse_len(&len_line[1..])
+            .filter(|n| (0..=BULK_MAX_BYTES).contains(n))
+            .ok_or_else(|| protocol("invalid bulk length"))? as usize;
+        let end = body_at + len;
+        if rest.len() < end + 2 {
+            return Err(RequestError::Incomplete);
+        }
+        each(&rest[body_at..end]);
+        pos += end + 2;
+    }
+    Ok(pos)
+}
+
+fn parse_inline(buf: &[u8]) -> Result<Request, RequestError> {
+    let (text, consumed) = find_line(buf, INLINE_MAX_BYTES, "too big inline request")?;
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let args = split_inline(text)?;
+    Ok(Request { args, consumed })
+}
+
+/// Splits an inline command like `sdssplitargs`: spaces separate, quotes group.
+fn split_inline(text: &[u8]) -> Result<Vec<Bytes>, RequestError> {
+    let unbalanced = || protocol("unbalanced quotes in request");
+    let mut args = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        while i < text.len() && text[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i == text.len() {
+            break;
+        }
+        let mut arg = Vec::new();
+        let quote = match text[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                Some(q)
+            }
+            _ => None,
+        };
+        loop {
+            let Some(&c) = text.get(i) else {
+                if quote.is_some() {
+                    return Err(unbalanced());
+                }
+                break;
+            };
+            i += 1;
+            match quote {
+                Some(q) if c == q => {
+                    // A closing quote must be followed by a space or the end.
+                    if text.get(i).is_some_and(|n| !n.is_ascii_whitespace()) {
+                        return Err(unbalanced());
+                    }
+                    break;
+                }
+                Some(b'"') if c == b'\\' && i < text.len() => {
+                    arg.push(unescape(text, &mut i));
+                }
+                None if c.is_ascii_whitespace() => break,
+                _ => arg.push(c),
+            }
+        }
+        args.push(Bytes::from(arg));
+    }
+    Ok(args)
+}
+
+fn unescape(text: &[u8], i: &mut usize) -> u8 {
+    let c = text[*i];
+    *i += 1;
+    match c {
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'b' => 8,
+        b'a' => 7,
+        b'x' if *i + 2 <= text.len() => {
+            let hex = std::str::from_utf8(&text[*i..*i + 2]).ok();
+            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(b) => {
+                    *i += 2;
+                    b
+                }
+                None => b'x',
+            }
+        }
+        other => other,
+    }
+}
+
+/// The line at the start of `buf` (without `\n`, with a possible `\r`) and the offset after it.
+fn find_line<'a>(buf: &'a [u8], max: usize, too_big: &str) -> Result<(&'a [u8], usize), RequestError> {
+    match buf.iter().position(|b| *b == b'\n') {
+        Some(nl) if nl > max => Err(protocol(too_big)),
+        Some(nl) => Ok((buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]), nl + 1)),
+        None if buf.len() > max => Err(protocol(too_big)),
+        None => Err(RequestError::Incomplete),
+    }
+}
+
+fn parse_len(digits: &[u8]) -> Option<i64> {
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+fn protocol(what: &str) -> RequestError {
+    RequestError::Protocol(format!("Protocol error: {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(req: &Request) -> Vec<&[u8]> {
+        req.args.iter().map(|a| a.as_ref()).collect()
+    }
+
+    #[test]
+    fn multibulk_whole_and_partial() {
+        let wire = b"*2\r\n$4\r\nPING\r\n$2\r\nhi\r\n";
+        let req = parse_request(wire).unwrap();
+        assert_eq!(args(&req), vec![&b"PING"[..], b"hi"]);
+        assert_eq!(req.consumed, wire.len());
+        assert_eq!(check_request(wire), Ok(wire.len()));
+        for cut in 0..wire.len() {
+            assert_eq!(check_request(&wire[..cut]), Err(RequestError::Incomplete), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn inline_with_quotes() {
+        let req = parse_request(b"set k \"a b\\n\" 'c d'\r\n").unwrap();
+        assert_eq!(args(&req), vec![&b"set"[..], b"k", b"a b\n", b"c d"]);
+        assert!(matches!(parse_request(b"set \"k\r\n"), Err(RequestError::Protocol(_))));
+    }
+
+    #[test]
+    fn bad_prefix_is_a_protocol_error() {
+        assert_eq!(
+            parse_request(b"*1\r\n+PING\r\n"),
+            Err(RequestError::Protocol("Protocol error: expected '$', got '+'".into()))
+        );
+    }
+
+    #[test]
+    fn encodes_nested_replies() {
+        let f = Frame::Array(vec![Frame::Integer(1), Frame::Null, Frame::bulk("x"), Frame::error("ERR e")]);
+        assert_eq!(f.to_bytes(), b"*4\r\n:1\r\n$-1\r\n$1\r\nx\r\n-ERR e\r\n");
+    }
+}

@@ -1,0 +1,230 @@
+//! The keyspace of the model's one database: keys, typed values, expiry and WATCH bookkeeping.
+//!
+//! It is ordered (`BTreeMap`) so that anything that walks keys walks them in one order on every
+//! run. Time is passed in (`now_ms`), never read: the simulation's clock is not the wall clock.
+//! Expired keys are removed lazily on access, as Redis does, and counted as a touch for WATCH.
+
+use crate::model::frame::Frame;
+use crate::model::stream::Stream;
+use bytes::Bytes;
+use indexmap::IndexMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Redis's text for a command on a key holding the wrong kind of value.
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// The fixed hasher of the model's insertion-ordered maps: no per-process random state.
+pub type FixedState = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
+/// A hash keeps insertion order, as Redis's listpack encoding does for small hashes (HGETALL's
+/// order); past the listpack limits Redis's order is its hashtable's, which the differential test
+/// normalises.
+pub type Hash = IndexMap<Bytes, Bytes, FixedState>;
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    String(Bytes),
+    Hash(Hash),
+    Set(BTreeSet<Bytes>),
+    List(VecDeque<Bytes>),
+    Stream(Box<Stream>),
+}
+
+impl Value {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::List(_) => "list",
+            Value::Stream(_) => "stream",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in the server's milliseconds clock.
+    pub expires_at_ms: Option<u64>,
+}
+
+/// An id the server gives each connection.
+pub type ClientId = u64;
+
+#[derive(Clone, Debug, Default)]
+pub struct Keyspace {
+    entries: BTreeMap<Bytes, Entry>,
+    /// Which clients WATCH which keys; a touch marks them dirty (their EXEC will abort).
+    watchers: BTreeMap<Bytes, BTreeSet<ClientId>>,
+    dirty: BTreeSet<ClientId>,
+    /// Keys written since the last [`Keyspace::take_signaled`], to wake blocked readers.
+    signaled: BTreeSet<Bytes>,
+}
+
+impl Keyspace {
+    pub fn new() -> Keyspace {
+        Keyspace::default()
+    }
+
+    /// The live entry at `key`, expiring it first if its time has come.
+    pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        self.expire_if_due(key, now_ms);
+        self.entries.get(key)
+    }
+
+    /// The live entry at `key` for writing. The caller must [`Keyspace::touch`] the key when it
+    /// changes it (the command layer does, once per write command).
+    pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        self.expire_if_due(key, now_ms);
+        self.entries.get_mut(key)
+    }
+
+    /// Typed read access: `Ok(None)` when the key is missing, `Err(WRONGTYPE)` when it holds
+    /// another type. `pick` returns `Some` for the wanted variant.
+    pub fn typed<'a, T>(
+        &'a mut self,
+        key: &[u8],
+        now_ms: u64,
+        pick: impl FnOnce(&'a mut Value) -> Option<T>,
+    ) -> Result<Option<T>, Frame> {
+        match self.get_mut(key, now_ms) {
+            None => Ok(None),
+            Some(entry) => pick(&mut entry.value).map(Some).ok_or_else(|| Frame::error(WRONGTYPE)),
+        }
+    }
+
+    /// Sets `key` to `value`, clearing any expiry (as SET does), and touches it.
+    pub fn set(&mut self, key: Bytes, value: Value) {
+        self.touch(&key);
+        self.entries.insert(key, Entry { value, expires_at_ms: None });
+    }
+
+    /// Inserts a value without clearing the expiry of an existing key of the same name (for
+    /// commands that create a key on first write, like HSET or XADD).
+    pub fn insert_new(&mut self, key: Bytes, value: Value) {
+        self.touch(&key);
+        self.entries.entry(key).or_insert(Entry { value, expires_at_ms: None });
+    }
+
+    pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
+        self.expire_if_due(key, now_ms);
+        let removed = self.entries.remove(key);
+        if removed.is_some() {
+            self.touch(key);
+        }
+        removed
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
+        self.get(key, now_ms).is_some()
+    }
+
+    /// Number of live keys (expired ones not yet reclaimed are not counted, as DBSIZE would
+    /// count them in Redis only until they are accessed; tests never rely on that difference).
+    pub fn len(&self, now_ms: u64) -> usize {
+        self.entries.values().filter(|e| !is_due(e, now_ms)).count()
+    }
+
+    /// Number of live keys with an expiry (INFO keyspace's `expires`).
+    pub fn expires_count(&self, now_ms: u64) -> usize {
+        self.entries.values().filter(|e| e.expires_at_ms.is_some() && !is_due(e, now_ms)).count()
+    }
+
+    pub fn is_empty(&self, now_ms: u64) -> bool {
+        self.len(now_ms) == 0
+    }
+
+    /// Keys in order, live ones only.
+    pub fn keys(&self, now_ms: u64) -> impl Iterator<Item = &Bytes> {
+        self.entries.iter().filter(move |(_, e)| !is_due(e, now_ms)).map(|(k, _)| k)
+    }
+
+    pub fn flush(&mut self) {
+        let keys: Vec<Bytes> = self.entries.keys().cloned().collect();
+        for key in keys {
+            self.touch(&key);
+        }
+        self.entries.clear();
+    }
+
+    /// Records that `key` changed: WATCHers become dirty, blocked readers get a signal.
+    pub fn touch(&mut self, key: &[u8]) {
+        if let Some(clients) = self.watchers.get(key) {
+            self.dirty.extend(clients.iter().copied());
+        }
+        self.signaled.insert(Bytes::copy_from_slice(key));
+    }
+
+    /// The keys touched since the last call, in key order.
+    pub fn take_signaled(&mut self) -> BTreeSet<Bytes> {
+        std::mem::take(&mut self.signaled)
+    }
+
+    pub fn watch(&mut self, client: ClientId, key: Bytes) {
+        self.watchers.entry(key).or_default().insert(client);
+    }
+
+    /// Forgets the client's WATCHes and dirtiness (UNWATCH, EXEC, DISCARD, disconnect).
+    pub fn unwatch_all(&mut self, client: ClientId) {
+        self.watchers.retain(|_, clients| {
+            clients.remove(&client);
+            !clients.is_empty()
+        });
+        self.dirty.remove(&client);
+    }
+
+    /// Whether a key the client watches was touched since its WATCH.
+    pub fn is_dirty(&self, client: ClientId) -> bool {
+        self.dirty.contains(&client)
+    }
+
+    /// Whether a key the client watches has expired since its WATCH without being reclaimed yet
+    /// (Redis's `isWatchedKeyExpired`: EXEC then fails as if the key had been written).
+    pub fn watched_key_expired(&self, client: ClientId, now_ms: u64) -> bool {
+        self.watchers
+            .iter()
+            .filter(|(_, clients)| clients.contains(&client))
+            .any(|(key, _)| self.entries.get(key).is_some_and(|e| is_due(e, now_ms)))
+    }
+
+    fn expire_if_due(&mut self, key: &[u8], now_ms: u64) {
+        if self.entries.get(key).is_some_and(|e| is_due(e, now_ms)) {
+            self.entries.remove(key);
+            self.touch(key);
+        }
+    }
+}
+
+fn is_due(entry: &Entry, now_ms: u64) -> bool {
+    entry.expires_at_ms.is_some_and(|at| at <= now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_lazy_and_touches_watchers() {
+        let mut ks = Keyspace::new();
+        ks.set(Bytes::from("k"), Value::String(Bytes::from("v")));
+        ks.get_mut(b"k", 0).unwrap().expires_at_ms = Some(10);
+        ks.watch(7, Bytes::from("k"));
+        assert!(ks.contains(b"k", 9));
+        assert!(!ks.is_dirty(7));
+        assert!(!ks.contains(b"k", 10));
+        assert!(ks.is_dirty(7));
+    }
+
+    #[test]
+    fn typed_access_reports_wrongtype() {
+        let mut ks = Keyspace::new();
+        ks.set(Bytes::from("k"), Value::String(Bytes::from("v")));
+        let got = ks.typed(b"k", 0, |v| match v {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        });
+        assert_eq!(got.unwrap_err(), Frame::error(WRONGTYPE));
+    }
+}

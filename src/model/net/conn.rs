@@ -1,0 +1,369 @@
+//! One client connection, over any byte stream: read, parse, execute, reply.
+//!
+//! The loop reads what the socket has, runs every whole request in the buffer (a pipeline), and
+//! writes all their replies with one write: a syscall per command would cap throughput long before
+//! the server does. A blocked request (XREADGROUP BLOCK) parks the connection until a command
+//! signals one of its keys or its deadline passes; later pipelined requests wait their turn, as in
+//! Redis. Blocked clients are served by whoever signals their key, at once and first come first
+//! served, as Redis's `handleClientsBlockedOnKeys` does after each command.
+//!
+//! It must never hold the server's `RefCell` across an `.await`, and never decide a reply itself
+//! beyond the protocol error and the client limit, both with Redis's texts.
+
+use crate::model::frame::{self, Frame, RequestError};
+use crate::model::keyspace::ClientId;
+use crate::model::net::clock::Clock;
+use crate::model::server::{Block, Reply, Server};
+use bytes::{Buf, Bytes, BytesMut};
+use std::cell::{RefCell, RefMut};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io;
+use std::rc::Rc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::oneshot;
+
+/// Bytes asked of the socket per read.
+pub const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Redis's `client-query-buffer-limit` (1 GB): a client sending more unparsed input is dropped.
+pub const QUERY_BUFFER_MAX_BYTES: usize = 1024 * 1024 * 1024;
+/// Redis's default `maxclients`.
+pub const MAX_CLIENTS: usize = 10_000;
+/// An output buffer grown past this by one huge reply is given back after it is written.
+const OUTPUT_KEEP_BYTES: usize = 1024 * 1024;
+
+/// The server as its connections share it: one thread, one command at a time, like Redis.
+pub struct Shared {
+    server: RefCell<Server>,
+    clock: Clock,
+    blocked: RefCell<Blocked>,
+}
+
+/// Clients parked on keys, and the request each will re-run.
+#[derive(Default)]
+struct Blocked {
+    /// Per key, the clients waiting on it, in the order they blocked.
+    by_key: BTreeMap<Bytes, VecDeque<ClientId>>,
+    waiters: BTreeMap<ClientId, Waiter>,
+}
+
+struct Waiter {
+    args: Vec<Bytes>,
+    keys: Vec<Bytes>,
+    reply: oneshot::Sender<Frame>,
+}
+
+impl Blocked {
+    fn add(&mut self, client: ClientId, waiter: Waiter) {
+        for key in &waiter.keys {
+            self.by_key.entry(key.clone()).or_default().push_back(client);
+        }
+        self.waiters.insert(client, waiter);
+    }
+
+    fn remove(&mut self, client: ClientId) -> Option<Waiter> {
+        let waiter = self.waiters.remove(&client)?;
+        for key in &waiter.keys {
+            if let Some(queue) = self.by_key.get_mut(key) {
+                queue.retain(|c| *c != client);
+                if queue.is_empty() {
+                    self.by_key.remove(key);
+                }
+            }
+        }
+        Some(waiter)
+    }
+}
+
+impl Shared {
+    pub fn new(server: Server, clock: Clock) -> Rc<Shared> {
+        Rc::new(Shared { server: RefCell::new(server), clock, blocked: RefCell::default() })
+    }
+
+    /// The server, for inspection between commands (tests, a crash-surviving disk later). Do not
+    /// hold it across an `.await`.
+    pub fn server(&self) -> RefMut<'_, Server> {
+        self.server.borrow_mut()
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// Registers a client, or `None` when the server is full.
+    fn connect(&self) -> Option<ClientId> {
+        let mut server = self.server.borrow_mut();
+        (server.clients.len() < MAX_CLIENTS).then(|| server.connect())
+    }
+
+    fn disconnect(&self, client: ClientId) {
+        self.blocked.borrow_mut().remove(client);
+        self.server.borrow_mut().disconnect(client);
+    }
+
+    /// Runs one request, then serves the clients blocked on keys it wrote.
+    fn execute(&self, client: ClientId, args: &[Bytes]) -> Reply {
+        let now_ms = self.clock.now_ms();
+        let reply = self.server.borrow_mut().execute(client, args, now_ms);
+        self.serve_blocked(now_ms);
+        reply
+    }
+
+    fn closing(&self, client: ClientId) -> bool {
+        self.server.borrow().clients.get(&client).is_some_and(|c| c.close_after_reply)
+    }
+
+    /// Re-runs, key by key and in blocking order, the requests of clients waiting on a signaled
+    /// key; a request that now answers is handed to its connection. Each waiter is tried at most
+    /// once per call (a retry that stays blocked found nothing new), so this ends after at most
+    /// one round per waiter.
+    fn serve_blocked(&self, now_ms: u64) {
+        let mut tried = BTreeSet::new();
+        let rounds_max = self.blocked.borrow().waiters.len() + 1;
+        for _ in 0..rounds_max {
+            let signaled = self.server.borrow_mut().keyspace.take_signaled();
+            if signaled.is_empty() || self.blocked.borrow().waiters.is_empty() {
+                return;
+            }
+            for key in &signaled {
+                let queue: Vec<ClientId> =
+                    self.blocked.borrow().by_key.get(key).map_or_else(Vec::new, |q| q.iter().copied().collect());
+                for client in queue.into_iter().filter(|c| tried.insert(*c)) {
+                    self.retry(client, now_ms);
+                }
+            }
+        }
+    }
+
+    fn retry(&self, client: ClientId, now_ms: u64) {
+        let Some(args) = self.blocked.borrow().waiters.get(&client).map(|w| w.args.clone()) else {
+            return;
+        };
+        let reply = self.server.borrow_mut().execute_unblocked(client, &args, now_ms);
+        if let Reply::Frame(frame) = reply {
+            if let Some(waiter) = self.blocked.borrow_mut().remove(client) {
+                // The receiver is gone only if the connection ended meanwhile: nothing to tell.
+                let _ = waiter.reply.send(frame);
+            }
+        }
+    }
+
+    /// Takes a client out of the blocked set; false if it was already served.
+    fn unblock(&self, client: ClientId) -> bool {
+        self.blocked.borrow_mut().remove(client).is_some()
+    }
+}
+
+/// What the connection does after a batch of requests.
+enum Flow {
+    /// Read more.
+    Continue,
+    /// Write what is queued and close (QUIT, protocol error).
+    Close,
+    /// The peer went away while the connection was blocked.
+    Gone,
+}
+
+/// Serves one client until it disconnects, QUITs or breaks the protocol.
+pub async fn serve_connection<S>(stream: S, shared: Rc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut stream = stream;
+    let Some(client) = shared.connect() else {
+        // Best effort, as Redis: the client is refused either way.
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    };
+    let mut conn = Connection {
+        stream,
+        shared,
+        client,
+        input: BytesMut::with_capacity(READ_CHUNK_BYTES),
+        output: Vec::with_capacity(READ_CHUNK_BYTES),
+    };
+    // An I/O error ends the connection like a disconnect does.
+    let _ = conn.run().await;
+    conn.shared.disconnect(client);
+}
+
+struct Connection<S> {
+    stream: S,
+    shared: Rc<Shared>,
+    client: ClientId,
+    input: BytesMut,
+    output: Vec<u8>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    async fn run(&mut self) -> io::Result<()> {
+        loop {
+            match self.process_input().await? {
+                Flow::Continue => {}
+                Flow::Gone => return Ok(()),
+                Flow::Close => {
+                    self.flush().await?;
+                    return self.stream.shutdown().await;
+                }
+            }
+            self.flush().await?;
+            if !self.read_more().await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads whatever the socket has; false at end of stream or past the query buffer limit.
+    async fn read_more(&mut self) -> io::Result<bool> {
+        if self.input.len() > QUERY_BUFFER_MAX_BYTES {
+            return Ok(false);
+        }
+        self.input.reserve(READ_CHUNK_BYTES);
+        Ok(self.stream.read_buf(&mut self.input).await? > 0)
+    }
+
+    /// Runs every whole request in the input buffer, queueing the replies.
+    async fn process_input(&mut self) -> io::Result<Flow> {
+        loop {
+            let request = match frame::parse_request(&self.input) {
+                Ok(request) => request,
+                Err(RequestError::Incomplete) => return Ok(Flow::Continue),
+                Err(RequestError::Protocol(text)) => {
+                    Frame::Error(format!("ERR {text}")).encode(&mut self.output);
+                    return Ok(Flow::Close);
+                }
+            };
+            self.input.advance(request.consumed);
+            if request.args.is_empty() {
+                continue; // an empty inline line or `*0`: Redis skips it
+            }
+            let frame = match self.shared.execute(self.client, &request.args) {
+                Reply::Frame(frame) => frame,
+                Reply::Block(block) => match self.wait(request.args, block).await? {
+                    Some(frame) => frame,
+                    None => return Ok(Flow::Gone),
+                },
+            };
+            frame.encode(&mut self.output);
+            if self.shared.closing(self.client) {
+                return Ok(Flow::Close);
+            }
+        }
+    }
+
+    /// Parks until the request is served, its deadline passes (its timeout reply), or the peer
+    /// goes away (`None`). Input arriving meanwhile is buffered for later.
+    async fn wait(&mut self, args: Vec<Bytes>, block: Block) -> io::Result<Option<Frame>> {
+        self.flush().await?;
+        let (reply, mut served) = oneshot::channel();
+        let keys = block.keys;
+        self.shared.blocked.borrow_mut().add(self.client, Waiter { args, keys, reply });
+        let deadline = block.deadline_ms.map(|ms| self.shared.clock.instant_at(ms));
+        let timeout = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(timeout);
+        loop {
+            tokio::select! {
+                biased;
+                frame = &mut served => return Ok(Some(frame.expect("a waiter is dropped only when served"))),
+                () = &mut timeout => {
+                    if self.shared.unblock(self.client) {
+                        return Ok(Some(block.timeout_reply));
+                    }
+                    // Served in the same instant: the frame is already in the channel.
+                    return Ok(Some(served.try_recv().expect("served before the deadline")));
+                }
+                more = self.read_more() => {
+                    if !more.unwrap_or(false) {
+                        self.shared.unblock(self.client);
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        self.stream.write_all(&self.output).await?;
+        self.stream.flush().await?;
+        self.output.clear();
+        if self.output.capacity() > OUTPUT_KEEP_BYTES {
+            self.output = Vec::with_capacity(READ_CHUNK_BYTES);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::duplex;
+    use tokio::task::LocalSet;
+
+    fn args(parts: &[&str]) -> Vec<Bytes> {
+        parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+    }
+
+    /// Sends `input` on a fresh connection and returns everything the server wrote until it
+    /// closed or went quiet.
+    async fn exchange(shared: Rc<Shared>, input: &[u8]) -> Vec<u8> {
+        let (mut client, server_end) = duplex(1 << 16);
+        tokio::task::spawn_local(serve_connection(server_end, shared));
+        client.write_all(input).await.unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_millis(100), client.read_to_end(&mut out));
+        let _ = read.await;
+        out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pipelined_requests_then_quit() {
+        LocalSet::new()
+            .run_until(async {
+                let shared = Shared::new(Server::new(), Clock::simulated(0));
+                let out = exchange(shared, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n\r\nQUIT\r\nPING\r\n").await;
+                assert_eq!(out, b"+OK\r\n$1\r\nv\r\n+OK\r\n");
+            })
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn protocol_error_is_answered_then_closed() {
+        LocalSet::new()
+            .run_until(async {
+                let shared = Shared::new(Server::new(), Clock::simulated(0));
+                let out = exchange(shared, b"PING\r\n*1\r\n+PING\r\nPING\r\n").await;
+                assert_eq!(out, b"+PONG\r\n-ERR Protocol error: expected '$', got '+'\r\n");
+            })
+            .await;
+    }
+
+    #[test]
+    fn signaled_waiters_are_rerun_in_blocking_order() {
+        let shared = Shared::new(Server::new(), Clock::simulated(0));
+        let (first, second, writer) = {
+            let mut server = shared.server();
+            (server.connect(), server.connect(), server.connect())
+        };
+        let mut receivers = Vec::new();
+        for client in [first, second] {
+            let (reply, rx) = oneshot::channel();
+            let waiter = Waiter { args: args(&["INCRBY", "n", "1"]), keys: args(&["k"]), reply };
+            shared.blocked.borrow_mut().add(client, waiter);
+            receivers.push(rx);
+        }
+        shared.execute(writer, &args(&["SET", "other", "x"]));
+        assert!(receivers[0].try_recv().is_err(), "a write to another key wakes nobody");
+        shared.execute(writer, &args(&["SET", "k", "x"]));
+        // Each waiter re-ran its INCRBY once, the first blocked first.
+        assert_eq!(receivers[0].try_recv().unwrap(), Frame::Integer(1));
+        assert_eq!(receivers[1].try_recv().unwrap(), Frame::Integer(2));
+        assert!(shared.blocked.borrow().waiters.is_empty() && shared.blocked.borrow().by_key.is_empty());
+    }
+}

@@ -1,0 +1,24 @@
+//! The network adapters of the Redis model: the only code that touches sockets, clocks and tasks.
+//!
+//! - [`conn`]: one connection's loop, generic over any byte stream (real TCP or turmoil's
+//!   simulated TCP): buffered reads, pipelined requests, one write per batch of replies, blocked
+//!   clients served in FIFO order, protocol errors answered and the connection closed as Redis
+//!   does. [`Shared`] is the server as its connections share it, single-threaded like Redis
+//!   (`Rc<RefCell<…>>` on a `LocalSet`: the Lua engine is not `Send`).
+//! - [`clock`]: the milliseconds every command is given: simulated time plus a fixed epoch in a
+//!   simulation, the wall clock only in the real TCP server.
+//! - [`tcp`]: `outbox-chaos serve-model` on a real port. [`turmoil`]: the same server as a
+//!   turmoil host.
+//!
+//! Nothing here may decide a reply: replies come from [`crate::model::server::Server`]. Nothing
+//! here may use threads or the wall clock in the simulated path.
+
+pub mod clock;
+pub mod conn;
+pub mod tcp;
+pub mod turmoil;
+
+pub use clock::Clock;
+pub use conn::{serve_connection, Shared};
+pub use tcp::{bind_tcp, serve_tcp, serve_tcp_blocking};
+pub use turmoil::{serve_turmoil, turmoil_host};
