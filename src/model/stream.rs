@@ -27,11 +27,9 @@ const LISTPACK_MAX_SIZE: u64 = 1 << 30;
 pub const BLOCKED_DEFAULT_COUNT: usize = 1000;
 
 pub const ERR_INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
-pub const ERR_ID_TOO_SMALL: &str =
-    "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+pub const ERR_ID_TOO_SMALL: &str = "ERR The ID specified in XADD is equal or smaller than the target stream top item";
 pub const ERR_ID_ZERO: &str = "ERR The ID specified in XADD must be greater than 0-0";
-pub const ERR_EXHAUSTED: &str =
-    "ERR The stream has exhausted the last possible ID, unable to add more items";
+pub const ERR_EXHAUSTED: &str = "ERR The stream has exhausted the last possible ID, unable to add more items";
 pub const ERR_TOO_LARGE: &str = "ERR Elements are too large to be stored";
 
 /// An entry id: milliseconds and a sequence number, ordered as Redis's 128-bit big-endian key.
@@ -43,7 +41,10 @@ pub struct StreamId {
 
 impl StreamId {
     pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
-    pub const MAX: StreamId = StreamId { ms: u64::MAX, seq: u64::MAX };
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
 
     pub const fn new(ms: u64, seq: u64) -> StreamId {
         StreamId { ms, seq }
@@ -169,7 +170,10 @@ fn string2ull(s: &[u8]) -> Option<u64> {
     if let Some(v) = parse_i64(s) {
         return u64::try_from(v).ok();
     }
-    let mut i = s.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')).count();
+    let mut i = s
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .count();
     let negative = match s.get(i) {
         Some(b'-') => {
             i += 1;
@@ -276,6 +280,19 @@ pub struct ClaimOptions {
     /// RETRYCOUNT; otherwise the count goes up by one unless `justid`.
     pub retry_count: Option<u64>,
     pub force: bool,
+    pub justid: bool,
+}
+
+/// What XAUTOCLAIM looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoClaimScan {
+    /// The first PEL id to look at.
+    pub start: StreamId,
+    /// Most entries to claim or drop.
+    pub count: u64,
+    /// Entries idle for less are skipped (0 claims regardless).
+    pub min_idle_ms: i64,
+    /// Claim without counting a delivery.
     pub justid: bool,
 }
 
@@ -443,7 +460,16 @@ impl Stream {
         let mut bytes = 7 + lp_int_bytes(1) + lp_int_bytes(0) + lp_int_bytes(fields.len() as i64);
         bytes += master_fields.iter().map(|f| lp_str_bytes(f)).sum::<u64>() + lp_int_bytes(0);
         bytes += lp_entry_bytes(id, id, fields, true);
-        self.nodes.insert(id, Node { master_fields, last_id: id, live: 1, total: 1, bytes });
+        self.nodes.insert(
+            id,
+            Node {
+                master_fields,
+                last_id: id,
+                live: 1,
+                total: 1,
+                bytes,
+            },
+        );
     }
 
     // -- deleting and trimming -----------------------------------------------------------------
@@ -579,7 +605,8 @@ impl Stream {
                 return Some(added.wrapping_sub(read));
             }
         }
-        self.estimate_entries_read(group.last_id).map(|read| added.wrapping_sub(read))
+        self.estimate_entries_read(group.last_id)
+            .map(|read| added.wrapping_sub(read))
     }
 
     /// Creates a group; `false` if the name is taken.
@@ -587,7 +614,11 @@ impl Stream {
         if self.groups.contains_key(&name) {
             return false;
         }
-        let group = Group { last_id, entries_read, ..Group::default() };
+        let group = Group {
+            last_id,
+            entries_read,
+            ..Group::default()
+        };
         self.groups.insert(name, group);
         true
     }
@@ -613,8 +644,12 @@ impl Stream {
         now_ms: u64,
     ) -> Vec<(StreamId, Fields)> {
         let limit = if count == 0 { usize::MAX } else { count };
-        let picked: Vec<(StreamId, Fields)> =
-            self.entries.range(start..).take(limit).map(|(id, f)| (*id, f.clone())).collect();
+        let picked: Vec<(StreamId, Fields)> = self
+            .entries
+            .range(start..)
+            .take(limit)
+            .map(|(id, f)| (*id, f.clone()))
+            .collect();
         for (id, _) in &picked {
             self.advance_group(group, *id);
             if !noack {
@@ -646,13 +681,22 @@ impl Stream {
     /// (its delivery count then restarts at 1).
     fn pend(&mut self, group: &[u8], consumer: &Bytes, id: StreamId, now_ms: u64) {
         let group = self.groups.get_mut(group).expect("group exists");
-        let fresh = PendingEntry { consumer: consumer.clone(), delivery_time_ms: now_ms as i64, delivery_count: 1 };
+        let fresh = PendingEntry {
+            consumer: consumer.clone(),
+            delivery_time_ms: now_ms as i64,
+            delivery_count: 1,
+        };
         if let Some(old) = group.pel.insert(id, fresh) {
             if let Some(previous) = group.consumers.get_mut(&old.consumer) {
                 previous.pel.remove(&id);
             }
         }
-        group.consumers.get_mut(consumer).expect("consumer exists").pel.insert(id);
+        group
+            .consumers
+            .get_mut(consumer)
+            .expect("consumer exists")
+            .pel
+            .insert(id);
     }
 
     /// Re-delivers the consumer's own pending entries from `start` on
@@ -687,7 +731,9 @@ impl Stream {
 
     /// XACK of one id: whether it was pending.
     pub fn ack(&mut self, group: &[u8], id: StreamId) -> bool {
-        let Some(group) = self.groups.get_mut(group) else { return false };
+        let Some(group) = self.groups.get_mut(group) else {
+            return false;
+        };
         match group.pel.remove(&id) {
             Some(nack) => {
                 if let Some(c) = group.consumers.get_mut(&nack.consumer) {
@@ -731,7 +777,11 @@ impl Stream {
             let forced = opts.force && !group.pel.contains_key(&id);
             if forced {
                 // `streamCreateNACK`: delivered once, now; the claim below then counts again.
-                let nack = PendingEntry { consumer: consumer.clone(), delivery_time_ms: now_ms as i64, delivery_count: 1 };
+                let nack = PendingEntry {
+                    consumer: consumer.clone(),
+                    delivery_time_ms: now_ms as i64,
+                    delivery_count: 1,
+                };
                 group.pel.insert(id, nack);
             }
             let Some(nack) = group.pel.get(&id) else { continue };
@@ -744,7 +794,14 @@ impl Stream {
                 group.consumers.entry(consumer.clone()).or_default().seen_time_ms = now_ms as i64;
                 consumer_ready = true;
             }
-            Stream::reassign(group, id, consumer, opts.delivery_time_ms, opts.retry_count, opts.justid);
+            Stream::reassign(
+                group,
+                id,
+                consumer,
+                opts.delivery_time_ms,
+                opts.retry_count,
+                opts.justid,
+            );
             claimed.push(id);
         }
         claimed
@@ -771,16 +828,13 @@ impl Stream {
     /// XAUTOCLAIM: scans the group PEL from `start`, claiming entries idle for at least
     /// `min_idle_ms` and dropping those whose entry is gone; both count towards `count`, and at
     /// most `count * 10` PEL entries are looked at.
-    pub fn autoclaim(
-        &mut self,
-        group: &[u8],
-        consumer: &Bytes,
-        start: StreamId,
-        count: u64,
-        min_idle_ms: i64,
-        justid: bool,
-        now_ms: u64,
-    ) -> AutoClaim {
+    pub fn autoclaim(&mut self, group: &[u8], consumer: &Bytes, scan: &AutoClaimScan, now_ms: u64) -> AutoClaim {
+        let AutoClaimScan {
+            start,
+            count,
+            min_idle_ms,
+            justid,
+        } = *scan;
         let mut out = AutoClaim::default();
         let mut count = count;
         let mut attempts = count.saturating_mul(10);
@@ -789,7 +843,9 @@ impl Stream {
         while attempts > 0 && count > 0 {
             attempts -= 1;
             let g = self.groups.get_mut(group).expect("group checked by caller");
-            let Some((&id, nack)) = g.pel.range((after, Bound::Unbounded)).next() else { break };
+            let Some((&id, nack)) = g.pel.range((after, Bound::Unbounded)).next() else {
+                break;
+            };
             after = Bound::Excluded(id);
             if !self.entries.contains_key(&id) {
                 Stream::unpend(g, id);
@@ -809,7 +865,11 @@ impl Stream {
             count -= 1;
         }
         let g = &self.groups[group];
-        out.next = g.pel.range((after, Bound::Unbounded)).next().map_or(StreamId::MIN, |(id, _)| *id);
+        out.next = g
+            .pel
+            .range((after, Bound::Unbounded))
+            .next()
+            .map_or(StreamId::MIN, |(id, _)| *id);
         out
     }
 
@@ -915,7 +975,15 @@ mod tests {
     }
 
     fn fields(pairs: &[(&str, &str)]) -> Fields {
-        pairs.iter().map(|(f, v)| (Bytes::copy_from_slice(f.as_bytes()), Bytes::copy_from_slice(v.as_bytes()))).collect()
+        pairs
+            .iter()
+            .map(|(f, v)| {
+                (
+                    Bytes::copy_from_slice(f.as_bytes()),
+                    Bytes::copy_from_slice(v.as_bytes()),
+                )
+            })
+            .collect()
     }
 
     #[test]
@@ -926,7 +994,10 @@ mod tests {
         assert_eq!(parse_id(b"-", 0, false), Some(StreamId::MIN));
         assert_eq!(parse_id(b"+", 0, false), Some(StreamId::MAX));
         assert_eq!(parse_id(b"-", 0, true), None);
-        assert_eq!(parse_id(b"18446744073709551615-18446744073709551615", 0, true), Some(StreamId::MAX));
+        assert_eq!(
+            parse_id(b"18446744073709551615-18446744073709551615", 0, true),
+            Some(StreamId::MAX)
+        );
         assert_eq!(parse_id(b"18446744073709551616", 0, true), None);
         // strtoull's leniency: leading zeros, '+', spaces, and '-' wrapping around.
         assert_eq!(parse_id(b"007-+1", 0, true), Some(id(7, 1)));
@@ -948,7 +1019,10 @@ mod tests {
         assert_eq!(s.append(fields(&[("f", "v")]), NewId::Auto, 10), Ok(id(10, 0)));
         assert_eq!(s.append(fields(&[("f", "v")]), NewId::Auto, 9), Ok(id(10, 1)));
         assert_eq!(s.append(fields(&[("f", "v")]), NewId::Ms(10), 0), Ok(id(10, 2)));
-        assert_eq!(s.append(fields(&[("f", "v")]), NewId::Exact(id(10, 2)), 0), Err(AppendError::IdTooSmall));
+        assert_eq!(
+            s.append(fields(&[("f", "v")]), NewId::Exact(id(10, 2)), 0),
+            Err(AppendError::IdTooSmall)
+        );
         assert_eq!(s.len(), 3);
     }
 
@@ -974,13 +1048,25 @@ mod tests {
         for i in 1..=250 {
             s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0).unwrap();
         }
-        let approx = Trim { strategy: TrimStrategy::MaxLen(120), approx: true, limit: 10_000 };
+        let approx = Trim {
+            strategy: TrimStrategy::MaxLen(120),
+            approx: true,
+            limit: 10_000,
+        };
         assert_eq!(s.trim(&approx), 100);
         assert_eq!(s.len(), 150);
-        let exact = Trim { strategy: TrimStrategy::MaxLen(120), approx: false, limit: 0 };
+        let exact = Trim {
+            strategy: TrimStrategy::MaxLen(120),
+            approx: false,
+            limit: 0,
+        };
         assert_eq!(s.trim(&exact), 30);
         assert_eq!(s.first_id(), id(131, 0));
-        let minid = Trim { strategy: TrimStrategy::MinId(id(201, 0)), approx: true, limit: 10_000 };
+        let minid = Trim {
+            strategy: TrimStrategy::MinId(id(201, 0)),
+            approx: true,
+            limit: 10_000,
+        };
         assert_eq!(s.trim(&minid), 70);
         assert_eq!(s.first_id(), id(201, 0));
     }

@@ -16,9 +16,9 @@ use crate::model::keyspace::{Keyspace, Value};
 use crate::model::parse::{int_arg, is_keyword, parse_i64, ERR_SYNTAX};
 use crate::model::server::{Block, Call, Context, Reply, Server};
 use crate::model::stream::{
-    cstr, parse_id, parse_interval, parse_new_id, AppendError, BlockedRead, ClaimOptions, Fields, Group,
-    NewId, Stream, StreamId, Trim, TrimStrategy, BLOCKED_DEFAULT_COUNT, ERR_EXHAUSTED, ERR_ID_TOO_SMALL,
-    ERR_ID_ZERO, ERR_INVALID_ID, ERR_TOO_LARGE,
+    cstr, parse_id, parse_interval, parse_new_id, AppendError, AutoClaimScan, BlockedRead, ClaimOptions, Fields, Group,
+    NewId, Stream, StreamId, Trim, TrimStrategy, BLOCKED_DEFAULT_COUNT, ERR_EXHAUSTED, ERR_ID_TOO_SMALL, ERR_ID_ZERO,
+    ERR_INVALID_ID, ERR_TOO_LARGE,
 };
 use bytes::Bytes;
 
@@ -97,15 +97,25 @@ fn range_end(arg: &[u8]) -> Result<StreamId> {
 fn subcommand_error(args: &[Bytes], command: &str) -> Frame {
     let sub = cstr(&args[1]);
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
-    err(format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {command} HELP."))
+    err(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {command} HELP."
+    ))
 }
 
 fn nogroup(key: &[u8], group: &[u8], suffix: &str) -> Frame {
-    err(format!("NOGROUP No such key '{}' or consumer group '{}'{suffix}", text(key), text(group)))
+    err(format!(
+        "NOGROUP No such key '{}' or consumer group '{}'{suffix}",
+        text(key),
+        text(group)
+    ))
 }
 
 fn nogroup_for_key(group: &[u8], key: &[u8]) -> Frame {
-    err(format!("NOGROUP No such consumer group '{}' for key name '{}'", text(group), text(key)))
+    err(format!(
+        "NOGROUP No such consumer group '{}' for key name '{}'",
+        text(group),
+        text(key)
+    ))
 }
 
 fn id_frame(id: StreamId) -> Frame {
@@ -118,7 +128,10 @@ fn bulk_str(s: &str) -> Frame {
 
 /// An entry as Redis replies it: `[id, [field, value, ...]]`.
 fn entry_frame(id: StreamId, fields: &Fields) -> Frame {
-    let flat = fields.iter().flat_map(|(f, v)| [Frame::Bulk(f.clone()), Frame::Bulk(v.clone())]).collect();
+    let flat = fields
+        .iter()
+        .flat_map(|(f, v)| [Frame::Bulk(f.clone()), Frame::Bulk(v.clone())])
+        .collect();
     Frame::Array(vec![id_frame(id), Frame::Array(flat)])
 }
 
@@ -153,7 +166,11 @@ struct RawTrim {
 /// Parses XADD's or XTRIM's options (`streamParseAddOrTrimArgsOrReply`). For XADD also the id;
 /// returns the position of the id (where the field-value pairs start, minus one).
 fn parse_add_trim(args: &[Bytes], xadd: bool) -> Result<(AddTrimArgs, usize)> {
-    let mut parsed = AddTrimArgs { new_id: NewId::Auto, no_mkstream: false, trim: None };
+    let mut parsed = AddTrimArgs {
+        new_id: NewId::Auto,
+        no_mkstream: false,
+        trim: None,
+    };
     let mut raw = RawTrim::default();
     let mut i = 2;
     while i < args.len() {
@@ -212,20 +229,28 @@ fn parse_threshold(args: &[Bytes], mut i: usize, raw: &mut RawTrim) -> Result<us
 /// Redis's rules for LIMIT: only with `~`, and `~` alone gets a default limit.
 fn finish_trim(raw: RawTrim, xadd: bool) -> Result<Option<Trim>> {
     if raw.limit.unwrap_or(0) != 0 && raw.strategy.is_none() {
-        return Err(err("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"));
+        return Err(err(
+            "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
+        ));
     }
     if !xadd && raw.strategy.is_none() {
         return Err(err("ERR syntax error, XTRIM must be called with a trimming strategy"));
     }
     if raw.limit.is_some() && !raw.approx {
-        return Err(err("ERR syntax error, LIMIT cannot be used without the special ~ option"));
+        return Err(err(
+            "ERR syntax error, LIMIT cannot be used without the special ~ option",
+        ));
     }
     let limit = match raw.limit {
         Some(limit) => limit as u64,
         None if raw.approx => DEFAULT_TRIM_LIMIT,
         None => 0,
     };
-    Ok(raw.strategy.map(|strategy| Trim { strategy, approx: raw.approx, limit }))
+    Ok(raw.strategy.map(|strategy| Trim {
+        strategy,
+        approx: raw.approx,
+        limit,
+    }))
 }
 
 /// Appends an entry, creating the stream unless NOMKSTREAM, then trims.
@@ -240,7 +265,7 @@ pub fn xadd(server: &mut Server, call: Call<'_>) -> Reply {
 fn xadd_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
     let (parsed, id_pos) = parse_add_trim(call.args, true)?;
     let values = call.args.get(id_pos + 1..).unwrap_or(&[]);
-    if values.len() < 2 || values.len() % 2 == 1 {
+    if values.len() < 2 || !values.len().is_multiple_of(2) {
         return Err(err("ERR wrong number of arguments for 'xadd' command"));
     }
     // Refused before the key is created, so a bad request leaves no empty stream behind.
@@ -258,7 +283,10 @@ fn xadd_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
     if s.last_id == StreamId::MAX {
         return Err(err(ERR_EXHAUSTED));
     }
-    let fields = values.chunks(2).map(|pair| (pair[0].clone(), pair[1].clone())).collect();
+    let fields = values
+        .chunks(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect();
     let id = s.append(fields, parsed.new_id, call.now_ms).map_err(|e| match e {
         AppendError::IdTooSmall => err(ERR_ID_TOO_SMALL),
         AppendError::TooLarge => err(ERR_TOO_LARGE),
@@ -301,7 +329,10 @@ fn xtrim_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
 /// XLEN key
 /// ```
 pub fn xlen(server: &mut Server, call: Call<'_>) -> Reply {
-    reply(stream(&mut server.keyspace, &call.args[1], call.now_ms).map(|s| Frame::Integer(s.map_or(0, |s| s.len() as i64))))
+    reply(
+        stream(&mut server.keyspace, &call.args[1], call.now_ms)
+            .map(|s| Frame::Integer(s.map_or(0, |s| s.len() as i64))),
+    )
 }
 
 /// ```text
@@ -320,7 +351,11 @@ pub fn xrevrange(server: &mut Server, call: Call<'_>) -> Reply {
 
 fn xrange_generic(server: &mut Server, call: Call<'_>, rev: bool) -> Result<Frame> {
     let args = call.args;
-    let (start_arg, end_arg) = if rev { (&args[3], &args[2]) } else { (&args[2], &args[3]) };
+    let (start_arg, end_arg) = if rev {
+        (&args[3], &args[2])
+    } else {
+        (&args[2], &args[3])
+    };
     let start = range_start(start_arg)?;
     let end = range_end(end_arg)?;
     let mut count = None;
@@ -342,7 +377,12 @@ fn xrange_generic(server: &mut Server, call: Call<'_>, rev: bool) -> Result<Fram
         Some(n) => n as usize,
         None => usize::MAX,
     };
-    Ok(Frame::Array(s.range(start, end, rev).take(limit).map(|(id, f)| entry_frame(id, f)).collect()))
+    Ok(Frame::Array(
+        s.range(start, end, rev)
+            .take(limit)
+            .map(|(id, f)| entry_frame(id, f))
+            .collect(),
+    ))
 }
 
 /// Deletes entries; answers how many existed.
@@ -360,7 +400,10 @@ fn xdel_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
         return Ok(Frame::Integer(0));
     };
     // All ids are checked before any is deleted.
-    let ids = call.args[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>>>()?;
+    let ids = call.args[2..]
+        .iter()
+        .map(|a| strict_id(a))
+        .collect::<Result<Vec<_>>>()?;
     let deleted = ids.into_iter().filter(|id| s.delete(*id)).count();
     if deleted > 0 {
         server.keyspace.touch(key);
@@ -385,7 +428,11 @@ struct GroupTarget {
 fn xgroup_target(server: &mut Server, call: &Call<'_>, sub: &str) -> Result<GroupTarget> {
     let args = call.args;
     let (create, setid) = (sub == "CREATE", sub == "SETID");
-    let mut target = GroupTarget { mkstream: false, entries_read: None, stream_exists: false };
+    let mut target = GroupTarget {
+        mkstream: false,
+        entries_read: None,
+        stream_exists: false,
+    };
     let mut i = 5;
     while i < args.len() {
         if create && kw(&args[i], "MKSTREAM") {
@@ -502,7 +549,10 @@ pub fn xgroup_createconsumer(server: &mut Server, call: Call<'_>) -> Reply {
         if group.consumers.contains_key(&call.args[4]) {
             return Ok(Frame::Integer(0));
         }
-        let consumer = crate::model::stream::Consumer { seen_time_ms: call.now_ms as i64, ..Default::default() };
+        let consumer = crate::model::stream::Consumer {
+            seen_time_ms: call.now_ms as i64,
+            ..Default::default()
+        };
         group.consumers.insert(call.args[4].clone(), consumer);
         Ok(Frame::Integer(1))
     }))
@@ -575,7 +625,14 @@ fn xread_generic(server: &mut Server, call: Call<'_>, xreadgroup: bool) -> Reply
 /// Parses the options, in Redis's order (`xreadCommand`).
 fn parse_read<'a>(call: &Call<'a>, xreadgroup: bool) -> Result<ReadArgs<'a>> {
     let args = call.args;
-    let mut read = ReadArgs { block_ms: None, count: 0, group: None, noack: false, keys: &[], ids: &[] };
+    let mut read = ReadArgs {
+        block_ms: None,
+        count: 0,
+        group: None,
+        noack: false,
+        keys: &[],
+        ids: &[],
+    };
     let mut streams_at = None;
     let mut i = 1;
     while i < args.len() {
@@ -583,7 +640,10 @@ fn parse_read<'a>(call: &Call<'a>, xreadgroup: bool) -> Result<ReadArgs<'a>> {
         let opt = &args[i];
         if kw(opt, "BLOCK") && more > 0 {
             if call.context == Context::Script {
-                return Err(err(format!("ERR {} command is not allowed with BLOCK option from scripts", text(&args[0]))));
+                return Err(err(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    text(&args[0])
+                )));
             }
             i += 1;
             read.block_ms = Some(parse_timeout(&args[i])?);
@@ -595,13 +655,17 @@ fn parse_read<'a>(call: &Call<'a>, xreadgroup: bool) -> Result<ReadArgs<'a>> {
             break;
         } else if kw(opt, "GROUP") && more >= 2 {
             if !xreadgroup {
-                return Err(err("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."));
+                return Err(err(
+                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
             }
             read.group = Some((&args[i + 1], &args[i + 2]));
             i += 2;
         } else if kw(opt, "NOACK") {
             if !xreadgroup {
-                return Err(err("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."));
+                return Err(err(
+                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
             }
             read.noack = true;
         } else {
@@ -609,9 +673,11 @@ fn parse_read<'a>(call: &Call<'a>, xreadgroup: bool) -> Result<ReadArgs<'a>> {
         }
         i += 1;
     }
-    let Some(at) = streams_at else { return Err(err(ERR_SYNTAX)) };
+    let Some(at) = streams_at else {
+        return Err(err(ERR_SYNTAX));
+    };
     let streams = &args[at..];
-    if streams.len() % 2 != 0 {
+    if !streams.len().is_multiple_of(2) {
         return Err(err(
             "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
         ));
@@ -697,12 +763,26 @@ fn serve_stream(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, key: 
         None if s.is_empty() || s.last_valid_id() <= gt => return None,
         None => (gt, false),
     };
-    Some(read_entries(s, read, start.wrapping_next(), history, read.count, call.now_ms))
+    Some(read_entries(
+        s,
+        read,
+        start.wrapping_next(),
+        history,
+        read.count,
+        call.now_ms,
+    ))
 }
 
 /// The entries of one stream from `start` on, for a plain reader, a consumer's new entries, or a
 /// consumer's pending history (deleted entries appear as `[id, nil]`).
-fn read_entries(s: &mut Stream, read: &ReadArgs<'_>, start: StreamId, history: bool, count: usize, now_ms: u64) -> Frame {
+fn read_entries(
+    s: &mut Stream,
+    read: &ReadArgs<'_>,
+    start: StreamId,
+    history: bool,
+    count: usize,
+    now_ms: u64,
+) -> Frame {
     let Some((group, consumer)) = read.group else {
         let limit = if count == 0 { usize::MAX } else { count };
         let entries = s.range(start, StreamId::MAX, false).take(limit);
@@ -737,7 +817,11 @@ fn block(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, state: Block
             keys.push(key.clone());
         }
     }
-    Reply::Block(Block { keys, deadline_ms, timeout_reply: Frame::NullArray })
+    Reply::Block(Block {
+        keys,
+        deadline_ms,
+        timeout_reply: Frame::NullArray,
+    })
 }
 
 /// A re-run after a key changed, as Redis serves a blocked reader (`serveClientsBlockedOnStreamKey`):
@@ -745,7 +829,11 @@ fn block(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, state: Block
 /// defaults to 1000); a consumer group reader waits past the group's current last id, and is
 /// unblocked with an error if its stream or group is gone.
 fn serve_unblocked(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, state: BlockedRead) -> Reply {
-    let count = if read.count == 0 { BLOCKED_DEFAULT_COUNT } else { read.count };
+    let count = if read.count == 0 {
+        BLOCKED_DEFAULT_COUNT
+    } else {
+        read.count
+    };
     for (i, key) in read.keys.iter().enumerate() {
         let s = match stream(&mut server.keyspace, key, call.now_ms) {
             Ok(Some(s)) => s,
@@ -815,7 +903,11 @@ fn xpending_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
     if args.len() != 3 && !(6..=9).contains(&args.len()) {
         return Err(err(ERR_SYNTAX));
     }
-    let range = if args.len() >= 6 { Some(parse_pending_range(args)?) } else { None };
+    let range = if args.len() >= 6 {
+        Some(parse_pending_range(args)?)
+    } else {
+        None
+    };
     let s = stream(&mut server.keyspace, &args[1], call.now_ms)?;
     let Some(group) = s.as_ref().and_then(|s| s.groups.get(&args[2][..])) else {
         return Err(nogroup(&args[1], &args[2], ""));
@@ -840,7 +932,13 @@ fn parse_pending_range(args: &[Bytes]) -> Result<PendingRange<'_>> {
     let count = int_arg(&args[at + 2])?.max(0);
     let start = range_start(&args[at])?;
     let end = range_end(&args[at + 1])?;
-    Ok(PendingRange { min_idle_ms, start, end, count, consumer: args.get(at + 3) })
+    Ok(PendingRange {
+        min_idle_ms,
+        start,
+        end,
+        count,
+        consumer: args.get(at + 3),
+    })
 }
 
 fn pending_summary(group: &Group) -> Frame {
@@ -937,7 +1035,13 @@ fn xclaim_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
 
 /// XCLAIM's options; IDLE and TIME set the delivery time, which must lie in `0..=now`.
 fn parse_claim_options(opts: &[Bytes], min_idle_ms: i64, now_ms: i64) -> Result<(ClaimOptions, StreamId)> {
-    let mut claim = ClaimOptions { min_idle_ms, delivery_time_ms: now_ms, retry_count: None, force: false, justid: false };
+    let mut claim = ClaimOptions {
+        min_idle_ms,
+        delivery_time_ms: now_ms,
+        retry_count: None,
+        force: false,
+        justid: false,
+    };
     let mut delivery = None;
     let mut last_id = StreamId::MIN;
     let mut j = 0;
@@ -995,13 +1099,27 @@ fn xautoclaim_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
         return Err(nogroup(key, group, ""));
     };
     if u128::from(count) * 16 >= AUTOCLAIM_ALLOC_MAX_BYTES {
-        return Err(err("ERR Insufficient memory, failed allocating transient memory, COUNT too high."));
+        return Err(err(
+            "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
+        ));
     }
-    let done = s.autoclaim(group, &args[3], start, count, min_idle_ms, justid, call.now_ms);
+    let scan = AutoClaimScan {
+        start,
+        count,
+        min_idle_ms,
+        justid,
+    };
+    let done = s.autoclaim(group, &args[3], &scan, call.now_ms);
     let claimed = done
         .claimed
         .iter()
-        .map(|id| if justid { id_frame(*id) } else { entry_frame(*id, s.get(*id).expect("claimed entries exist")) })
+        .map(|id| {
+            if justid {
+                id_frame(*id)
+            } else {
+                entry_frame(*id, s.get(*id).expect("claimed entries exist"))
+            }
+        })
         .collect();
     Ok(Frame::Array(vec![
         id_frame(done.next),
@@ -1090,7 +1208,10 @@ fn stream_summary(s: &Stream) -> Frame {
 
 fn stream_full(s: &Stream, count: usize) -> Frame {
     let limit = if count == 0 { usize::MAX } else { count };
-    let entries = s.range(StreamId::MIN, StreamId::MAX, false).take(limit).map(|(id, f)| entry_frame(id, f));
+    let entries = s
+        .range(StreamId::MIN, StreamId::MAX, false)
+        .take(limit)
+        .map(|(id, f)| entry_frame(id, f));
     let groups = s.groups.iter().map(|(name, g)| group_full(s, name, g, limit));
     let mut fields = stream_counters(s);
     fields.push(("entries", Frame::Array(entries.collect())));
@@ -1110,7 +1231,11 @@ fn group_full(s: &Stream, name: &Bytes, g: &Group, limit: usize) -> Frame {
     let consumers = g.consumers.iter().map(|(cname, c)| {
         let pending = c.pel.iter().take(limit).map(|id| {
             let nack = &g.pel[id];
-            Frame::Array(vec![id_frame(*id), Frame::Integer(nack.delivery_time_ms), Frame::Integer(nack.delivery_count as i64)])
+            Frame::Array(vec![
+                id_frame(*id),
+                Frame::Integer(nack.delivery_time_ms),
+                Frame::Integer(nack.delivery_count as i64),
+            ])
         });
         map(vec![
             ("name", Frame::Bulk(cname.clone())),
@@ -1171,4 +1296,714 @@ pub fn xinfo_consumers(server: &mut Server, call: Call<'_>) -> Reply {
         });
         Ok(Frame::Array(consumers.collect()))
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Expected replies were captured from Redis 7.0.15 (`redis-server`) running the same
+    //! requests, pipelined so that its clock did not tick; the model runs at a fixed time.
+    use super::*;
+    use crate::model::cmd::lookup;
+
+    const NOW_MS: u64 = 1_700_000_000_000;
+
+    fn args(request: &str) -> Vec<Bytes> {
+        request
+            .split(' ')
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect()
+    }
+
+    /// One request's reply bytes. `SET key value` writes the keyspace directly: the string
+    /// commands are another family's.
+    fn run(server: &mut Server, client: u64, request: &str, now_ms: u64) -> String {
+        let request = args(request);
+        if request[0] == "SET" {
+            server
+                .keyspace
+                .set(request[1].clone(), Value::String(request[2].clone()));
+            return "+OK\r\n".to_string();
+        }
+        match server.execute(client, &request, now_ms) {
+            Reply::Frame(frame) => String::from_utf8_lossy(&frame.to_bytes()).into_owned(),
+            Reply::Block(block) => panic!("{request:?} blocked: {block:?}"),
+        }
+    }
+
+    /// Runs `(request, expected reply)` pairs as one client at a fixed time.
+    fn check(steps: &[(&str, &str)]) {
+        let mut server = Server::new();
+        let client = server.connect();
+        for (request, want) in steps {
+            assert_eq!(run(&mut server, client, request, NOW_MS), *want, "reply to {request}");
+        }
+    }
+
+    fn blocked(keys: &[&str], deadline_ms: Option<u64>) -> Reply {
+        let keys = keys.iter().map(|k| Bytes::copy_from_slice(k.as_bytes())).collect();
+        Reply::Block(Block {
+            keys,
+            deadline_ms,
+            timeout_reply: Frame::NullArray,
+        })
+    }
+
+    fn frame(text: &str) -> Vec<u8> {
+        text.as_bytes().to_vec()
+    }
+
+    fn bytes_of(reply: Reply) -> Vec<u8> {
+        match reply {
+            Reply::Frame(frame) => frame.to_bytes(),
+            Reply::Block(block) => panic!("still blocked: {block:?}"),
+        }
+    }
+
+    #[test]
+    fn auto_ids_follow_the_clock_and_never_go_back() {
+        let mut server = Server::new();
+        let c = server.connect();
+        assert_eq!(
+            run(&mut server, c, "XADD s * f v", NOW_MS),
+            "$15\r\n1700000000000-0\r\n"
+        );
+        assert_eq!(
+            run(&mut server, c, "XADD s * f v", NOW_MS),
+            "$15\r\n1700000000000-1\r\n"
+        );
+        assert_eq!(
+            run(&mut server, c, "XADD s * f v", NOW_MS - 5),
+            "$15\r\n1700000000000-2\r\n"
+        );
+        assert_eq!(
+            run(&mut server, c, "XADD s * f v", NOW_MS + 1),
+            "$15\r\n1700000000001-0\r\n"
+        );
+        assert_eq!(
+            run(&mut server, c, "XADD s 1700000000001-* f v", NOW_MS),
+            "$15\r\n1700000000001-1\r\n"
+        );
+    }
+
+    /// The brief's block path: XREADGROUP on an empty stream blocks until its deadline, XADD
+    /// signals the key, and the re-run delivers the entry (as Redis's blocked.c serves it).
+    #[test]
+    fn xreadgroup_blocks_until_xadd() {
+        let mut server = Server::new();
+        let (reader, writer) = (server.connect(), server.connect());
+        run(&mut server, writer, "XGROUP CREATE s g $ MKSTREAM", NOW_MS);
+        server.keyspace.take_signaled();
+        let request = args("XREADGROUP GROUP g c BLOCK 100 STREAMS s >");
+        assert_eq!(
+            server.execute(reader, &request, NOW_MS),
+            blocked(&["s"], Some(NOW_MS + 100))
+        );
+        // A re-run with nothing new keeps waiting, with the original deadline.
+        assert_eq!(
+            server.execute_unblocked(reader, &request, NOW_MS + 50),
+            blocked(&["s"], Some(NOW_MS + 100))
+        );
+        run(&mut server, writer, "XADD s 1-1 f v", NOW_MS + 60);
+        assert!(server.keyspace.take_signaled().contains(&b"s"[..]));
+        assert_eq!(
+            bytes_of(server.execute_unblocked(reader, &request, NOW_MS + 60)),
+            frame("*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n")
+        );
+        assert_eq!(
+            run(&mut server, writer, "XPENDING s g", NOW_MS + 70),
+            "*4\r\n:1\r\n$3\r\n1-1\r\n$3\r\n1-1\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n1\r\n"
+        );
+        let forever = args("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+        assert_eq!(server.execute(reader, &forever, NOW_MS), blocked(&["s"], None));
+    }
+
+    /// XREAD remembers what `$` meant when it blocked, and serves only the stream that grew.
+    #[test]
+    fn xread_dollar_waits_for_entries_after_the_block() {
+        let mut server = Server::new();
+        let (reader, writer) = (server.connect(), server.connect());
+        run(&mut server, writer, "XADD s1 1-1 f v", NOW_MS);
+        run(&mut server, writer, "XADD s2 1-1 f v", NOW_MS);
+        let request = args("XREAD BLOCK 0 STREAMS s1 s2 $ $");
+        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s1", "s2"], None));
+        run(&mut server, writer, "XADD s2 2-1 f v", NOW_MS);
+        assert_eq!(
+            bytes_of(server.execute_unblocked(reader, &request, NOW_MS)),
+            frame("*1\r\n*2\r\n$2\r\ns2\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n")
+        );
+    }
+
+    /// A blocked consumer group reader learns that its group or stream went away.
+    #[test]
+    fn blocked_xreadgroup_is_released_with_an_error() {
+        let mut server = Server::new();
+        let (reader, writer) = (server.connect(), server.connect());
+        let request = args("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+        run(&mut server, writer, "XGROUP CREATE s g $ MKSTREAM", NOW_MS);
+        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s"], None));
+        server.keyspace.take_signaled();
+        run(&mut server, writer, "XGROUP DESTROY s g", NOW_MS);
+        assert!(server.keyspace.take_signaled().contains(&b"s"[..]));
+        assert_eq!(
+            bytes_of(server.execute_unblocked(reader, &request, NOW_MS)),
+            frame("-NOGROUP the consumer group this client was blocked on no longer exists\r\n")
+        );
+        run(&mut server, writer, "XGROUP CREATE s g $", NOW_MS);
+        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s"], None));
+        server.keyspace.remove(b"s", NOW_MS);
+        assert_eq!(
+            bytes_of(server.execute_unblocked(reader, &request, NOW_MS)),
+            frame("-UNBLOCKED the stream key no longer exists\r\n")
+        );
+    }
+
+    /// Entries added and deleted before the reader runs: Redis still answers, with no entries.
+    #[test]
+    fn unblocked_reader_gets_an_empty_batch_if_the_new_entry_is_gone() {
+        let mut server = Server::new();
+        let (reader, writer) = (server.connect(), server.connect());
+        let request = args("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+        run(&mut server, writer, "XGROUP CREATE s g $ MKSTREAM", NOW_MS);
+        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s"], None));
+        run(&mut server, writer, "XADD s 1-1 f v", NOW_MS);
+        run(&mut server, writer, "XDEL s 1-1", NOW_MS);
+        assert_eq!(
+            bytes_of(server.execute_unblocked(reader, &request, NOW_MS)),
+            frame("*1\r\n*2\r\n$1\r\ns\r\n*0\r\n")
+        );
+    }
+
+    /// Inside MULTI a blocking read answers at once; a script may not ask to block at all.
+    #[test]
+    fn no_blocking_in_transactions_or_scripts() {
+        let mut server = Server::new();
+        let client = server.connect();
+        run(&mut server, client, "XGROUP CREATE s g $ MKSTREAM", NOW_MS);
+        let request = args("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+        let spec = lookup(&request).unwrap();
+        let call = |context| Call {
+            client,
+            args: &request,
+            now_ms: NOW_MS,
+            context,
+        };
+        assert_eq!(
+            server.dispatch(spec, call(Context::Exec)),
+            Reply::Frame(Frame::NullArray)
+        );
+        assert_eq!(
+            server.dispatch(spec, call(Context::Script)),
+            Reply::Frame(Frame::error(
+                "ERR XREADGROUP command is not allowed with BLOCK option from scripts"
+            ))
+        );
+    }
+
+    /// WATCH sees what Redis's `signalModifiedKey` sees: entries added or removed, not group state.
+    #[test]
+    fn only_entry_changes_dirty_watchers() {
+        let mut server = Server::new();
+        let client = server.connect();
+        run(&mut server, client, "XADD s 1-1 f v", NOW_MS);
+        server.keyspace.watch(99, Bytes::from_static(b"s"));
+        for request in [
+            "XGROUP CREATE s g 0",
+            "XREADGROUP GROUP g c STREAMS s >",
+            "XACK s g 1-1",
+            "XDEL s 9-9",
+            "XTRIM s MAXLEN 5",
+        ] {
+            run(&mut server, client, request, NOW_MS);
+            assert!(!server.keyspace.is_dirty(99), "{request} dirtied WATCH");
+        }
+        run(&mut server, client, "XDEL s 1-1", NOW_MS);
+        assert!(server.keyspace.is_dirty(99));
+    }
+
+    /// XADD's id forms, its errors in Redis's order, NOMKSTREAM, and trimming on add.
+    #[test]
+    fn xadd_ids_and_errors() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-* a 1 b 2", "$3\r\n1-2\r\n"),
+            (
+                "XADD s 1 f v",
+                "-ERR The ID specified in XADD is equal or smaller than the target stream top item\r\n",
+            ),
+            (
+                "XADD s 1-1 f v",
+                "-ERR The ID specified in XADD is equal or smaller than the target stream top item\r\n",
+            ),
+            (
+                "XADD s 0-0 f v",
+                "-ERR The ID specified in XADD must be greater than 0-0\r\n",
+            ),
+            (
+                "XADD s2 0-0 f v",
+                "-ERR The ID specified in XADD must be greater than 0-0\r\n",
+            ),
+            ("XLEN s2", ":0\r\n"),
+            ("XADD s 2 f", "-ERR wrong number of arguments for 'xadd' command\r\n"),
+            (
+                "XADD s + f v",
+                "-ERR Invalid stream ID specified as stream command argument\r\n",
+            ),
+            (
+                "XADD s 5-x f v",
+                "-ERR Invalid stream ID specified as stream command argument\r\n",
+            ),
+            ("XADD s 007-+1 f v", "$3\r\n7-1\r\n"),
+            ("XADD nos NOMKSTREAM 1-1 f v", "$-1\r\n"),
+            ("XLEN nos", ":0\r\n"),
+            ("XADD s MAXLEN -1 3-0 f v", "-ERR The MAXLEN argument must be >= 0.\r\n"),
+            (
+                "XADD s MAXLEN 1 MINID 1 3-0 f v",
+                "-ERR syntax error, MAXLEN and MINID options at the same time are not compatible\r\n",
+            ),
+            (
+                "XADD s LIMIT 10 3-0 f v",
+                "-ERR syntax error, LIMIT cannot be used without specifying a trimming strategy\r\n",
+            ),
+            (
+                "XADD s MAXLEN 1 LIMIT 10 3-0 f v",
+                "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n",
+            ),
+            (
+                "XADD s MAXLEN ~ 1 LIMIT -1 3-0 f v",
+                "-ERR The LIMIT argument must be >= 0.\r\n",
+            ),
+            (
+                "XADD s MAXLEN ~ x 3-0 f v",
+                "-ERR value is not an integer or out of range\r\n",
+            ),
+            ("XADD s MAXLEN = 2 8-0 f v", "$3\r\n8-0\r\n"),
+            ("XLEN s", ":2\r\n"),
+            (
+                "XRANGE s - +",
+                "*2\r\n*2\r\n$3\r\n7-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n8-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n",
+            ),
+            ("XADD s MINID 8 9-0 f v", "$3\r\n9-0\r\n"),
+            (
+                "XRANGE s - +",
+                "*2\r\n*2\r\n$3\r\n8-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n9-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n",
+            ),
+            ("XADD s MAXLEN ~ 0 10-0 f v", "$4\r\n10-0\r\n"),
+            ("XLEN s", ":0\r\n"),
+            (
+                "XADD s 18446744073709551615-18446744073709551615 f v",
+                "$41\r\n18446744073709551615-18446744073709551615\r\n",
+            ),
+            (
+                "XADD s 18446744073709551615-* f v",
+                "-ERR The stream has exhausted the last possible ID, unable to add more items\r\n",
+            ),
+            ("XLEN nokey", ":0\r\n"),
+        ]);
+    }
+
+    /// XTRIM exact and approximate (a 5-entry stream is one node: `~` removes nothing until all of it can go).
+    #[test]
+    fn xtrim() {
+        check(&[
+            ("XADD s 1-0 f v", "$3\r\n1-0\r\n"),
+            ("XADD s 2-0 f v", "$3\r\n2-0\r\n"),
+            ("XADD s 3-0 f v", "$3\r\n3-0\r\n"),
+            ("XADD s 4-0 f v", "$3\r\n4-0\r\n"),
+            ("XADD s 5-0 f v", "$3\r\n5-0\r\n"),
+            ("XTRIM s MAXLEN 4", ":1\r\n"),
+            ("XTRIM s MAXLEN ~ 1", ":0\r\n"),
+            ("XTRIM s MINID 3", ":1\r\n"),
+            ("XTRIM s MINID ~ 10", ":3\r\n"),
+            ("XRANGE s - +", "*0\r\n"),
+            ("XTRIM s MAXLEN", "-ERR wrong number of arguments for 'xtrim' command\r\n"),
+            ("XTRIM s FOO 1", "-ERR syntax error\r\n"),
+            ("XTRIM s LIMIT 1", "-ERR syntax error, LIMIT cannot be used without specifying a trimming strategy\r\n"),
+            ("XTRIM s MAXLEN 1 LIMIT 1", "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n"),
+            ("XTRIM s MAXLEN ~ 1 LIMIT 0", ":0\r\n"),
+            ("XTRIM nokey MAXLEN 1", ":0\r\n"),
+            ("XTRIM nokey MAXLEN x", "-ERR value is not an integer or out of range\r\n"),
+            ("XTRIM s MINID -", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XTRIM s MAXLEN 0", ":0\r\n"),
+            ("XLEN s", ":0\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:0\r\n$15\r\nradix-tree-keys\r\n:0\r\n$16\r\nradix-tree-nodes\r\n:1\r\n$17\r\nlast-generated-id\r\n$3\r\n5-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n$13\r\nentries-added\r\n:5\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n0-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n$-1\r\n$10\r\nlast-entry\r\n$-1\r\n"),
+        ]);
+    }
+
+    /// Ranges with incomplete and exclusive ids, COUNT 0 answering nil, and bound errors.
+    #[test]
+    fn xrange_and_xrevrange() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 g w", "$3\r\n1-2\r\n"),
+            ("XADD s 2-0 f v h x", "$3\r\n2-0\r\n"),
+            ("XADD s 3-5 f v", "$3\r\n3-5\r\n"),
+            ("XRANGE s - +", "*4\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n*2\r\n$3\r\n3-5\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XRANGE s 1 1", "*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XRANGE s (1-1 +", "*3\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n*2\r\n$3\r\n3-5\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XRANGE s - (3-5", "*3\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n"),
+            ("XRANGE s (1 2", "*3\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n"),
+            ("XRANGE s 3 1", "*0\r\n"),
+            ("XRANGE s - + COUNT 2", "*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XRANGE s - + COUNT 0", "*-1\r\n"),
+            ("XRANGE s - + COUNT -3", "*-1\r\n"),
+            ("XRANGE nokey - + COUNT 0", "*0\r\n"),
+            ("XRANGE s - + COUNT", "-ERR syntax error\r\n"),
+            ("XRANGE s - + LIMIT 1", "-ERR syntax error\r\n"),
+            ("XRANGE s x +", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XRANGE s ( +", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XRANGE s (- +", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XRANGE s (18446744073709551615-18446744073709551615 +", "-ERR invalid start ID for the interval\r\n"),
+            ("XRANGE s - (0-0", "-ERR invalid end ID for the interval\r\n"),
+            ("XREVRANGE s + -", "*4\r\n*2\r\n$3\r\n3-5\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XREVRANGE s + - COUNT 1", "*1\r\n*2\r\n$3\r\n3-5\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XREVRANGE s (3-5 (1-1", "*2\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XREVRANGE s x (0", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+        ]);
+    }
+
+    /// XDEL leaves tombstones that XINFO STREAM shows through max-deleted-entry-id and the node counts.
+    #[test]
+    fn xdel_and_xinfo_stream() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 f v", "$3\r\n1-2\r\n"),
+            ("XADD s 2-0 f v", "$3\r\n2-0\r\n"),
+            ("XDEL s 1-1 9-9 1-1", ":1\r\n"),
+            ("XDEL s x", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XDEL nokey x", ":0\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:2\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$17\r\nlast-generated-id\r\n$3\r\n2-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n1-1\r\n$13\r\nentries-added\r\n:3\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n1-2\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XDEL s 1-2 2-0", ":2\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:0\r\n$15\r\nradix-tree-keys\r\n:0\r\n$16\r\nradix-tree-nodes\r\n:1\r\n$17\r\nlast-generated-id\r\n$3\r\n2-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n2-0\r\n$13\r\nentries-added\r\n:3\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n0-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n$-1\r\n$10\r\nlast-entry\r\n$-1\r\n"),
+            ("XADD s 3-0 f v", "$3\r\n3-0\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:1\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$17\r\nlast-generated-id\r\n$3\r\n3-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n2-0\r\n$13\r\nentries-added\r\n:4\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n3-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XINFO STREAM nokey", "-ERR no such key\r\n"),
+            ("XINFO STREAM s FULL COUNT x", "-ERR value is not an integer or out of range\r\n"),
+            ("XINFO STREAM s foo", "-ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.\r\n"),
+            ("XINFO STREAM s FULL", "*18\r\n$6\r\nlength\r\n:1\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$17\r\nlast-generated-id\r\n$3\r\n3-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n2-0\r\n$13\r\nentries-added\r\n:4\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n3-0\r\n$7\r\nentries\r\n*1\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n$6\r\ngroups\r\n*0\r\n"),
+        ]);
+    }
+
+    /// XGROUP's subcommands with their errors, ENTRIESREAD, and the lag rules of XINFO GROUPS (nil lag after an XDEL).
+    #[test]
+    fn xgroup_subcommands() {
+        check(&[
+            ("XGROUP CREATE nokey g $", "-ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.\r\n"),
+            ("XGROUP CREATE s g $ MKSTREAM", "+OK\r\n"),
+            ("XGROUP CREATE s g $ MKSTREAM", "-BUSYGROUP Consumer Group name already exists\r\n"),
+            ("XGROUP CREATE s g2 x", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XGROUP CREATE s g2 -", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XGROUP CREATE s g2 0 ENTRIESREAD -2", "-ERR value for ENTRIESREAD must be positive or -1\r\n"),
+            ("XGROUP CREATE s g2 0 ENTRIESREAD 3 MKSTREAM MKSTREAM", "-ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.\r\n"),
+            ("XGROUP CREATE s g2 0 bogus", "-ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.\r\n"),
+            ("XGROUP CrEaTe s g2 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM", "-ERR unknown subcommand or wrong number of arguments for 'CrEaTe'. Try XGROUP HELP.\r\n"),
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 f v", "$3\r\n1-2\r\n"),
+            ("XADD s 2-0 f v", "$3\r\n2-0\r\n"),
+            ("XGROUP CREATE s g2 1-1 ENTRIESREAD 1", "+OK\r\n"),
+            ("XINFO GROUPS s", "*2\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n0-0\r\n$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n:3\r\n*12\r\n$4\r\nname\r\n$2\r\ng2\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:2\r\n"),
+            ("XGROUP SETID s nog 0", "-NOGROUP No such consumer group 'nog' for key name 's'\r\n"),
+            ("XGROUP SETID s g 0 ENTRIESREAD", "-ERR unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP HELP.\r\n"),
+            ("XGROUP SETID s g 0 ENTRIESREAD x", "-ERR value is not an integer or out of range\r\n"),
+            ("XGROUP SETID s g +", "+OK\r\n"),
+            ("XINFO GROUPS s", "*2\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$41\r\n18446744073709551615-18446744073709551615\r\n$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n$-1\r\n*12\r\n$4\r\nname\r\n$2\r\ng2\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:2\r\n"),
+            ("XGROUP SETID s g - ENTRIESREAD 5", "+OK\r\n"),
+            ("XINFO GROUPS s", "*2\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n0-0\r\n$12\r\nentries-read\r\n:5\r\n$3\r\nlag\r\n:-2\r\n*12\r\n$4\r\nname\r\n$2\r\ng2\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:2\r\n"),
+            ("XGROUP SETID s g $ ENTRIESREAD 0", "+OK\r\n"),
+            ("XINFO GROUPS s", "*2\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n2-0\r\n$12\r\nentries-read\r\n:0\r\n$3\r\nlag\r\n:3\r\n*12\r\n$4\r\nname\r\n$2\r\ng2\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:2\r\n"),
+            ("XDEL s 1-2", ":1\r\n"),
+            ("XGROUP SETID s g 1-1", "+OK\r\n"),
+            ("XINFO GROUPS s", "*2\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n$-1\r\n*12\r\n$4\r\nname\r\n$2\r\ng2\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n$-1\r\n"),
+            ("XGROUP CREATECONSUMER s g c1", ":1\r\n"),
+            ("XGROUP CREATECONSUMER s g c1", ":0\r\n"),
+            ("XGROUP CREATECONSUMER s nog c1", "-NOGROUP No such consumer group 'nog' for key name 's'\r\n"),
+            ("XGROUP CREATECONSUMER nokey g c1", "-ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.\r\n"),
+            ("XINFO CONSUMERS s g", "*1\r\n*6\r\n$4\r\nname\r\n$2\r\nc1\r\n$7\r\npending\r\n:0\r\n$4\r\nidle\r\n:0\r\n"),
+            ("XINFO CONSUMERS s nog", "-NOGROUP No such consumer group 'nog' for key name 's'\r\n"),
+            ("XINFO CONSUMERS nokey g", "-ERR no such key\r\n"),
+            ("XGROUP DELCONSUMER s g c9", ":0\r\n"),
+            ("XGROUP DELCONSUMER s g c1", ":0\r\n"),
+            ("XGROUP DESTROY s g2", ":1\r\n"),
+            ("XGROUP DESTROY s g2", ":0\r\n"),
+            ("XGROUP DESTROY nokey g2", "-ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.\r\n"),
+            ("XINFO GROUPS s", "*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n$-1\r\n"),
+            ("XINFO GROUPS nokey", "-ERR no such key\r\n"),
+        ]);
+    }
+
+    /// XREADGROUP: new entries, history reads (deleted entries as nil), NOACK, the largest id acting as `>`, and errors.
+    #[test]
+    fn xreadgroup_new_and_history() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 g w", "$3\r\n1-2\r\n"),
+            ("XADD s 2-0 f v", "$3\r\n2-0\r\n"),
+            ("XGROUP CREATE s g 0", "+OK\r\n"),
+            ("XREADGROUP GROUP g c1 COUNT 2 STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XREADGROUP GROUP g c2 STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XREADGROUP GROUP g c2 STREAMS s >", "*-1\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s 0", "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XDEL s 1-1", ":1\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s 0", "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*-1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XREADGROUP GROUP g c1 COUNT 1 STREAMS s (1-1", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s 1-1", "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XREADGROUP GROUP g c3 STREAMS s 0", "*1\r\n*2\r\n$1\r\ns\r\n*0\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s 18446744073709551615-18446744073709551615", "*-1\r\n"),
+            ("XPENDING s g - + 10", "*3\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n:0\r\n:2\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc1\r\n:0\r\n:4\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc2\r\n:0\r\n:1\r\n"),
+            ("XINFO CONSUMERS s g", "*3\r\n*6\r\n$4\r\nname\r\n$2\r\nc1\r\n$7\r\npending\r\n:2\r\n$4\r\nidle\r\n:0\r\n*6\r\n$4\r\nname\r\n$2\r\nc2\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:0\r\n*6\r\n$4\r\nname\r\n$2\r\nc3\r\n$7\r\npending\r\n:0\r\n$4\r\nidle\r\n:0\r\n"),
+            ("XINFO GROUPS s", "*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:3\r\n$7\r\npending\r\n:3\r\n$17\r\nlast-delivered-id\r\n$3\r\n2-0\r\n$12\r\nentries-read\r\n:3\r\n$3\r\nlag\r\n:0\r\n"),
+            ("XADD s 3-0 f v", "$3\r\n3-0\r\n"),
+            ("XREADGROUP GROUP g c1 NOACK STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XPENDING s g", "*4\r\n:3\r\n$3\r\n1-1\r\n$3\r\n2-0\r\n*2\r\n*2\r\n$2\r\nc1\r\n$1\r\n2\r\n*2\r\n$2\r\nc2\r\n$1\r\n1\r\n"),
+            ("XINFO GROUPS s", "*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:3\r\n$7\r\npending\r\n:3\r\n$17\r\nlast-delivered-id\r\n$3\r\n3-0\r\n$12\r\nentries-read\r\n:4\r\n$3\r\nlag\r\n:0\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s s > >", "*-1\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s nokey > >", "-NOGROUP No such key 'nokey' or consumer group 'g' in XREADGROUP with GROUP option\r\n"),
+            ("XREADGROUP GROUP nog c1 STREAMS s >", "-NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s $", "-ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s x", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s > >", "-ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.\r\n"),
+            ("XREADGROUP GROUP g c1 COUNT x STREAMS s >", "-ERR value is not an integer or out of range\r\n"),
+            ("XREADGROUP GROUP g c1 BLOCK -1 STREAMS s >", "-ERR timeout is negative\r\n"),
+            ("XREADGROUP GROUP g c1 BLOCK x STREAMS s >", "-ERR timeout is not an integer or out of range\r\n"),
+            ("XREADGROUP GROUP g c1 FOO STREAMS s >", "-ERR syntax error\r\n"),
+            ("XREADGROUP COUNT 1 STREAMS s > x y", "-ERR Missing GROUP option for XREADGROUP\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS", "-ERR wrong number of arguments for 'xreadgroup' command\r\n"),
+        ]);
+    }
+
+    /// XREAD without blocking: several streams, `$`, COUNT, and the options only XREADGROUP takes.
+    #[test]
+    fn xread() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 g w", "$3\r\n1-2\r\n"),
+            ("XADD t 5-0 f v", "$3\r\n5-0\r\n"),
+            ("XREAD STREAMS s t 0 0", "*2\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n*2\r\n$1\r\nt\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XREAD COUNT 1 STREAMS s t 1-1 0", "*2\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n*2\r\n$1\r\nt\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XREAD STREAMS s t $ $", "*-1\r\n"),
+            ("XREAD STREAMS nokey 0", "*-1\r\n"),
+            ("XREAD COUNT -5 STREAMS s 0", "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n"),
+            ("XREAD STREAMS s >", "-ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.\r\n"),
+            ("XREAD GROUP g c STREAMS s 0", "-ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.\r\n"),
+            ("XREAD NOACK STREAMS s 0", "-ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.\r\n"),
+            ("XREAD STREAMS s t 0", "-ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.\r\n"),
+            ("XREAD STREAMS s (0", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XREAD STREAMS s 18446744073709551615-18446744073709551615", "*-1\r\n"),
+        ]);
+    }
+
+    /// XACK, and XPENDING's summary and extended forms with IDLE, consumer filter and argument errors.
+    #[test]
+    fn xack_and_xpending() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 f v", "$3\r\n1-2\r\n"),
+            ("XADD s 2-0 f v", "$3\r\n2-0\r\n"),
+            ("XADD s 3-0 f v", "$3\r\n3-0\r\n"),
+            ("XGROUP CREATE s g 0", "+OK\r\n"),
+            ("XPENDING s g", "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n"),
+            ("XPENDING s g - + 10", "*0\r\n"),
+            ("XREADGROUP GROUP g c1 COUNT 2 STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XREADGROUP GROUP g c2 STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*2\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XPENDING s g", "*4\r\n:4\r\n$3\r\n1-1\r\n$3\r\n3-0\r\n*2\r\n*2\r\n$2\r\nc1\r\n$1\r\n2\r\n*2\r\n$2\r\nc2\r\n$1\r\n2\r\n"),
+            ("XPENDING s g - + 10", "*4\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n:0\r\n:1\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc1\r\n:0\r\n:1\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n3-0\r\n$2\r\nc2\r\n:0\r\n:1\r\n"),
+            ("XPENDING s g - + 10 c2", "*2\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n3-0\r\n$2\r\nc2\r\n:0\r\n:1\r\n"),
+            ("XPENDING s g - + 10 nobody", "*0\r\n"),
+            ("XPENDING s g (1-1 (3-0 10", "*2\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc1\r\n:0\r\n:1\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc2\r\n:0\r\n:1\r\n"),
+            ("XPENDING s g - + 1", "*1\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n:0\r\n:1\r\n"),
+            ("XPENDING s g - + 0", "*0\r\n"),
+            ("XPENDING s g - + -1", "*0\r\n"),
+            ("XPENDING s g 3 1 10", "*0\r\n"),
+            ("XPENDING s g IDLE 3000 - + 10", "*0\r\n"),
+            ("XPENDING s g IDLE 0 - + 10 c1", "*2\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n:0\r\n:1\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc1\r\n:0\r\n:1\r\n"),
+            ("XPENDING s g - + 10 c1 extra", "*2\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc1\r\n:0\r\n:1\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc1\r\n:0\r\n:1\r\n"),
+            ("XPENDING s g IDLE 0 - +", "-ERR syntax error\r\n"),
+            ("XPENDING s g IDLE x - + 10", "-ERR value is not an integer or out of range\r\n"),
+            ("XPENDING s g - +", "-ERR syntax error\r\n"),
+            ("XPENDING s g - + x", "-ERR value is not an integer or out of range\r\n"),
+            ("XPENDING s g x + 1", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XPENDING s g (18446744073709551615-18446744073709551615 + 1", "-ERR invalid start ID for the interval\r\n"),
+            ("XPENDING s g - (0 1", "*0\r\n"),
+            ("XPENDING s nog", "-NOGROUP No such key 's' or consumer group 'nog'\r\n"),
+            ("XPENDING nokey g - + 1", "-NOGROUP No such key 'nokey' or consumer group 'g'\r\n"),
+            ("XACK s g 1-1 1-1 9-9", ":1\r\n"),
+            ("XACK s g 1-2 x", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XACK s nog x", ":0\r\n"),
+            ("XACK nokey g x", ":0\r\n"),
+            ("XACK s g 1-2 2-0 3-0", ":3\r\n"),
+            ("XPENDING s g", "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n"),
+        ]);
+    }
+
+    /// XCLAIM: min idle time, IDLE/TIME/RETRYCOUNT/FORCE/JUSTID/LASTID, deleted entries leaving the PEL, errors.
+    #[test]
+    fn xclaim() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 f v", "$3\r\n1-2\r\n"),
+            ("XADD s 2-0 f v h x", "$3\r\n2-0\r\n"),
+            ("XADD s 3-0 f v", "$3\r\n3-0\r\n"),
+            ("XGROUP CREATE s g 0", "+OK\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*4\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XCLAIM s g c2 3000 1-1", "*0\r\n"),
+            ("XCLAIM s g c2 0 1-1 1-2 JUSTID", "*2\r\n$3\r\n1-1\r\n$3\r\n1-2\r\n"),
+            ("XPENDING s g - + 10", "*4\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc1\r\n:0\r\n:1\r\n*4\r\n$3\r\n3-0\r\n$2\r\nc1\r\n:0\r\n:1\r\n"),
+            ("XCLAIM s g c2 0 2-0 2-0", "*2\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n"),
+            ("XPENDING s g - + 10", "*4\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc2\r\n:0\r\n:3\r\n*4\r\n$3\r\n3-0\r\n$2\r\nc1\r\n:0\r\n:1\r\n"),
+            ("XCLAIM s g c3 0 2-0 RETRYCOUNT 7 IDLE 5000", "*1\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nh\r\n$1\r\nx\r\n"),
+            ("XPENDING s g - + 10", "*4\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc3\r\n:5000\r\n:7\r\n*4\r\n$3\r\n3-0\r\n$2\r\nc1\r\n:0\r\n:1\r\n"),
+            ("XCLAIM s g c1 3000 2-0 JUSTID", "*1\r\n$3\r\n2-0\r\n"),
+            ("XCLAIM s g c1 0 3-0 TIME 100000000000000000", "*1\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XPENDING s g - + 10", "*4\r\n*4\r\n$3\r\n1-1\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc2\r\n:0\r\n:1\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc1\r\n:0\r\n:7\r\n*4\r\n$3\r\n3-0\r\n$2\r\nc1\r\n:0\r\n:2\r\n"),
+            ("XDEL s 1-1", ":1\r\n"),
+            ("XCLAIM s g c3 0 1-1 1-2", "*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XPENDING s g", "*4\r\n:3\r\n$3\r\n1-2\r\n$3\r\n3-0\r\n*2\r\n*2\r\n$2\r\nc1\r\n$1\r\n2\r\n*2\r\n$2\r\nc3\r\n$1\r\n1\r\n"),
+            ("XACK s g 1-2", ":1\r\n"),
+            ("XCLAIM s g c4 3000 1-2 FORCE", "*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XCLAIM s g c4 0 1-2 9-9 FORCE JUSTID", "*1\r\n$3\r\n1-2\r\n"),
+            ("XCLAIM s g c4 0 1-1 FORCE", "*0\r\n"),
+            ("XPENDING s g - + 10", "*3\r\n*4\r\n$3\r\n1-2\r\n$2\r\nc4\r\n:0\r\n:2\r\n*4\r\n$3\r\n2-0\r\n$2\r\nc1\r\n:0\r\n:7\r\n*4\r\n$3\r\n3-0\r\n$2\r\nc1\r\n:0\r\n:2\r\n"),
+            ("XCLAIM s g c5 0 1-2 LASTID 10-0 JUSTID", "*1\r\n$3\r\n1-2\r\n"),
+            ("XINFO GROUPS s", "*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:5\r\n$7\r\npending\r\n:3\r\n$17\r\nlast-delivered-id\r\n$4\r\n10-0\r\n$12\r\nentries-read\r\n:4\r\n$3\r\nlag\r\n:0\r\n"),
+            ("XCLAIM s g c5 0 1-2 LASTID 5-0", "*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XINFO GROUPS s", "*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:5\r\n$7\r\npending\r\n:3\r\n$17\r\nlast-delivered-id\r\n$4\r\n10-0\r\n$12\r\nentries-read\r\n:4\r\n$3\r\nlag\r\n:0\r\n"),
+            ("XINFO CONSUMERS s g", "*5\r\n*6\r\n$4\r\nname\r\n$2\r\nc1\r\n$7\r\npending\r\n:2\r\n$4\r\nidle\r\n:0\r\n*6\r\n$4\r\nname\r\n$2\r\nc2\r\n$7\r\npending\r\n:0\r\n$4\r\nidle\r\n:0\r\n*6\r\n$4\r\nname\r\n$2\r\nc3\r\n$7\r\npending\r\n:0\r\n$4\r\nidle\r\n:0\r\n*6\r\n$4\r\nname\r\n$2\r\nc4\r\n$7\r\npending\r\n:0\r\n$4\r\nidle\r\n:0\r\n*6\r\n$4\r\nname\r\n$2\r\nc5\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:0\r\n"),
+            ("XCLAIM s g c1 x 1-1", "-ERR Invalid min-idle-time argument for XCLAIM\r\n"),
+            ("XCLAIM s g c1 0 1-1 bogus", "-ERR Unrecognized XCLAIM option 'bogus'\r\n"),
+            ("XCLAIM s g c1 0 1-1 IDLE", "-ERR Unrecognized XCLAIM option 'IDLE'\r\n"),
+            ("XCLAIM s g c1 0 1-1 IDLE x", "-ERR Invalid IDLE option argument for XCLAIM\r\n"),
+            ("XCLAIM s g c1 0 1-1 TIME x", "-ERR Invalid TIME option argument for XCLAIM\r\n"),
+            ("XCLAIM s g c1 0 1-1 RETRYCOUNT x", "-ERR Invalid RETRYCOUNT option argument for XCLAIM\r\n"),
+            ("XCLAIM s g c1 0 1-1 LASTID x", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XCLAIM s g c1 0 1-1 JUSTID 2-0", "-ERR Unrecognized XCLAIM option '2-0'\r\n"),
+            ("XCLAIM s g c1 0 JUSTID", "*0\r\n"),
+            ("XCLAIM s nog c1 x 1-1", "-NOGROUP No such key 's' or consumer group 'nog'\r\n"),
+            ("XCLAIM nokey g c1 0 1-1", "-NOGROUP No such key 'nokey' or consumer group 'g'\r\n"),
+        ]);
+    }
+
+    /// XAUTOCLAIM: the cursor, COUNT covering deleted ids, JUSTID, and its errors (including Redis's failed allocation).
+    #[test]
+    fn xautoclaim() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 f v", "$3\r\n1-2\r\n"),
+            ("XADD s 2-0 f v", "$3\r\n2-0\r\n"),
+            ("XADD s 3-0 f v", "$3\r\n3-0\r\n"),
+            ("XADD s 4-0 f v", "$3\r\n4-0\r\n"),
+            ("XGROUP CREATE s g 0", "+OK\r\n"),
+            ("XREADGROUP GROUP g c1 STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*5\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n4-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XAUTOCLAIM s g c2 3000 0", "*3\r\n$3\r\n0-0\r\n*0\r\n*0\r\n"),
+            ("XAUTOCLAIM s g c2 0 0 COUNT 2", "*3\r\n$3\r\n2-0\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*0\r\n"),
+            ("XAUTOCLAIM s g c2 0 1-2 COUNT 1 JUSTID", "*3\r\n$3\r\n2-0\r\n*1\r\n$3\r\n1-2\r\n*0\r\n"),
+            ("XDEL s 2-0 3-0", ":2\r\n"),
+            ("XAUTOCLAIM s g c3 0 (1-1 COUNT 2", "*3\r\n$3\r\n3-0\r\n*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*1\r\n$3\r\n2-0\r\n"),
+            ("XAUTOCLAIM s g c3 0 - COUNT 10", "*3\r\n$3\r\n0-0\r\n*3\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n4-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*1\r\n$3\r\n3-0\r\n"),
+            ("XPENDING s g", "*4\r\n:3\r\n$3\r\n1-1\r\n$3\r\n4-0\r\n*1\r\n*2\r\n$2\r\nc3\r\n$1\r\n3\r\n"),
+            ("XAUTOCLAIM s g c3 0 + COUNT 10", "*3\r\n$3\r\n0-0\r\n*0\r\n*0\r\n"),
+            ("XAUTOCLAIM s g c3 0 0 COUNT 0", "-ERR COUNT must be > 0\r\n"),
+            ("XAUTOCLAIM s g c3 0 0 COUNT x", "-ERR COUNT must be > 0\r\n"),
+            ("XAUTOCLAIM s g c3 0 0 COUNT 576460752303423488", "-ERR COUNT must be > 0\r\n"),
+            ("XAUTOCLAIM s g c3 0 0 COUNT 576460752303423487", "-ERR Insufficient memory, failed allocating transient memory, COUNT too high.\r\n"),
+            ("XAUTOCLAIM s g c3 0 0 bogus", "-ERR syntax error\r\n"),
+            ("XAUTOCLAIM s g c3 x 0", "-ERR Invalid min-idle-time argument for XAUTOCLAIM\r\n"),
+            ("XAUTOCLAIM s g c3 0 (18446744073709551615-18446744073709551615", "-ERR invalid start ID for the interval\r\n"),
+            ("XAUTOCLAIM s g c3 0 x", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            ("XAUTOCLAIM s nog c3 0 0", "-NOGROUP No such key 's' or consumer group 'nog'\r\n"),
+            ("XAUTOCLAIM nokey g c3 0 0", "-NOGROUP No such key 'nokey' or consumer group 'g'\r\n"),
+        ]);
+    }
+
+    /// Every stream command on a string key answers WRONGTYPE.
+    #[test]
+    fn wrongtype() {
+        check(&[
+            ("SET str x", "+OK\r\n"),
+            (
+                "XADD str 1-1 f v",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XADD str NOMKSTREAM 1-1 f v",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XLEN str",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XRANGE str - +",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XREVRANGE str + -",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XDEL str 1-1",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XTRIM str MAXLEN 1",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XGROUP CREATE str g $ MKSTREAM",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XGROUP DESTROY str g",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XREADGROUP GROUP g c STREAMS str >",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XREAD STREAMS str 0",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XACK str g 1-1",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XPENDING str g",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XCLAIM str g c 0 1-1",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XAUTOCLAIM str g c 0 0",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XINFO STREAM str",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XINFO GROUPS str",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+            (
+                "XINFO CONSUMERS str g",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            ),
+        ]);
+    }
+
+    /// XINFO STREAM FULL: entries, groups, PELs and consumers, with COUNT limiting each list.
+    #[test]
+    fn xinfo_stream_full() {
+        check(&[
+            ("XADD s 1-1 f v", "$3\r\n1-1\r\n"),
+            ("XADD s 1-2 f v", "$3\r\n1-2\r\n"),
+            ("XGROUP CREATE s g 0", "+OK\r\n"),
+            ("XGROUP CREATE s g2 $", "+OK\r\n"),
+            ("XREADGROUP GROUP g c COUNT 1 STREAMS s >", "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("XINFO STREAM s FULL", "*18\r\n$6\r\nlength\r\n:2\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$17\r\nlast-generated-id\r\n$3\r\n1-2\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n$13\r\nentries-added\r\n:2\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n1-1\r\n$7\r\nentries\r\n*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n$6\r\ngroups\r\n*2\r\n*14\r\n$4\r\nname\r\n$1\r\ng\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:1\r\n$9\r\npel-count\r\n:1\r\n$7\r\npending\r\n*1\r\n*4\r\n$3\r\n1-1\r\n$1\r\nc\r\n:1700000000000\r\n:1\r\n$9\r\nconsumers\r\n*1\r\n*8\r\n$4\r\nname\r\n$1\r\nc\r\n$9\r\nseen-time\r\n:1700000000000\r\n$9\r\npel-count\r\n:1\r\n$7\r\npending\r\n*1\r\n*3\r\n$3\r\n1-1\r\n:1700000000000\r\n:1\r\n*14\r\n$4\r\nname\r\n$2\r\ng2\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-2\r\n$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n:0\r\n$9\r\npel-count\r\n:0\r\n$7\r\npending\r\n*0\r\n$9\r\nconsumers\r\n*0\r\n"),
+            ("XINFO STREAM s FULL COUNT 1", "*18\r\n$6\r\nlength\r\n:2\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$17\r\nlast-generated-id\r\n$3\r\n1-2\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n$13\r\nentries-added\r\n:2\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n1-1\r\n$7\r\nentries\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n$6\r\ngroups\r\n*2\r\n*14\r\n$4\r\nname\r\n$1\r\ng\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:1\r\n$9\r\npel-count\r\n:1\r\n$7\r\npending\r\n*1\r\n*4\r\n$3\r\n1-1\r\n$1\r\nc\r\n:1700000000000\r\n:1\r\n$9\r\nconsumers\r\n*1\r\n*8\r\n$4\r\nname\r\n$1\r\nc\r\n$9\r\nseen-time\r\n:1700000000000\r\n$9\r\npel-count\r\n:1\r\n$7\r\npending\r\n*1\r\n*3\r\n$3\r\n1-1\r\n:1700000000000\r\n:1\r\n*14\r\n$4\r\nname\r\n$2\r\ng2\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-2\r\n$12\r\nentries-read\r\n$-1\r\n$3\r\nlag\r\n:0\r\n$9\r\npel-count\r\n:0\r\n$7\r\npending\r\n*0\r\n$9\r\nconsumers\r\n*0\r\n"),
+        ]);
+    }
 }
