@@ -157,6 +157,12 @@ impl Keyspace {
         self.signaled.insert(Bytes::copy_from_slice(key));
     }
 
+    /// Wakes readers blocked on `key` without dirtying its WATCHers: Redis's `signalKeyAsReady`
+    /// alone, for changes WATCH does not see (XGROUP DESTROY unblocking XREADGROUP with NOGROUP).
+    pub fn signal(&mut self, key: &[u8]) {
+        self.signaled.insert(Bytes::copy_from_slice(key));
+    }
+
     /// The keys touched since the last call, in key order.
     pub fn take_signaled(&mut self) -> BTreeSet<Bytes> {
         std::mem::take(&mut self.signaled)
