@@ -56,7 +56,9 @@ pub enum Op {
     },
     /// The dual-write producer's first write (state) landed; the event is not written yet.
     StateWritten { event: String, tenant: String, object: String, version: u64 },
-    /// A consumer received an entry, by XREADGROUP (`reclaimed = false`) or XAUTOCLAIM/XCLAIM.
+    /// A consumer received an entry: a first delivery by XREADGROUP (`reclaimed = false`), or a
+    /// redelivery of a pending entry (`reclaimed = true`): XAUTOCLAIM, or XREADGROUP re-reading
+    /// the consumer's own pending entries after a restart or a lost connection.
     Deliver {
         concern: String,
         event: String,
@@ -68,6 +70,9 @@ pub enum Op {
     Effect { concern: String, event: String, entry_id: String, consumer: String, applied: bool },
     /// XACK of one entry; `acked` is what Redis answered (0 when it was no longer pending).
     Ack { concern: String, event: String, entry_id: String, consumer: String, acked: u64 },
+    /// A sink could not apply an entry and will never be able to (a poison entry: a payload that
+    /// is not an amount, a field missing). The entry stays pending until it is dead-lettered.
+    SinkFailed { concern: String, event: String, entry_id: String, consumer: String, error: String },
     /// An entry moved to the dead-letter stream after too many deliveries (and was acked).
     DeadLetter { concern: String, event: String, entry_id: String, deliveries: u64 },
     /// XAUTOCLAIM reported ids that are pending but no longer in the stream.
