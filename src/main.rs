@@ -30,7 +30,7 @@ struct LoadCli {
     #[arg(long, default_value_t = 3)]
     concerns: u32,
     /// Workers per concern.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 4)]
     workers: u32,
     #[arg(long, default_value_t = 8)]
     producers: u32,

@@ -382,8 +382,11 @@ async fn poison_entry_is_dead_lettered_once_after_max_deliveries() {
     let history = recorder.snapshot();
     let dead: Vec<u64> = history.iter().filter_map(|r| match &r.op { Op::DeadLetter { deliveries, .. } => Some(*deliveries), _ => None }).collect();
     assert_eq!(dead, vec![4], "dead-lettered once, on the delivery after the third");
-    let failures = history.iter().filter(|r| matches!(r.op, Op::SinkFailed { .. })).count();
-    assert_eq!(failures, 3);
+    let poison_id = all[7].id.as_str();
+    let delivered = history.iter().filter(|r| matches!(&r.op, Op::Deliver { event, .. } if event == poison_id)).count();
+    let applied = history.iter().filter(|r| matches!(&r.op, Op::Effect { event, .. } if event == poison_id)).count();
+    assert_eq!((delivered, applied), (4, 0), "three failed deliveries, then the dead letter");
+    assert_eq!(ctx.metrics.snapshot().sink_errors, 3);
 }
 
 #[tokio::test]

@@ -53,6 +53,10 @@ pub enum Op {
         /// Replicas that acknowledged a WAIT, when the producer waited.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         acked_replicas: Option<u64>,
+        /// The stream id XADD returned, on a completion that knows it. The torn checker needs it
+        /// to tell an event trimmed from the stream from one never written.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        entry_id: Option<String>,
     },
     /// The dual-write producer's first write (state) landed; the event is not written yet.
     StateWritten { event: String, tenant: String, object: String, version: u64 },
@@ -70,9 +74,6 @@ pub enum Op {
     Effect { concern: String, event: String, entry_id: String, consumer: String, applied: bool },
     /// XACK of one entry; `acked` is what Redis answered (0 when it was no longer pending).
     Ack { concern: String, event: String, entry_id: String, consumer: String, acked: u64 },
-    /// A sink could not apply an entry and will never be able to (a poison entry: a payload that
-    /// is not an amount, a field missing). The entry stays pending until it is dead-lettered.
-    SinkFailed { concern: String, event: String, entry_id: String, consumer: String, error: String },
     /// An entry moved to the dead-letter stream after too many deliveries (and was acked).
     DeadLetter { concern: String, event: String, entry_id: String, deliveries: u64 },
     /// XAUTOCLAIM reported ids that are pending but no longer in the stream.

@@ -303,7 +303,8 @@ impl Worker {
 
     async fn apply(&mut self, t: usize, entry: &Entry, event: &str) -> Result<(), PipelineError> {
         let (Some(object), Some(amount)) = (entry.field(field::OBJECT), entry.field(field::PAYLOAD)) else {
-            self.sink_failed(entry, event, "entry lacks an object or payload field".into());
+            // Without these fields no sink can apply it: poison.
+            self.sink_failed();
             return Ok(());
         };
         let at_ms = entry.field(field::AT_MS).and_then(|v| v.parse().ok());
@@ -320,22 +321,15 @@ impl Worker {
             // A poison entry stays pending: reclaims count its deliveries until it is
             // dead-lettered.
             Err(e) if e.retry() == Retry::Never => {
-                self.sink_failed(entry, event, e.to_string());
+                self.sink_failed();
                 Ok(())
             }
             other => other,
         }
     }
 
-    fn sink_failed(&self, entry: &Entry, event: &str, error: String) {
-        let op = Op::SinkFailed {
-            concern: self.concern.clone(),
-            event: event.to_string(),
-            entry_id: entry.id.clone(),
-            consumer: self.consumer.clone(),
-            error,
-        };
-        self.ctx.recorder.record(&self.process, Phase::Event, op);
+    /// A poison entry: counted, and left pending for the reclaims to count its deliveries.
+    fn sink_failed(&self) {
         self.ctx.metrics.add(Counter::SinkErrors, 1);
     }
 

@@ -23,7 +23,7 @@ use crate::pipeline::connector::{Addr, Connector, Purpose, Target, TokioDialer};
 use crate::pipeline::consumer::Worker;
 use crate::pipeline::downstream::{Downstream, DownstreamService};
 use crate::pipeline::error::PipelineError;
-use crate::pipeline::metrics::MetricsSnapshot;
+use crate::pipeline::metrics::{MetricsSnapshot, Sampler};
 use crate::pipeline::producer::{Decision, Producer, ProducerSummary};
 use crate::pipeline::streams;
 use crate::pipeline::Context;
@@ -34,6 +34,8 @@ const CONCERN_NAMES: [&str; 3] = ["billing", "notify", "crm"];
 const OBJECTS_PER_TENANT: u64 = 100;
 /// How often the drain is polled.
 const DRAIN_POLL_MS: u64 = 20;
+/// How often the lag and pending gauges are sampled.
+const SAMPLE_INTERVAL_MS: u64 = 250;
 
 /// The command's parsed arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,7 +63,7 @@ impl Default for LoadArgs {
             decisions: 10_000,
             tenants: 4,
             concerns: 3,
-            workers: 2,
+            workers: 4,
             producers: 8,
             sink: SinkKind::Atomic,
             variant: Variant::Correct,
@@ -84,13 +86,15 @@ pub enum LoadError {
     PrefixInUse { prefix: String, url: String },
     #[error("pipeline failed: {0}")]
     Pipeline(#[from] PipelineError),
+    #[error("a worker stopped before the drain: {0}")]
+    WorkerStopped(String),
 }
 
 impl LoadError {
     /// 2 for bad input and an unreachable Redis, 1 for a failure of the run itself.
     pub fn exit_code(&self) -> i32 {
         match self {
-            LoadError::Pipeline(_) => 1,
+            LoadError::Pipeline(_) | LoadError::WorkerStopped(_) => 1,
             _ => 2,
         }
     }
@@ -195,11 +199,13 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let tenants: Vec<String> = (1..=args.tenants).map(|t| format!("t{t}")).collect();
     let service = (args.sink == SinkKind::IdempotentApi)
         .then(|| DownstreamService::new(args.variant != Variant::NonIdempotentApi, ctx.recorder.clone()));
-    let workers = spawn_workers(&ctx, &tenants, args.workers, service.clone().map(|s| s as Arc<dyn Downstream>))?;
+    let mut workers = spawn_workers(&ctx, &tenants, args.workers, service.clone().map(|s| s as Arc<dyn Downstream>))?;
+    let sampler = tokio::spawn(Sampler::new(&ctx, &tenants).run(SAMPLE_INTERVAL_MS));
     let started = tokio::time::Instant::now();
     let commits = produce(&ctx, run, args, &tenants).await;
-    let drained = wait_drained(&ctx, &mut admin, &tenants, &workers, args.timeout_s).await;
+    let drained = wait_drained(&ctx, &mut admin, &tenants, &mut workers, args.timeout_s).await;
     let elapsed_ms = (started.elapsed().as_millis() as u64).max(1);
+    sampler.abort();
     for w in &workers {
         w.abort();
     }
@@ -277,13 +283,18 @@ async fn wait_drained(
     ctx: &Context,
     admin: &mut MultiplexedConnection,
     tenants: &[String],
-    workers: &[JoinHandle<Result<(), PipelineError>>],
+    workers: &mut Vec<JoinHandle<Result<(), PipelineError>>>,
     timeout_s: u64,
 ) -> Result<bool, LoadError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout_s);
     while tokio::time::Instant::now() < deadline {
-        if workers.iter().any(|w| w.is_finished()) {
-            return Err(LoadError::Pipeline(PipelineError::Config("a worker stopped before the drain".into())));
+        if let Some(i) = workers.iter().position(|w| w.is_finished()) {
+            let why = match workers.swap_remove(i).await {
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(())) => "it returned".to_string(),
+                Err(join) => join.to_string(),
+            };
+            return Err(LoadError::WorkerStopped(why));
         }
         if drained(admin, &ctx.keys, tenants, &ctx.config.concerns).await? {
             crate::pipeline::metrics::sample_groups(admin, &ctx.keys, tenants, &ctx.config.concerns, &ctx.metrics).await?;

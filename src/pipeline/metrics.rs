@@ -14,9 +14,11 @@ use hdrhistogram::Histogram;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::error::PipelineError;
+use crate::pipeline::connector::{Link, Purpose};
+use crate::pipeline::error::{PipelineError, Retry};
 use crate::pipeline::keys::Keys;
 use crate::pipeline::streams;
+use crate::pipeline::Context;
 
 /// Latencies above an hour are clamped into the top bucket.
 const LATENCY_MS_MAX: u64 = 3_600_000;
@@ -216,6 +218,40 @@ pub async fn sample_groups(
         metrics.set_group(concern, *gauge);
     }
     Ok(totals)
+}
+
+/// A task that keeps the lag and pending gauges fresh.
+pub struct Sampler {
+    ctx: Context,
+    tenants: Vec<String>,
+    link: Link,
+}
+
+impl Sampler {
+    pub fn new(ctx: &Context, tenants: &[String]) -> Sampler {
+        Sampler { link: ctx.link("sampler", Purpose::Commands), ctx: ctx.clone(), tenants: tenants.to_vec() }
+    }
+
+    /// Samples every `interval_ms` until dropped, or until an error no retry can fix.
+    pub async fn run(mut self, interval_ms: u64) -> Result<(), PipelineError> {
+        loop {
+            let sampled = match self.link.conn().await {
+                Ok(conn) => {
+                    let (keys, concerns) = (&self.ctx.keys, &self.ctx.config.concerns);
+                    sample_groups(conn, keys, &self.tenants, concerns, &self.ctx.metrics).await
+                }
+                Err(e) => Err(e),
+            };
+            match sampled {
+                Ok(_) => {
+                    self.link.succeeded();
+                    tokio::time::sleep(std::time::Duration::from_millis(interval_ms)).await;
+                }
+                Err(e) if self.link.recover(&e).await == Retry::Never => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -172,7 +172,7 @@ impl Producer {
         d.check();
         let ctx = self.ctx.clone();
         ctx.failpoints.hit(PRODUCER_BEFORE_COMMIT, &self.process, &ctx.recorder).await;
-        self.record(d, Phase::Invoke, None, None);
+        self.record(d, Phase::Invoke, None, None, None);
         let report = match ctx.config.variant {
             Variant::DualWrite => self.dual_write(d).await,
             _ => self.atomic_write(d).await,
@@ -183,7 +183,7 @@ impl Producer {
             CommitOutcome::Failed => Phase::Fail,
             CommitOutcome::Unknown => Phase::Info,
         };
-        self.record(d, phase, Some(report.outcome), report.acked_replicas);
+        self.record(d, phase, Some(report.outcome), report.acked_replicas, report.entry_id.clone());
         if report.outcome == CommitOutcome::Committed {
             ctx.metrics.add(Counter::Commits, 1);
             ctx.metrics.add(Counter::Xadds, 1);
@@ -191,7 +191,14 @@ impl Producer {
         report
     }
 
-    fn record(&self, d: &Decision, phase: Phase, outcome: Option<CommitOutcome>, acked_replicas: Option<u64>) {
+    fn record(
+        &self,
+        d: &Decision,
+        phase: Phase,
+        outcome: Option<CommitOutcome>,
+        acked_replicas: Option<u64>,
+        entry_id: Option<String>,
+    ) {
         let op = Op::Commit {
             event: d.id.clone(),
             tenant: d.tenant.clone(),
@@ -199,6 +206,7 @@ impl Producer {
             version: d.version,
             outcome,
             acked_replicas,
+            entry_id,
         };
         self.ctx.recorder.record(&self.process, phase, op);
     }
