@@ -23,7 +23,9 @@ pub enum SinkKind {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
+    /// No planted bug (`none` is accepted too, as scenario files say).
     #[default]
+    #[serde(alias = "none")]
     Correct,
     /// `atomic` sink only: the effect without dedupe, then XACK in a second round trip.
     Naive,
@@ -92,6 +94,7 @@ pub struct PipelineConfig {
     /// An entry delivered more often than this goes to the dead-letter stream.
     pub max_deliveries: u64,
     pub wait: Option<WaitConfig>,
+    /// How often the trimmer runs; 0 disables it.
     pub trim_interval_ms: u64,
     /// Attempts of one decision by `Producer::commit_until_known` before it gives up.
     pub commit_attempts_max: u32,

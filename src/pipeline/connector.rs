@@ -270,6 +270,9 @@ pub struct Link {
     purpose: Purpose,
     conn: Option<MultiplexedConnection>,
     backoff: Backoff,
+    /// A `RetryNow` happened since the last success: the next one backs off, so a repair
+    /// that does not work cannot spin.
+    retried_now: bool,
 }
 
 impl Link {
@@ -277,7 +280,7 @@ impl Link {
     pub fn new(connector: Connector, purpose: Purpose, rng: Rng) -> Link {
         let cfg = connector.config();
         let backoff = Backoff::new(cfg.backoff_base_ms, cfg.backoff_max_ms, rng);
-        Link { connector, purpose, conn: None, backoff }
+        Link { connector, purpose, conn: None, backoff, retried_now: false }
     }
 
     /// The connection, opening one (a single attempt) when there is none.
@@ -295,6 +298,7 @@ impl Link {
     /// The last call worked: the next error starts the backoff from its base again.
     pub fn succeeded(&mut self) {
         self.backoff.reset();
+        self.retried_now = false;
     }
 
     /// Classifies `err` and drops the connection when it must be replaced. No sleep.
@@ -307,10 +311,16 @@ impl Link {
     }
 
     /// Reacts to `err` as its classification says and returns that classification: drops the
-    /// connection on `Reconnect`, sleeps one backoff step on `Reconnect` and `WaitAndRetry`.
+    /// connection on `Reconnect`, sleeps one backoff step on `Reconnect` and `WaitAndRetry`, and on
+    /// a `RetryNow` that follows another without a success in between.
     pub async fn recover(&mut self, err: &PipelineError) -> Retry {
         let retry = self.note_error(err);
-        if matches!(retry, Retry::Reconnect | Retry::WaitAndRetry) {
+        let wait = match retry {
+            Retry::Reconnect | Retry::WaitAndRetry => true,
+            Retry::RetryNow => std::mem::replace(&mut self.retried_now, true),
+            Retry::Never => false,
+        };
+        if wait {
             self.backoff.wait().await;
         }
         retry
@@ -339,6 +349,23 @@ mod tests {
         assert_eq!(delays, (0..12).map(|_| b.next_delay_ms()).collect::<Vec<_>>());
         a.reset();
         assert!(a.next_delay_ms() <= 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn link_recovery_follows_the_classification() {
+        let target = Target::Direct(Addr::new("127.0.0.1", 1));
+        let connector = Connector::new(Arc::new(TokioDialer), target, RedisConnectionInfo::default(), ConnectConfig::default());
+        let mut link = Link::new(connector, Purpose::Commands, Rng::derive(1, "link"));
+        let nogroup = PipelineError::Redis(redis::make_extension_error("NOGROUP".into(), None));
+        let started = tokio::time::Instant::now();
+        assert_eq!(link.recover(&nogroup).await, Retry::RetryNow);
+        assert_eq!(started.elapsed(), Duration::ZERO, "a first RetryNow is immediate");
+        assert_eq!(link.recover(&nogroup).await, Retry::RetryNow);
+        assert!(started.elapsed() > Duration::ZERO, "a repeated RetryNow backs off");
+        let wrongtype = PipelineError::Redis(redis::make_extension_error("WRONGTYPE".into(), None));
+        let before = tokio::time::Instant::now();
+        assert_eq!(link.recover(&wrongtype).await, Retry::Never);
+        assert_eq!(before.elapsed(), Duration::ZERO);
     }
 
     /// Answers PING with PONG and anything else (the client's CLIENT SETINFO) with OK: just

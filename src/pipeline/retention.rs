@@ -38,7 +38,11 @@ impl Trimmer {
     }
 
     /// Trims every `trim-interval-ms` until dropped, or until an error no retry can fix.
+    /// An interval of 0 disables trimming: the task returns at once.
     pub async fn run(mut self) -> Result<(), PipelineError> {
+        if self.ctx.config.trim_interval_ms == 0 {
+            return Ok(());
+        }
         let interval = Duration::from_millis(self.ctx.config.trim_interval_ms);
         loop {
             match self.trim_all().await {
