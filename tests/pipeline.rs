@@ -412,8 +412,11 @@ async fn retried_commit_with_the_same_id_yields_one_outbox_entry() {
     // WAIT on a server without replicas: too few acknowledgements make the outcome unknown.
     let config = PipelineConfig { wait: Some(WaitConfig { replicas: 1, timeout_ms: 50 }), ..fast_config(&[BILLING]) };
     let waiting = context(&server, config, Failpoints::none(), Recorder::disabled());
-    let report = Producer::new(&waiting, "producer-2").commit(&decision(2, &ts)).await;
+    let mut p2 = Producer::new(&waiting, "producer-2");
+    let report = p2.commit(&decision(2, &ts)).await;
     assert_eq!((report.outcome, report.acked_replicas), (CommitOutcome::Unknown, Some(0)));
+    let retry = p2.commit(&decision(2, &ts)).await;
+    assert_eq!((retry.outcome, retry.acked_replicas), (CommitOutcome::Unknown, Some(0)), "found, still not replicated");
 }
 
 #[tokio::test]

@@ -27,9 +27,14 @@ use crate::pipeline::streams::as_string;
 use crate::pipeline::Context;
 
 /// KEYS: marker, object, outbox. ARGV: event, type, tenant, object, version, payload, at-ms,
-/// marker value. Returns `{1, entry id}` when committed, `{0, ""}` when the marker existed.
+/// marker value, touch (0|1). Returns `{1, entry id}` when committed, `{0, ""}` when the marker
+/// existed. With `touch`, a retry that finds the marker rewrites it (same value): a write of this
+/// connection, so a WAIT after it covers the replication offset of the earlier commit too.
 const COMMIT_LUA: &str = r#"
 if not redis.call('SET', KEYS[1], ARGV[8], 'NX') then
+  if ARGV[9] == '1' then
+    redis.call('SET', KEYS[1], ARGV[8])
+  end
   return {0, ''}
 end
 redis.call('HSET', KEYS[2], 'version', ARGV[5], 'decision', ARGV[1], 'payload', ARGV[6])
@@ -215,7 +220,8 @@ impl Producer {
         let keys = &self.ctx.keys;
         let (marker, object, outbox) = (keys.decision(&d.tenant, &d.id), keys.object(&d.tenant, &d.object), keys.outbox(&d.tenant));
         let (version, at_ms, marker_value) = (d.version.to_string(), self.ctx.metrics.now_ms().to_string(), d.marker_value());
-        let args = [&d.id, &d.kind, &d.tenant, &d.object, &version, &d.payload, &at_ms, &marker_value].map(String::as_str);
+        let touch = if self.ctx.config.wait.is_some() { "1" } else { "0" }.to_string();
+        let args = [&d.id, &d.kind, &d.tenant, &d.object, &version, &d.payload, &at_ms, &marker_value, &touch].map(String::as_str);
         let conn = match self.link.conn().await {
             Ok(conn) => conn,
             Err(e) => return self.failed(e, false),
@@ -275,11 +281,11 @@ impl Producer {
         CommitReport { outcome, acked_replicas: None, entry_id: None, error: Some(e.to_string()), retry: Some(retry) }
     }
 
-    /// WAIT after a commit; too few acknowledgements make the outcome `Unknown`: a failover may
-    /// still lose the write.
+    /// WAIT after a commit, or after a retry that found it committed; too few acknowledgements
+    /// make the outcome `Unknown`: a failover may still lose the write.
     async fn wait_replicas(&mut self, mut report: CommitReport) -> CommitReport {
         let Some(wait) = self.ctx.config.wait else { return report };
-        if report.outcome != CommitOutcome::Committed {
+        if !report.is_known() {
             return report;
         }
         let margin_ms = self.ctx.connector.config().block_margin_ms;
