@@ -6,7 +6,11 @@ use outbox_chaos::pipeline::load::{self, LoadArgs};
 use outbox_chaos::pipeline::{SinkKind, Variant};
 
 #[derive(Parser)]
-#[command(name = "outbox-chaos", version, about = "Deterministic simulation and chaos testing of the transactional outbox on Redis Streams")]
+#[command(
+    name = "outbox-chaos",
+    version,
+    about = "Deterministic simulation and chaos testing of the transactional outbox on Redis Streams"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -114,7 +118,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run_load(args: LoadArgs) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match runtime.block_on(load::run(&args)) {
         Ok(report) => {
             print!("{report}");

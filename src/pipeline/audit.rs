@@ -32,7 +32,10 @@ pub async fn audit(
     downstream: Option<&Ledger>,
 ) -> Result<FinalState, PipelineError> {
     let keys = Keys::new(&config.prefix);
-    let mut state = FinalState { concerns: config.concerns.clone(), ..Default::default() };
+    let mut state = FinalState {
+        concerns: config.concerns.clone(),
+        ..Default::default()
+    };
     for concern in &config.concerns {
         state.groups.insert(concern.clone(), GroupState::default());
     }
@@ -40,7 +43,13 @@ pub async fn audit(
         read_markers(conn, &keys, tenant, &mut state).await?;
         let entries = streams::range_all(conn, &keys.outbox(tenant)).await?;
         for e in &entries {
-            decision(&mut state, e.field(field::EVENT).unwrap_or_default(), tenant).outbox_entries.push(e.id.clone());
+            decision(
+                &mut state,
+                e.field(field::EVENT).unwrap_or_default(),
+                tenant,
+            )
+            .outbox_entries
+            .push(e.id.clone());
         }
         for concern in &config.concerns {
             read_effects(conn, &keys, tenant, concern, &mut state).await?;
@@ -64,7 +73,10 @@ fn decision<'a>(state: &'a mut FinalState, event: &str, tenant: &str) -> &'a mut
     state
         .decisions
         .entry(event.to_string())
-        .or_insert_with(|| DecisionState { tenant: tenant.to_string(), ..Default::default() })
+        .or_insert_with(|| DecisionState {
+            tenant: tenant.to_string(),
+            ..Default::default()
+        })
 }
 
 /// Markers and, from their value (`object@version`, written in the same atomic step as the
@@ -80,10 +92,15 @@ async fn read_markers(
     for chunk in marker_keys.chunks(BATCH) {
         let values: Vec<Option<String>> = redis::cmd("MGET").arg(chunk).query_async(conn).await?;
         for (key, value) in chunk.iter().zip(values) {
-            let Some(id) = keys.decision_id(tenant, key) else { continue };
+            let Some(id) = keys.decision_id(tenant, key) else {
+                continue;
+            };
             let d = decision(state, id, tenant);
             d.marker = value.is_some();
-            d.state = value.as_deref().is_some_and(|v| v.rsplit_once('@').is_some_and(|(_, ver)| ver.parse::<u64>().is_ok()));
+            d.state = value.as_deref().is_some_and(|v| {
+                v.rsplit_once('@')
+                    .is_some_and(|(_, ver)| ver.parse::<u64>().is_ok())
+            });
         }
     }
     Ok(())
@@ -99,15 +116,26 @@ async fn read_effects(
     let key = keys.effects(tenant, concern);
     for page in 0..streams::PAGES_MAX {
         let start = page * BATCH;
-        let events: Vec<String> = redis::cmd("LRANGE").arg(&key).arg(start).arg(start + BATCH - 1).query_async(conn).await?;
+        let events: Vec<String> = redis::cmd("LRANGE")
+            .arg(&key)
+            .arg(start)
+            .arg(start + BATCH - 1)
+            .query_async(conn)
+            .await?;
         for event in &events {
-            *decision(state, event, tenant).effects.entry(concern.to_string()).or_insert(0) += 1;
+            *decision(state, event, tenant)
+                .effects
+                .entry(concern.to_string())
+                .or_insert(0) += 1;
         }
         if events.len() < BATCH {
             return Ok(());
         }
     }
-    panic!("effects log {key} did not end within {} pages", streams::PAGES_MAX);
+    panic!(
+        "effects log {key} did not end within {} pages",
+        streams::PAGES_MAX
+    );
 }
 
 async fn read_dead_letters(
@@ -135,8 +163,14 @@ async fn read_owed(
     state: &mut FinalState,
 ) -> Result<(), PipelineError> {
     let stream = keys.outbox(tenant);
-    let group = streams::groups(conn, &stream).await?.into_iter().find(|g| g.name == concern);
-    let event_of: BTreeMap<&str, &str> = entries.iter().filter_map(|e| Some((e.id.as_str(), e.field(field::EVENT)?))).collect();
+    let group = streams::groups(conn, &stream)
+        .await?
+        .into_iter()
+        .find(|g| g.name == concern);
+    let event_of: BTreeMap<&str, &str> = entries
+        .iter()
+        .filter_map(|e| Some((e.id.as_str(), e.field(field::EVENT)?)))
+        .collect();
     let owed = state.groups.entry(concern.to_string()).or_default();
     let last_delivered = match &group {
         Some(g) => g.last_delivered,
@@ -145,13 +179,23 @@ async fn read_owed(
     if group.is_some() {
         for p in streams::pending_all(conn, &stream, concern).await? {
             let event = event_of.get(p.id.as_str()).map(|e| e.to_string());
-            owed.pending.push(OwedEntry { tenant: tenant.to_string(), entry_id: p.id, event, consumer: Some(p.consumer) });
+            owed.pending.push(OwedEntry {
+                tenant: tenant.to_string(),
+                entry_id: p.id,
+                event,
+                consumer: Some(p.consumer),
+            });
         }
     }
     for e in entries {
         if e.id.parse::<EntryId>()? > last_delivered {
             let event = e.field(field::EVENT).map(str::to_string);
-            owed.undelivered.push(OwedEntry { tenant: tenant.to_string(), entry_id: e.id.clone(), event, consumer: None });
+            owed.undelivered.push(OwedEntry {
+                tenant: tenant.to_string(),
+                entry_id: e.id.clone(),
+                event,
+                consumer: None,
+            });
         }
     }
     Ok(())
@@ -200,7 +244,10 @@ impl AuditSummary {
 }
 
 pub fn summarize(state: &FinalState) -> AuditSummary {
-    let mut s = AuditSummary { decisions: state.decisions.len() as u64, ..Default::default() };
+    let mut s = AuditSummary {
+        decisions: state.decisions.len() as u64,
+        ..Default::default()
+    };
     for (event, d) in &state.decisions {
         s.committed += u64::from(d.state);
         s.outbox_entries += d.outbox_entries.len() as u64;
@@ -209,7 +256,11 @@ pub fn summarize(state: &FinalState) -> AuditSummary {
         for concern in &state.concerns {
             let effects = d.effects.get(concern).copied().unwrap_or(0);
             let dead = d.dead_lettered.get(concern).copied().unwrap_or(0);
-            let finding = || Finding { event: event.clone(), concern: concern.clone(), effects };
+            let finding = || Finding {
+                event: event.clone(),
+                concern: concern.clone(),
+                effects,
+            };
             if effects == 0 && dead == 0 && (d.state || !d.outbox_entries.is_empty()) {
                 s.lost.push(finding());
             }
@@ -229,14 +280,31 @@ pub fn summarize(state: &FinalState) -> AuditSummary {
 
 impl fmt::Display for AuditSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "audit: {} decisions, {} committed, {} effected exactly once in every concern", self.decisions, self.committed, self.effected)?;
-        writeln!(f, "audit: {} outbox entries, {} dead letters, {} pending, {} never delivered", self.outbox_entries, self.dead_lettered, self.pending, self.undelivered)?;
-        writeln!(f, "audit: {} lost, {} doubled", self.lost.len(), self.doubled.len())?;
+        writeln!(
+            f,
+            "audit: {} decisions, {} committed, {} effected exactly once in every concern",
+            self.decisions, self.committed, self.effected
+        )?;
+        writeln!(
+            f,
+            "audit: {} outbox entries, {} dead letters, {} pending, {} never delivered",
+            self.outbox_entries, self.dead_lettered, self.pending, self.undelivered
+        )?;
+        writeln!(
+            f,
+            "audit: {} lost, {} doubled",
+            self.lost.len(),
+            self.doubled.len()
+        )?;
         for x in self.lost.iter().take(20) {
             writeln!(f, "  lost: {} in {}", x.event, x.concern)?;
         }
         for x in self.doubled.iter().take(20) {
-            writeln!(f, "  doubled: {} in {} ({} effects)", x.event, x.concern, x.effects)?;
+            writeln!(
+                f,
+                "  doubled: {} in {} ({} effects)",
+                x.event, x.concern, x.effects
+            )?;
         }
         Ok(())
     }

@@ -143,9 +143,9 @@ impl PipelineConfig {
             return bad("concerns must be distinct".into());
         }
         match (self.sink, self.variant) {
-            (SinkKind::IdempotentApi, Variant::Naive) => {
-                bad("variant `naive` needs sink `atomic` (use `non-idempotent-api` for the API)".into())
-            }
+            (SinkKind::IdempotentApi, Variant::Naive) => bad(
+                "variant `naive` needs sink `atomic` (use `non-idempotent-api` for the API)".into(),
+            ),
             (SinkKind::Atomic, Variant::NonIdempotentApi) => {
                 bad("variant `non-idempotent-api` needs sink `idempotent-api`".into())
             }
@@ -170,10 +170,20 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.variant, Variant::NonIdempotentApi);
         assert_eq!(cfg.min_idle_ms, 50);
-        assert_eq!(cfg.wait, Some(WaitConfig { replicas: 1, timeout_ms: 100 }));
+        assert_eq!(
+            cfg.wait,
+            Some(WaitConfig {
+                replicas: 1,
+                timeout_ms: 100
+            })
+        );
         cfg.validate().unwrap();
         assert!(toml::from_str::<PipelineConfig>("sinq = \"atomic\"").is_err());
-        let naive_api = PipelineConfig { sink: SinkKind::IdempotentApi, variant: Variant::Naive, ..Default::default() };
+        let naive_api = PipelineConfig {
+            sink: SinkKind::IdempotentApi,
+            variant: Variant::Naive,
+            ..Default::default()
+        };
         assert!(naive_api.validate().is_err());
     }
 }

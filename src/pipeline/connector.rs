@@ -44,7 +44,10 @@ pub struct Addr {
 
 impl Addr {
     pub fn new(host: impl Into<String>, port: u16) -> Addr {
-        Addr { host: host.into(), port }
+        Addr {
+            host: host.into(),
+            port,
+        }
     }
 }
 
@@ -95,7 +98,10 @@ pub enum Target {
     /// A fixed server.
     Direct(Addr),
     /// Ask these Sentinels, in order, for the primary of `master`; check its `ROLE`.
-    Sentinels { sentinels: Vec<Addr>, master: String },
+    Sentinels {
+        sentinels: Vec<Addr>,
+        master: String,
+    },
 }
 
 /// What a connection is for; it decides the response timeout.
@@ -124,11 +130,26 @@ struct Inner {
 impl Connector {
     /// `info` carries the database, credentials and protocol for the data servers (parse it from
     /// a URL with `redis::IntoConnectionInfo`); Sentinels get a default one.
-    pub fn new(dialer: Arc<dyn Dialer>, target: Target, info: RedisConnectionInfo, cfg: ConnectConfig) -> Connector {
+    pub fn new(
+        dialer: Arc<dyn Dialer>,
+        target: Target,
+        info: RedisConnectionInfo,
+        cfg: ConnectConfig,
+    ) -> Connector {
         if let Target::Sentinels { sentinels, .. } = &target {
-            assert!(!sentinels.is_empty(), "a Sentinel target needs at least one Sentinel");
+            assert!(
+                !sentinels.is_empty(),
+                "a Sentinel target needs at least one Sentinel"
+            );
         }
-        Connector { inner: Arc::new(Inner { dialer, target, info, cfg }) }
+        Connector {
+            inner: Arc::new(Inner {
+                dialer,
+                target,
+                info,
+                cfg,
+            }),
+        }
     }
 
     pub fn target(&self) -> &Target {
@@ -162,7 +183,11 @@ impl Connector {
     }
 
     /// Asks each Sentinel in turn; the first that names a primary wins.
-    pub async fn resolve_primary(&self, sentinels: &[Addr], master: &str) -> Result<Addr, PipelineError> {
+    pub async fn resolve_primary(
+        &self,
+        sentinels: &[Addr],
+        master: &str,
+    ) -> Result<Addr, PipelineError> {
         let mut failures = Vec::new();
         for sentinel in sentinels {
             match self.ask_sentinel(sentinel, master).await {
@@ -170,19 +195,27 @@ impl Connector {
                 Err(e) => failures.push(format!("{sentinel}: {e}")),
             }
         }
-        Err(PipelineError::NoPrimary { master: master.to_string(), detail: failures.join("; ") })
+        Err(PipelineError::NoPrimary {
+            master: master.to_string(),
+            detail: failures.join("; "),
+        })
     }
 
     async fn ask_sentinel(&self, sentinel: &Addr, master: &str) -> Result<Addr, PipelineError> {
         let info = RedisConnectionInfo::default();
-        let mut conn = self.open(sentinel, &info, self.inner.cfg.response_timeout_ms).await?;
+        let mut conn = self
+            .open(sentinel, &info, self.inner.cfg.response_timeout_ms)
+            .await?;
         let reply: Option<(String, u16)> = redis::cmd("SENTINEL")
             .arg("get-master-addr-by-name")
             .arg(master)
             .query_async(&mut conn)
             .await?;
         let (host, port) = reply.ok_or_else(|| {
-            PipelineError::reply("SENTINEL get-master-addr-by-name", format!("{sentinel} does not know `{master}`"))
+            PipelineError::reply(
+                "SENTINEL get-master-addr-by-name",
+                format!("{sentinel} does not know `{master}`"),
+            )
         })?;
         Ok(Addr::new(host, port))
     }
@@ -195,17 +228,25 @@ impl Connector {
         response_timeout_ms: u64,
     ) -> Result<MultiplexedConnection, PipelineError> {
         let timeout_ms = self.inner.cfg.connect_timeout_ms;
-        let timed_out = || PipelineError::DialTimeout { addr: addr.to_string(), timeout_ms };
+        let timed_out = || PipelineError::DialTimeout {
+            addr: addr.to_string(),
+            timeout_ms,
+        };
         let limit = Duration::from_millis(timeout_ms);
         let stream = tokio::time::timeout(limit, self.inner.dialer.dial(addr))
             .await
             .map_err(|_| timed_out())?
-            .map_err(|source| PipelineError::Dial { addr: addr.to_string(), source })?;
+            .map_err(|source| PipelineError::Dial {
+                addr: addr.to_string(),
+                source,
+            })?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(None)
             .set_response_timeout(Some(Duration::from_millis(response_timeout_ms)));
         let handshake = MultiplexedConnection::new_with_config(info, stream, config);
-        let (conn, driver) = tokio::time::timeout(limit, handshake).await.map_err(|_| timed_out())??;
+        let (conn, driver) = tokio::time::timeout(limit, handshake)
+            .await
+            .map_err(|_| timed_out())??;
         // The driver ends by itself once every handle of the connection is dropped.
         tokio::spawn(driver);
         Ok(conn)
@@ -221,7 +262,10 @@ async fn check_role(conn: &mut MultiplexedConnection, addr: &Addr) -> Result<(),
     };
     match role.as_deref() {
         Some("master") => Ok(()),
-        Some(other) => Err(PipelineError::NotPrimary { addr: addr.to_string(), role: other.to_string() }),
+        Some(other) => Err(PipelineError::NotPrimary {
+            addr: addr.to_string(),
+            role: other.to_string(),
+        }),
         None => Err(PipelineError::reply("ROLE", format!("{reply:?}"))),
     }
 }
@@ -238,8 +282,16 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(base_ms: u64, max_ms: u64, rng: Rng) -> Backoff {
-        assert!(base_ms > 0 && base_ms <= max_ms, "backoff needs 0 < base ({base_ms}) <= max ({max_ms})");
-        Backoff { base_ms, max_ms, attempt: 0, rng }
+        assert!(
+            base_ms > 0 && base_ms <= max_ms,
+            "backoff needs 0 < base ({base_ms}) <= max ({max_ms})"
+        );
+        Backoff {
+            base_ms,
+            max_ms,
+            attempt: 0,
+            rng,
+        }
     }
 
     /// The next delay, and one more attempt counted.
@@ -280,7 +332,13 @@ impl Link {
     pub fn new(connector: Connector, purpose: Purpose, rng: Rng) -> Link {
         let cfg = connector.config();
         let backoff = Backoff::new(cfg.backoff_base_ms, cfg.backoff_max_ms, rng);
-        Link { connector, purpose, conn: None, backoff, retried_now: false }
+        Link {
+            connector,
+            purpose,
+            conn: None,
+            backoff,
+            retried_now: false,
+        }
     }
 
     /// The connection, opening one (a single attempt) when there is none.
@@ -343,10 +401,17 @@ mod tests {
         let delays: Vec<u64> = (0..12).map(|_| a.next_delay_ms()).collect();
         for (n, d) in delays.iter().enumerate() {
             let cap = (10u64 << n).min(1_000);
-            assert!(*d >= cap / 2 && *d <= cap, "attempt {n}: {d} outside [{}, {cap}]", cap / 2);
+            assert!(
+                *d >= cap / 2 && *d <= cap,
+                "attempt {n}: {d} outside [{}, {cap}]",
+                cap / 2
+            );
         }
         let mut b = Backoff::new(10, 1_000, Rng::derive(1, "link"));
-        assert_eq!(delays, (0..12).map(|_| b.next_delay_ms()).collect::<Vec<_>>());
+        assert_eq!(
+            delays,
+            (0..12).map(|_| b.next_delay_ms()).collect::<Vec<_>>()
+        );
         a.reset();
         assert!(a.next_delay_ms() <= 10);
     }
@@ -354,14 +419,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn link_recovery_follows_the_classification() {
         let target = Target::Direct(Addr::new("127.0.0.1", 1));
-        let connector = Connector::new(Arc::new(TokioDialer), target, RedisConnectionInfo::default(), ConnectConfig::default());
+        let connector = Connector::new(
+            Arc::new(TokioDialer),
+            target,
+            RedisConnectionInfo::default(),
+            ConnectConfig::default(),
+        );
         let mut link = Link::new(connector, Purpose::Commands, Rng::derive(1, "link"));
         let nogroup = PipelineError::Redis(redis::make_extension_error("NOGROUP".into(), None));
         let started = tokio::time::Instant::now();
         assert_eq!(link.recover(&nogroup).await, Retry::RetryNow);
-        assert_eq!(started.elapsed(), Duration::ZERO, "a first RetryNow is immediate");
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "a first RetryNow is immediate"
+        );
         assert_eq!(link.recover(&nogroup).await, Retry::RetryNow);
-        assert!(started.elapsed() > Duration::ZERO, "a repeated RetryNow backs off");
+        assert!(
+            started.elapsed() > Duration::ZERO,
+            "a repeated RetryNow backs off"
+        );
         let wrongtype = PipelineError::Redis(redis::make_extension_error("WRONGTYPE".into(), None));
         let before = tokio::time::Instant::now();
         assert_eq!(link.recover(&wrongtype).await, Retry::Never);
@@ -381,7 +458,11 @@ mod tests {
             buf.extend_from_slice(&chunk[..n]);
             while let Some((command, used)) = parse_command(&buf) {
                 buf.drain(..used);
-                let reply: &[u8] = if command.eq_ignore_ascii_case("PING") { b"+PONG\r\n" } else { b"+OK\r\n" };
+                let reply: &[u8] = if command.eq_ignore_ascii_case("PING") {
+                    b"+PONG\r\n"
+                } else {
+                    b"+OK\r\n"
+                };
                 stream.write_all(reply).await?;
             }
         }
@@ -418,7 +499,12 @@ mod tests {
         sim.client("client", async {
             let target = Target::Direct(Addr::new("redis", 6379));
             let info = RedisConnectionInfo::default();
-            let connector = Connector::new(Arc::new(TurmoilDialer), target, info, ConnectConfig::default());
+            let connector = Connector::new(
+                Arc::new(TurmoilDialer),
+                target,
+                info,
+                ConnectConfig::default(),
+            );
             let mut link = Link::new(connector, Purpose::Commands, Rng::derive(7, "client"));
             let pong: String = redis::cmd("PING").query_async(link.conn().await?).await?;
             assert_eq!(pong, "PONG");

@@ -75,7 +75,9 @@ impl Worker {
         downstream: Option<Arc<dyn Downstream>>,
     ) -> Result<Worker, PipelineError> {
         if !ctx.config.concerns.iter().any(|c| c == concern) {
-            return Err(PipelineError::Config(format!("concern `{concern}` is not configured")));
+            return Err(PipelineError::Config(format!(
+                "concern `{concern}` is not configured"
+            )));
         }
         if let Some(bad) = tenants.iter().find(|t| check_name(t).is_err()) {
             return Err(PipelineError::Config(format!("bad tenant name `{bad}`")));
@@ -155,7 +157,8 @@ impl Worker {
             for t in 0..self.streams.len() {
                 self.reclaim(t).await?;
             }
-            self.next_reclaim = tokio::time::Instant::now() + Duration::from_millis(self.ctx.config.reclaim_interval_ms);
+            self.next_reclaim = tokio::time::Instant::now()
+                + Duration::from_millis(self.ctx.config.reclaim_interval_ms);
         }
         for (t, entry) in self.read_new().await? {
             self.handle(t, entry, 1, false).await?;
@@ -188,7 +191,10 @@ impl Worker {
     async fn read_new(&mut self) -> Result<Vec<(usize, Entry)>, PipelineError> {
         let mut cmd = redis::cmd("XREADGROUP");
         cmd.arg("GROUP").arg(&self.concern).arg(&self.consumer);
-        cmd.arg("COUNT").arg(self.ctx.config.read_count).arg("BLOCK").arg(self.ctx.config.block_ms);
+        cmd.arg("COUNT")
+            .arg(self.ctx.config.read_count)
+            .arg("BLOCK")
+            .arg(self.ctx.config.block_ms);
         cmd.arg("STREAMS").arg(&self.streams);
         for _ in &self.streams {
             cmd.arg(">");
@@ -212,11 +218,20 @@ impl Worker {
         let mut start = "0".to_string();
         for _ in 0..PAGES_MAX {
             let mut cmd = redis::cmd("XREADGROUP");
-            cmd.arg("GROUP").arg(&self.concern).arg(&self.consumer).arg("COUNT").arg(self.ctx.config.read_count);
+            cmd.arg("GROUP")
+                .arg(&self.concern)
+                .arg(&self.consumer)
+                .arg("COUNT")
+                .arg(self.ctx.config.read_count);
             cmd.arg("STREAMS").arg(&self.streams[t]).arg(&start);
             let reply: Value = cmd.query_async(self.cmd.conn().await?).await?;
-            let entries: Vec<Entry> = streams::parse_read(reply)?.into_iter().flat_map(|(_, e)| e).collect();
-            let Some(last) = entries.last() else { return Ok(()) };
+            let entries: Vec<Entry> = streams::parse_read(reply)?
+                .into_iter()
+                .flat_map(|(_, e)| e)
+                .collect();
+            let Some(last) = entries.last() else {
+                return Ok(());
+            };
             start = last.id.clone();
             let counts = self.delivery_counts(t, &entries).await?;
             for entry in entries {
@@ -224,7 +239,10 @@ impl Worker {
                 self.handle(t, entry, deliveries, true).await?;
             }
         }
-        panic!("{}: own pending entries did not end within {PAGES_MAX} pages", self.process);
+        panic!(
+            "{}: own pending entries did not end within {PAGES_MAX} pages",
+            self.process
+        );
     }
 
     /// XAUTOCLAIM every entry of stream `t` idle longer than `min-idle-ms`.
@@ -232,11 +250,19 @@ impl Worker {
         let mut cursor = "0-0".to_string();
         for _ in 0..RECLAIM_PAGES_MAX {
             let mut cmd = redis::cmd("XAUTOCLAIM");
-            cmd.arg(&self.streams[t]).arg(&self.concern).arg(&self.consumer).arg(self.ctx.config.min_idle_ms);
-            cmd.arg(&cursor).arg("COUNT").arg(self.ctx.config.read_count);
+            cmd.arg(&self.streams[t])
+                .arg(&self.concern)
+                .arg(&self.consumer)
+                .arg(self.ctx.config.min_idle_ms);
+            cmd.arg(&cursor)
+                .arg("COUNT")
+                .arg(self.ctx.config.read_count);
             let claim = streams::parse_autoclaim(cmd.query_async(self.cmd.conn().await?).await?)?;
             if !claim.deleted.is_empty() {
-                let op = Op::ClaimedDeleted { concern: self.concern.clone(), entry_ids: claim.deleted };
+                let op = Op::ClaimedDeleted {
+                    concern: self.concern.clone(),
+                    entry_ids: claim.deleted,
+                };
                 self.ctx.recorder.record(&self.process, Phase::Event, op);
             }
             let counts = self.delivery_counts(t, &claim.claimed).await?;
@@ -253,17 +279,34 @@ impl Worker {
     }
 
     /// Delivery counts of `entries` (all in this consumer's PEL), from extended XPENDING.
-    async fn delivery_counts(&mut self, t: usize, entries: &[Entry]) -> Result<BTreeMap<String, u64>, PipelineError> {
+    async fn delivery_counts(
+        &mut self,
+        t: usize,
+        entries: &[Entry],
+    ) -> Result<BTreeMap<String, u64>, PipelineError> {
         let mut counts = BTreeMap::new();
-        let ids: Vec<EntryId> = entries.iter().map(|e| e.id.parse()).collect::<Result<_, _>>()?;
-        let (Some(first), Some(last)) = (ids.iter().min().copied(), ids.iter().max().copied()) else {
+        let ids: Vec<EntryId> = entries
+            .iter()
+            .map(|e| e.id.parse())
+            .collect::<Result<_, _>>()?;
+        let (Some(first), Some(last)) = (ids.iter().min().copied(), ids.iter().max().copied())
+        else {
             return Ok(counts);
         };
         let mut start = first;
         for _ in 0..PAGES_MAX {
-            let (stream, group, consumer) = (&self.streams[t], &self.concern, self.consumer.as_str());
+            let (stream, group, consumer) =
+                (&self.streams[t], &self.concern, self.consumer.as_str());
             let conn = self.cmd.conn().await?;
-            let page = streams::pending_range(conn, stream, group, (start, last), PAGE_COUNT, Some(consumer)).await?;
+            let page = streams::pending_range(
+                conn,
+                stream,
+                group,
+                (start, last),
+                PAGE_COUNT,
+                Some(consumer),
+            )
+            .await?;
             let full = page.len() as u64 == PAGE_COUNT;
             let next = page.last().map(|p| p.id.parse::<EntryId>()).transpose()?;
             counts.extend(page.into_iter().map(|p| (p.id, p.deliveries)));
@@ -272,11 +315,20 @@ impl Worker {
                 _ => return Ok(counts),
             }
         }
-        panic!("{}: XPENDING did not end within {PAGES_MAX} pages", self.process);
+        panic!(
+            "{}: XPENDING did not end within {PAGES_MAX} pages",
+            self.process
+        );
     }
 
     /// One delivered entry: record it, then dead-letter, drop (deleted) or apply it.
-    async fn handle(&mut self, t: usize, entry: Entry, deliveries: u64, reclaimed: bool) -> Result<(), PipelineError> {
+    async fn handle(
+        &mut self,
+        t: usize,
+        entry: Entry,
+        deliveries: u64,
+        reclaimed: bool,
+    ) -> Result<(), PipelineError> {
         let event = entry.field(field::EVENT).unwrap_or_default().to_string();
         let op = Op::Deliver {
             concern: self.concern.clone(),
@@ -291,7 +343,9 @@ impl Worker {
             self.ctx.metrics.add(Counter::Reclaims, 1);
         }
         let ctx = self.ctx.clone();
-        ctx.failpoints.hit(CONSUMER_AFTER_READ, &self.process, &ctx.recorder).await;
+        ctx.failpoints
+            .hit(CONSUMER_AFTER_READ, &self.process, &ctx.recorder)
+            .await;
         if entry.fields.is_none() {
             return self.drop_deleted(t, &entry).await;
         }
@@ -302,14 +356,24 @@ impl Worker {
     }
 
     async fn apply(&mut self, t: usize, entry: &Entry, event: &str) -> Result<(), PipelineError> {
-        let (Some(object), Some(amount)) = (entry.field(field::OBJECT), entry.field(field::PAYLOAD)) else {
+        let (Some(object), Some(amount)) =
+            (entry.field(field::OBJECT), entry.field(field::PAYLOAD))
+        else {
             // Without these fields no sink can apply it: poison.
             self.sink_failed();
             return Ok(());
         };
         let at_ms = entry.field(field::AT_MS).and_then(|v| v.parse().ok());
         let (tenant, stream) = (self.tenants[t].clone(), self.streams[t].clone());
-        let item = Item { tenant: &tenant, stream: &stream, entry_id: &entry.id, event, object, amount, at_ms };
+        let item = Item {
+            tenant: &tenant,
+            stream: &stream,
+            entry_id: &entry.id,
+            event,
+            object,
+            amount,
+            at_ms,
+        };
         let mut env = Env {
             ctx: &self.ctx,
             link: &mut self.cmd,
@@ -336,16 +400,32 @@ impl Worker {
     /// A pending entry that is no longer in the stream (trimmed or deleted): nothing can apply it;
     /// acknowledge it so the group is not stuck on it. The loss is the history's to judge.
     async fn drop_deleted(&mut self, t: usize, entry: &Entry) -> Result<(), PipelineError> {
-        let op = Op::ClaimedDeleted { concern: self.concern.clone(), entry_ids: vec![entry.id.clone()] };
+        let op = Op::ClaimedDeleted {
+            concern: self.concern.clone(),
+            entry_ids: vec![entry.id.clone()],
+        };
         self.ctx.recorder.record(&self.process, Phase::Event, op);
         let conn = self.cmd.conn().await?;
-        let _acked: u64 = redis::cmd("XACK").arg(&self.streams[t]).arg(&self.concern).arg(&entry.id).query_async(conn).await?;
+        let _acked: u64 = redis::cmd("XACK")
+            .arg(&self.streams[t])
+            .arg(&self.concern)
+            .arg(&entry.id)
+            .query_async(conn)
+            .await?;
         Ok(())
     }
 
-    async fn move_to_dead_letter(&mut self, t: usize, entry: &Entry, deliveries: u64) -> Result<(), PipelineError> {
+    async fn move_to_dead_letter(
+        &mut self,
+        t: usize,
+        entry: &Entry,
+        deliveries: u64,
+    ) -> Result<(), PipelineError> {
         let tenant = &self.tenants[t];
-        let (stream, dlq) = (self.streams[t].clone(), self.ctx.keys.dlq(tenant, &self.concern));
+        let (stream, dlq) = (
+            self.streams[t].clone(),
+            self.ctx.keys.dlq(tenant, &self.concern),
+        );
         let get = |name: &str| entry.field(name).unwrap_or_default();
         let deliveries_text = deliveries.to_string();
         let args = [
@@ -359,9 +439,17 @@ impl Worker {
             get(field::PAYLOAD),
             get(field::TYPE),
         ];
-        let reply = self.dead_letter.invoke(self.cmd.conn().await?, &[&stream, &dlq], &args).await?;
+        let reply = self
+            .dead_letter
+            .invoke(self.cmd.conn().await?, &[&stream, &dlq], &args)
+            .await?;
         if streams::as_u64(&reply) == Some(1) {
-            let op = Op::DeadLetter { concern: self.concern.clone(), event: get(field::EVENT).to_string(), entry_id: entry.id.clone(), deliveries };
+            let op = Op::DeadLetter {
+                concern: self.concern.clone(),
+                event: get(field::EVENT).to_string(),
+                entry_id: entry.id.clone(),
+                deliveries,
+            };
             self.ctx.recorder.record(&self.process, Phase::Event, op);
             self.ctx.metrics.add(Counter::DeadLetters, 1);
         }

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream};
+use tokio::io::{
+    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream,
+};
 
 use crate::check::history::{Op, Phase, Recorder};
 use crate::pipeline::connector::{Addr, BoxFuture, BoxIo, Dialer};
@@ -100,38 +102,62 @@ pub struct DownstreamService {
 impl DownstreamService {
     /// `dedupe = false` is the planted bug `non-idempotent-api`.
     pub fn new(dedupe: bool, recorder: Recorder) -> Arc<DownstreamService> {
-        Arc::new(DownstreamService { dedupe, recorder, ledger: Mutex::new(Ledger::default()) })
+        Arc::new(DownstreamService {
+            dedupe,
+            recorder,
+            ledger: Mutex::new(Ledger::default()),
+        })
     }
 
     pub fn ledger(&self) -> Ledger {
-        self.ledger.lock().expect("downstream ledger poisoned").clone()
+        self.ledger
+            .lock()
+            .expect("downstream ledger poisoned")
+            .clone()
     }
 
     pub fn handle(&self, call: &ApiCall) -> Result<ApiReply, DownstreamError> {
         for name in [&call.concern, &call.key, &call.tenant, &call.object] {
             check_name(name).map_err(|why| DownstreamError::Rejected(format!("`{name}` {why}")))?;
         }
-        let amount: i64 = call
-            .amount
-            .parse()
-            .map_err(|_| DownstreamError::Rejected(format!("amount `{}` is not an integer", call.amount)))?;
+        let amount: i64 = call.amount.parse().map_err(|_| {
+            DownstreamError::Rejected(format!("amount `{}` is not an integer", call.amount))
+        })?;
         let applied = {
             let mut ledger = self.ledger.lock().expect("downstream ledger poisoned");
             ledger.requests += 1;
-            let entry = ledger.effects.entry(call.concern.clone()).or_default().entry(call.key.clone()).or_default();
+            let entry = ledger
+                .effects
+                .entry(call.concern.clone())
+                .or_default()
+                .entry(call.key.clone())
+                .or_default();
             entry.tenant = call.tenant.clone();
             entry.requests += 1;
             let applied = !(self.dedupe && entry.applied > 0);
             if applied {
                 entry.applied += 1;
                 let balance = format!("{}/{}", call.tenant, call.object);
-                *ledger.balances.entry(call.concern.clone()).or_default().entry(balance).or_default() += amount;
+                *ledger
+                    .balances
+                    .entry(call.concern.clone())
+                    .or_default()
+                    .entry(balance)
+                    .or_default() += amount;
             }
             applied
         };
-        let op = Op::ApiRequest { concern: call.concern.clone(), event: call.key.clone(), applied };
+        let op = Op::ApiRequest {
+            concern: call.concern.clone(),
+            event: call.key.clone(),
+            applied,
+        };
         self.recorder.record("downstream", Phase::Event, op);
-        Ok(if applied { ApiReply::Applied } else { ApiReply::Duplicate })
+        Ok(if applied {
+            ApiReply::Applied
+        } else {
+            ApiReply::Duplicate
+        })
     }
 
     /// One request line to one reply line.
@@ -173,12 +199,18 @@ where
     let mut line = String::new();
     loop {
         line.clear();
-        let n = (&mut stream).take(LINE_BYTES_MAX as u64 + 1).read_line(&mut line).await?;
+        let n = (&mut stream)
+            .take(LINE_BYTES_MAX as u64 + 1)
+            .read_line(&mut line)
+            .await?;
         if n == 0 {
             return Ok(());
         }
         if n > LINE_BYTES_MAX {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "request line too long"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "request line too long",
+            ));
         }
         let reply = service.handle_line(line.trim_end());
         stream.write_all(reply.as_bytes()).await?;
@@ -188,7 +220,10 @@ where
 }
 
 /// Accept loop on a real TCP listener.
-pub async fn serve_tokio(listener: tokio::net::TcpListener, service: Arc<DownstreamService>) -> io::Result<()> {
+pub async fn serve_tokio(
+    listener: tokio::net::TcpListener,
+    service: Arc<DownstreamService>,
+) -> io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
@@ -197,7 +232,10 @@ pub async fn serve_tokio(listener: tokio::net::TcpListener, service: Arc<Downstr
 }
 
 /// Accept loop on a turmoil listener (the downstream as a simulated host).
-pub async fn serve_turmoil(listener: turmoil::net::TcpListener, service: Arc<DownstreamService>) -> io::Result<()> {
+pub async fn serve_turmoil(
+    listener: turmoil::net::TcpListener,
+    service: Arc<DownstreamService>,
+) -> io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(serve_connection(stream, service.clone()));
@@ -215,7 +253,12 @@ pub struct TcpDownstream {
 
 impl TcpDownstream {
     pub fn new(dialer: Arc<dyn Dialer>, addr: Addr, timeout_ms: u64) -> TcpDownstream {
-        TcpDownstream { dialer, addr, timeout_ms, conn: tokio::sync::Mutex::new(None) }
+        TcpDownstream {
+            dialer,
+            addr,
+            timeout_ms,
+            conn: tokio::sync::Mutex::new(None),
+        }
     }
 
     /// The service's ledger, for the audit.
@@ -225,16 +268,29 @@ impl TcpDownstream {
     }
 
     fn protocol(&self, line: &str) -> DownstreamError {
-        DownstreamError::Protocol { addr: self.addr.to_string(), line: line.chars().take(200).collect() }
+        DownstreamError::Protocol {
+            addr: self.addr.to_string(),
+            line: line.chars().take(200).collect(),
+        }
     }
 
     async fn request(&self, request: &str) -> Result<String, DownstreamError> {
         let mut guard = self.conn.lock().await;
         let limit = Duration::from_millis(self.timeout_ms);
-        let result = tokio::time::timeout(limit, exchange(&mut guard, &*self.dialer, &self.addr, request)).await;
+        let result = tokio::time::timeout(
+            limit,
+            exchange(&mut guard, &*self.dialer, &self.addr, request),
+        )
+        .await;
         let result = match result {
-            Ok(r) => r.map_err(|source| DownstreamError::Io { addr: self.addr.to_string(), source }),
-            Err(_) => Err(DownstreamError::Timeout { addr: self.addr.to_string(), timeout_ms: self.timeout_ms }),
+            Ok(r) => r.map_err(|source| DownstreamError::Io {
+                addr: self.addr.to_string(),
+                source,
+            }),
+            Err(_) => Err(DownstreamError::Timeout {
+                addr: self.addr.to_string(),
+                timeout_ms: self.timeout_ms,
+            }),
         };
         if result.is_err() {
             *guard = None;
@@ -254,10 +310,16 @@ async fn exchange(
         *conn = Some(BufReader::new(dialer.dial(addr).await?));
     }
     let stream = conn.as_mut().expect("connected above");
-    stream.get_mut().write_all(format!("{request}\n").as_bytes()).await?;
+    stream
+        .get_mut()
+        .write_all(format!("{request}\n").as_bytes())
+        .await?;
     let mut line = String::new();
     if stream.read_line(&mut line).await? == 0 {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "downstream closed the connection"));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "downstream closed the connection",
+        ));
     }
     Ok(line.trim_end().to_string())
 }
@@ -265,7 +327,10 @@ async fn exchange(
 impl Downstream for TcpDownstream {
     fn call<'a>(&'a self, call: &'a ApiCall) -> BoxFuture<'a, Result<ApiReply, DownstreamError>> {
         Box::pin(async move {
-            let request = format!("APPLY {} {} {} {} {}", call.concern, call.key, call.tenant, call.object, call.amount);
+            let request = format!(
+                "APPLY {} {} {} {} {}",
+                call.concern, call.key, call.tenant, call.object, call.amount
+            );
             let line = self.request(&request).await?;
             match line.as_str() {
                 "APPLIED" => Ok(ApiReply::Applied),
@@ -286,7 +351,13 @@ mod tests {
 
     fn call(key: &str, amount: &str) -> ApiCall {
         let s = |v: &str| v.to_string();
-        ApiCall { concern: s("billing"), key: s(key), tenant: s("t1"), object: s("o1"), amount: s(amount) }
+        ApiCall {
+            concern: s("billing"),
+            key: s(key),
+            tenant: s("t1"),
+            object: s("o1"),
+            amount: s(amount),
+        }
     }
 
     #[test]
@@ -294,7 +365,10 @@ mod tests {
         let good = DownstreamService::new(true, Recorder::disabled());
         assert_eq!(good.handle(&call("d-1", "5")).unwrap(), ApiReply::Applied);
         assert_eq!(good.handle(&call("d-1", "5")).unwrap(), ApiReply::Duplicate);
-        assert!(matches!(good.handle(&call("d-2", "x")), Err(DownstreamError::Rejected(_))));
+        assert!(matches!(
+            good.handle(&call("d-2", "x")),
+            Err(DownstreamError::Rejected(_))
+        ));
         assert_eq!(good.ledger().effects["billing"]["d-1"].applied, 1);
         assert_eq!(good.ledger().balances["billing"]["t1/o1"], 5);
         let bad = DownstreamService::new(false, Recorder::disabled());
@@ -310,9 +384,18 @@ mod tests {
         let service = DownstreamService::new(true, Recorder::disabled());
         let server = tokio::spawn(serve_tokio(listener, service.clone()));
         let client = TcpDownstream::new(Arc::new(TokioDialer), Addr::new("127.0.0.1", port), 2_000);
-        assert_eq!(client.call(&call("d-1", "3")).await.unwrap(), ApiReply::Applied);
-        assert_eq!(client.call(&call("d-1", "3")).await.unwrap(), ApiReply::Duplicate);
-        assert!(matches!(client.call(&call("d-2", "x")).await, Err(DownstreamError::Rejected(_))));
+        assert_eq!(
+            client.call(&call("d-1", "3")).await.unwrap(),
+            ApiReply::Applied
+        );
+        assert_eq!(
+            client.call(&call("d-1", "3")).await.unwrap(),
+            ApiReply::Duplicate
+        );
+        assert!(matches!(
+            client.call(&call("d-2", "x")).await,
+            Err(DownstreamError::Rejected(_))
+        ));
         assert_eq!(client.ledger().await.unwrap(), service.ledger());
         server.abort();
     }

@@ -40,7 +40,10 @@ pub enum PipelineError {
     #[error("{addr} is not a primary: ROLE says `{role}`")]
     NotPrimary { addr: String, role: String },
     #[error("unexpected reply to {command}: {detail}")]
-    Reply { command: &'static str, detail: String },
+    Reply {
+        command: &'static str,
+        detail: String,
+    },
     #[error("downstream: {0}")]
     Downstream(#[from] crate::pipeline::downstream::DownstreamError),
     #[error("invalid pipeline configuration: {0}")]
@@ -49,7 +52,10 @@ pub enum PipelineError {
 
 impl PipelineError {
     pub(crate) fn reply(command: &'static str, detail: impl Into<String>) -> PipelineError {
-        PipelineError::Reply { command, detail: detail.into() }
+        PipelineError::Reply {
+            command,
+            detail: detail.into(),
+        }
     }
 
     /// How to retry after this error: the only place the pipeline decides it.
@@ -87,7 +93,15 @@ impl PipelineError {
             // Refused before execution: these never run a single write of the script.
             PipelineError::Redis(_) => matches!(
                 self.code(),
-                Some("NOSCRIPT" | "READONLY" | "NOREPLICAS" | "LOADING" | "MASTERDOWN" | "OOM" | "BUSY")
+                Some(
+                    "NOSCRIPT"
+                        | "READONLY"
+                        | "NOREPLICAS"
+                        | "LOADING"
+                        | "MASTERDOWN"
+                        | "OOM"
+                        | "BUSY"
+                )
             ),
             _ => false,
         }
@@ -122,19 +136,28 @@ mod tests {
     use super::*;
 
     fn server_error(code: &str) -> PipelineError {
-        PipelineError::Redis(redis::make_extension_error(code.to_string(), Some("x".into())))
+        PipelineError::Redis(redis::make_extension_error(
+            code.to_string(),
+            Some("x".into()),
+        ))
     }
 
     #[test]
     fn classification() {
         let io = PipelineError::Redis(std::io::Error::from(std::io::ErrorKind::TimedOut).into());
         assert_eq!(io.retry(), Retry::Reconnect);
-        assert!(!io.definitely_not_applied(), "a timeout after sending is unknown");
+        assert!(
+            !io.definitely_not_applied(),
+            "a timeout after sending is unknown"
+        );
         assert_eq!(server_error("NOGROUP").retry(), Retry::RetryNow);
         assert_eq!(server_error("NOREPLICAS").retry(), Retry::WaitAndRetry);
         assert!(server_error("NOREPLICAS").definitely_not_applied());
         assert_eq!(server_error("WRONGTYPE").retry(), Retry::Never);
-        let dial = PipelineError::DialTimeout { addr: "a:1".into(), timeout_ms: 5 };
+        let dial = PipelineError::DialTimeout {
+            addr: "a:1".into(),
+            timeout_ms: 5,
+        };
         assert_eq!(dial.retry(), Retry::Reconnect);
         assert!(dial.definitely_not_applied());
     }

@@ -65,7 +65,13 @@ impl Failpoints {
     pub async fn hit(&self, point: &'static str, process: &str, recorder: &Recorder) {
         let Some(hook) = &self.hook else { return };
         if let Some(stall) = hook.hit(point, process) {
-            recorder.record(process, Phase::Event, Op::Failpoint { name: point.to_string() });
+            recorder.record(
+                process,
+                Phase::Event,
+                Op::Failpoint {
+                    name: point.to_string(),
+                },
+            );
             stall.await;
         }
     }
@@ -96,7 +102,13 @@ pub struct Arm {
 impl Arm {
     /// Parks `process` at `point` the first time it gets there.
     pub fn park(point: &'static str, process: &str) -> Arm {
-        Arm { point, process: Some(process.to_string()), skip: 0, times: 1, action: Action::Park }
+        Arm {
+            point,
+            process: Some(process.to_string()),
+            skip: 0,
+            times: 1,
+            action: Action::Park,
+        }
     }
 
     pub fn after(mut self, skip: u64) -> Arm {
@@ -116,9 +128,16 @@ pub struct Armed {
 impl Armed {
     pub fn new(arms: Vec<Arm>) -> Arc<Armed> {
         for arm in &arms {
-            assert!(ALL.contains(&arm.point), "unknown failpoint `{}`", arm.point);
+            assert!(
+                ALL.contains(&arm.point),
+                "unknown failpoint `{}`",
+                arm.point
+            );
         }
-        Arc::new(Armed { arms: Mutex::new(arms), ..Default::default() })
+        Arc::new(Armed {
+            arms: Mutex::new(arms),
+            ..Default::default()
+        })
     }
 
     /// (point, process) of every firing so far, in order.
@@ -152,7 +171,10 @@ impl FailpointHook for Armed {
             arm.times -= 1;
             arm.action
         };
-        self.fired.lock().expect("failpoint log poisoned").push((point, process.to_string()));
+        self.fired
+            .lock()
+            .expect("failpoint log poisoned")
+            .push((point, process.to_string()));
         self.notify.notify_waiters();
         Some(match action {
             Action::Park => Box::pin(std::future::pending()),
@@ -172,11 +194,17 @@ mod tests {
         let rec = Recorder::new();
         fp.hit(CONSUMER_AFTER_READ, "w2", &rec).await;
         fp.hit(CONSUMER_AFTER_READ, "w1", &rec).await;
-        let parked = tokio::time::timeout(Duration::from_secs(1), fp.hit(CONSUMER_AFTER_READ, "w1", &rec)).await;
+        let parked = tokio::time::timeout(
+            Duration::from_secs(1),
+            fp.hit(CONSUMER_AFTER_READ, "w1", &rec),
+        )
+        .await;
         assert!(parked.is_err(), "the second hit of w1 parks");
         fp.hit(CONSUMER_AFTER_READ, "w1", &rec).await;
         assert_eq!(armed.wait_fired(CONSUMER_AFTER_READ).await, "w1");
         assert_eq!(rec.snapshot().len(), 1);
-        Failpoints::none().hit(CONSUMER_AFTER_READ, "w1", &rec).await;
+        Failpoints::none()
+            .hit(CONSUMER_AFTER_READ, "w1", &rec)
+            .await;
     }
 }

@@ -26,7 +26,10 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
     if name.len() > 200 {
         return Err("is longer than 200 bytes");
     }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | ':')) {
+    if name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | ':'))
+    {
         return Err("must not contain white space, `{`, `}` or `:`");
     }
     Ok(())
@@ -46,8 +49,13 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(prefix: &str) -> Keys {
-        assert!(!prefix.is_empty(), "an empty key prefix would mix pipeline keys with other data");
-        Keys { prefix: prefix.to_string() }
+        assert!(
+            !prefix.is_empty(),
+            "an empty key prefix would mix pipeline keys with other data"
+        );
+        Keys {
+            prefix: prefix.to_string(),
+        }
     }
 
     pub fn prefix(&self) -> &str {

@@ -127,7 +127,11 @@ pub struct LoadReport {
 impl LoadReport {
     /// 0 when clean, 1 on a lost or doubled effect or a run that did not drain.
     pub fn exit_code(&self) -> i32 {
-        if self.audit.violations() == 0 && self.drained { 0 } else { 1 }
+        if self.audit.violations() == 0 && self.drained {
+            0
+        } else {
+            1
+        }
     }
 }
 
@@ -145,14 +149,25 @@ fn check_args(args: &LoadArgs) -> Result<(), LoadError> {
     if args.workers == 0 || args.workers > 256 || args.producers == 0 || args.producers > 256 {
         return bad("--workers and --producers must be between 1 and 256");
     }
-    if args.prefix.is_empty() || args.prefix.chars().any(|c| c.is_whitespace() || c == '{' || c == '}') {
+    if args.prefix.is_empty()
+        || args
+            .prefix
+            .chars()
+            .any(|c| c.is_whitespace() || c == '{' || c == '}')
+    {
         return bad("--prefix must be non-empty, without white space or braces");
     }
     Ok(())
 }
 
 fn concern_names(n: u32) -> Vec<String> {
-    (0..n as usize).map(|i| CONCERN_NAMES.get(i).map_or_else(|| format!("concern-{}", i + 1), |c| c.to_string())).collect()
+    (0..n as usize)
+        .map(|i| {
+            CONCERN_NAMES
+                .get(i)
+                .map_or_else(|| format!("concern-{}", i + 1), |c| c.to_string())
+        })
+        .collect()
 }
 
 /// Decision `i` of run `run`: tenants round-robin, objects cycling with rising versions.
@@ -169,52 +184,46 @@ fn decision(run: u64, i: u64, tenants: &[String]) -> Decision {
 }
 
 fn connector_for(url: &str) -> Result<Connector, LoadError> {
-    let info = url.into_connection_info().map_err(|e| LoadError::BadInput(format!("--redis {url}: {e}")))?;
+    let info = url
+        .into_connection_info()
+        .map_err(|e| LoadError::BadInput(format!("--redis {url}: {e}")))?;
     let ConnectionAddr::Tcp(host, port) = info.addr().clone() else {
-        return Err(LoadError::BadInput(format!("--redis {url}: only redis:// over plain TCP is supported")));
+        return Err(LoadError::BadInput(format!(
+            "--redis {url}: only redis:// over plain TCP is supported"
+        )));
     };
     let target = Target::Direct(Addr::new(host, port));
-    Ok(Connector::new(Arc::new(TokioDialer), target, info.redis_settings().clone(), Default::default()))
+    Ok(Connector::new(
+        Arc::new(TokioDialer),
+        target,
+        info.redis_settings().clone(),
+        Default::default(),
+    ))
 }
 
 /// Runs the load. Errors are bad input, an unreachable Redis, or a component that stopped.
 pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     check_args(args)?;
-    let connector = connector_for(&args.redis_url)?;
-    let unreachable = |source| LoadError::Unreachable { url: args.redis_url.clone(), source };
-    let mut admin = connector.connect(Purpose::Commands).await.map_err(unreachable)?;
-    let _: String = redis::cmd("PING").query_async(&mut admin).await.map_err(|e| unreachable(e.into()))?;
-    let config = PipelineConfig {
-        prefix: args.prefix.clone(),
-        concerns: concern_names(args.concerns),
-        sink: args.sink,
-        variant: args.variant,
-        ..Default::default()
-    };
-    let ctx = Context::new(config, connector, args.seed).map_err(|e| LoadError::BadInput(e.to_string()))?;
-    if streams::any_key(&mut admin, &ctx.keys.all_pattern()).await? && !args.reuse {
-        return Err(LoadError::PrefixInUse { prefix: args.prefix.clone(), url: args.redis_url.clone() });
-    }
-    let run: u64 = redis::cmd("INCR").arg(ctx.keys.global("load-runs")).query_async(&mut admin).await.map_err(PipelineError::from)?;
+    let (ctx, mut admin) = open(args).await?;
+    let run: u64 = redis::cmd("INCR")
+        .arg(ctx.keys.global("load-runs"))
+        .query_async(&mut admin)
+        .await
+        .map_err(PipelineError::from)?;
     let tenants: Vec<String> = (1..=args.tenants).map(|t| format!("t{t}")).collect();
-    let service = (args.sink == SinkKind::IdempotentApi)
-        .then(|| DownstreamService::new(args.variant != Variant::NonIdempotentApi, ctx.recorder.clone()));
-    let mut workers = spawn_workers(&ctx, &tenants, args.workers, service.clone().map(|s| s as Arc<dyn Downstream>))?;
-    let sampler = tokio::spawn(Sampler::new(&ctx, &tenants).run(SAMPLE_INTERVAL_MS));
-    let started = tokio::time::Instant::now();
-    let commits = produce(&ctx, run, args, &tenants).await;
-    let drained = wait_drained(&ctx, &mut admin, &tenants, &mut workers, args.timeout_s).await;
-    let elapsed_ms = (started.elapsed().as_millis() as u64).max(1);
-    sampler.abort();
-    for w in &workers {
-        w.abort();
-    }
-    let drained = drained?;
+    let service = (args.sink == SinkKind::IdempotentApi).then(|| {
+        let dedupe = args.variant != Variant::NonIdempotentApi;
+        DownstreamService::new(dedupe, ctx.recorder.clone())
+    });
+    let downstream = service.clone().map(|s| s as Arc<dyn Downstream>);
+    let timed = drive(&ctx, &mut admin, run, args, &tenants, downstream).await?;
     let ledger = service.map(|s| s.ledger());
     let state = audit::audit(&mut admin, &ctx.config, &tenants, ledger.as_ref()).await?;
-    let run_prefix = format!("d-r{run}-");
-    let effected = audit::summarize(&only_ids(&state, &run_prefix)).effected;
-    let cleaned_keys = if args.cleanup { Some(cleanup(&mut admin, &ctx).await?) } else { None };
+    let effected = audit::summarize(&only_ids(&state, &format!("d-r{run}-"))).effected;
+    let cleaned_keys = match args.cleanup {
+        true => Some(cleanup(&mut admin, &ctx).await?),
+        false => None,
+    };
     Ok(LoadReport {
         run,
         decisions: args.decisions,
@@ -224,14 +233,81 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         producers: args.producers,
         sink: args.sink,
         variant: args.variant,
-        commits,
-        drained,
-        elapsed_ms,
+        commits: timed.commits,
+        drained: timed.drained,
+        elapsed_ms: timed.elapsed_ms,
         effected,
-        throughput_per_s: effected as f64 * 1000.0 / elapsed_ms as f64,
+        throughput_per_s: effected as f64 * 1000.0 / timed.elapsed_ms as f64,
         metrics: ctx.metrics.snapshot(),
         audit: audit::summarize(&state),
         cleaned_keys,
+    })
+}
+
+/// Connects (an unreachable Redis is named), builds the context and guards the prefix.
+async fn open(args: &LoadArgs) -> Result<(Context, MultiplexedConnection), LoadError> {
+    let connector = connector_for(&args.redis_url)?;
+    let unreachable = |source| LoadError::Unreachable {
+        url: args.redis_url.clone(),
+        source,
+    };
+    let mut admin = connector
+        .connect(Purpose::Commands)
+        .await
+        .map_err(unreachable)?;
+    let _: String = redis::cmd("PING")
+        .query_async(&mut admin)
+        .await
+        .map_err(|e| unreachable(e.into()))?;
+    let config = PipelineConfig {
+        prefix: args.prefix.clone(),
+        concerns: concern_names(args.concerns),
+        sink: args.sink,
+        variant: args.variant,
+        ..Default::default()
+    };
+    let ctx = Context::new(config, connector, args.seed)
+        .map_err(|e| LoadError::BadInput(e.to_string()))?;
+    if streams::any_key(&mut admin, &ctx.keys.all_pattern()).await? && !args.reuse {
+        return Err(LoadError::PrefixInUse {
+            prefix: args.prefix.clone(),
+            url: args.redis_url.clone(),
+        });
+    }
+    Ok((ctx, admin))
+}
+
+/// What the timed part of a run measured.
+struct Timed {
+    commits: ProducerSummary,
+    drained: bool,
+    elapsed_ms: u64,
+}
+
+/// Starts the workers, commits every decision, waits for the drain, stops everything: the part
+/// of the run the throughput is measured on.
+async fn drive(
+    ctx: &Context,
+    admin: &mut MultiplexedConnection,
+    run: u64,
+    args: &LoadArgs,
+    tenants: &[String],
+    downstream: Option<Arc<dyn Downstream>>,
+) -> Result<Timed, LoadError> {
+    let mut workers = spawn_workers(ctx, tenants, args.workers, downstream)?;
+    let sampler = tokio::spawn(Sampler::new(ctx, tenants).run(SAMPLE_INTERVAL_MS));
+    let started = tokio::time::Instant::now();
+    let commits = produce(ctx, run, args, tenants).await;
+    let drained = wait_drained(ctx, admin, tenants, &mut workers, args.timeout_s).await;
+    let elapsed_ms = (started.elapsed().as_millis() as u64).max(1);
+    sampler.abort();
+    for w in &workers {
+        w.abort();
+    }
+    Ok(Timed {
+        commits,
+        drained: drained?,
+        elapsed_ms,
     })
 }
 
@@ -262,7 +338,10 @@ async fn produce(ctx: &Context, run: u64, args: &LoadArgs, tenants: &[String]) -
     let producers = u64::from(args.producers);
     let mut handles = Vec::new();
     for p in 0..producers {
-        let decisions: Vec<Decision> = (p..args.decisions).step_by(producers as usize).map(|i| decision(run, i, tenants)).collect();
+        let decisions: Vec<Decision> = (p..args.decisions)
+            .step_by(producers as usize)
+            .map(|i| decision(run, i, tenants))
+            .collect();
         let producer = Producer::new(ctx, &format!("producer-{p}"));
         handles.push(tokio::spawn(producer.run(decisions)));
     }
@@ -297,7 +376,14 @@ async fn wait_drained(
             return Err(LoadError::WorkerStopped(why));
         }
         if drained(admin, &ctx.keys, tenants, &ctx.config.concerns).await? {
-            crate::pipeline::metrics::sample_groups(admin, &ctx.keys, tenants, &ctx.config.concerns, &ctx.metrics).await?;
+            crate::pipeline::metrics::sample_groups(
+                admin,
+                &ctx.keys,
+                tenants,
+                &ctx.config.concerns,
+                &ctx.metrics,
+            )
+            .await?;
             return Ok(true);
         }
         tokio::time::sleep(Duration::from_millis(DRAIN_POLL_MS)).await;
@@ -314,10 +400,14 @@ pub async fn drained(
 ) -> Result<bool, PipelineError> {
     for tenant in tenants {
         let stream = keys.outbox(tenant);
-        let last = streams::last_generated(conn, &stream).await?.unwrap_or_default();
+        let last = streams::last_generated(conn, &stream)
+            .await?
+            .unwrap_or_default();
         let groups = streams::groups(conn, &stream).await?;
         for concern in concerns {
-            let Some(g) = groups.iter().find(|g| &g.name == concern) else { return Ok(false) };
+            let Some(g) = groups.iter().find(|g| &g.name == concern) else {
+                return Ok(false);
+            };
             if g.pending > 0 || g.last_delivered < last {
                 return Ok(false);
             }
@@ -358,7 +448,11 @@ impl fmt::Display for LoadReport {
             m.xadd_per_s, m.xack_per_s, m.reclaims, m.dedupe_hits, m.dead_letters, m.latency.p50_ms, m.latency.p99_ms, m.latency.max_ms
         )?;
         for (concern, g) in &m.groups {
-            writeln!(f, "metrics: group {concern}: lag {}, pending {}", g.lag, g.pending)?;
+            writeln!(
+                f,
+                "metrics: group {concern}: lag {}, pending {}",
+                g.lag, g.pending
+            )?;
         }
         write!(f, "{}", self.audit)?;
         if let Some(n) = self.cleaned_keys {
@@ -376,9 +470,27 @@ mod tests {
     fn decisions_are_deterministic_and_spread() {
         let tenants = vec!["t1".to_string(), "t2".to_string()];
         let d = decision(3, 205, &tenants);
-        assert_eq!((d.id.as_str(), d.tenant.as_str(), d.object.as_str(), d.version), ("d-r3-000205", "t2", "o2", 2));
-        assert_eq!(concern_names(4), vec!["billing", "notify", "crm", "concern-4"]);
-        assert!(check_args(&LoadArgs { decisions: 0, ..Default::default() }).is_err());
-        assert!(matches!(connector_for("unix:///tmp/x.sock"), Err(LoadError::BadInput(_))));
+        assert_eq!(
+            (
+                d.id.as_str(),
+                d.tenant.as_str(),
+                d.object.as_str(),
+                d.version
+            ),
+            ("d-r3-000205", "t2", "o2", 2)
+        );
+        assert_eq!(
+            concern_names(4),
+            vec!["billing", "notify", "crm", "concern-4"]
+        );
+        assert!(check_args(&LoadArgs {
+            decisions: 0,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(matches!(
+            connector_for("unix:///tmp/x.sock"),
+            Err(LoadError::BadInput(_))
+        ));
     }
 }

@@ -111,14 +111,17 @@ impl Default for Metrics {
 impl Metrics {
     /// Starts the clock now (`tokio::time`: simulated time in turmoil).
     pub fn new() -> Metrics {
-        let histogram = Histogram::new_with_bounds(1, LATENCY_MS_MAX, 3).expect("valid histogram bounds");
+        let histogram =
+            Histogram::new_with_bounds(1, LATENCY_MS_MAX, 3).expect("valid histogram bounds");
         let inner = Inner {
             start: tokio::time::Instant::now(),
             counters: Counters::default(),
             groups: Mutex::new(BTreeMap::new()),
             latency_ms: Mutex::new(histogram),
         };
-        Metrics { inner: Arc::new(inner) }
+        Metrics {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Milliseconds since this `Metrics` was made.
@@ -152,19 +155,41 @@ impl Metrics {
 
     /// An effect of an entry committed at `committed_ms` (on this clock) was just applied.
     pub fn record_latency(&self, committed_ms: u64) {
-        let latency_ms = self.now_ms().saturating_sub(committed_ms).clamp(1, LATENCY_MS_MAX);
-        let mut h = self.inner.latency_ms.lock().expect("latency histogram poisoned");
-        h.record(latency_ms).expect("latency clamped into the histogram's bounds");
+        let latency_ms = self
+            .now_ms()
+            .saturating_sub(committed_ms)
+            .clamp(1, LATENCY_MS_MAX);
+        let mut h = self
+            .inner
+            .latency_ms
+            .lock()
+            .expect("latency histogram poisoned");
+        h.record(latency_ms)
+            .expect("latency clamped into the histogram's bounds");
     }
 
     pub fn set_group(&self, concern: &str, gauge: GroupGauge) {
-        self.inner.groups.lock().expect("gauges poisoned").insert(concern.to_string(), gauge);
+        self.inner
+            .groups
+            .lock()
+            .expect("gauges poisoned")
+            .insert(concern.to_string(), gauge);
     }
 
     pub fn snapshot(&self) -> MetricsSnapshot {
         let elapsed_ms = self.now_ms();
-        let per_s = |n: u64| if elapsed_ms == 0 { 0.0 } else { n as f64 * 1000.0 / elapsed_ms as f64 };
-        let h = self.inner.latency_ms.lock().expect("latency histogram poisoned");
+        let per_s = |n: u64| {
+            if elapsed_ms == 0 {
+                0.0
+            } else {
+                n as f64 * 1000.0 / elapsed_ms as f64
+            }
+        };
+        let h = self
+            .inner
+            .latency_ms
+            .lock()
+            .expect("latency histogram poisoned");
         let latency = LatencySummary {
             count: h.len(),
             p50_ms: h.value_at_quantile(0.5),
@@ -202,13 +227,20 @@ pub async fn sample_groups(
     concerns: &[String],
     metrics: &Metrics,
 ) -> Result<BTreeMap<String, GroupGauge>, PipelineError> {
-    let mut totals: BTreeMap<String, GroupGauge> = concerns.iter().map(|c| (c.clone(), GroupGauge::default())).collect();
+    let mut totals: BTreeMap<String, GroupGauge> = concerns
+        .iter()
+        .map(|c| (c.clone(), GroupGauge::default()))
+        .collect();
     for tenant in tenants {
         let stream = keys.outbox(tenant);
         let groups = streams::groups(conn, &stream).await?;
-        let last = streams::last_generated(conn, &stream).await?.unwrap_or_default();
+        let last = streams::last_generated(conn, &stream)
+            .await?
+            .unwrap_or_default();
         for g in groups {
-            let Some(total) = totals.get_mut(&g.name) else { continue };
+            let Some(total) = totals.get_mut(&g.name) else {
+                continue;
+            };
             let behind = u64::from(g.last_delivered < last);
             total.lag += g.lag.unwrap_or(behind);
             total.pending += g.pending;
@@ -229,7 +261,11 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn new(ctx: &Context, tenants: &[String]) -> Sampler {
-        Sampler { link: ctx.link("sampler", Purpose::Commands), ctx: ctx.clone(), tenants: tenants.to_vec() }
+        Sampler {
+            link: ctx.link("sampler", Purpose::Commands),
+            ctx: ctx.clone(),
+            tenants: tenants.to_vec(),
+        }
     }
 
     /// Samples every `interval_ms` until dropped, or until an error no retry can fix.

@@ -52,7 +52,11 @@ pub struct Context {
 
 impl Context {
     /// A context with no history, no failpoints and fresh metrics. Validates the configuration.
-    pub fn new(config: PipelineConfig, connector: connector::Connector, seed: u64) -> Result<Context, PipelineError> {
+    pub fn new(
+        config: PipelineConfig,
+        connector: connector::Connector,
+        seed: u64,
+    ) -> Result<Context, PipelineError> {
         config.validate()?;
         Ok(Context {
             keys: keys::Keys::new(&config.prefix),

@@ -68,7 +68,11 @@ pub struct Decision {
 
 impl Decision {
     fn check(&self) {
-        for (what, name) in [("decision id", &self.id), ("tenant", &self.tenant), ("object", &self.object)] {
+        for (what, name) in [
+            ("decision id", &self.id),
+            ("tenant", &self.tenant),
+            ("object", &self.object),
+        ] {
             if let Err(why) = check_name(name) {
                 panic!("{what} `{name}` {why}");
             }
@@ -96,11 +100,20 @@ pub struct CommitReport {
 
 impl CommitReport {
     fn ok(outcome: CommitOutcome, entry_id: Option<String>) -> CommitReport {
-        CommitReport { outcome, acked_replicas: None, entry_id, error: None, retry: None }
+        CommitReport {
+            outcome,
+            acked_replicas: None,
+            entry_id,
+            error: None,
+            retry: None,
+        }
     }
 
     pub fn is_known(&self) -> bool {
-        matches!(self.outcome, CommitOutcome::Committed | CommitOutcome::AlreadyCommitted)
+        matches!(
+            self.outcome,
+            CommitOutcome::Committed | CommitOutcome::AlreadyCommitted
+        )
     }
 }
 
@@ -176,7 +189,9 @@ impl Producer {
     pub async fn commit(&mut self, d: &Decision) -> CommitReport {
         d.check();
         let ctx = self.ctx.clone();
-        ctx.failpoints.hit(PRODUCER_BEFORE_COMMIT, &self.process, &ctx.recorder).await;
+        ctx.failpoints
+            .hit(PRODUCER_BEFORE_COMMIT, &self.process, &ctx.recorder)
+            .await;
         self.record(d, Phase::Invoke, None, None, None);
         let report = match ctx.config.variant {
             Variant::DualWrite => self.dual_write(d).await,
@@ -188,7 +203,13 @@ impl Producer {
             CommitOutcome::Failed => Phase::Fail,
             CommitOutcome::Unknown => Phase::Info,
         };
-        self.record(d, phase, Some(report.outcome), report.acked_replicas, report.entry_id.clone());
+        self.record(
+            d,
+            phase,
+            Some(report.outcome),
+            report.acked_replicas,
+            report.entry_id.clone(),
+        );
         if report.outcome == CommitOutcome::Committed {
             ctx.metrics.add(Counter::Commits, 1);
             ctx.metrics.add(Counter::Xadds, 1);
@@ -218,15 +239,43 @@ impl Producer {
 
     async fn atomic_write(&mut self, d: &Decision) -> CommitReport {
         let keys = &self.ctx.keys;
-        let (marker, object, outbox) = (keys.decision(&d.tenant, &d.id), keys.object(&d.tenant, &d.object), keys.outbox(&d.tenant));
-        let (version, at_ms, marker_value) = (d.version.to_string(), self.ctx.metrics.now_ms().to_string(), d.marker_value());
-        let touch = if self.ctx.config.wait.is_some() { "1" } else { "0" }.to_string();
-        let args = [&d.id, &d.kind, &d.tenant, &d.object, &version, &d.payload, &at_ms, &marker_value, &touch].map(String::as_str);
+        let (marker, object, outbox) = (
+            keys.decision(&d.tenant, &d.id),
+            keys.object(&d.tenant, &d.object),
+            keys.outbox(&d.tenant),
+        );
+        let (version, at_ms, marker_value) = (
+            d.version.to_string(),
+            self.ctx.metrics.now_ms().to_string(),
+            d.marker_value(),
+        );
+        let touch = if self.ctx.config.wait.is_some() {
+            "1"
+        } else {
+            "0"
+        }
+        .to_string();
+        let args = [
+            &d.id,
+            &d.kind,
+            &d.tenant,
+            &d.object,
+            &version,
+            &d.payload,
+            &at_ms,
+            &marker_value,
+            &touch,
+        ]
+        .map(String::as_str);
         let conn = match self.link.conn().await {
             Ok(conn) => conn,
             Err(e) => return self.failed(e, false),
         };
-        match self.commit_script.invoke(conn, &[&marker, &object, &outbox], &args).await {
+        match self
+            .commit_script
+            .invoke(conn, &[&marker, &object, &outbox], &args)
+            .await
+        {
             Ok(reply) => parse_commit_reply(&reply).unwrap_or_else(|e| self.failed(e, true)),
             Err(e) => self.failed(e, true),
         }
@@ -234,24 +283,43 @@ impl Producer {
 
     async fn dual_write(&mut self, d: &Decision) -> CommitReport {
         let keys = &self.ctx.keys;
-        let (marker, object) = (keys.decision(&d.tenant, &d.id), keys.object(&d.tenant, &d.object));
+        let (marker, object) = (
+            keys.decision(&d.tenant, &d.id),
+            keys.object(&d.tenant, &d.object),
+        );
         let (marker_value, version) = (d.marker_value(), d.version.to_string());
         let conn = match self.link.conn().await {
             Ok(conn) => conn,
             Err(e) => return self.failed(e, false),
         };
         let args = [&marker_value, &version, &d.id, &d.payload].map(String::as_str);
-        match self.state_script.invoke(conn, &[&marker, &object], &args).await {
+        match self
+            .state_script
+            .invoke(conn, &[&marker, &object], &args)
+            .await
+        {
             Ok(Value::Int(1)) => {}
             // The bug: the marker says "done", so the event a crash may have lost stays lost.
             Ok(Value::Int(0)) => return CommitReport::ok(CommitOutcome::AlreadyCommitted, None),
-            Ok(other) => return self.failed(PipelineError::reply("dual-write state", format!("{other:?}")), true),
+            Ok(other) => {
+                return self.failed(
+                    PipelineError::reply("dual-write state", format!("{other:?}")),
+                    true,
+                )
+            }
             Err(e) => return self.failed(e, true),
         }
-        let state = Op::StateWritten { event: d.id.clone(), tenant: d.tenant.clone(), object: d.object.clone(), version: d.version };
+        let state = Op::StateWritten {
+            event: d.id.clone(),
+            tenant: d.tenant.clone(),
+            object: d.object.clone(),
+            version: d.version,
+        };
         self.ctx.recorder.record(&self.process, Phase::Event, state);
         let ctx = self.ctx.clone();
-        ctx.failpoints.hit(PRODUCER_AFTER_STATE, &self.process, &ctx.recorder).await;
+        ctx.failpoints
+            .hit(PRODUCER_AFTER_STATE, &self.process, &ctx.recorder)
+            .await;
         match self.append_event(d).await {
             Ok(id) => CommitReport::ok(CommitOutcome::Committed, Some(id)),
             // The state is in Redis whatever happened to the event: never `Failed`.
@@ -266,9 +334,20 @@ impl Producer {
         let conn = self.link.conn().await?;
         let mut cmd = redis::cmd("XADD");
         cmd.arg(outbox).arg("*");
-        cmd.arg(field::EVENT).arg(&d.id).arg(field::TYPE).arg(&d.kind);
-        cmd.arg(field::TENANT).arg(&d.tenant).arg(field::OBJECT).arg(&d.object);
-        cmd.arg(field::VERSION).arg(d.version).arg(field::PAYLOAD).arg(&d.payload).arg(field::AT_MS).arg(at_ms);
+        cmd.arg(field::EVENT)
+            .arg(&d.id)
+            .arg(field::TYPE)
+            .arg(&d.kind);
+        cmd.arg(field::TENANT)
+            .arg(&d.tenant)
+            .arg(field::OBJECT)
+            .arg(&d.object);
+        cmd.arg(field::VERSION)
+            .arg(d.version)
+            .arg(field::PAYLOAD)
+            .arg(&d.payload)
+            .arg(field::AT_MS)
+            .arg(at_ms);
         let id: String = cmd.query_async(conn).await?;
         Ok(id)
     }
@@ -276,15 +355,27 @@ impl Producer {
     /// `Failed` when nothing was sent or the server refused before running anything; otherwise
     /// `Unknown`. Drops the connection when the error says so.
     fn failed(&mut self, e: PipelineError, sent: bool) -> CommitReport {
-        let outcome = if !sent || e.definitely_not_applied() { CommitOutcome::Failed } else { CommitOutcome::Unknown };
+        let outcome = if !sent || e.definitely_not_applied() {
+            CommitOutcome::Failed
+        } else {
+            CommitOutcome::Unknown
+        };
         let retry = self.link.note_error(&e);
-        CommitReport { outcome, acked_replicas: None, entry_id: None, error: Some(e.to_string()), retry: Some(retry) }
+        CommitReport {
+            outcome,
+            acked_replicas: None,
+            entry_id: None,
+            error: Some(e.to_string()),
+            retry: Some(retry),
+        }
     }
 
     /// WAIT after a commit, or after a retry that found it committed; too few acknowledgements
     /// make the outcome `Unknown`: a failover may still lose the write.
     async fn wait_replicas(&mut self, mut report: CommitReport) -> CommitReport {
-        let Some(wait) = self.ctx.config.wait else { return report };
+        let Some(wait) = self.ctx.config.wait else {
+            return report;
+        };
         if !report.is_known() {
             return report;
         }
@@ -293,8 +384,13 @@ impl Producer {
             Ok(conn) => {
                 let mut waiting = conn.clone();
                 waiting.set_response_timeout(Duration::from_millis(wait.timeout_ms + margin_ms));
-                let cmd = redis::cmd("WAIT").arg(wait.replicas).arg(wait.timeout_ms).to_owned();
-                cmd.query_async::<u64>(&mut waiting).await.map_err(PipelineError::from)
+                let cmd = redis::cmd("WAIT")
+                    .arg(wait.replicas)
+                    .arg(wait.timeout_ms)
+                    .to_owned();
+                cmd.query_async::<u64>(&mut waiting)
+                    .await
+                    .map_err(PipelineError::from)
             }
             Err(e) => Err(e),
         };
@@ -316,8 +412,15 @@ impl Producer {
 }
 
 fn parse_commit_reply(reply: &Value) -> Result<CommitReport, PipelineError> {
-    let unexpected = || PipelineError::reply("commit script", format!("expected {{0|1, id}}, got {reply:?}"));
-    let Value::Array(parts) = reply else { return Err(unexpected()) };
+    let unexpected = || {
+        PipelineError::reply(
+            "commit script",
+            format!("expected {{0|1, id}}, got {reply:?}"),
+        )
+    };
+    let Value::Array(parts) = reply else {
+        return Err(unexpected());
+    };
     match (parts.first(), parts.get(1).and_then(as_string)) {
         (Some(Value::Int(1)), Some(id)) => Ok(CommitReport::ok(CommitOutcome::Committed, Some(id))),
         (Some(Value::Int(0)), _) => Ok(CommitReport::ok(CommitOutcome::AlreadyCommitted, None)),

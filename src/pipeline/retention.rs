@@ -34,7 +34,12 @@ pub struct Trimmer {
 impl Trimmer {
     pub fn new(ctx: &Context, tenants: &[String]) -> Trimmer {
         let process = "trimmer".to_string();
-        Trimmer { link: ctx.link(&process, Purpose::Commands), ctx: ctx.clone(), process, tenants: tenants.to_vec() }
+        Trimmer {
+            link: ctx.link(&process, Purpose::Commands),
+            ctx: ctx.clone(),
+            process,
+            tenants: tenants.to_vec(),
+        }
     }
 
     /// Trims every `trim-interval-ms` until dropped, or until an error no retry can fix.
@@ -74,10 +79,21 @@ impl Trimmer {
         let ignore_pending = self.ctx.config.variant == Variant::UnsafeTrim;
         let concerns = self.ctx.config.concerns.clone();
         let conn = self.link.conn().await?;
-        let Some(min_id) = owed_min(conn, &stream, &concerns, ignore_pending).await? else { return Ok(0) };
-        let removed: u64 = redis::cmd("XTRIM").arg(&stream).arg("MINID").arg(min_id.to_string()).query_async(conn).await?;
+        let Some(min_id) = owed_min(conn, &stream, &concerns, ignore_pending).await? else {
+            return Ok(0);
+        };
+        let removed: u64 = redis::cmd("XTRIM")
+            .arg(&stream)
+            .arg("MINID")
+            .arg(min_id.to_string())
+            .query_async(conn)
+            .await?;
         if removed > 0 {
-            let op = Op::Trim { tenant: tenant.to_string(), min_id: min_id.to_string(), removed };
+            let op = Op::Trim {
+                tenant: tenant.to_string(),
+                min_id: min_id.to_string(),
+                removed,
+            };
             self.ctx.recorder.record(&self.process, Phase::Event, op);
             self.ctx.metrics.add(Counter::Trimmed, removed);
         }
@@ -94,7 +110,11 @@ pub async fn owed_min(
     ignore_pending: bool,
 ) -> Result<Option<EntryId>, PipelineError> {
     let groups = streams::groups(conn, stream).await?;
-    if groups.is_empty() || concerns.iter().any(|c| !groups.iter().any(|g| &g.name == c)) {
+    if groups.is_empty()
+        || concerns
+            .iter()
+            .any(|c| !groups.iter().any(|g| &g.name == c))
+    {
         return Ok(None);
     }
     let mut min_id: Option<EntryId> = None;
@@ -111,10 +131,22 @@ pub async fn owed_min(
 }
 
 /// The smallest pending id of a group (summary XPENDING).
-async fn oldest_pending(conn: &mut MultiplexedConnection, stream: &str, group: &str) -> Result<Option<EntryId>, PipelineError> {
-    let reply: Value = redis::cmd("XPENDING").arg(stream).arg(group).query_async(conn).await?;
+async fn oldest_pending(
+    conn: &mut MultiplexedConnection,
+    stream: &str,
+    group: &str,
+) -> Result<Option<EntryId>, PipelineError> {
+    let reply: Value = redis::cmd("XPENDING")
+        .arg(stream)
+        .arg(group)
+        .query_async(conn)
+        .await?;
     let Value::Array(parts) = reply else {
         return Err(PipelineError::reply("XPENDING", format!("{reply:?}")));
     };
-    parts.get(1).and_then(as_string).map(|id| id.parse()).transpose()
+    parts
+        .get(1)
+        .and_then(as_string)
+        .map(|id| id.parse())
+        .transpose()
 }

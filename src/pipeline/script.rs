@@ -30,9 +30,16 @@ impl LuaScript {
 
     /// SCRIPT LOAD; the server must answer our SHA1.
     pub async fn load(&self, conn: &mut MultiplexedConnection) -> Result<(), PipelineError> {
-        let sha: String = redis::cmd("SCRIPT").arg("LOAD").arg(self.source).query_async(conn).await?;
+        let sha: String = redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(self.source)
+            .query_async(conn)
+            .await?;
         if sha != self.sha {
-            let detail = format!("script `{}`: server says {sha}, we computed {}", self.name, self.sha);
+            let detail = format!(
+                "script `{}`: server says {sha}, we computed {}",
+                self.name, self.sha
+            );
             return Err(PipelineError::reply("SCRIPT LOAD", detail));
         }
         Ok(())

@@ -117,7 +117,10 @@ impl Env<'_> {
     }
 
     async fn failpoint(&self, point: &'static str) {
-        self.ctx.failpoints.hit(point, self.process, &self.ctx.recorder).await;
+        self.ctx
+            .failpoints
+            .hit(point, self.process, &self.ctx.recorder)
+            .await;
     }
 }
 
@@ -130,7 +133,10 @@ pub struct Sink {
 
 impl Sink {
     /// The API plans need a downstream; the atomic ones ignore it.
-    pub fn new(config: &PipelineConfig, downstream: Option<Arc<dyn Downstream>>) -> Result<Sink, PipelineError> {
+    pub fn new(
+        config: &PipelineConfig,
+        downstream: Option<Arc<dyn Downstream>>,
+    ) -> Result<Sink, PipelineError> {
         let plan = match (config.sink, config.variant) {
             (SinkKind::Atomic, Variant::Naive) => Plan::EffectThenAck,
             (SinkKind::Atomic, Variant::AckFirst) => Plan::AckThenEffect,
@@ -139,9 +145,15 @@ impl Sink {
             (SinkKind::IdempotentApi, _) => Plan::ApiThenAck,
         };
         if matches!(plan, Plan::ApiThenAck | Plan::AckThenApi) && downstream.is_none() {
-            return Err(PipelineError::Config("sink `idempotent-api` needs a downstream".into()));
+            return Err(PipelineError::Config(
+                "sink `idempotent-api` needs a downstream".into(),
+            ));
         }
-        Ok(Sink { plan, script: LuaScript::new("effect", EFFECT_LUA), downstream })
+        Ok(Sink {
+            plan,
+            script: LuaScript::new("effect", EFFECT_LUA),
+            downstream,
+        })
     }
 
     /// Loads the script ahead of the first entry.
@@ -194,10 +206,29 @@ impl Sink {
     ) -> Result<(bool, u64), PipelineError> {
         let keys = &env.ctx.keys;
         let (tenant, concern) = (item.tenant, env.concern);
-        let (dedupe_key, ledger, effects) = (keys.dedupe(tenant, concern), keys.ledger(tenant, concern), keys.effects(tenant, concern));
+        let (dedupe_key, ledger, effects) = (
+            keys.dedupe(tenant, concern),
+            keys.ledger(tenant, concern),
+            keys.effects(tenant, concern),
+        );
         let flag = |b: bool| if b { "1" } else { "0" };
-        let args = [concern, item.entry_id, item.event, item.object, item.amount, flag(dedupe), flag(ack)];
-        let reply = self.script.invoke(env.link.conn().await?, &[&dedupe_key, &ledger, &effects, item.stream], &args).await?;
+        let args = [
+            concern,
+            item.entry_id,
+            item.event,
+            item.object,
+            item.amount,
+            flag(dedupe),
+            flag(ack),
+        ];
+        let reply = self
+            .script
+            .invoke(
+                env.link.conn().await?,
+                &[&dedupe_key, &ledger, &effects, item.stream],
+                &args,
+            )
+            .await?;
         let pair = match &reply {
             Value::Array(v) if v.len() == 2 => (as_u64(&v[0]), as_u64(&v[1])),
             _ => (None, None),
@@ -223,6 +254,11 @@ impl Sink {
 
 async fn xack(env: &mut Env<'_>, item: &Item<'_>) -> Result<u64, PipelineError> {
     let conn = env.link.conn().await?;
-    let acked: u64 = redis::cmd("XACK").arg(item.stream).arg(env.concern).arg(item.entry_id).query_async(conn).await?;
+    let acked: u64 = redis::cmd("XACK")
+        .arg(item.stream)
+        .arg(env.concern)
+        .arg(item.entry_id)
+        .query_async(conn)
+        .await?;
     Ok(acked)
 }

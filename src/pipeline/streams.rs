@@ -32,7 +32,10 @@ impl EntryId {
     pub fn next(self) -> EntryId {
         match self.seq.checked_add(1) {
             Some(seq) => EntryId { ms: self.ms, seq },
-            None => EntryId { ms: self.ms + 1, seq: 0 },
+            None => EntryId {
+                ms: self.ms + 1,
+                seq: 0,
+            },
         }
     }
 }
@@ -48,7 +51,10 @@ impl FromStr for EntryId {
     fn from_str(s: &str) -> Result<EntryId, PipelineError> {
         let bad = || PipelineError::reply("stream id", format!("`{s}` is not an entry id"));
         let (ms, seq) = s.split_once('-').unwrap_or((s, "0"));
-        Ok(EntryId { ms: ms.parse().map_err(|_| bad())?, seq: seq.parse().map_err(|_| bad())? })
+        Ok(EntryId {
+            ms: ms.parse().map_err(|_| bad())?,
+            seq: seq.parse().map_err(|_| bad())?,
+        })
     }
 }
 
@@ -62,7 +68,11 @@ pub struct Entry {
 
 impl Entry {
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.as_ref()?.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.fields
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -88,7 +98,10 @@ fn items(v: Value, command: &'static str) -> Result<Vec<Value>, PipelineError> {
     match v {
         Value::Array(items) => Ok(items),
         Value::Nil => Ok(Vec::new()),
-        other => Err(PipelineError::reply(command, format!("expected an array, got {other:?}"))),
+        other => Err(PipelineError::reply(
+            command,
+            format!("expected an array, got {other:?}"),
+        )),
     }
 }
 
@@ -113,7 +126,10 @@ pub fn parse_entry(v: Value, command: &'static str) -> Result<Entry, PipelineErr
 }
 
 pub fn parse_entries(v: Value, command: &'static str) -> Result<Vec<Entry>, PipelineError> {
-    items(v, command)?.into_iter().map(|e| parse_entry(e, command)).collect()
+    items(v, command)?
+        .into_iter()
+        .map(|e| parse_entry(e, command))
+        .collect()
 }
 
 /// XREADGROUP's reply: per stream key, its entries (nil when the call timed out).
@@ -144,10 +160,16 @@ pub fn parse_autoclaim(v: Value) -> Result<AutoClaim, PipelineError> {
     // Redis 7.0 drops deleted entries from the claim and names them here; older servers
     // answered nil in their place.
     let claimed = claimed.into_iter().filter(|e| *e != Value::Nil);
-    let claimed = claimed.map(|e| parse_entry(e, "XAUTOCLAIM")).collect::<Result<_, _>>()?;
+    let claimed = claimed
+        .map(|e| parse_entry(e, "XAUTOCLAIM"))
+        .collect::<Result<_, _>>()?;
     let deleted = items(parts.next().unwrap_or(Value::Nil), "XAUTOCLAIM")?;
     let deleted = deleted.iter().filter_map(as_string).collect();
-    Ok(AutoClaim { next, claimed, deleted })
+    Ok(AutoClaim {
+        next,
+        claimed,
+        deleted,
+    })
 }
 
 /// One line of XINFO GROUPS.
@@ -162,13 +184,23 @@ pub struct GroupInfo {
 }
 
 /// XINFO GROUPS of a stream; an empty list when the stream does not exist.
-pub async fn groups(conn: &mut MultiplexedConnection, stream: &str) -> Result<Vec<GroupInfo>, PipelineError> {
-    let reply = redis::cmd("XINFO").arg("GROUPS").arg(stream).query_async::<Value>(conn).await;
+pub async fn groups(
+    conn: &mut MultiplexedConnection,
+    stream: &str,
+) -> Result<Vec<GroupInfo>, PipelineError> {
+    let reply = redis::cmd("XINFO")
+        .arg("GROUPS")
+        .arg(stream)
+        .query_async::<Value>(conn)
+        .await;
     let reply = match reply {
         Err(e) if e.detail().is_some_and(|d| d.contains("no such key")) => return Ok(Vec::new()),
         other => other?,
     };
-    items(reply, "XINFO GROUPS")?.into_iter().map(parse_group).collect()
+    items(reply, "XINFO GROUPS")?
+        .into_iter()
+        .map(parse_group)
+        .collect()
 }
 
 fn parse_group(v: Value) -> Result<GroupInfo, PipelineError> {
@@ -176,9 +208,17 @@ fn parse_group(v: Value) -> Result<GroupInfo, PipelineError> {
         Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
         other => items(other, "XINFO GROUPS")?,
     };
-    let get = |name: &str| flat.chunks(2).find(|kv| as_string(&kv[0]).as_deref() == Some(name)).and_then(|kv| kv.get(1));
-    let name = get("name").and_then(as_string).ok_or_else(|| PipelineError::reply("XINFO GROUPS", "no name"))?;
-    let last = get("last-delivered-id").and_then(as_string).unwrap_or_else(|| "0-0".into());
+    let get = |name: &str| {
+        flat.chunks(2)
+            .find(|kv| as_string(&kv[0]).as_deref() == Some(name))
+            .and_then(|kv| kv.get(1))
+    };
+    let name = get("name")
+        .and_then(as_string)
+        .ok_or_else(|| PipelineError::reply("XINFO GROUPS", "no name"))?;
+    let last = get("last-delivered-id")
+        .and_then(as_string)
+        .unwrap_or_else(|| "0-0".into());
     Ok(GroupInfo {
         name,
         consumers: get("consumers").and_then(as_u64).unwrap_or(0),
@@ -189,8 +229,15 @@ fn parse_group(v: Value) -> Result<GroupInfo, PipelineError> {
 }
 
 /// The id of the newest entry ever added (XINFO STREAM `last-generated-id`); `None` without stream.
-pub async fn last_generated(conn: &mut MultiplexedConnection, stream: &str) -> Result<Option<EntryId>, PipelineError> {
-    let reply = redis::cmd("XINFO").arg("STREAM").arg(stream).query_async::<Value>(conn).await;
+pub async fn last_generated(
+    conn: &mut MultiplexedConnection,
+    stream: &str,
+) -> Result<Option<EntryId>, PipelineError> {
+    let reply = redis::cmd("XINFO")
+        .arg("STREAM")
+        .arg(stream)
+        .query_async::<Value>(conn)
+        .await;
     let reply = match reply {
         Err(e) if e.detail().is_some_and(|d| d.contains("no such key")) => return Ok(None),
         other => other?,
@@ -199,13 +246,18 @@ pub async fn last_generated(conn: &mut MultiplexedConnection, stream: &str) -> R
         Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
         other => items(other, "XINFO STREAM")?,
     };
-    let last = flat.chunks(2).find(|kv| as_string(&kv[0]).as_deref() == Some("last-generated-id"));
+    let last = flat
+        .chunks(2)
+        .find(|kv| as_string(&kv[0]).as_deref() == Some("last-generated-id"));
     let last = last.and_then(|kv| kv.get(1)).and_then(as_string);
     last.map(|s| s.parse()).transpose()
 }
 
 /// Every entry of a stream, oldest first, page by page.
-pub async fn range_all(conn: &mut MultiplexedConnection, stream: &str) -> Result<Vec<Entry>, PipelineError> {
+pub async fn range_all(
+    conn: &mut MultiplexedConnection,
+    stream: &str,
+) -> Result<Vec<Entry>, PipelineError> {
     let mut out = Vec::new();
     let mut start = EntryId::ZERO;
     for _ in 0..PAGES_MAX {
@@ -218,7 +270,9 @@ pub async fn range_all(conn: &mut MultiplexedConnection, stream: &str) -> Result
             .query_async(conn)
             .await?;
         let page = parse_entries(reply, "XRANGE")?;
-        let Some(last) = page.last() else { return Ok(out) };
+        let Some(last) = page.last() else {
+            return Ok(out);
+        };
         start = last.id.parse::<EntryId>()?.next();
         let full = page.len() as u64 == PAGE_COUNT;
         out.extend(page);
@@ -248,12 +302,19 @@ pub async fn pending_range(
     consumer: Option<&str>,
 ) -> Result<Vec<PendingEntry>, PipelineError> {
     let mut cmd = redis::cmd("XPENDING");
-    cmd.arg(stream).arg(group).arg(start.to_string()).arg(end.to_string()).arg(count);
+    cmd.arg(stream)
+        .arg(group)
+        .arg(start.to_string())
+        .arg(end.to_string())
+        .arg(count);
     if let Some(c) = consumer {
         cmd.arg(c);
     }
     let reply: Value = cmd.query_async(conn).await?;
-    items(reply, "XPENDING")?.into_iter().map(parse_pending).collect()
+    items(reply, "XPENDING")?
+        .into_iter()
+        .map(parse_pending)
+        .collect()
 }
 
 fn parse_pending(v: Value) -> Result<PendingEntry, PipelineError> {
@@ -261,9 +322,17 @@ fn parse_pending(v: Value) -> Result<PendingEntry, PipelineError> {
     let text = |i: usize| parts.get(i).and_then(as_string).unwrap_or_default();
     let num = |i: usize| parts.get(i).and_then(as_u64).unwrap_or(0);
     if parts.len() < 4 {
-        return Err(PipelineError::reply("XPENDING", format!("short line {parts:?}")));
+        return Err(PipelineError::reply(
+            "XPENDING",
+            format!("short line {parts:?}"),
+        ));
     }
-    Ok(PendingEntry { id: text(0), consumer: text(1), idle_ms: num(2), deliveries: num(3) })
+    Ok(PendingEntry {
+        id: text(0),
+        consumer: text(1),
+        idle_ms: num(2),
+        deliveries: num(3),
+    })
 }
 
 /// Every pending entry of a group, oldest first.
@@ -274,10 +343,15 @@ pub async fn pending_all(
 ) -> Result<Vec<PendingEntry>, PipelineError> {
     let mut out = Vec::new();
     let mut start = EntryId::ZERO;
-    let end = EntryId { ms: u64::MAX, seq: u64::MAX };
+    let end = EntryId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
     for _ in 0..PAGES_MAX {
         let page = pending_range(conn, stream, group, (start, end), PAGE_COUNT, None).await?;
-        let Some(last) = page.last() else { return Ok(out) };
+        let Some(last) = page.last() else {
+            return Ok(out);
+        };
         start = last.id.parse::<EntryId>()?.next();
         let full = page.len() as u64 == PAGE_COUNT;
         out.extend(page);
@@ -289,7 +363,10 @@ pub async fn pending_all(
 }
 
 /// Every key matching `pattern`, sorted (SCAN order is the server's hash order).
-pub async fn scan_all(conn: &mut MultiplexedConnection, pattern: &str) -> Result<Vec<String>, PipelineError> {
+pub async fn scan_all(
+    conn: &mut MultiplexedConnection,
+    pattern: &str,
+) -> Result<Vec<String>, PipelineError> {
     let mut keys = Vec::new();
     let mut cursor = "0".to_string();
     for _ in 0..PAGES_MAX {
@@ -313,7 +390,10 @@ pub async fn scan_all(conn: &mut MultiplexedConnection, pattern: &str) -> Result
 }
 
 /// Whether any key matches `pattern` (stops at the first hit).
-pub async fn any_key(conn: &mut MultiplexedConnection, pattern: &str) -> Result<bool, PipelineError> {
+pub async fn any_key(
+    conn: &mut MultiplexedConnection,
+    pattern: &str,
+) -> Result<bool, PipelineError> {
     let mut cursor = "0".to_string();
     for _ in 0..PAGES_MAX {
         let (next, page): (String, Vec<String>) = redis::cmd("SCAN")
@@ -348,19 +428,34 @@ mod tests {
         let a: EntryId = "5-3".parse().unwrap();
         assert_eq!(a.next().to_string(), "5-4");
         assert!(a < "6-0".parse().unwrap());
-        assert_eq!(EntryId { ms: 1, seq: u64::MAX }.next(), EntryId { ms: 2, seq: 0 });
+        assert_eq!(
+            EntryId {
+                ms: 1,
+                seq: u64::MAX
+            }
+            .next(),
+            EntryId { ms: 2, seq: 0 }
+        );
         assert!("x-1".parse::<EntryId>().is_err());
     }
 
     #[test]
     fn parses_autoclaim_with_deleted_ids() {
-        let entry = Value::Array(vec![bulk("1-1"), Value::Array(vec![bulk("event"), bulk("d-1")])]);
-        let reply = Value::Array(vec![bulk("0-0"), Value::Array(vec![entry]), Value::Array(vec![bulk("1-0")])]);
+        let entry = Value::Array(vec![
+            bulk("1-1"),
+            Value::Array(vec![bulk("event"), bulk("d-1")]),
+        ]);
+        let reply = Value::Array(vec![
+            bulk("0-0"),
+            Value::Array(vec![entry]),
+            Value::Array(vec![bulk("1-0")]),
+        ]);
         let claim = parse_autoclaim(reply).unwrap();
         assert_eq!(claim.next, "0-0");
         assert_eq!(claim.claimed[0].field("event"), Some("d-1"));
         assert_eq!(claim.deleted, vec!["1-0".to_string()]);
-        let deleted = parse_entry(Value::Array(vec![bulk("2-0"), Value::Nil]), "XREADGROUP").unwrap();
+        let deleted =
+            parse_entry(Value::Array(vec![bulk("2-0"), Value::Nil]), "XREADGROUP").unwrap();
         assert_eq!(deleted.fields, None);
     }
 }

@@ -19,10 +19,17 @@ const START_ATTEMPTS_MAX: u32 = 5;
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn require(binary: &str, package: &str) {
-    match Command::new(binary).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
+    match Command::new(binary)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("{binary} not found: install it with apt-get install {package} (ci/test does this)")
+            panic!(
+                "{binary} not found: install it with apt-get install {package} (ci/test does this)"
+            )
         }
         Err(e) => panic!("cannot run {binary}: {e}"),
     }
@@ -49,7 +56,9 @@ fn wait_ready(child: &mut Child, port: u16) -> bool {
 }
 
 fn ping(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
     if s.write_all(b"PING\r\n").is_err() {
         return false;
@@ -80,7 +89,14 @@ impl RedisServer {
 
     /// Every write fsynced to the AOF before it is acknowledged: a kill loses nothing acked.
     pub fn start_durable() -> RedisServer {
-        RedisServer::start_with(&["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+        RedisServer::start_with(&[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ])
     }
 
     pub fn start_with(extra: &[&str]) -> RedisServer {
@@ -91,11 +107,19 @@ impl RedisServer {
             let port = free_port();
             let mut child = spawn_server(port, dir.path(), &extra);
             if wait_ready(&mut child, port) {
-                return RedisServer { child, port, dir, extra };
+                return RedisServer {
+                    child,
+                    port,
+                    dir,
+                    extra,
+                };
             }
             kill(&mut child);
         }
-        panic!("redis-server did not start; see {}", dir.keep().join("redis.log").display());
+        panic!(
+            "redis-server did not start; see {}",
+            dir.keep().join("redis.log").display()
+        );
     }
 
     pub fn url(&self) -> String {
@@ -171,7 +195,11 @@ impl Sentinel {
                 .spawn()
                 .expect("spawn redis-sentinel");
             if wait_ready(&mut child, port) {
-                return Sentinel { child, port, _dir: dir };
+                return Sentinel {
+                    child,
+                    port,
+                    _dir: dir,
+                };
             }
             kill(&mut child);
         }
