@@ -1,13 +1,13 @@
-//! The `outbox-chaos` command line: clap commands only; `anyhow` lives at this edge.
+//! The `outbox-chaos` command line: clap commands only; `anyhow` at this edge.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 use outbox_chaos::pipeline::load::{self, LoadArgs};
 use outbox_chaos::pipeline::{SinkKind, Variant};
 
 #[derive(Parser)]
 #[command(
-    name = "outbox-chaos",
     version,
     about = "Deterministic simulation and chaos testing of the transactional outbox on Redis Streams"
 )]
@@ -22,9 +22,16 @@ enum Command {
     Load(LoadCli),
 }
 
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Load(args) => run_load(args.into()),
+    }
+}
+
+/// `load`'s flags; defaults are `LoadArgs::default()`'s.
 #[derive(clap::Args)]
 struct LoadCli {
-    /// The Redis to run against (`redis://host:port[/db]`).
+    /// The Redis to run against: `redis://host:port[/db]`.
     #[arg(long)]
     redis: String,
     #[arg(long, default_value_t = 10_000)]
@@ -38,11 +45,12 @@ struct LoadCli {
     workers: u32,
     #[arg(long, default_value_t = 8)]
     producers: u32,
-    #[arg(long, value_enum, default_value_t = SinkArg::Atomic)]
-    sink: SinkArg,
-    /// A planted bug to run instead of the correct pipeline.
-    #[arg(long, value_enum, default_value_t = VariantArg::Correct)]
-    variant: VariantArg,
+    /// atomic | idempotent-api
+    #[arg(long, default_value = "atomic", value_parser = kebab::<SinkKind>)]
+    sink: SinkKind,
+    /// A planted bug: correct | naive | ack-first | dual-write | no-reclaim | unsafe-trim | non-idempotent-api
+    #[arg(long, default_value = "correct", value_parser = kebab::<Variant>)]
+    variant: Variant,
     /// Every key written starts with it.
     #[arg(long, default_value = "oc:")]
     prefix: String,
@@ -59,76 +67,53 @@ struct LoadCli {
     timeout_s: u64,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum SinkArg {
-    Atomic,
-    IdempotentApi,
+/// A configuration enum from its kebab-case name, as the scenario files spell it.
+fn kebab<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|e| e.to_string())
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum VariantArg {
-    Correct,
-    Naive,
-    AckFirst,
-    DualWrite,
-    NoReclaim,
-    UnsafeTrim,
-    NonIdempotentApi,
-}
-
-impl LoadCli {
-    fn into_args(self) -> LoadArgs {
-        let sink = match self.sink {
-            SinkArg::Atomic => SinkKind::Atomic,
-            SinkArg::IdempotentApi => SinkKind::IdempotentApi,
-        };
-        let variant = match self.variant {
-            VariantArg::Correct => Variant::Correct,
-            VariantArg::Naive => Variant::Naive,
-            VariantArg::AckFirst => Variant::AckFirst,
-            VariantArg::DualWrite => Variant::DualWrite,
-            VariantArg::NoReclaim => Variant::NoReclaim,
-            VariantArg::UnsafeTrim => Variant::UnsafeTrim,
-            VariantArg::NonIdempotentApi => Variant::NonIdempotentApi,
-        };
+impl From<LoadCli> for LoadArgs {
+    fn from(c: LoadCli) -> LoadArgs {
         LoadArgs {
-            redis_url: self.redis,
-            decisions: self.decisions,
-            tenants: self.tenants,
-            concerns: self.concerns,
-            workers: self.workers,
-            producers: self.producers,
-            sink,
-            variant,
-            prefix: self.prefix,
-            reuse: self.reuse,
-            cleanup: self.cleanup,
-            seed: self.seed,
-            timeout_s: self.timeout_s,
+            redis_url: c.redis,
+            decisions: c.decisions,
+            tenants: c.tenants,
+            concerns: c.concerns,
+            workers: c.workers,
+            producers: c.producers,
+            sink: c.sink,
+            variant: c.variant,
+            prefix: c.prefix,
+            reuse: c.reuse,
+            cleanup: c.cleanup,
+            seed: c.seed,
+            timeout_s: c.timeout_s,
         }
     }
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Load(args) => run_load(args.into_args())?,
-    };
-    std::process::exit(code);
-}
-
-fn run_load(args: LoadArgs) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// Exit code 0 when clean, 1 on a lost or doubled effect (or no drain), 2 on bad input or an
+/// unreachable Redis.
+fn run_load(args: LoadArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    match runtime.block_on(load::run(&args)) {
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("outbox-chaos load: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match runtime.block_on(load::run(&args)) {
         Ok(report) => {
             print!("{report}");
-            Ok(report.exit_code())
+            report.exit_code()
         }
         Err(e) => {
             eprintln!("outbox-chaos load: {e}");
-            Ok(e.exit_code())
+            e.exit_code()
         }
-    }
+    };
+    ExitCode::from(code)
 }

@@ -92,7 +92,7 @@ pub enum LoadError {
 
 impl LoadError {
     /// 2 for bad input and an unreachable Redis, 1 for a failure of the run itself.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         match self {
             LoadError::Pipeline(_) | LoadError::WorkerStopped(_) => 1,
             _ => 2,
@@ -126,7 +126,7 @@ pub struct LoadReport {
 
 impl LoadReport {
     /// 0 when clean, 1 on a lost or doubled effect or a run that did not drain.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         if self.audit.violations() == 0 && self.drained {
             0
         } else {
