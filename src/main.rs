@@ -5,8 +5,14 @@ use clap::{Parser, Subcommand};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
+use outbox_chaos::pipeline::load::{self, LoadArgs};
+use outbox_chaos::pipeline::{SinkKind, Variant};
+
 #[derive(Parser)]
-#[command(version, about = "Deterministic simulation and chaos testing of the transactional outbox on Redis Streams")]
+#[command(
+    version,
+    about = "Deterministic simulation and chaos testing of the transactional outbox on Redis Streams"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,11 +28,14 @@ enum Command {
         #[arg(long, default_value_t = 6379)]
         port: u16,
     },
+    /// Run the pipeline against a Redis with no faults, audit it and print its throughput.
+    Load(LoadCli),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::ServeModel { bind, port } => serve_model(SocketAddr::new(bind, port)),
+        Command::Load(args) => run_load(args.into()),
     }
 }
 
@@ -47,4 +56,94 @@ fn serve_model(addr: SocketAddr) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `load`'s flags; defaults are `LoadArgs::default()`'s.
+#[derive(clap::Args)]
+struct LoadCli {
+    /// The Redis to run against: `redis://host:port[/db]`.
+    #[arg(long)]
+    redis: String,
+    #[arg(long, default_value_t = 10_000)]
+    decisions: u64,
+    #[arg(long, default_value_t = 4)]
+    tenants: u32,
+    #[arg(long, default_value_t = 3)]
+    concerns: u32,
+    /// Workers per concern.
+    #[arg(long, default_value_t = 4)]
+    workers: u32,
+    #[arg(long, default_value_t = 8)]
+    producers: u32,
+    /// atomic | idempotent-api
+    #[arg(long, default_value = "atomic", value_parser = kebab::<SinkKind>)]
+    sink: SinkKind,
+    /// A planted bug: correct | naive | ack-first | dual-write | no-reclaim | unsafe-trim | non-idempotent-api
+    #[arg(long, default_value = "correct", value_parser = kebab::<Variant>)]
+    variant: Variant,
+    /// Every key written starts with it.
+    #[arg(long, default_value = "oc:")]
+    prefix: String,
+    /// Run even though keys under the prefix exist.
+    #[arg(long)]
+    reuse: bool,
+    /// Delete every key under the prefix afterwards.
+    #[arg(long)]
+    cleanup: bool,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Give up waiting for the consumers after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout_s: u64,
+}
+
+/// A configuration enum from its kebab-case name, as the scenario files spell it.
+fn kebab<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|e| e.to_string())
+}
+
+impl From<LoadCli> for LoadArgs {
+    fn from(c: LoadCli) -> LoadArgs {
+        LoadArgs {
+            redis_url: c.redis,
+            decisions: c.decisions,
+            tenants: c.tenants,
+            concerns: c.concerns,
+            workers: c.workers,
+            producers: c.producers,
+            sink: c.sink,
+            variant: c.variant,
+            prefix: c.prefix,
+            reuse: c.reuse,
+            cleanup: c.cleanup,
+            seed: c.seed,
+            timeout_s: c.timeout_s,
+        }
+    }
+}
+
+/// Exit code 0 when clean, 1 on a lost or doubled effect (or no drain), 2 on bad input or an
+/// unreachable Redis.
+fn run_load(args: LoadArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("outbox-chaos load: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match runtime.block_on(load::run(&args)) {
+        Ok(report) => {
+            print!("{report}");
+            report.exit_code()
+        }
+        Err(e) => {
+            eprintln!("outbox-chaos load: {e}");
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code)
 }

@@ -60,7 +60,9 @@ pub enum Op {
     },
     /// The dual-write producer's first write (state) landed; the event is not written yet.
     StateWritten { event: String, tenant: String, object: String, version: u64 },
-    /// A consumer received an entry, by XREADGROUP (`reclaimed = false`) or XAUTOCLAIM/XCLAIM.
+    /// A consumer received an entry: a first delivery by XREADGROUP (`reclaimed = false`), or a
+    /// redelivery of a pending entry (`reclaimed = true`): XAUTOCLAIM, or XREADGROUP re-reading
+    /// the consumer's own pending entries after a restart or a lost connection.
     Deliver {
         concern: String,
         event: String,

@@ -7,6 +7,11 @@
 //! `redis-server` is missing: `ci/test` installs it.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
+mod servers;
+
+#[allow(unused_imports)] // not every test crate uses Sentinel
+pub use servers::{RedisServer, Sentinel};
+
 use bytes::{Bytes, BytesMut};
 use outbox_chaos::model::frame::Frame;
 use std::io::{Read, Write};
@@ -25,42 +30,6 @@ pub const REDIS_MISSING: &str =
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind port 0");
     listener.local_addr().unwrap().port()
-}
-
-/// A real `redis-server`, killed on drop.
-pub struct RedisServer {
-    pub port: u16,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    pub fn start() -> RedisServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let spawned = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!("{REDIS_MISSING}"),
-            Err(e) => panic!("cannot start redis-server: {e}"),
-        };
-        let server = RedisServer { port, child, _dir: dir };
-        wait_for_ping(port);
-        server
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The model served in-process on a free port, on a thread with its own current-thread runtime.

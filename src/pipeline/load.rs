@@ -1,0 +1,496 @@
+//! `outbox-chaos load`: runs the pipeline against any Redis a user points it at, with no faults,
+//! audits the final state and measures throughput.
+//!
+//! It writes only keys under its prefix, refuses to start when keys under the prefix exist (unless
+//! `reuse`), deletes them afterwards only with `cleanup`, and never flushes a database. Decision
+//! ids carry a run number taken from a counter under the prefix (`d-r3-000042`), so a reused prefix
+//! never replays an earlier run's ids.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{ConnectionAddr, IntoConnectionInfo};
+use serde::Serialize;
+use thiserror::Error;
+use tokio::task::JoinHandle;
+
+use crate::check::state::FinalState;
+use crate::pipeline::audit::{self, AuditSummary};
+use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
+use crate::pipeline::connector::{Addr, Connector, Purpose, Target, TokioDialer};
+use crate::pipeline::consumer::Worker;
+use crate::pipeline::downstream::{Downstream, DownstreamService};
+use crate::pipeline::error::PipelineError;
+use crate::pipeline::metrics::{MetricsSnapshot, Sampler};
+use crate::pipeline::producer::{Decision, Producer, ProducerSummary};
+use crate::pipeline::streams;
+use crate::pipeline::Context;
+
+/// Concern names, in order; more concerns are named `concern-<n>`.
+const CONCERN_NAMES: [&str; 3] = ["billing", "notify", "crm"];
+/// Business objects per tenant: decisions cycle over them with rising versions.
+const OBJECTS_PER_TENANT: u64 = 100;
+/// How often the drain is polled.
+const DRAIN_POLL_MS: u64 = 20;
+/// How often the lag and pending gauges are sampled.
+const SAMPLE_INTERVAL_MS: u64 = 250;
+
+/// The command's parsed arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadArgs {
+    pub redis_url: String,
+    pub decisions: u64,
+    pub tenants: u32,
+    pub concerns: u32,
+    pub workers: u32,
+    pub producers: u32,
+    pub sink: SinkKind,
+    pub variant: Variant,
+    pub prefix: String,
+    pub reuse: bool,
+    pub cleanup: bool,
+    pub seed: u64,
+    /// Give up waiting for the drain after this long.
+    pub timeout_s: u64,
+}
+
+impl Default for LoadArgs {
+    fn default() -> Self {
+        LoadArgs {
+            redis_url: "redis://127.0.0.1:6379".into(),
+            decisions: 10_000,
+            tenants: 4,
+            concerns: 3,
+            workers: 4,
+            producers: 8,
+            sink: SinkKind::Atomic,
+            variant: Variant::Correct,
+            prefix: "oc:".into(),
+            reuse: false,
+            cleanup: false,
+            seed: 1,
+            timeout_s: 300,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("bad input: {0}")]
+    BadInput(String),
+    #[error("cannot reach Redis at {url}: {source}")]
+    Unreachable { url: String, source: PipelineError },
+    #[error("keys under prefix `{prefix}` already exist at {url}: pass --reuse to run over them, or choose another --prefix")]
+    PrefixInUse { prefix: String, url: String },
+    #[error("pipeline failed: {0}")]
+    Pipeline(#[from] PipelineError),
+    #[error("a worker stopped before the drain: {0}")]
+    WorkerStopped(String),
+}
+
+impl LoadError {
+    /// 2 for bad input and an unreachable Redis, 1 for a failure of the run itself.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LoadError::Pipeline(_) | LoadError::WorkerStopped(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// What a run measured and found.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadReport {
+    pub run: u64,
+    pub decisions: u64,
+    pub tenants: u32,
+    pub concerns: Vec<String>,
+    pub workers: u32,
+    pub producers: u32,
+    pub sink: SinkKind,
+    pub variant: Variant,
+    pub commits: ProducerSummary,
+    /// Every group drained (nothing pending, nothing undelivered) before the timeout.
+    pub drained: bool,
+    pub elapsed_ms: u64,
+    /// This run's decisions with exactly one effect in every concern.
+    pub effected: u64,
+    pub throughput_per_s: f64,
+    pub metrics: MetricsSnapshot,
+    pub audit: AuditSummary,
+    /// Keys deleted by `--cleanup`.
+    pub cleaned_keys: Option<u64>,
+}
+
+impl LoadReport {
+    /// 0 when clean, 1 on a lost or doubled effect or a run that did not drain.
+    pub fn exit_code(&self) -> u8 {
+        if self.audit.violations() == 0 && self.drained {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+fn check_args(args: &LoadArgs) -> Result<(), LoadError> {
+    let bad = |why: &str| Err(LoadError::BadInput(why.to_string()));
+    if args.decisions == 0 || args.decisions > 100_000_000 {
+        return bad("--decisions must be between 1 and 100000000");
+    }
+    if args.tenants == 0 || args.tenants > 10_000 {
+        return bad("--tenants must be between 1 and 10000");
+    }
+    if args.concerns == 0 || args.concerns > 64 {
+        return bad("--concerns must be between 1 and 64");
+    }
+    if args.workers == 0 || args.workers > 256 || args.producers == 0 || args.producers > 256 {
+        return bad("--workers and --producers must be between 1 and 256");
+    }
+    if args.prefix.is_empty()
+        || args
+            .prefix
+            .chars()
+            .any(|c| c.is_whitespace() || c == '{' || c == '}')
+    {
+        return bad("--prefix must be non-empty, without white space or braces");
+    }
+    Ok(())
+}
+
+fn concern_names(n: u32) -> Vec<String> {
+    (0..n as usize)
+        .map(|i| {
+            CONCERN_NAMES
+                .get(i)
+                .map_or_else(|| format!("concern-{}", i + 1), |c| c.to_string())
+        })
+        .collect()
+}
+
+/// Decision `i` of run `run`: tenants round-robin, objects cycling with rising versions.
+fn decision(run: u64, i: u64, tenants: &[String]) -> Decision {
+    let per_tenant = i / tenants.len() as u64;
+    Decision {
+        id: format!("d-r{run}-{i:06}"),
+        tenant: tenants[(i % tenants.len() as u64) as usize].clone(),
+        object: format!("o{}", per_tenant % OBJECTS_PER_TENANT),
+        version: per_tenant / OBJECTS_PER_TENANT + 1,
+        kind: "order-placed".into(),
+        payload: (i % 10 + 1).to_string(),
+    }
+}
+
+fn connector_for(url: &str) -> Result<Connector, LoadError> {
+    let info = url
+        .into_connection_info()
+        .map_err(|e| LoadError::BadInput(format!("--redis {url}: {e}")))?;
+    let ConnectionAddr::Tcp(host, port) = info.addr().clone() else {
+        return Err(LoadError::BadInput(format!(
+            "--redis {url}: only redis:// over plain TCP is supported"
+        )));
+    };
+    let target = Target::Direct(Addr::new(host, port));
+    Ok(Connector::new(
+        Arc::new(TokioDialer),
+        target,
+        info.redis_settings().clone(),
+        Default::default(),
+    ))
+}
+
+/// Runs the load. Errors are bad input, an unreachable Redis, or a component that stopped.
+pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
+    check_args(args)?;
+    let (ctx, mut admin) = open(args).await?;
+    let run: u64 = redis::cmd("INCR")
+        .arg(ctx.keys.global("load-runs"))
+        .query_async(&mut admin)
+        .await
+        .map_err(PipelineError::from)?;
+    let tenants: Vec<String> = (1..=args.tenants).map(|t| format!("t{t}")).collect();
+    let service = (args.sink == SinkKind::IdempotentApi).then(|| {
+        let dedupe = args.variant != Variant::NonIdempotentApi;
+        DownstreamService::new(dedupe, ctx.recorder.clone())
+    });
+    let downstream = service.clone().map(|s| s as Arc<dyn Downstream>);
+    let timed = drive(&ctx, &mut admin, run, args, &tenants, downstream).await?;
+    let ledger = service.map(|s| s.ledger());
+    let state = audit::audit(&mut admin, &ctx.config, &tenants, ledger.as_ref()).await?;
+    let effected = audit::summarize(&only_ids(&state, &format!("d-r{run}-"))).effected;
+    let cleaned_keys = match args.cleanup {
+        true => Some(cleanup(&mut admin, &ctx).await?),
+        false => None,
+    };
+    Ok(LoadReport {
+        run,
+        decisions: args.decisions,
+        tenants: args.tenants,
+        concerns: ctx.config.concerns.clone(),
+        workers: args.workers,
+        producers: args.producers,
+        sink: args.sink,
+        variant: args.variant,
+        commits: timed.commits,
+        drained: timed.drained,
+        elapsed_ms: timed.elapsed_ms,
+        effected,
+        throughput_per_s: effected as f64 * 1000.0 / timed.elapsed_ms as f64,
+        metrics: ctx.metrics.snapshot(),
+        audit: audit::summarize(&state),
+        cleaned_keys,
+    })
+}
+
+/// Connects (an unreachable Redis is named), builds the context and guards the prefix.
+async fn open(args: &LoadArgs) -> Result<(Context, MultiplexedConnection), LoadError> {
+    let connector = connector_for(&args.redis_url)?;
+    let unreachable = |source| LoadError::Unreachable {
+        url: args.redis_url.clone(),
+        source,
+    };
+    let mut admin = connector
+        .connect(Purpose::Commands)
+        .await
+        .map_err(unreachable)?;
+    let _: String = redis::cmd("PING")
+        .query_async(&mut admin)
+        .await
+        .map_err(|e| unreachable(e.into()))?;
+    let config = PipelineConfig {
+        prefix: args.prefix.clone(),
+        concerns: concern_names(args.concerns),
+        sink: args.sink,
+        variant: args.variant,
+        ..Default::default()
+    };
+    let ctx = Context::new(config, connector, args.seed)
+        .map_err(|e| LoadError::BadInput(e.to_string()))?;
+    if streams::any_key(&mut admin, &ctx.keys.all_pattern()).await? && !args.reuse {
+        return Err(LoadError::PrefixInUse {
+            prefix: args.prefix.clone(),
+            url: args.redis_url.clone(),
+        });
+    }
+    Ok((ctx, admin))
+}
+
+/// What the timed part of a run measured.
+struct Timed {
+    commits: ProducerSummary,
+    drained: bool,
+    elapsed_ms: u64,
+}
+
+/// Starts the workers, commits every decision, waits for the drain, stops everything: the part
+/// of the run the throughput is measured on.
+async fn drive(
+    ctx: &Context,
+    admin: &mut MultiplexedConnection,
+    run: u64,
+    args: &LoadArgs,
+    tenants: &[String],
+    downstream: Option<Arc<dyn Downstream>>,
+) -> Result<Timed, LoadError> {
+    let mut workers = spawn_workers(ctx, tenants, args.workers, downstream)?;
+    let sampler = tokio::spawn(Sampler::new(ctx, tenants).run(SAMPLE_INTERVAL_MS));
+    let started = tokio::time::Instant::now();
+    let commits = produce(ctx, run, args, tenants).await;
+    let drained = wait_drained(ctx, admin, tenants, &mut workers, args.timeout_s).await;
+    let elapsed_ms = (started.elapsed().as_millis() as u64).max(1);
+    sampler.abort();
+    for w in &workers {
+        w.abort();
+    }
+    Ok(Timed {
+        commits,
+        drained: drained?,
+        elapsed_ms,
+    })
+}
+
+/// A final state restricted to decisions whose id starts with `id_prefix` (this run's).
+fn only_ids(state: &FinalState, id_prefix: &str) -> FinalState {
+    let mut view = state.clone();
+    view.decisions.retain(|id, _| id.starts_with(id_prefix));
+    view
+}
+
+fn spawn_workers(
+    ctx: &Context,
+    tenants: &[String],
+    per_concern: u32,
+    downstream: Option<Arc<dyn Downstream>>,
+) -> Result<Vec<JoinHandle<Result<(), PipelineError>>>, LoadError> {
+    let mut handles = Vec::new();
+    for concern in &ctx.config.concerns {
+        for i in 0..per_concern as usize {
+            let worker = Worker::new(ctx, concern, i, tenants, downstream.clone())?;
+            handles.push(tokio::spawn(worker.run()));
+        }
+    }
+    Ok(handles)
+}
+
+async fn produce(ctx: &Context, run: u64, args: &LoadArgs, tenants: &[String]) -> ProducerSummary {
+    let producers = u64::from(args.producers);
+    let mut handles = Vec::new();
+    for p in 0..producers {
+        let decisions: Vec<Decision> = (p..args.decisions)
+            .step_by(producers as usize)
+            .map(|i| decision(run, i, tenants))
+            .collect();
+        let producer = Producer::new(ctx, &format!("producer-{p}"));
+        handles.push(tokio::spawn(producer.run(decisions)));
+    }
+    let mut total = ProducerSummary::default();
+    for h in handles {
+        let s = h.await.expect("a producer task panicked");
+        total.committed += s.committed;
+        total.already_committed += s.already_committed;
+        total.failed += s.failed;
+        total.unknown += s.unknown;
+    }
+    total
+}
+
+/// Polls until every group has delivered every entry and has nothing pending; `Ok(false)` on
+/// timeout, an error if a worker stopped.
+async fn wait_drained(
+    ctx: &Context,
+    admin: &mut MultiplexedConnection,
+    tenants: &[String],
+    workers: &mut Vec<JoinHandle<Result<(), PipelineError>>>,
+    timeout_s: u64,
+) -> Result<bool, LoadError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout_s);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(i) = workers.iter().position(|w| w.is_finished()) {
+            let why = match workers.swap_remove(i).await {
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(())) => "it returned".to_string(),
+                Err(join) => join.to_string(),
+            };
+            return Err(LoadError::WorkerStopped(why));
+        }
+        if drained(admin, &ctx.keys, tenants, &ctx.config.concerns).await? {
+            crate::pipeline::metrics::sample_groups(
+                admin,
+                &ctx.keys,
+                tenants,
+                &ctx.config.concerns,
+                &ctx.metrics,
+            )
+            .await?;
+            return Ok(true);
+        }
+        tokio::time::sleep(Duration::from_millis(DRAIN_POLL_MS)).await;
+    }
+    Ok(false)
+}
+
+/// Every configured group of every tenant stream has delivered the last entry and acked all.
+pub async fn drained(
+    conn: &mut MultiplexedConnection,
+    keys: &crate::pipeline::keys::Keys,
+    tenants: &[String],
+    concerns: &[String],
+) -> Result<bool, PipelineError> {
+    for tenant in tenants {
+        let stream = keys.outbox(tenant);
+        let last = streams::last_generated(conn, &stream)
+            .await?
+            .unwrap_or_default();
+        let groups = streams::groups(conn, &stream).await?;
+        for concern in concerns {
+            let Some(g) = groups.iter().find(|g| &g.name == concern) else {
+                return Ok(false);
+            };
+            if g.pending > 0 || g.last_delivered < last {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Deletes every key under the prefix (and nothing else).
+async fn cleanup(conn: &mut MultiplexedConnection, ctx: &Context) -> Result<u64, PipelineError> {
+    let keys = streams::scan_all(conn, &ctx.keys.all_pattern()).await?;
+    let mut deleted = 0;
+    for chunk in keys.chunks(1_000) {
+        let n: u64 = redis::cmd("UNLINK").arg(chunk).query_async(conn).await?;
+        deleted += n;
+    }
+    Ok(deleted)
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.commits;
+        writeln!(
+            f,
+            "load: run {}, {} decisions over {} tenants, {} concerns × {} workers, {} producers, sink {:?}, variant {:?}",
+            self.run, self.decisions, self.tenants, self.concerns.len(), self.workers, self.producers, self.sink, self.variant
+        )?;
+        writeln!(
+            f,
+            "load: committed {} (already {}, failed {}, unknown {}); {} effected in {} ms; drained: {}",
+            c.committed, c.already_committed, c.failed, c.unknown, self.effected, self.elapsed_ms, self.drained
+        )?;
+        writeln!(f, "throughput: {:.1} decisions/s", self.throughput_per_s)?;
+        let m = &self.metrics;
+        writeln!(
+            f,
+            "metrics: xadd {:.0}/s, xack {:.0}/s, reclaims {}, dedupe hits {}, dead letters {}, commit→effect p50 {} ms p99 {} ms max {} ms",
+            m.xadd_per_s, m.xack_per_s, m.reclaims, m.dedupe_hits, m.dead_letters, m.latency.p50_ms, m.latency.p99_ms, m.latency.max_ms
+        )?;
+        for (concern, g) in &m.groups {
+            writeln!(
+                f,
+                "metrics: group {concern}: lag {}, pending {}",
+                g.lag, g.pending
+            )?;
+        }
+        write!(f, "{}", self.audit)?;
+        if let Some(n) = self.cleaned_keys {
+            writeln!(f, "cleanup: deleted {n} keys under the prefix")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_are_deterministic_and_spread() {
+        let tenants = vec!["t1".to_string(), "t2".to_string()];
+        let d = decision(3, 205, &tenants);
+        assert_eq!(
+            (
+                d.id.as_str(),
+                d.tenant.as_str(),
+                d.object.as_str(),
+                d.version
+            ),
+            ("d-r3-000205", "t2", "o2", 2)
+        );
+        assert_eq!(
+            concern_names(4),
+            vec!["billing", "notify", "crm", "concern-4"]
+        );
+        assert!(check_args(&LoadArgs {
+            decisions: 0,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(matches!(
+            connector_for("unix:///tmp/x.sock"),
+            Err(LoadError::BadInput(_))
+        ));
+    }
+}

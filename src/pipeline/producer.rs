@@ -1,0 +1,429 @@
+//! The producer: commits a decision's state change and its outbox event atomically.
+//!
+//! One Lua script sets the decision's idempotency marker (SET NX, its value records the state
+//! change), writes the business object (HSET with the version) and appends the outbox entry
+//! (XADD, event id = decision id). A retry reuses the decision id, so it finds the marker and
+//! reports `AlreadyCommitted` instead of writing a second event. The outcome separates
+//! `Failed` (definitely not applied) from `Unknown` (sent, no answer), which the history needs.
+//!
+//! The `dual-write` variant is the planted bug: state in one round trip, event in a second. It
+//! must never be "fixed" here: a retry that finds its marker reports `AlreadyCommitted` and does
+//! not append the missing event, which is exactly the bug the torn checker must find.
+
+use std::time::Duration;
+
+use redis::Value;
+use serde::{Deserialize, Serialize};
+
+use crate::check::history::{CommitOutcome, Op, Phase};
+use crate::pipeline::config::Variant;
+use crate::pipeline::connector::{Link, Purpose};
+use crate::pipeline::error::{PipelineError, Retry};
+use crate::pipeline::failpoint::{PRODUCER_AFTER_STATE, PRODUCER_BEFORE_COMMIT};
+use crate::pipeline::keys::{check_name, field};
+use crate::pipeline::metrics::Counter;
+use crate::pipeline::script::LuaScript;
+use crate::pipeline::streams::as_string;
+use crate::pipeline::Context;
+
+/// KEYS: marker, object, outbox. ARGV: event, type, tenant, object, version, payload, at-ms,
+/// marker value, touch (0|1). Returns `{1, entry id}` when committed, `{0, ""}` when the marker
+/// existed. With `touch`, a retry that finds the marker rewrites it (same value): a write of this
+/// connection, so a WAIT after it covers the replication offset of the earlier commit too.
+const COMMIT_LUA: &str = r#"
+if not redis.call('SET', KEYS[1], ARGV[8], 'NX') then
+  if ARGV[9] == '1' then
+    redis.call('SET', KEYS[1], ARGV[8])
+  end
+  return {0, ''}
+end
+redis.call('HSET', KEYS[2], 'version', ARGV[5], 'decision', ARGV[1], 'payload', ARGV[6])
+local id = redis.call('XADD', KEYS[3], '*', 'event', ARGV[1], 'type', ARGV[2], 'tenant', ARGV[3],
+  'object', ARGV[4], 'version', ARGV[5], 'payload', ARGV[6], 'at-ms', ARGV[7])
+return {1, id}
+"#;
+
+/// dual-write's first round trip. KEYS: marker, object. ARGV: marker value, version, event,
+/// payload. Returns 1 when written, 0 when the marker existed.
+const STATE_LUA: &str = r#"
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'version', ARGV[2], 'decision', ARGV[3], 'payload', ARGV[4])
+return 1
+"#;
+
+/// A business decision, with a deterministic id given by the workload (`d-000123`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub id: String,
+    pub tenant: String,
+    pub object: String,
+    pub version: u64,
+    /// The event type.
+    pub kind: String,
+    /// The effect's amount; a non-integer payload is a poison entry for every sink.
+    pub payload: String,
+}
+
+impl Decision {
+    fn check(&self) {
+        for (what, name) in [
+            ("decision id", &self.id),
+            ("tenant", &self.tenant),
+            ("object", &self.object),
+        ] {
+            if let Err(why) = check_name(name) {
+                panic!("{what} `{name}` {why}");
+            }
+        }
+    }
+
+    /// The marker's value: which state change this decision made.
+    pub fn marker_value(&self) -> String {
+        format!("{}@{}", self.object, self.version)
+    }
+}
+
+/// What one commit attempt came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitReport {
+    pub outcome: CommitOutcome,
+    /// Replicas that acknowledged the WAIT, when configured.
+    pub acked_replicas: Option<u64>,
+    /// The outbox entry's id, when this attempt wrote it.
+    pub entry_id: Option<String>,
+    /// The error behind `Failed` or `Unknown`.
+    pub error: Option<String>,
+    retry: Option<Retry>,
+}
+
+impl CommitReport {
+    fn ok(outcome: CommitOutcome, entry_id: Option<String>) -> CommitReport {
+        CommitReport {
+            outcome,
+            acked_replicas: None,
+            entry_id,
+            error: None,
+            retry: None,
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        matches!(
+            self.outcome,
+            CommitOutcome::Committed | CommitOutcome::AlreadyCommitted
+        )
+    }
+}
+
+/// Counts of a producer's final outcomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerSummary {
+    pub committed: u64,
+    pub already_committed: u64,
+    pub failed: u64,
+    pub unknown: u64,
+}
+
+/// One producer task.
+pub struct Producer {
+    ctx: Context,
+    process: String,
+    link: Link,
+    commit_script: LuaScript,
+    state_script: LuaScript,
+}
+
+impl Producer {
+    /// `process` names the task in the history (`producer-0`).
+    pub fn new(ctx: &Context, process: &str) -> Producer {
+        Producer {
+            ctx: ctx.clone(),
+            process: process.to_string(),
+            link: ctx.link(process, Purpose::Commands),
+            commit_script: LuaScript::new("commit", COMMIT_LUA),
+            state_script: LuaScript::new("dual-write-state", STATE_LUA),
+        }
+    }
+
+    pub fn process(&self) -> &str {
+        &self.process
+    }
+
+    /// Commits every decision, retrying each until its outcome is known (or attempts run out).
+    /// Restartable: a restart re-commits from the start and earlier commits answer
+    /// `AlreadyCommitted`.
+    pub async fn run(mut self, decisions: impl IntoIterator<Item = Decision>) -> ProducerSummary {
+        let mut summary = ProducerSummary::default();
+        for d in decisions {
+            match self.commit_until_known(&d).await.outcome {
+                CommitOutcome::Committed => summary.committed += 1,
+                CommitOutcome::AlreadyCommitted => summary.already_committed += 1,
+                CommitOutcome::Failed => summary.failed += 1,
+                CommitOutcome::Unknown => summary.unknown += 1,
+            }
+        }
+        summary
+    }
+
+    /// Retries with the same decision id, backing off, until the outcome is known, the error
+    /// cannot be retried, or `commit-attempts-max` attempts were made.
+    pub async fn commit_until_known(&mut self, d: &Decision) -> CommitReport {
+        let attempts_max = self.ctx.config.commit_attempts_max.max(1);
+        let mut report = self.commit(d).await;
+        for _ in 1..attempts_max {
+            if report.is_known() || report.retry == Some(Retry::Never) {
+                break;
+            }
+            self.link.pause().await;
+            report = self.commit(d).await;
+        }
+        if report.is_known() {
+            self.link.succeeded();
+        }
+        report
+    }
+
+    /// One attempt, recorded in the history as invoke and ok / fail / info.
+    pub async fn commit(&mut self, d: &Decision) -> CommitReport {
+        d.check();
+        let ctx = self.ctx.clone();
+        ctx.failpoints
+            .hit(PRODUCER_BEFORE_COMMIT, &self.process, &ctx.recorder)
+            .await;
+        self.record(d, Phase::Invoke, None, None, None);
+        let report = match ctx.config.variant {
+            Variant::DualWrite => self.dual_write(d).await,
+            _ => self.atomic_write(d).await,
+        };
+        let report = self.wait_replicas(report).await;
+        let phase = match report.outcome {
+            CommitOutcome::Committed | CommitOutcome::AlreadyCommitted => Phase::Ok,
+            CommitOutcome::Failed => Phase::Fail,
+            CommitOutcome::Unknown => Phase::Info,
+        };
+        self.record(
+            d,
+            phase,
+            Some(report.outcome),
+            report.acked_replicas,
+            report.entry_id.clone(),
+        );
+        if report.outcome == CommitOutcome::Committed {
+            ctx.metrics.add(Counter::Commits, 1);
+            ctx.metrics.add(Counter::Xadds, 1);
+        }
+        report
+    }
+
+    fn record(
+        &self,
+        d: &Decision,
+        phase: Phase,
+        outcome: Option<CommitOutcome>,
+        acked_replicas: Option<u64>,
+        entry_id: Option<String>,
+    ) {
+        let op = Op::Commit {
+            event: d.id.clone(),
+            tenant: d.tenant.clone(),
+            object: d.object.clone(),
+            version: d.version,
+            outcome,
+            acked_replicas,
+            entry_id,
+        };
+        self.ctx.recorder.record(&self.process, phase, op);
+    }
+
+    async fn atomic_write(&mut self, d: &Decision) -> CommitReport {
+        let keys = &self.ctx.keys;
+        let (marker, object, outbox) = (
+            keys.decision(&d.tenant, &d.id),
+            keys.object(&d.tenant, &d.object),
+            keys.outbox(&d.tenant),
+        );
+        let (version, at_ms, marker_value) = (
+            d.version.to_string(),
+            self.ctx.metrics.now_ms().to_string(),
+            d.marker_value(),
+        );
+        let touch = if self.ctx.config.wait.is_some() {
+            "1"
+        } else {
+            "0"
+        }
+        .to_string();
+        let args = [
+            &d.id,
+            &d.kind,
+            &d.tenant,
+            &d.object,
+            &version,
+            &d.payload,
+            &at_ms,
+            &marker_value,
+            &touch,
+        ]
+        .map(String::as_str);
+        let conn = match self.link.conn().await {
+            Ok(conn) => conn,
+            Err(e) => return self.failed(e, false),
+        };
+        match self
+            .commit_script
+            .invoke(conn, &[&marker, &object, &outbox], &args)
+            .await
+        {
+            Ok(reply) => parse_commit_reply(&reply).unwrap_or_else(|e| self.failed(e, true)),
+            Err(e) => self.failed(e, true),
+        }
+    }
+
+    async fn dual_write(&mut self, d: &Decision) -> CommitReport {
+        let keys = &self.ctx.keys;
+        let (marker, object) = (
+            keys.decision(&d.tenant, &d.id),
+            keys.object(&d.tenant, &d.object),
+        );
+        let (marker_value, version) = (d.marker_value(), d.version.to_string());
+        let conn = match self.link.conn().await {
+            Ok(conn) => conn,
+            Err(e) => return self.failed(e, false),
+        };
+        let args = [&marker_value, &version, &d.id, &d.payload].map(String::as_str);
+        match self
+            .state_script
+            .invoke(conn, &[&marker, &object], &args)
+            .await
+        {
+            Ok(Value::Int(1)) => {}
+            // The bug: the marker says "done", so the event a crash may have lost stays lost.
+            Ok(Value::Int(0)) => return CommitReport::ok(CommitOutcome::AlreadyCommitted, None),
+            Ok(other) => {
+                return self.failed(
+                    PipelineError::reply("dual-write state", format!("{other:?}")),
+                    true,
+                )
+            }
+            Err(e) => return self.failed(e, true),
+        }
+        let state = Op::StateWritten {
+            event: d.id.clone(),
+            tenant: d.tenant.clone(),
+            object: d.object.clone(),
+            version: d.version,
+        };
+        self.ctx.recorder.record(&self.process, Phase::Event, state);
+        let ctx = self.ctx.clone();
+        ctx.failpoints
+            .hit(PRODUCER_AFTER_STATE, &self.process, &ctx.recorder)
+            .await;
+        match self.append_event(d).await {
+            Ok(id) => CommitReport::ok(CommitOutcome::Committed, Some(id)),
+            // The state is in Redis whatever happened to the event: never `Failed`.
+            Err(e) => self.failed(e, true),
+        }
+    }
+
+    /// dual-write's second round trip: the outbox entry alone.
+    async fn append_event(&mut self, d: &Decision) -> Result<String, PipelineError> {
+        let outbox = self.ctx.keys.outbox(&d.tenant);
+        let at_ms = self.ctx.metrics.now_ms();
+        let conn = self.link.conn().await?;
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(outbox).arg("*");
+        cmd.arg(field::EVENT)
+            .arg(&d.id)
+            .arg(field::TYPE)
+            .arg(&d.kind);
+        cmd.arg(field::TENANT)
+            .arg(&d.tenant)
+            .arg(field::OBJECT)
+            .arg(&d.object);
+        cmd.arg(field::VERSION)
+            .arg(d.version)
+            .arg(field::PAYLOAD)
+            .arg(&d.payload)
+            .arg(field::AT_MS)
+            .arg(at_ms);
+        let id: String = cmd.query_async(conn).await?;
+        Ok(id)
+    }
+
+    /// `Failed` when nothing was sent or the server refused before running anything; otherwise
+    /// `Unknown`. Drops the connection when the error says so.
+    fn failed(&mut self, e: PipelineError, sent: bool) -> CommitReport {
+        let outcome = if !sent || e.definitely_not_applied() {
+            CommitOutcome::Failed
+        } else {
+            CommitOutcome::Unknown
+        };
+        let retry = self.link.note_error(&e);
+        CommitReport {
+            outcome,
+            acked_replicas: None,
+            entry_id: None,
+            error: Some(e.to_string()),
+            retry: Some(retry),
+        }
+    }
+
+    /// WAIT after a commit, or after a retry that found it committed; too few acknowledgements
+    /// make the outcome `Unknown`: a failover may still lose the write.
+    async fn wait_replicas(&mut self, mut report: CommitReport) -> CommitReport {
+        let Some(wait) = self.ctx.config.wait else {
+            return report;
+        };
+        if !report.is_known() {
+            return report;
+        }
+        let margin_ms = self.ctx.connector.config().block_margin_ms;
+        let acked = match self.link.conn().await {
+            Ok(conn) => {
+                let mut waiting = conn.clone();
+                waiting.set_response_timeout(Duration::from_millis(wait.timeout_ms + margin_ms));
+                let cmd = redis::cmd("WAIT")
+                    .arg(wait.replicas)
+                    .arg(wait.timeout_ms)
+                    .to_owned();
+                cmd.query_async::<u64>(&mut waiting)
+                    .await
+                    .map_err(PipelineError::from)
+            }
+            Err(e) => Err(e),
+        };
+        match acked {
+            Ok(n) => {
+                report.acked_replicas = Some(n);
+                if n < wait.replicas {
+                    report.outcome = CommitOutcome::Unknown;
+                }
+            }
+            Err(e) => {
+                report.outcome = CommitOutcome::Unknown;
+                report.retry = Some(self.link.note_error(&e));
+                report.error = Some(e.to_string());
+            }
+        }
+        report
+    }
+}
+
+fn parse_commit_reply(reply: &Value) -> Result<CommitReport, PipelineError> {
+    let unexpected = || {
+        PipelineError::reply(
+            "commit script",
+            format!("expected {{0|1, id}}, got {reply:?}"),
+        )
+    };
+    let Value::Array(parts) = reply else {
+        return Err(unexpected());
+    };
+    match (parts.first(), parts.get(1).and_then(as_string)) {
+        (Some(Value::Int(1)), Some(id)) => Ok(CommitReport::ok(CommitOutcome::Committed, Some(id))),
+        (Some(Value::Int(0)), _) => Ok(CommitReport::ok(CommitOutcome::AlreadyCommitted, None)),
+        _ => Err(unexpected()),
+    }
+}
