@@ -477,6 +477,8 @@ fn keys_cmd() -> BoxedStrategy<Vec<Bytes>> {
     prop_oneof![
         vec(key(), 1..=3).prop_map(|ks| cmd("DEL", ks)),
         vec(key(), 1..=3).prop_map(|ks| cmd("EXISTS", ks)),
+        vec(key(), 1..=3).prop_map(|ks| cmd("UNLINK", ks)),
+        vec(key(), 1..=3).prop_map(|ks| cmd("MGET", ks)),
         key().prop_map(|k| cmd("TYPE", vec![k])),
         (key(), one(EXPIRE_MS), options(EXPIRE_FLAGS, 2))
             .prop_map(|(k, ms, o)| cmd("PEXPIRE", [vec![k, ms], o].concat())),

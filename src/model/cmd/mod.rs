@@ -99,11 +99,14 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("quit", -1, TX, connection::quit),
     // keys and strings
     cmd("del", -2, W, keys::del),
+    cmd("unlink", -2, W, keys::unlink),
+    cmd("scan", -2, N, keys::scan),
     cmd("exists", -2, N, keys::exists),
     cmd("type", 2, N, keys::type_),
     cmd("pexpire", -3, W, keys::pexpire),
     cmd("pttl", 2, N, keys::pttl),
     cmd("get", 2, N, string::get),
+    cmd("mget", -2, N, string::mget),
     cmd("set", -3, W, string::set),
     cmd("incrby", 3, W, string::incrby),
     // hashes, sets, lists

@@ -1,4 +1,4 @@
-//! String commands: GET, SET, INCRBY.
+//! String commands: GET, MGET, SET, INCRBY.
 //!
 //! SET's option parser follows Redis 7.0's `parseExtendedStringArgumentsOrReply` rule by rule,
 //! including its quirks (a repeated `EX` is accepted, the last one wins), because its syntax
@@ -27,6 +27,21 @@ pub fn get(server: &mut Server, call: Call<'_>) -> Reply {
         Ok(None) => Frame::Null.into(),
         Err(e) => e.into(),
     }
+}
+
+/// ```text
+/// MGET key [key ...]
+/// ```
+/// A key holding another type reads as nil, not WRONGTYPE, as in Redis.
+pub fn mget(server: &mut Server, call: Call<'_>) -> Reply {
+    let values = call.args[1..]
+        .iter()
+        .map(|key| match string_at(&mut server.keyspace, key, call.now_ms) {
+            Ok(Some(value)) => Frame::Bulk(value),
+            _ => Frame::Null,
+        })
+        .collect();
+    Frame::Array(values).into()
 }
 
 /// The unit of SET's expiry option.
