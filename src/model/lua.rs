@@ -1020,3 +1020,172 @@ return function(err)
   return err
 end
 "#;
+
+#[cfg(test)]
+mod tests {
+    //! The engine on its own, with a stand-in for the server: conversions in both directions and
+    //! the helpers that must behave like C. Expected values are Redis 7.0.15's (see
+    //! `cmd::script::tests` for whole requests compared byte for byte).
+
+    use super::*;
+
+    /// Loads and runs `body`; every command gets `reply(argv)`.
+    fn run_with(body: &str, reply: impl Fn(&[Bytes]) -> HostReply) -> Frame {
+        let mut engine = Engine::new();
+        let sha = engine.load(body.as_bytes()).expect("compiles");
+        engine.run(&sha, &[], &[], &mut |argv| reply(argv))
+    }
+
+    fn bulk(s: &str) -> Frame {
+        Frame::bulk(s.to_string())
+    }
+
+    fn wrongtype() -> Frame {
+        Frame::error(crate::model::keyspace::WRONGTYPE)
+    }
+
+    /// What a few commands answer, as RESP2 frames.
+    fn canned(argv: &[Bytes]) -> HostReply {
+        Ok(match &argv[0][..] {
+            b"int" => Frame::Integer(7),
+            b"bulk" => bulk("v"),
+            b"nil" => Frame::Null,
+            b"nilarray" => Frame::NullArray,
+            b"status" => Frame::ok(),
+            b"wrongtype" => wrongtype(),
+            b"nested" => Frame::Array(vec![
+                Frame::Integer(1),
+                Frame::Null,
+                Frame::Array(vec![bulk("x")]),
+                Frame::error("ERR inner"),
+            ]),
+            _ => return Err("Unknown Redis command called from script".to_string()),
+        })
+    }
+
+    #[test]
+    fn arguments_are_strings_and_numbers_as_percent_17g() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let body = "return redis.call('set', 'k', 3, 1.5, 0.1, 1e20, -0.0, 2^53, '\\0z')";
+        let reply = run_with(body, |argv| {
+            seen.borrow_mut().extend(argv.iter().cloned());
+            Ok(Frame::ok())
+        });
+        assert_eq!(reply, Frame::Simple("OK".into()));
+        let expected = ["set", "k", "3", "1.5", "0.10000000000000001", "1e+20", "-0", "9007199254740992", "\0z"];
+        assert_eq!(*seen.borrow(), expected.map(|s| Bytes::copy_from_slice(s.as_bytes())));
+    }
+
+    #[test]
+    fn replies_reach_lua_as_redis_converts_them() {
+        let script = "local r = redis.call('nested') \
+                      return {redis.call('int') + 1, redis.call('bulk'), tostring(redis.call('nil')), \
+                              tostring(redis.call('nilarray')), redis.call('status').ok, \
+                              type(r[1]), tostring(r[2]), r[3][1], r[4].err, redis.call('status')}";
+        let expected = Frame::Array(vec![
+            Frame::Integer(8),
+            bulk("v"),
+            bulk("false"),
+            bulk("false"),
+            bulk("OK"),
+            bulk("number"),
+            bulk("false"),
+            bulk("x"),
+            bulk("ERR inner"),
+            Frame::ok(),
+        ]);
+        assert_eq!(run_with(script, canned), expected);
+    }
+
+    #[test]
+    fn call_raises_error_replies_and_pcall_returns_them() {
+        let raised = run_with("\nreturn redis.call('wrongtype')", canned);
+        let sha = sha1_hex(b"\nreturn redis.call('wrongtype')");
+        let text = format!("{} script: {sha}, on @user_script:2.", crate::model::keyspace::WRONGTYPE);
+        assert_eq!(raised, Frame::Error(text));
+        assert_eq!(run_with("return redis.pcall('wrongtype')", canned), wrongtype());
+        let refused = run_with("return redis.pcall('nosuch')", canned);
+        assert_eq!(refused, Frame::error("ERR Unknown Redis command called from script"));
+        let flagged = run_with("return tostring(redis.pcall('wrongtype').ignore_error_stats_update)", canned);
+        assert_eq!(flagged, bulk("true"));
+    }
+
+    #[test]
+    fn resp3_makes_nulls_nil() {
+        let script = "redis.setresp(3) return {redis.call('nil') == nil, redis.call('nilarray') == nil}";
+        assert_eq!(run_with(script, canned), Frame::Array(vec![Frame::Integer(1), Frame::Integer(1)]));
+    }
+
+    #[test]
+    fn percent_17g_like_glibc() {
+        let cases = [
+            (0.1, "0.10000000000000001"),
+            (1e300, "1.0000000000000001e+300"),
+            (1e-7, "9.9999999999999995e-08"),
+            (100.0, "100"),
+            (3.5, "3.5"),
+            (-0.0, "-0"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (0.0001, "0.0001"),
+            (123456789.125, "123456789.125"),
+            (f64::NAN, "nan"),
+            (-f64::NAN, "-nan"),
+            (f64::INFINITY, "inf"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(format_g17(n), text, "{n:e}");
+        }
+    }
+
+    #[test]
+    fn double_to_integer_like_x86_cast() {
+        assert_eq!(c_double_to_i64(3.99), 3);
+        assert_eq!(c_double_to_i64(-3.99), -3);
+        assert_eq!(c_double_to_i64(1e30), i64::MIN);
+        assert_eq!(c_double_to_i64(-1e30), i64::MIN);
+        assert_eq!(c_double_to_i64(f64::NAN), i64::MIN);
+        assert_eq!(c_double_to_i64(-9_223_372_036_854_775_808.0), i64::MIN);
+    }
+
+    #[test]
+    fn lrand48_is_redis_sequence_and_reset_keeps_it() {
+        let state = Cell::new(RAND48_SEED);
+        assert_eq!([lrand48(&state), lrand48(&state)], [851401618, 1804928587]);
+        srand48(&state, 7);
+        let r = (lrand48(&state) % 2147483647) as f64 / 2147483647.0;
+        assert_eq!(format!("{r:.14}"), "0.26644419658298");
+
+        let mut engine = Engine::new();
+        let sha = engine.load(b"return math.random(1000)").unwrap();
+        let first = engine.run(&sha, &[], &[], &mut canned);
+        engine.reset();
+        let sha = engine.load(b"return math.random(1000)").unwrap();
+        let second = engine.run(&sha, &[], &[], &mut canned);
+        // The first two values of the sequence, scaled to 1..1000.
+        assert_eq!((first, second), (Frame::Integer(397), Frame::Integer(841)));
+    }
+
+    #[test]
+    fn shebang_flags_and_errors() {
+        let flags = |body: &str| parse_shebang(body.as_bytes());
+        assert_eq!(flags("return 1").unwrap(), (ScriptFlags { compat: true, ..ScriptFlags::default() }, 0));
+        let (parsed, len) = flags("#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
+        assert!(parsed.read_only() && parsed.allow_oom && !parsed.compat);
+        assert_eq!(len, "#!lua flags=no-writes,allow-oom".len());
+        assert_eq!(flags("#!lua flags=\n").unwrap().0, ScriptFlags::default());
+        assert_eq!(flags("#!lua").unwrap_err(), "Invalid script shebang");
+        assert_eq!(flags("#!js\n").unwrap_err(), "Unexpected engine in script shebang: #!js");
+        assert_eq!(flags("#!lua x=1\n").unwrap_err(), "Unknown lua shebang option: x=1");
+        assert_eq!(flags("#!lua flags=a,,b\n").unwrap_err(), "Unexpected flag in script shebang: a");
+    }
+
+    #[test]
+    fn scripts_cannot_leave_traces_for_the_next_one() {
+        let mut engine = Engine::new();
+        let sha = engine.load(b"table.insert(string, 'x') return string[1]").unwrap();
+        assert_eq!(engine.run(&sha, &[], &[], &mut canned), bulk("x"));
+        let sha = engine.load(b"return string[1]").unwrap();
+        assert_eq!(engine.run(&sha, &[], &[], &mut canned), Frame::Null);
+    }
+}
