@@ -27,15 +27,18 @@ use crate::model::cmd;
 use crate::model::frame::Frame;
 use bytes::Bytes;
 use mlua::{ffi, Function, Lua, LuaOptions, LuaString, MultiValue, StdLib, Table, Value, Variadic};
-use std::os::raw::c_int;
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::os::raw::c_int;
 use std::rc::Rc;
 
 /// Redis's `LUAI_MAXCSTACK`: converting a reply deeper than the Lua stack allows ends in an error.
 const LUA_STACK_SLOTS_MAX: usize = 8000;
 /// Stack slots in use when Redis starts converting a script's result (error handler, result).
 const LUA_STACK_SLOTS_AT_RESULT: usize = 2;
+/// Most values one script reply may hold. A table reachable twice from itself (`t[1] = {t, t}`)
+/// expands exponentially; Redis then runs out of memory, the model stops with a clear panic.
+const REPLY_VALUES_MAX: usize = 1 << 24;
 /// The chunk name of [`SANDBOX`]; the error handler skips frames of this source.
 const SANDBOX_NAME: &str = "=(redis sandbox)";
 
@@ -83,7 +86,7 @@ pub struct Engine {
 struct Sandbox {
     /// `compile(body) -> function | nil, message`
     compile: Function,
-    /// `run(function) -> true, result, resp | false, message, source, line, raw`
+    /// `run(function) -> true, result, resp | false, 'table', err, source, line | false, 'raw', message`
     run: Function,
     /// The table behind the scripts' read-only `_G`; KEYS and ARGV are set in it for each run.
     globals: Table,
@@ -148,7 +151,13 @@ impl Engine {
 
     /// Runs a compiled script with its KEYS and ARGV and returns the reply for the client.
     /// `host` executes each command the script calls (`redis.call`, `redis.pcall`).
-    pub fn run(&mut self, sha: &str, keys: &[Bytes], argv: &[Bytes], host: &mut dyn FnMut(&[Bytes]) -> HostReply) -> Frame {
+    pub fn run(
+        &mut self,
+        sha: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        host: &mut dyn FnMut(&[Bytes]) -> HostReply,
+    ) -> Frame {
         let function = match self.scripts.get(sha) {
             Some(script) => script.function.clone(),
             None => panic!("script {sha} run before it was loaded"),
@@ -168,9 +177,10 @@ impl Engine {
         self.sandbox.globals.raw_set("KEYS", string_array(lua, keys)?)?;
         self.sandbox.globals.raw_set("ARGV", string_array(lua, argv)?)?;
         lua.scope(|scope| {
-            let command = scope.create_function_mut(|lua, (raise, resp, args): (bool, i64, Variadic<Value>)| {
-                command_bridge(lua, &mut *host, raise, resp == 3, &args)
-            })?;
+            let command =
+                scope.create_function_mut(|lua, (raise, resp, args): (bool, i64, Variadic<Value>)| {
+                    command_bridge(lua, &mut *host, raise, resp == 3, &args)
+                })?;
             self.sandbox.ctx.raw_set("command", command)?;
             let outcome: MultiValue = self.sandbox.run.call(function)?;
             self.sandbox.ctx.raw_set("command", Value::Nil)?;
@@ -429,7 +439,10 @@ enum Step {
 fn lua_to_frame(value: Value, resp3: bool) -> mlua::Result<Frame> {
     let mut work = vec![Step::Convert(value, LUA_STACK_SLOTS_AT_RESULT)];
     let mut done: Vec<Frame> = Vec::new();
+    let mut converted = 0usize;
     while let Some(step) = work.pop() {
+        converted += 1;
+        assert!(converted <= REPLY_VALUES_MAX, "a script's reply has more than {REPLY_VALUES_MAX} values");
         match step {
             Step::Collect(n) => {
                 let items = done.split_off(done.len() - n);
@@ -474,7 +487,8 @@ fn table_reply(table: &Table, slots: usize, work: &mut Vec<Step>) -> mlua::Resul
         return Ok(Some(Frame::bulk(format_double_resp2(double))));
     }
     if let Value::String(big) = table.raw_get::<Value>("big_number")? {
-        let text = String::from_utf8_lossy(&big.as_bytes()).replace(['\r', '\n'], " ");
+        let text: Vec<u8> =
+            big.as_bytes().iter().map(|b| if matches!(b, b'\r' | b'\n') { b' ' } else { *b }).collect();
         return Ok(Some(Frame::bulk(text)));
     }
     if let Value::Table(verbatim) = table.raw_get::<Value>("verbatim_string")? {
@@ -1072,7 +1086,8 @@ mod tests {
             Ok(Frame::ok())
         });
         assert_eq!(reply, Frame::Simple("OK".into()));
-        let expected = ["set", "k", "3", "1.5", "0.10000000000000001", "1e+20", "-0", "9007199254740992", "\0z"];
+        let expected =
+            ["set", "k", "3", "1.5", "0.10000000000000001", "1e+20", "-0", "9007199254740992", "\0z"];
         assert_eq!(*seen.borrow(), expected.map(|s| Bytes::copy_from_slice(s.as_bytes())));
     }
 

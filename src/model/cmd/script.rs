@@ -80,10 +80,8 @@ pub fn script_load(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 /// One 1 or 0 per SHA1, case-insensitive.
 pub fn script_exists(server: &mut Server, call: Call<'_>) -> Reply {
-    let answers = call.args[2..]
-        .iter()
-        .map(|sha| Frame::Integer(cached_sha(server, sha).is_some() as i64))
-        .collect();
+    let answers =
+        call.args[2..].iter().map(|sha| Frame::Integer(cached_sha(server, sha).is_some() as i64)).collect();
     Frame::Array(answers).into()
 }
 
