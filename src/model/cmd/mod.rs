@@ -213,15 +213,6 @@ fn truncate(bytes: &[u8], max: usize) -> &[u8] {
     &bytes[..bytes.len().min(max)]
 }
 
-/// Placeholder answer of a handler that is not written yet.
-pub(crate) fn not_yet(call: Call<'_>) -> Reply {
-    Frame::error(format!(
-        "ERR model: command '{}' not implemented yet",
-        String::from_utf8_lossy(&call.args[0]).to_lowercase()
-    ))
-    .into()
-}
-
 /// Helpers for the command families' unit tests.
 #[cfg(test)]
 pub(crate) mod testing {
