@@ -12,10 +12,13 @@
 //!   retention, metrics and the final-state audit. It never imports a world.
 //! - [`check`]: the history and one checker per file. It imports no world.
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
+//! - [`sim`]: the simulated world: turmoil hosts, the nemesis, the driver loop, one seed → a run
+//!   outcome, determinism checks and multi-threaded sweeps.
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
 //!
-//! `main.rs` holds the clap commands and is the only place that knows every room.
+//! `main.rs` holds the clap commands; it and `sim` are the only places that know both the world and
+//! the checkers.
 
 pub mod check;
 pub mod model;
@@ -23,3 +26,4 @@ pub mod pipeline;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sim;

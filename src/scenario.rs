@@ -54,6 +54,7 @@ pub use seeds::{SeedRange, SeedRangeError, Shard, ShardError};
 pub use validate::{validate, Invalid};
 
 use crate::check::{CheckOptions, Expect};
+pub use crate::pipeline::config::{SinkKind, Variant};
 use crate::rng::Rng;
 use locate::{line_column, path_text};
 use serde::de::{self, Deserializer};
@@ -160,40 +161,13 @@ fn default_rate() -> f64 {
     100.0
 }
 
-/// How an effect is applied (DESIGN.md section 2).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Sink {
-    #[default]
-    Atomic,
-    IdempotentApi,
-}
-
-/// The planted bug, if any.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Variant {
-    #[default]
-    None,
-    /// Effect, then XACK, no dedupe.
-    Naive,
-    /// XACK, then effect.
-    AckFirst,
-    /// The producer writes state and event in two round trips.
-    DualWrite,
-    /// Workers never reclaim idle entries.
-    NoReclaim,
-    /// The trimmer removes entries some group has not acknowledged.
-    UnsafeTrim,
-    /// The downstream ignores the idempotency key.
-    NonIdempotentApi,
-}
-
 /// Pipeline options, a plain mirror of what the pipeline's configuration needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pipeline {
-    pub sink: Sink,
+    /// `atomic` | `idempotent-api` (the pipeline's own names).
+    pub sink: SinkKind,
+    /// `none` (also spelled `correct`) or the planted bug.
     pub variant: Variant,
     #[serde(deserialize_with = "positive_u32")]
     pub producers: u32,
@@ -225,8 +199,8 @@ pub struct Pipeline {
 impl Default for Pipeline {
     fn default() -> Pipeline {
         Pipeline {
-            sink: Sink::Atomic,
-            variant: Variant::None,
+            sink: SinkKind::Atomic,
+            variant: Variant::Correct,
             producers: 2,
             workers_per_concern: 2,
             read_count: 16,
@@ -250,6 +224,10 @@ pub enum FaultKind {
     CrashWorker,
     /// Crash a producer's host, restart it after the duration.
     CrashProducer,
+    /// Crash the trimmer's host, restart it after the duration.
+    CrashTrimmer,
+    /// Crash the downstream API's host (sink `idempotent-api`); its ledger survives.
+    CrashDownstream,
     /// Fire a named failpoint (its host crashes there).
     Failpoint,
     /// Cut the links between two groups of hosts.
@@ -269,9 +247,11 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 12] = [
         FaultKind::CrashWorker,
         FaultKind::CrashProducer,
+        FaultKind::CrashTrimmer,
+        FaultKind::CrashDownstream,
         FaultKind::Failpoint,
         FaultKind::Partition,
         FaultKind::Loss,
@@ -292,6 +272,10 @@ pub struct Rates {
     pub crash_worker: f64,
     #[serde(deserialize_with = "rate")]
     pub crash_producer: f64,
+    #[serde(deserialize_with = "rate")]
+    pub crash_trimmer: f64,
+    #[serde(deserialize_with = "rate")]
+    pub crash_downstream: f64,
     #[serde(deserialize_with = "rate")]
     pub partition: f64,
     #[serde(deserialize_with = "rate")]
@@ -317,6 +301,8 @@ impl Rates {
         match kind {
             FaultKind::CrashWorker => self.crash_worker,
             FaultKind::CrashProducer => self.crash_producer,
+            FaultKind::CrashTrimmer => self.crash_trimmer,
+            FaultKind::CrashDownstream => self.crash_downstream,
             FaultKind::Failpoint => self.failpoint.values().copied().fold(0.0, f64::max),
             FaultKind::Partition => self.partition,
             FaultKind::Loss => self.loss,
@@ -887,7 +873,7 @@ concerns = ["billing"]
             ),
             (1000, 4, 3)
         );
-        assert_eq!(s.pipeline.sink, Sink::Atomic);
+        assert_eq!(s.pipeline.sink, SinkKind::Atomic);
         assert!(s
             .faults
             .rates

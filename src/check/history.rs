@@ -143,8 +143,20 @@ pub struct Recorder {
     inner: Option<Arc<Mutex<Inner>>>,
 }
 
+/// Where a recorder reads the time of a record.
+enum Clock {
+    /// Milliseconds since this `tokio::time` instant (simulated time under paused tokio).
+    Tokio(tokio::time::Instant),
+    /// A caller's clock in milliseconds since the run started (the simulation's: turmoil's
+    /// simulated time, which hosts share and a restarted host keeps counting).
+    Custom(ClockFn),
+}
+
+/// A clock for [`Recorder::with_clock`]: milliseconds since the run started.
+pub type ClockFn = Arc<dyn Fn() -> u64 + Send + Sync>;
+
 struct Inner {
-    start: tokio::time::Instant,
+    clock: Clock,
     records: Vec<Record>,
 }
 
@@ -156,7 +168,17 @@ impl Recorder {
 
     /// A recorder whose times count from now (`tokio::time`, so simulated time in turmoil).
     pub fn new() -> Recorder {
-        let inner = Inner { start: tokio::time::Instant::now(), records: Vec::new() };
+        Recorder::with(Clock::Tokio(tokio::time::Instant::now()))
+    }
+
+    /// A recorder that asks `clock` for each record's time. The simulation passes turmoil's
+    /// simulated time here: a `tokio::time` instant taken outside a host would be the wall clock.
+    pub fn with_clock(clock: ClockFn) -> Recorder {
+        Recorder::with(Clock::Custom(clock))
+    }
+
+    fn with(clock: Clock) -> Recorder {
+        let inner = Inner { clock, records: Vec::new() };
         Recorder { inner: Some(Arc::new(Mutex::new(inner))) }
     }
 
@@ -167,9 +189,19 @@ impl Recorder {
     pub fn record(&self, process: &str, phase: Phase, op: Op) {
         let Some(inner) = &self.inner else { return };
         let mut inner = inner.lock().expect("history recorder poisoned");
-        let time_ms = inner.start.elapsed().as_millis() as u64;
-        let index = inner.records.len() as u64;
-        inner.records.push(Record { index, time_ms, process: process.to_string(), phase, op });
+        let time_ms = match &inner.clock {
+            Clock::Tokio(start) => start.elapsed().as_millis() as u64,
+            Clock::Custom(clock) => clock(),
+        };
+        push(&mut inner, time_ms, process, phase, op);
+    }
+
+    /// Records at a time the caller read itself: the simulation's driver loop, which runs
+    /// between steps, outside every host, where only the simulation handle knows the time.
+    pub fn record_at(&self, time_ms: u64, process: &str, phase: Phase, op: Op) {
+        let Some(inner) = &self.inner else { return };
+        let mut inner = inner.lock().expect("history recorder poisoned");
+        push(&mut inner, time_ms, process, phase, op);
     }
 
     /// A copy of everything recorded so far.
@@ -179,6 +211,23 @@ impl Recorder {
             None => Vec::new(),
         }
     }
+
+    /// How many records so far.
+    pub fn len(&self) -> usize {
+        match &self.inner {
+            Some(inner) => inner.lock().expect("history recorder poisoned").records.len(),
+            None => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn push(inner: &mut Inner, time_ms: u64, process: &str, phase: Phase, op: Op) {
+    let index = inner.records.len() as u64;
+    inner.records.push(Record { index, time_ms, process: process.to_string(), phase, op });
 }
 
 #[cfg(test)]
@@ -221,6 +270,20 @@ mod tests {
             assert_eq!(v["op"], op.name());
             assert_eq!(op.event().is_some(), v.get("event").is_some());
         }
+    }
+
+    #[test]
+    fn an_injected_clock_times_records_and_record_at_takes_the_callers_time() {
+        let now = Arc::new(std::sync::atomic::AtomicU64::new(40));
+        let read = now.clone();
+        let rec = Recorder::with_clock(Arc::new(move || read.load(std::sync::atomic::Ordering::SeqCst)));
+        rec.record("p", Phase::Event, Op::Failpoint { name: "a".into() });
+        now.store(45, std::sync::atomic::Ordering::SeqCst);
+        rec.record_at(7, "nemesis", Phase::Event, Op::Fault { kind: "crash".into(), target: "h".into(), detail: String::new() });
+        rec.record("p", Phase::Event, Op::Failpoint { name: "b".into() });
+        let times: Vec<(u64, u64)> = rec.snapshot().iter().map(|r| (r.index, r.time_ms)).collect();
+        assert_eq!(times, vec![(0, 40), (1, 7), (2, 45)]);
+        assert_eq!(rec.len(), 3);
     }
 
     #[test]

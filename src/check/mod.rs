@@ -62,6 +62,16 @@ impl ViolationKind {
         ViolationKind::Torn,
     ];
 
+    /// Kinds a violation of this kind brings along by itself, which a sweep expecting it accepts:
+    /// a torn write (state without its event) is also a committed decision whose effects never
+    /// happen, so it is lost in every concern.
+    pub fn implied(self) -> &'static [ViolationKind] {
+        match self {
+            ViolationKind::Torn => &[ViolationKind::Lost],
+            _ => &[],
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ViolationKind::Duplicate => "duplicate",

@@ -2,7 +2,8 @@
 //!
 //! One testcase per seed; under `expect = "pass"` a failing seed is a `<failure>` naming its
 //! violation kinds and its replay command. Under a planted bug, seeds are informational and one
-//! extra testcase, `expect <kind>`, fails when no seed produced the kind. Each `must_reach`
+//! extra testcase, `expect <kind>`, fails when no seed produced the kind (or one showed a kind it
+//! does not explain). A broken run is always a failure. Each `must_reach`
 //! window is a testcase that fails when never reached. Every text is XML-escaped.
 
 use super::replay_command;
@@ -84,9 +85,17 @@ fn write_case(out: &mut String, suite: &str, case: &Case) {
 fn cases(sweep: &Sweep) -> Vec<Case> {
     let mut cases: Vec<Case> = sweep.outcomes().map(|o| seed_case(sweep, o)).collect();
     if let Expect::Violation(kind) = sweep.expect {
+        let unexpected = sweep.unexpected_kinds();
+        let message = if !sweep.outcomes().any(|o| o.found(kind)) {
+            format!("no seed produced the planted bug's violation `{kind}`")
+        } else if let Some((other, seed)) = unexpected.iter().next() {
+            format!("seed {seed} shows `{other}`, which the planted bug `{kind}` does not explain")
+        } else {
+            "a seed's run broke".to_string()
+        };
         let failure = (!sweep.expectation_met()).then(|| Failure {
             kind: "expectation".into(),
-            message: format!("no seed produced the planted bug's violation `{kind}`"),
+            message,
             body: format!("seeds run: {}", sweep.outcomes().count()),
         });
         cases.push(Case {
@@ -111,18 +120,22 @@ fn cases(sweep: &Sweep) -> Vec<Case> {
 
 fn seed_case(sweep: &Sweep, o: &SeedOutcome) -> Case {
     let name = format!("seed {}", o.seed);
-    if sweep.expect != Expect::Pass || !o.is_failing() {
+    let broken = o.error.is_some();
+    if !broken && (sweep.expect != Expect::Pass || !o.is_failing()) {
         return Case {
             name,
             failure: None,
         };
     }
-    let kinds: Vec<&str> = o
+    let mut kinds: Vec<&str> = o
         .gating
         .keys()
         .chain(o.undecided.iter())
         .map(|k| k.name())
         .collect();
+    if broken {
+        kinds.push("error");
+    }
     let body = format!(
         "{}\nhistory-hash: {}\nreplay: {}\n",
         o.verdict,

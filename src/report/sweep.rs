@@ -32,9 +32,26 @@ pub struct SeedOutcome {
     pub reported: BTreeMap<ViolationKind, u64>,
     pub undecided: Vec<ViolationKind>,
     pub coverage: Coverage,
+    /// The run broke (a host gave up, the world failed): it has no verdict at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl SeedOutcome {
+    /// A seed whose run broke before the checkers could judge it.
+    pub fn broken(seed: u64, error: String) -> SeedOutcome {
+        SeedOutcome {
+            seed,
+            history_hash: String::new(),
+            verdict: format!("error: {error}"),
+            gating: BTreeMap::new(),
+            reported: BTreeMap::new(),
+            undecided: Vec::new(),
+            coverage: Coverage::default(),
+            error: Some(error),
+        }
+    }
+
     pub fn new(seed: u64, history: &[Record], report: &Report) -> SeedOutcome {
         SeedOutcome {
             seed,
@@ -44,12 +61,13 @@ impl SeedOutcome {
             reported: report.reported_counts(),
             undecided: report.undecided(),
             coverage: report.coverage.clone(),
+            error: None,
         }
     }
 
-    /// A gating violation, or a gating checker that could not decide.
+    /// A gating violation, a gating checker that could not decide, or a broken run.
     pub fn is_failing(&self) -> bool {
-        !self.gating.is_empty() || !self.undecided.is_empty()
+        !self.gating.is_empty() || !self.undecided.is_empty() || self.error.is_some()
     }
 
     pub fn found(&self, kind: ViolationKind) -> bool {
@@ -160,12 +178,32 @@ impl Sweep {
         seeds
     }
 
-    /// The scenario's expectation holds over the sweep (coverage aside).
+    /// The scenario's expectation holds over the sweep (coverage aside): `pass` needs no failing
+    /// seed; a planted bug needs a seed that shows its kind, no seed showing a gating kind it
+    /// does not explain ([`ViolationKind::implied`]), and no broken run.
     pub fn expectation_met(&self) -> bool {
         match self.expect {
             Expect::Pass => self.failing().next().is_none() && !self.outcomes.is_empty(),
-            Expect::Violation(kind) => self.outcomes().any(|o| o.found(kind)),
+            Expect::Violation(kind) => {
+                self.outcomes().any(|o| o.found(kind))
+                    && self.unexpected_kinds().is_empty()
+                    && self.outcomes().all(|o| o.error.is_none())
+            }
         }
+    }
+
+    /// Gating kinds found that a planted bug does not explain, with the first seed showing each.
+    pub fn unexpected_kinds(&self) -> BTreeMap<ViolationKind, u64> {
+        let Expect::Violation(kind) = self.expect else {
+            return BTreeMap::new();
+        };
+        let mut found = BTreeMap::new();
+        for o in self.outcomes() {
+            for k in o.gating.keys().filter(|k| **k != kind && !kind.implied().contains(k)) {
+                found.entry(*k).or_insert(o.seed);
+            }
+        }
+        found
     }
 
     pub fn passed(&self) -> bool {
@@ -251,6 +289,13 @@ impl Sweep {
         }
         let _ = writeln!(out, "{}", super::coverage_line(&self.coverage()));
         self.failing_text(&mut out);
+        for (k, seed) in self.unexpected_kinds() {
+            let _ = writeln!(
+                out,
+                "unexpected violation: {k} (first in seed {seed}; expect is {})",
+                self.expect
+            );
+        }
         for w in self.never_reached() {
             let _ = writeln!(out, "window never reached: {w}");
         }
@@ -287,9 +332,10 @@ impl Sweep {
             } else {
                 format!(" {}", kind_counts(&o.gating))
             };
+            let error = o.error.as_ref().map(|e| format!(" error: {e}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  seed {}:{found}{}  replay: {}",
+                "  seed {}:{found}{}{error}  replay: {}",
                 o.seed,
                 undecided_note(o),
                 replay_command(&self.scenario, o.seed)
@@ -435,6 +481,25 @@ pub(crate) mod tests {
         let mut other = sweep("lost", "");
         other.add(outcome(1, duplicated_run()));
         assert!(!other.passed(), "found something else");
+        s.add(SeedOutcome::broken(2, "the world failed".into()));
+        assert!(!s.passed(), "a broken run fails any sweep");
+        assert!(s.text(1.0).contains("  seed 2: error: the world failed  replay:"), "{}", s.text(1.0));
+    }
+
+    #[test]
+    fn a_planted_bug_sweep_fails_on_a_kind_it_does_not_explain() {
+        let mut s = sweep("lost", "");
+        let mut both = outcome(0, duplicated_run());
+        both.gating.insert(ViolationKind::Lost, 1);
+        s.add(both);
+        assert!(!s.passed());
+        assert!(s.text(1.0).contains("unexpected violation: duplicate (first in seed 0; expect is lost)\n"), "{}", s.text(1.0));
+        let mut torn = sweep("torn", "");
+        let mut o = outcome(0, clean_run());
+        o.gating.insert(ViolationKind::Torn, 1);
+        o.gating.insert(ViolationKind::Lost, 1);
+        torn.add(o);
+        assert!(torn.passed(), "a torn write also loses its effects");
     }
 
     #[test]

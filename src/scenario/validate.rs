@@ -4,7 +4,7 @@
 use super::is_failpoint_name;
 use super::locate::Seg;
 use super::{
-    FaultKind, Faults, Pipeline, Scenario, ScriptedFault, Sink, Topology, TopologyKind, Variant,
+    FaultKind, Faults, Pipeline, Scenario, ScriptedFault, SinkKind, Topology, TopologyKind, Variant,
     Workload,
 };
 use crate::check::coverage;
@@ -30,6 +30,7 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
     validate_topology(&s.topology)?;
     validate_pipeline(&s.pipeline)?;
     validate_faults(&s.faults, &s.topology)?;
+    validate_hosts(&s.faults, &s.pipeline)?;
     validate_must_reach(&s.must_reach, &s.faults)
 }
 
@@ -97,8 +98,11 @@ fn validate_topology(t: &Topology) -> Result<(), Invalid> {
 }
 
 fn validate_pipeline(p: &Pipeline) -> Result<(), Invalid> {
-    if p.variant == Variant::NonIdempotentApi && p.sink != Sink::IdempotentApi {
+    if p.variant == Variant::NonIdempotentApi && p.sink != SinkKind::IdempotentApi {
         return Err(invalid(&["pipeline", "variant"], "`non-idempotent-api` plants its bug in the downstream: it needs sink = \"idempotent-api\""));
+    }
+    if p.variant == Variant::Naive && p.sink != SinkKind::Atomic {
+        return Err(invalid(&["pipeline", "variant"], "`naive` plants its bug in the atomic sink's script: it needs sink = \"atomic\" (use `non-idempotent-api` for the API)"));
     }
     if p.wait_replicas > 0 && p.wait_timeout_ms == 0 {
         return Err(invalid(
@@ -136,6 +140,25 @@ fn validate_faults(f: &Faults, topology: &Topology) -> Result<(), Invalid> {
     }
     for (i, s) in f.script.iter().enumerate() {
         validate_scripted(i, s, f.window_ms, topology)?;
+    }
+    Ok(())
+}
+
+/// Crash faults must name a host the world runs: the downstream exists only for the API sink,
+/// the trimmer only when it trims.
+fn validate_hosts(f: &Faults, p: &Pipeline) -> Result<(), Invalid> {
+    let scripted = |kind| f.script.iter().any(|s| s.kind == kind);
+    let missing = [
+        (FaultKind::CrashDownstream, "crash-downstream", p.sink != SinkKind::IdempotentApi, "there is no downstream host: it needs sink = \"idempotent-api\""),
+        (FaultKind::CrashTrimmer, "crash-trimmer", p.trim_interval_ms == 0, "there is no trimmer host: trim_interval_ms is 0"),
+    ];
+    for (kind, name, absent, why) in missing {
+        if absent && f.rates.of(kind) > 0.0 {
+            return Err(invalid(&["faults", "rates", name], why));
+        }
+        if absent && scripted(kind) {
+            return Err(invalid(&["faults", "script"], format!("`{name}`: {why}")));
+        }
     }
     Ok(())
 }

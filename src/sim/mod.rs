@@ -1,0 +1,29 @@
+//! The simulation world (DESIGN.md sections 4 and 5): the pipeline's real client code over
+//! turmoil's simulated TCP, against the Redis model, under a seeded nemesis.
+//!
+//! - [`workload`]: the decisions of a seed, when they are due and which producer owns them.
+//! - [`world`]: builds the turmoil `Sim` and its hosts (`redis`, `downstream`, `producer-<i>`,
+//!   `worker-<concern>-<i>`, `trimmer`), with the state that survives crashes kept outside them.
+//! - [`nemesis`]: the fault schedule drawn from scenario + seed, and applying and healing it.
+//! - [`failpoints`]: the sim's failpoint hook (a fired point parks its task; the driver crashes
+//!   the host).
+//! - [`driver`]: the step loop: fault window, heal, bounded drain, audit.
+//! - [`run`]: one seed → a [`RunOutcome`] (history, final state, report, coverage, hash).
+//! - [`determinism`]: one seed twice, hashes compared.
+//! - [`sweep`]: many seeds on several OS threads, one simulation per thread at a time.
+//!
+//! Determinism rules (DESIGN.md section 4): one seed drives everything; turmoil gets it and a
+//! fixed epoch; every other draw comes from `Rng::derive(seed, "<stream>")`. Nothing in here
+//! reads the wall clock, spawns a thread inside a run, iterates a std `HashMap`, or uses an
+//! unbiased `select!`. `check` and `pipeline` never import this module.
+
+pub mod determinism;
+pub mod driver;
+pub mod failpoints;
+pub mod nemesis;
+pub mod run;
+pub mod sweep;
+pub mod workload;
+pub mod world;
+
+pub use run::{run, without_faults, Prepared, RunError, RunOutcome};

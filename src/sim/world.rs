@@ -1,0 +1,403 @@
+//! The simulated world of one seed: a turmoil `Sim` and its hosts.
+//!
+//! Hosts: `redis` (the model), `downstream` (the API of the `idempotent-api` sink, its ledger
+//! kept outside the host so a crash keeps it), `producer-<i>` (each commits its slice of the
+//! workload; its progress is kept outside the host, as an upstream queue that redelivers
+//! unconfirmed decisions), `worker-<concern>-<i>` (one consumer-group worker each) and `trimmer`.
+//! Every host's process has the host's name, so a failpoint's process names the host to crash.
+//!
+//! State that must survive a crash lives outside the host closures and is cloned in: the Redis
+//! keyspace when persistence is `aof-always` (a restart builds a fresh server around it, as Redis
+//! replays its AOF into a new process), the downstream's ledger, producers' progress. Everything
+//! inside a closure is rebuilt when turmoil restarts the host.
+//!
+//! This module must never read the wall clock, spawn threads or draw randomness of its own: the
+//! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
+
+use super::failpoints::SimFailpoints;
+use super::workload::{Progress, Workload};
+use crate::check::history::Recorder;
+use crate::model::net::{serve_turmoil, Clock, Shared};
+use crate::model::server::Server;
+use crate::pipeline::config::{ConnectConfig, PipelineConfig, SinkKind, Variant, WaitConfig};
+use crate::pipeline::connector::{Addr, Connector, Target, TurmoilDialer};
+use crate::pipeline::consumer::Worker;
+use crate::pipeline::downstream::{self, Downstream, DownstreamService, TcpDownstream};
+use crate::pipeline::failpoint::Failpoints;
+use crate::pipeline::producer::Producer;
+use crate::pipeline::retention::Trimmer;
+use crate::pipeline::Context;
+use crate::scenario::{Persistence, Scenario, TopologyKind};
+use redis::RedisConnectionInfo;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+pub const REDIS: &str = "redis";
+pub const DOWNSTREAM: &str = "downstream";
+pub const TRIMMER: &str = "trimmer";
+pub const REDIS_PORT: u16 = 6379;
+pub const DOWNSTREAM_PORT: u16 = 8080;
+/// 2023-11-14T22:13:20Z: stream ids are this plus simulated time, in every run.
+pub const EPOCH_SECS: u64 = 1_700_000_000;
+/// Simulated time per `Sim::step`. Messages move between hosts once per step, so a round trip
+/// costs one or two ticks; a longer tick means fewer steps per simulated second (the main cost of
+/// a run) and coarser timing.
+pub const TICK_MS: u64 = 1;
+/// Healthy links delay each message by 0..=this (turmoil's exponential curve, mostly 0).
+pub const LATENCY_MS_MAX: u64 = 2;
+/// The key prefix of every run (each run has a Redis of its own).
+const PREFIX: &str = "oc:";
+
+/// The names of every host of one world.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hosts {
+    pub producers: Vec<String>,
+    /// Concern by concern, then by index: `worker-billing-0`, `worker-billing-1`, ...
+    pub workers: Vec<String>,
+    pub trimmer: Option<String>,
+    pub downstream: Option<String>,
+}
+
+impl Hosts {
+    pub fn new(scenario: &Scenario) -> Hosts {
+        let p = &scenario.pipeline;
+        let workers = scenario
+            .workload
+            .concerns
+            .iter()
+            .flat_map(|c| (0..p.workers_per_concern).map(move |i| format!("worker-{c}-{i}")))
+            .collect();
+        Hosts {
+            producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
+            workers,
+            trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
+            downstream: (p.sink == SinkKind::IdempotentApi).then(|| DOWNSTREAM.to_string()),
+        }
+    }
+
+    /// The pipeline's own hosts: producers, workers, trimmer.
+    pub fn app(&self) -> Vec<String> {
+        let mut all = self.producers.clone();
+        all.extend(self.workers.iter().cloned());
+        all.extend(self.trimmer.iter().cloned());
+        all
+    }
+
+    /// Every host but `redis`, in a fixed order.
+    pub fn all_but_redis(&self) -> Vec<String> {
+        let mut all = self.app();
+        all.extend(self.downstream.iter().cloned());
+        all
+    }
+
+    /// The hosts a name stands for: a host, or a group (`app`, `producers`, `workers`).
+    pub fn resolve(&self, name: &str) -> Option<Vec<String>> {
+        match name {
+            "app" => Some(self.app()),
+            "producers" => Some(self.producers.clone()),
+            "workers" => Some(self.workers.clone()),
+            REDIS => Some(vec![REDIS.to_string()]),
+            _ => self.all_but_redis().into_iter().find(|h| h == name).map(|h| vec![h]),
+        }
+    }
+}
+
+/// The Redis host's server, kept across crashes when persistence says so.
+pub struct RedisSlot {
+    persistence: Persistence,
+    current: RefCell<Option<Rc<Shared>>>,
+    /// Commands run by earlier incarnations.
+    commands_before: Cell<u64>,
+}
+
+impl RedisSlot {
+    fn new(persistence: Persistence) -> RedisSlot {
+        RedisSlot { persistence, current: RefCell::new(None), commands_before: Cell::new(0) }
+    }
+
+    /// A server for a (re)starting host: the old keyspace with `aof-always`, an empty one with
+    /// `none`. Connections, blocked clients and the script cache never survive, as in Redis.
+    fn start(&self) -> Server {
+        let mut fresh = Server::new();
+        let Some(old) = self.current.borrow_mut().take() else { return fresh };
+        let mut old = std::mem::take(&mut *old.server());
+        self.commands_before.set(self.commands_before.get() + old.commands_processed);
+        if self.persistence == Persistence::AofAlways {
+            let clients: Vec<u64> = old.clients.keys().copied().collect();
+            for client in clients {
+                old.keyspace.unwatch_all(client);
+            }
+            old.keyspace.take_signaled();
+            fresh.keyspace = old.keyspace;
+        }
+        fresh
+    }
+
+    /// Commands executed by every incarnation of the server.
+    pub fn commands_processed(&self) -> u64 {
+        let now = self.current.borrow().as_ref().map_or(0, |s| s.server().commands_processed);
+        self.commands_before.get() + now
+    }
+
+    /// Reads the running server between steps (never from inside a host).
+    pub fn peek<T>(&self, f: impl FnOnce(&mut Server) -> T) -> Option<T> {
+        let current = self.current.borrow();
+        current.as_ref().map(|shared| f(&mut shared.server()))
+    }
+}
+
+/// What every pipeline host of the world shares.
+struct Common {
+    seed: u64,
+    config: PipelineConfig,
+    tenants: Vec<String>,
+    recorder: Recorder,
+    failpoints: Arc<SimFailpoints>,
+    /// `host: error` of every host whose software gave up.
+    stopped: Rc<RefCell<Vec<String>>>,
+}
+
+impl Common {
+    /// A host's pipeline context. Built inside the host, so its metrics clock is the host's.
+    fn context(&self) -> Context {
+        let target = Target::Direct(Addr::new(REDIS, REDIS_PORT));
+        let info = RedisConnectionInfo::default();
+        let connector =
+            Connector::new(Arc::new(TurmoilDialer), target, info, self.config.connect.clone());
+        Context::new(self.config.clone(), connector, self.seed)
+            .expect("the scenario's pipeline configuration was validated")
+            .with_recorder(self.recorder.clone())
+            .with_failpoints(Failpoints::with_hook(self.failpoints.clone()))
+    }
+
+    fn gave_up(&self, host: &str, error: impl std::fmt::Display) {
+        self.stopped.borrow_mut().push(format!("{host}: {error}"));
+    }
+}
+
+/// The world of one seed, ready to step.
+pub struct World {
+    pub sim: turmoil::Sim<'static>,
+    pub hosts: Hosts,
+    pub redis: Rc<RedisSlot>,
+    pub downstream: Option<Arc<DownstreamService>>,
+    pub progress: Vec<Rc<Progress>>,
+    pub recorder: Recorder,
+    pub failpoints: Arc<SimFailpoints>,
+    pub config: PipelineConfig,
+    pub tenants: Vec<String>,
+    pub stopped: Rc<RefCell<Vec<String>>>,
+}
+
+/// The scenario's `[pipeline]` as the pipeline's configuration.
+pub fn pipeline_config(scenario: &Scenario) -> PipelineConfig {
+    let p = &scenario.pipeline;
+    PipelineConfig {
+        prefix: PREFIX.to_string(),
+        concerns: scenario.workload.concerns.clone(),
+        sink: p.sink,
+        variant: p.variant,
+        read_count: u64::from(p.read_count),
+        block_ms: p.block_ms,
+        min_idle_ms: p.min_idle_ms,
+        reclaim_interval_ms: p.reclaim_interval_ms,
+        max_deliveries: u64::from(p.max_deliveries),
+        wait: (p.wait_replicas > 0).then_some(WaitConfig {
+            replicas: u64::from(p.wait_replicas),
+            timeout_ms: p.wait_timeout_ms,
+        }),
+        trim_interval_ms: p.trim_interval_ms,
+        connect: ConnectConfig { response_timeout_ms: p.commit_timeout_ms, ..Default::default() },
+        ..PipelineConfig::default()
+    }
+}
+
+/// What this world cannot simulate yet, as a sentence; `None` when it can.
+pub fn unsupported(scenario: &Scenario) -> Option<String> {
+    if scenario.topology.kind != TopologyKind::Standalone {
+        return Some("the simulation runs `standalone` topologies only (replicas and Sentinels are not simulated yet)".into());
+    }
+    if !matches!(scenario.topology.persistence, Persistence::None | Persistence::AofAlways) {
+        return Some("the simulation models persistence `none` and `aof-always` only".into());
+    }
+    if scenario.pipeline.wait_replicas > 0 {
+        return Some("WAIT needs replicas, which the simulation does not run yet".into());
+    }
+    pipeline_config(scenario).validate().err().map(|e| e.to_string())
+}
+
+impl World {
+    /// Builds the simulation and registers every host. `failpoints` is the seed's hook.
+    pub fn build(seed: u64, scenario: &Scenario, workload: Rc<Workload>, failpoints: Arc<SimFailpoints>) -> World {
+        let mut sim = turmoil::Builder::new()
+            .rng_seed(seed)
+            .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+            .tick_duration(Duration::from_millis(TICK_MS))
+            .min_message_latency(Duration::ZERO)
+            .max_message_latency(Duration::from_millis(LATENCY_MS_MAX))
+            // The driver bounds every run itself; turmoil's own limit must never cut one short.
+            .simulation_duration(Duration::from_secs(365 * 24 * 3600))
+            .build();
+        let hosts = Hosts::new(scenario);
+        let stopped = Rc::new(RefCell::new(Vec::new()));
+        let recorder = Recorder::with_clock(Arc::new(|| {
+            let elapsed = turmoil::sim_elapsed().expect("a history record made outside every host");
+            elapsed.as_millis() as u64
+        }));
+        let common = Rc::new(Common {
+            seed,
+            config: pipeline_config(scenario),
+            tenants: workload.tenants.clone(),
+            recorder: recorder.clone(),
+            failpoints: failpoints.clone(),
+            stopped: stopped.clone(),
+        });
+        let redis = Rc::new(RedisSlot::new(scenario.topology.persistence));
+        add_redis(&mut sim, redis.clone());
+        let downstream = hosts.downstream.as_ref().map(|_| {
+            let dedupe = scenario.pipeline.variant != Variant::NonIdempotentApi;
+            let service = DownstreamService::new(dedupe, recorder.clone());
+            add_downstream(&mut sim, service.clone());
+            service
+        });
+        let producers = scenario.pipeline.producers as usize;
+        let progress: Vec<Rc<Progress>> =
+            (0..producers).map(|p| Rc::new(Progress::new(workload.slice(p, producers)))).collect();
+        for (name, progress) in hosts.producers.iter().zip(&progress) {
+            add_producer(&mut sim, &common, name, workload.clone(), progress.clone());
+        }
+        let per_concern = scenario.pipeline.workers_per_concern as usize;
+        for (i, name) in hosts.workers.iter().enumerate() {
+            let concern = scenario.workload.concerns[i / per_concern].clone();
+            add_worker(&mut sim, &common, name, concern, i % per_concern, hosts.downstream.is_some());
+        }
+        if hosts.trimmer.is_some() {
+            add_trimmer(&mut sim, &common);
+        }
+        World {
+            sim,
+            hosts,
+            redis,
+            downstream,
+            progress,
+            recorder,
+            failpoints,
+            config: common.config.clone(),
+            tenants: workload.tenants.clone(),
+            stopped,
+        }
+    }
+
+    /// Every producer has an outcome for every decision of its slice.
+    pub fn producers_done(&self) -> bool {
+        self.progress.iter().all(|p| p.done())
+    }
+
+    /// Every group of every tenant stream has delivered its last entry and has nothing pending.
+    /// Read from the model directly, between steps: it is the world's own process.
+    pub fn groups_drained(&self) -> bool {
+        let keys = crate::pipeline::keys::Keys::new(&self.config.prefix);
+        let drained = self.redis.peek(|server| {
+            self.tenants.iter().all(|tenant| {
+                let key = keys.outbox(tenant);
+                let Some(entry) = server.keyspace.get(key.as_bytes(), 0) else { return false };
+                let crate::model::keyspace::Value::Stream(stream) = &entry.value else { return false };
+                self.config.concerns.iter().all(|c| {
+                    stream.groups.get(c.as_bytes()).is_some_and(|g| g.pel.is_empty() && g.last_id >= stream.last_id)
+                })
+            })
+        });
+        drained.unwrap_or(false)
+    }
+}
+
+fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
+    sim.host(REDIS, move || {
+        let slot = slot.clone();
+        async move {
+            // Inside the host: the clock reads the simulation's time from now on.
+            let shared = Shared::new(slot.start(), Clock::turmoil());
+            *slot.current.borrow_mut() = Some(shared.clone());
+            serve_turmoil(REDIS_PORT, shared).await
+        }
+    });
+}
+
+fn add_downstream(sim: &mut turmoil::Sim<'static>, service: Arc<DownstreamService>) {
+    sim.host(DOWNSTREAM, move || {
+        let service = service.clone();
+        async move {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", DOWNSTREAM_PORT)).await?;
+            downstream::serve_turmoil(listener, service).await?;
+            Ok(())
+        }
+    });
+}
+
+fn add_producer(sim: &mut turmoil::Sim<'static>, common: &Rc<Common>, name: &str, workload: Rc<Workload>, progress: Rc<Progress>) {
+    let (common, name_owned) = (common.clone(), name.to_string());
+    sim.host(name, move || {
+        let (common, name, workload, progress) = (common.clone(), name_owned.clone(), workload.clone(), progress.clone());
+        async move {
+            let ctx = common.context();
+            let mut producer = Producer::new(&ctx, &name);
+            while let Some(i) = progress.next_open() {
+                let planned = &workload.decisions[i];
+                sleep_until_ms(planned.at_ms).await;
+                producer.commit_until_known(&planned.decision).await;
+                progress.confirm(i);
+            }
+            drop(producer);
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+    });
+}
+
+fn add_worker(sim: &mut turmoil::Sim<'static>, common: &Rc<Common>, name: &str, concern: String, index: usize, api: bool) {
+    let (common, name_owned) = (common.clone(), name.to_string());
+    sim.host(name, move || {
+        let (common, name, concern) = (common.clone(), name_owned.clone(), concern.clone());
+        async move {
+            let ctx = common.context();
+            let downstream = api.then(|| {
+                let addr = Addr::new(DOWNSTREAM, DOWNSTREAM_PORT);
+                let timeout_ms = ctx.config.connect.response_timeout_ms;
+                Arc::new(TcpDownstream::new(Arc::new(TurmoilDialer), addr, timeout_ms)) as Arc<dyn Downstream>
+            });
+            let worker = Worker::new(&ctx, &concern, index, &common.tenants, downstream)
+                .expect("workers are built from a validated configuration");
+            assert_eq!(worker.process(), name, "a worker's process must name its host");
+            if let Err(e) = worker.run().await {
+                common.gave_up(&name, e);
+            }
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+    });
+}
+
+fn add_trimmer(sim: &mut turmoil::Sim<'static>, common: &Rc<Common>) {
+    let common = common.clone();
+    sim.host(TRIMMER, move || {
+        let common = common.clone();
+        async move {
+            let ctx = common.context();
+            if let Err(e) = Trimmer::new(&ctx, &common.tenants).run().await {
+                common.gave_up(TRIMMER, e);
+            }
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+    });
+}
+
+/// Sleeps until the simulation has run `at_ms` (at once if that is past).
+async fn sleep_until_ms(at_ms: u64) {
+    let now_ms = turmoil::sim_elapsed().expect("inside a host").as_millis() as u64;
+    if at_ms > now_ms {
+        tokio::time::sleep(Duration::from_millis(at_ms - now_ms)).await;
+    }
+}
