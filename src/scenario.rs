@@ -230,6 +230,9 @@ pub enum FaultKind {
     CrashDownstream,
     /// Fire a named failpoint (its host crashes there).
     Failpoint,
+    /// Pause a process at a named failpoint for an episode (a GC pause, a slow disk); it then
+    /// resumes where it stopped.
+    Stall,
     /// Cut the links between two groups of hosts.
     Partition,
     /// Drop messages on a link with `loss_probability`.
@@ -247,12 +250,13 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 12] = [
+    pub const ALL: [FaultKind; 13] = [
         FaultKind::CrashWorker,
         FaultKind::CrashProducer,
         FaultKind::CrashTrimmer,
         FaultKind::CrashDownstream,
         FaultKind::Failpoint,
+        FaultKind::Stall,
         FaultKind::Partition,
         FaultKind::Loss,
         FaultKind::Latency,
@@ -264,7 +268,7 @@ impl FaultKind {
 }
 
 /// Faults drawn by the seed: mean events per simulated second of the fault window, per kind.
-/// Failpoints are per point: the probability it fires each time execution passes it.
+/// Failpoints and stalls are per point: the probability it fires each time execution passes it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Rates {
@@ -290,9 +294,13 @@ pub struct Rates {
     pub redis_power_loss: f64,
     #[serde(deserialize_with = "rate")]
     pub failover: f64,
-    /// Failpoint name (`component.place`) → probability per pass.
+    /// Failpoint name (`component.place`) → probability per pass that its host crashes there.
     #[serde(deserialize_with = "failpoints")]
     pub failpoint: BTreeMap<String, f64>,
+    /// Failpoint name → probability per pass that its process stalls there for an episode
+    /// (`duration_ms_min..=duration_ms_max`) and then goes on.
+    #[serde(deserialize_with = "failpoints")]
+    pub stall: BTreeMap<String, f64>,
 }
 
 impl Rates {
@@ -304,6 +312,7 @@ impl Rates {
             FaultKind::CrashTrimmer => self.crash_trimmer,
             FaultKind::CrashDownstream => self.crash_downstream,
             FaultKind::Failpoint => self.failpoint.values().copied().fold(0.0, f64::max),
+            FaultKind::Stall => self.stall.values().copied().fold(0.0, f64::max),
             FaultKind::Partition => self.partition,
             FaultKind::Loss => self.loss,
             FaultKind::Latency => self.latency,
@@ -472,6 +481,12 @@ impl TryFrom<f64> for Probability {
     }
 }
 
+/// The error for a well-formed name the pipeline has no failpoint for.
+pub fn unknown_failpoint(name: &str) -> String {
+    let known = crate::pipeline::failpoint::ALL.join(", ");
+    format!("the pipeline has no failpoint `{name}` (it has: {known})")
+}
+
 #[derive(PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(try_from = "String")]
 struct FailpointName(String);
@@ -479,10 +494,12 @@ struct FailpointName(String);
 impl TryFrom<String> for FailpointName {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        if is_failpoint_name(&s) {
-            Ok(FailpointName(s))
-        } else {
+        if !is_failpoint_name(&s) {
             Err(format!("`{s}` is not a failpoint name (`component.place`, e.g. `consumer.after_effect_before_ack`)"))
+        } else if !crate::pipeline::failpoint::ALL.contains(&s.as_str()) {
+            Err(unknown_failpoint(&s))
+        } else {
+            Ok(FailpointName(s))
         }
     }
 }

@@ -193,6 +193,14 @@ fn validate_scripted(
             "a scripted failpoint needs the point's name as target (`component.place`)".into(),
         ));
     }
+    if let (FaultKind::Failpoint, Some(point)) = (s.kind, s.target.as_deref()) {
+        if !crate::pipeline::failpoint::ALL.contains(&point) {
+            return Err(at("target", super::unknown_failpoint(point)));
+        }
+    }
+    if s.kind == FaultKind::Stall {
+        return Err(at("kind", "stalls fire per pass of a point: give them in [faults.rates.stall]".into()));
+    }
     if s.kind == FaultKind::Failover && topology.kind != TopologyKind::Sentinel {
         return Err(at("kind", "failover needs topology kind `sentinel`".into()));
     }
@@ -216,9 +224,13 @@ fn validate_must_reach(windows: &[String], faults: &Faults) -> Result<(), Invali
         if !seen.insert(w) {
             return Err(at(format!("`{w}` is listed twice")));
         }
-        if let Some(point) = named_failpoint(w) {
+        if let Some(point) = w.strip_prefix(coverage::FAILPOINT_CRASH_PREFIX) {
             if !armed(faults).contains(point) {
                 return Err(at(format!("`{w}` can never be reached: the failpoint `{point}` is in neither [faults.rates.failpoint] nor the script")));
+            }
+        } else if let Some(point) = named_failpoint(w) {
+            if !armed(faults).contains(point) && !faults.rates.stall.contains_key(point) {
+                return Err(at(format!("`{w}` can never be reached: the failpoint `{point}` is in none of [faults.rates.failpoint], [faults.rates.stall] and the script")));
             }
         }
     }

@@ -5,8 +5,9 @@
 //! `Rng::derive(seed, "failpoints")`, deterministic because a simulation runs one host at a time
 //! on one thread), or once after the nemesis armed it for a scripted fault. A fired point parks
 //! its task forever (a host cannot crash itself); the driver drains [`SimFailpoints::take_fired`]
-//! before each step and crashes those hosts. Only inside the fault window: the driver disables
-//! the hook when everything heals.
+//! before each step and crashes those hosts. A stall (`[faults.rates.stall]`) instead pauses the
+//! task for a drawn episode, and it goes on afterwards. Only inside the fault window: the driver
+//! disables the hook when everything heals.
 //!
 //! It must never crash anything itself, nor touch turmoil: it is called from inside hosts.
 
@@ -22,10 +23,20 @@ pub struct Fired {
     pub point: &'static str,
 }
 
+/// The hook's configuration: per-pass probabilities and the stall episode bounds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rates {
+    /// The host crashes there.
+    pub crash: BTreeMap<String, f64>,
+    /// The process pauses there for `stall_ms_min..=stall_ms_max`.
+    pub stall: BTreeMap<String, f64>,
+    pub stall_ms_min: u64,
+    pub stall_ms_max: u64,
+}
+
 struct State {
     enabled: bool,
-    /// Per-pass probability of each point.
-    rates: BTreeMap<String, f64>,
+    rates: Rates,
     /// Points armed to fire once, at their next pass, by scripted faults.
     armed: Vec<String>,
     rng: Rng,
@@ -38,8 +49,9 @@ pub struct SimFailpoints {
 }
 
 impl SimFailpoints {
-    /// `rates` empty (or the kind switched off by the seed) arms nothing but scripted points.
-    pub fn new(seed: u64, rates: BTreeMap<String, f64>) -> SimFailpoints {
+    /// Empty `rates` (or kinds the seed switched off) arm nothing but scripted points.
+    pub fn new(seed: u64, rates: Rates) -> SimFailpoints {
+        assert!(rates.stall_ms_min <= rates.stall_ms_max, "stall bounds {rates:?}");
         let state = State {
             enabled: true,
             rates,
@@ -78,22 +90,32 @@ impl FailpointHook for SimFailpoints {
         if !state.enabled {
             return None;
         }
-        let fires = match state.armed.iter().position(|p| p == point) {
+        let crashes = match state.armed.iter().position(|p| p == point) {
             Some(i) => {
                 state.armed.remove(i);
                 true
             }
-            // Draw only for points with a rate, so passes of other points never shift the stream.
-            None => match state.rates.get(point).copied() {
-                Some(p) if p > 0.0 => state.rng.chance(p),
-                _ => false,
-            },
+            None => draw(&mut state, |r| &r.crash, point),
         };
-        if !fires {
-            return None;
+        if crashes {
+            state.fired.push(Fired { process: process.to_string(), point });
+            return Some(Box::pin(std::future::pending()));
         }
-        state.fired.push(Fired { process: process.to_string(), point });
-        Some(Box::pin(std::future::pending()))
+        if draw(&mut state, |r| &r.stall, point) {
+            let (lo, hi) = (state.rates.stall_ms_min, state.rates.stall_ms_max);
+            let ms = state.rng.range(lo, hi);
+            return Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms))));
+        }
+        None
+    }
+}
+
+/// One draw for a point with a rate in `which`; none for other points, so passes of points
+/// without a rate never shift the stream.
+fn draw(state: &mut State, which: impl Fn(&Rates) -> &BTreeMap<String, f64>, point: &str) -> bool {
+    match which(&state.rates).get(point).copied() {
+        Some(p) if p > 0.0 => state.rng.chance(p),
+        _ => false,
     }
 }
 
@@ -104,7 +126,8 @@ mod tests {
 
     #[test]
     fn fires_by_probability_or_once_when_armed_and_never_when_disabled() {
-        let rates = BTreeMap::from([(CONSUMER_AFTER_READ.to_string(), 0.5)]);
+        let crash = BTreeMap::from([(CONSUMER_AFTER_READ.to_string(), 0.5)]);
+        let rates = Rates { crash, ..Rates::default() };
         let hook = SimFailpoints::new(3, rates.clone());
         let draws: Vec<bool> = (0..64).map(|_| hook.hit(CONSUMER_AFTER_READ, "w").is_some()).collect();
         let again = SimFailpoints::new(3, rates);
@@ -120,5 +143,16 @@ mod tests {
         assert!(hook.take_fired().is_empty());
         hook.disable();
         assert!((0..64).all(|_| hook.hit(CONSUMER_AFTER_READ, "w").is_none()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_resumes_after_its_episode_and_queues_no_crash() {
+        let stall = BTreeMap::from([(CONSUMER_AFTER_READ.to_string(), 1.0)]);
+        let rates = Rates { stall, stall_ms_min: 300, stall_ms_max: 300, ..Rates::default() };
+        let hook = SimFailpoints::new(1, rates);
+        let started = tokio::time::Instant::now();
+        hook.hit(CONSUMER_AFTER_READ, "w").expect("a stall").await;
+        assert_eq!(started.elapsed(), std::time::Duration::from_millis(300));
+        assert!(hook.take_fired().is_empty());
     }
 }

@@ -80,8 +80,9 @@ pub fn kind_name(kind: FaultKind) -> String {
 pub struct Plan {
     /// Kinds with a rate this seed turned on (all of them unless swarm).
     pub enabled: Vec<FaultKind>,
-    /// Per-pass probability of each failpoint (empty when the seed turned failpoints off).
-    pub failpoint_rates: BTreeMap<String, f64>,
+    /// Per-pass probabilities of the failpoints' crashes and stalls (empty for the kinds the
+    /// seed turned off).
+    pub failpoint_rates: super::failpoints::Rates,
     /// Scripted and drawn, by time (scripted first at equal times).
     pub faults: Vec<PlannedFault>,
 }
@@ -102,9 +103,15 @@ impl Plan {
             draw_kind(&mut rng, f, hosts, kind, &mut faults);
         }
         faults.sort_by_key(|p| p.at_ms);
-        let failpoint_rates = match enabled.contains(&FaultKind::Failpoint) {
-            true => f.rates.failpoint.clone(),
+        let on = |kind, rates: &BTreeMap<String, f64>| match enabled.contains(&kind) {
+            true => rates.clone(),
             false => BTreeMap::new(),
+        };
+        let failpoint_rates = super::failpoints::Rates {
+            crash: on(FaultKind::Failpoint, &f.rates.failpoint),
+            stall: on(FaultKind::Stall, &f.rates.stall),
+            stall_ms_min: f.duration_ms_min,
+            stall_ms_max: f.duration_ms_max,
         };
         Ok(Plan { enabled, failpoint_rates, faults })
     }
@@ -115,15 +122,17 @@ impl Plan {
         let faults: Vec<String> = self.faults.iter().map(PlannedFault::describe).collect();
         BTreeMap::from([
             ("faults.enabled".to_string(), serde_json::json!(enabled)),
-            ("faults.failpoints".to_string(), serde_json::json!(self.failpoint_rates)),
+            ("faults.failpoints".to_string(), serde_json::json!(self.failpoint_rates.crash)),
+            ("faults.stalls".to_string(), serde_json::json!(self.failpoint_rates.stall)),
             ("faults.schedule".to_string(), serde_json::json!(faults)),
         ])
     }
 }
 
-/// Kinds scheduled in time from a rate (failpoints fire per pass; failover needs Sentinels).
+/// Kinds scheduled in time from a rate (failpoints and stalls fire per pass; failover needs
+/// Sentinels).
 fn drawn_by_rate(kind: FaultKind) -> bool {
-    !matches!(kind, FaultKind::Failpoint | FaultKind::Failover)
+    !matches!(kind, FaultKind::Failpoint | FaultKind::Stall | FaultKind::Failover)
 }
 
 /// A Poisson stream of faults of one kind inside the window.
@@ -162,7 +171,7 @@ fn draw_target(rng: &mut Rng, hosts: &Hosts, kind: FaultKind) -> Option<FaultTar
         FaultKind::RedisCrash | FaultKind::RedisPowerLoss => host(Some(REDIS.to_string())),
         FaultKind::Pause => host(pick(rng, &hosts.all_but_redis())),
         FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => Some(draw_cut(rng, hosts)),
-        FaultKind::Failpoint | FaultKind::Failover => None,
+        FaultKind::Failpoint | FaultKind::Stall | FaultKind::Failover => None,
     }
 }
 
@@ -213,6 +222,7 @@ fn resolve_target(hosts: &Hosts, kind: FaultKind, text: &str) -> Result<FaultTar
         FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(hosts, text),
         FaultKind::Failpoint => Ok(FaultTarget::Point(text.to_string())),
         FaultKind::Failover => Err("failover needs Sentinels, which the simulation does not run yet".into()),
+        FaultKind::Stall => Err("stalls are drawn per pass from [faults.rates.stall]".into()),
     }
 }
 
