@@ -321,7 +321,7 @@ impl Worker {
         );
     }
 
-    /// One delivered entry: record it, then dead-letter, drop (deleted) or apply it.
+    /// One delivered entry: drop it if deleted; else record it, then dead-letter or apply it.
     async fn handle(
         &mut self,
         t: usize,
@@ -329,6 +329,11 @@ impl Worker {
         deliveries: u64,
         reclaimed: bool,
     ) -> Result<(), PipelineError> {
+        if entry.fields.is_none() {
+            // Trimmed or deleted while pending: its event is unknown, so there is no delivery of
+            // an event to record, only the disappearance.
+            return self.drop_deleted(t, &entry).await;
+        }
         let event = entry.field(field::EVENT).unwrap_or_default().to_string();
         let op = Op::Deliver {
             concern: self.concern.clone(),
@@ -346,9 +351,6 @@ impl Worker {
         ctx.failpoints
             .hit(CONSUMER_AFTER_READ, &self.process, &ctx.recorder)
             .await;
-        if entry.fields.is_none() {
-            return self.drop_deleted(t, &entry).await;
-        }
         if deliveries > self.ctx.config.max_deliveries {
             return self.move_to_dead_letter(t, &entry, deliveries).await;
         }
