@@ -75,7 +75,8 @@ pub struct Scenario {
     pub description: String,
     #[serde(default = "default_seeds")]
     pub seeds: SeedRange,
-    /// How long the pipeline gets after the fault window, every fault healed, to finish its work.
+    /// How long the pipeline gets, every fault healed, to finish its work: past the end of the
+    /// fault window or the last commit's due time, whichever is later.
     #[serde(deserialize_with = "positive_u64")]
     pub drain_ms: u64,
     pub expect: Expect,

@@ -26,6 +26,10 @@ use std::sync::Arc;
 const AUDIT_MS_MAX: u64 = 30_000;
 /// Connection attempts of the audit client (Redis may still be restarting from a late crash).
 const AUDIT_CONNECT_ATTEMPTS: u32 = 20;
+/// The drain ends early only once the groups have stayed drained this long: an ack is not always
+/// the last step of an entry (`ack-first` applies the effect after it), and work in flight needs
+/// a few round trips to land.
+const SETTLE_MS: u64 = 200;
 
 /// How the phases went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,8 +63,9 @@ fn step(world: &mut World, nemesis: &mut Nemesis) -> Result<(), Broken> {
     Ok(())
 }
 
-/// The fault window, the heal and the drain; then the pipeline's hosts are stopped.
-pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drain_ms: u64) -> Result<Phases, Broken> {
+/// The fault window, the heal and the drain; then the pipeline's hosts are stopped. The drain
+/// lasts at most `drain_ms` past the later of the window's end and the last commit's due time.
+pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drain: Drain) -> Result<Phases, Broken> {
     while elapsed_ms(world) < window_ms {
         step(world, nemesis)?;
     }
@@ -69,15 +74,7 @@ pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drai
     nemesis.crash_parked(world, fired, healed_at_ms);
     world.failpoints.disable();
     nemesis.heal_all(world, healed_at_ms);
-    let drain_end_ms = healed_at_ms + drain_ms;
-    let mut drained = false;
-    while elapsed_ms(world) < drain_end_ms {
-        if world.producers_done() && world.groups_drained() {
-            drained = true;
-            break;
-        }
-        step(world, nemesis)?;
-    }
+    let drained = drain_until_settled(world, nemesis, healed_at_ms.max(drain.last_commit_ms) + drain.drain_ms)?;
     // Stopped, not crashed by the nemesis: nothing to record. The audit must read a final
     // state that no worker changes while it reads.
     for host in world.hosts.all_but_redis() {
@@ -86,6 +83,33 @@ pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drai
         }
     }
     Ok(Phases { healed_at_ms, drained, stopped_at_ms: elapsed_ms(world) })
+}
+
+/// Bounds of the drain.
+#[derive(Clone, Copy, Debug)]
+pub struct Drain {
+    pub drain_ms: u64,
+    /// When the workload's last commit is due.
+    pub last_commit_ms: u64,
+}
+
+/// Steps until every producer is done and every group has stayed drained for [`SETTLE_MS`], or
+/// until `deadline_ms`; true when drained.
+fn drain_until_settled(world: &mut World, nemesis: &mut Nemesis, deadline_ms: u64) -> Result<bool, Broken> {
+    let mut drained_since_ms: Option<u64> = None;
+    while elapsed_ms(world) < deadline_ms {
+        let now_ms = elapsed_ms(world);
+        if world.producers_done() && world.groups_drained() {
+            let since_ms = *drained_since_ms.get_or_insert(now_ms);
+            if now_ms - since_ms >= SETTLE_MS {
+                return Ok(true);
+            }
+        } else {
+            drained_since_ms = None;
+        }
+        step(world, nemesis)?;
+    }
+    Ok(false)
 }
 
 /// Reads the final state: Redis over simulated TCP from a client host `audit`, plus the

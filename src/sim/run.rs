@@ -103,7 +103,8 @@ impl Prepared {
         let failpoints = Arc::new(SimFailpoints::new(self.seed, self.plan.failpoint_rates.clone()));
         let mut world = World::build(self.seed, s, self.workload.clone(), failpoints);
         let mut nemesis = Nemesis::new(self.seed, &s.faults, &self.plan);
-        let phases = driver::run_phases(&mut world, &mut nemesis, s.faults.window_ms, s.drain_ms)?;
+        let drain = driver::Drain { drain_ms: s.drain_ms, last_commit_ms: self.workload.last_at_ms() };
+        let phases = driver::run_phases(&mut world, &mut nemesis, s.faults.window_ms, drain)?;
         let audit = driver::audit(&mut world, self.seed)?;
         let history = world.recorder.snapshot();
         let (state, audit_error) = match audit {

@@ -1,0 +1,136 @@
+//! The shipped scenarios in the simulation, as CI gates on them (`ci/test`, release-optimised
+//! `ci` profile). One module per scenario, so nextest runs them in parallel:
+//!
+//! - `determinism`: one seed twice gives the same history hash; another seed another history.
+//! - `sweep_100_seeds`: seeds 0..100 run once and feed every assertion of the sweep: a `pass`
+//!   scenario is clean on every seed; a planted bug is found in some seed and no seed shows a
+//!   kind it does not explain; every `must_reach` window is reached.
+//! - `faults_off_is_clean` (planted bugs): with every fault switched off, 20 seeds are clean:
+//!   the bug needs its fault, so a finding without one would be a checker's or the world's bug.
+
+use outbox_chaos::check::hash::format_hash;
+use outbox_chaos::check::Expect;
+use outbox_chaos::report::sweep::Sweep;
+use outbox_chaos::scenario::{self, Scenario, SeedRange, Shard};
+use outbox_chaos::sim::{self, sweep};
+use std::path::Path;
+
+const SWEEP_SEEDS: SeedRange = SeedRange { start: 0, end: 100 };
+const FAULTS_OFF_SEEDS: SeedRange = SeedRange { start: 0, end: 20 };
+
+fn shipped(name: &str) -> Scenario {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    scenario::find(&dir, name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs `range` on one thread (nextest runs the scenarios side by side) and sums it up.
+fn run_sweep(s: &Scenario, range: SeedRange) -> Sweep {
+    let seeds: Vec<u64> = range.iter().collect();
+    let options = sweep::Options { jobs: 1, reports: None, stop_when: None };
+    let results = sweep::run_seeds(s, &seeds, &options, |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let mut sweep = Sweep::new(s, range, Shard::ALL);
+    results.into_iter().for_each(|r| sweep.add(r.outcome));
+    sweep
+}
+
+fn determinism(name: &str) {
+    let s = shipped(name);
+    let run = |seed| sim::run(&s, seed).unwrap_or_else(|e| panic!("{e}"));
+    let (first, again, other) = (run(1), run(1), run(2));
+    let hash = |r: &sim::RunOutcome| format_hash(r.history_hash());
+    assert_eq!(hash(&first), hash(&again), "{name} seed 1 gave two histories");
+    assert_eq!(first.history, again.history);
+    assert_ne!(hash(&first), hash(&other), "{name}: seeds 1 and 2 gave the same history");
+    assert!(first.history.len() > 100, "{name} seed 1 recorded almost nothing");
+}
+
+fn sweep_100_seeds(name: &str) {
+    let s = shipped(name);
+    let sweep = run_sweep(&s, SWEEP_SEEDS);
+    let text = sweep.text(0.0);
+    if let Expect::Violation(kind) = s.expect {
+        assert!(sweep.outcomes().any(|o| o.found(kind)), "{name}: no seed of 0..100 found `{kind}`\n{text}");
+        assert!(sweep.unexpected_kinds().is_empty(), "{name}: a kind the planted bug does not explain\n{text}");
+    } else {
+        assert!(sweep.failing().next().is_none(), "{name}: failing seeds\n{text}");
+    }
+    assert!(sweep.never_reached().is_empty(), "{name}: must_reach windows never reached\n{text}");
+    assert!(sweep.passed(), "{text}");
+}
+
+fn faults_off_is_clean(name: &str) {
+    let s = shipped(name);
+    assert_ne!(s.expect, Expect::Pass, "{name} plants no bug");
+    let quiet = sim::without_faults(&s);
+    let sweep = run_sweep(&quiet, FAULTS_OFF_SEEDS);
+    assert!(sweep.passed(), "{name} without faults:\n{}", sweep.text(0.0));
+}
+
+macro_rules! scenario_tests {
+    ($($module:ident = $name:literal $(, $planted:ident)?;)*) => {$(
+        mod $module {
+            #[test]
+            fn determinism() {
+                super::determinism($name);
+            }
+
+            #[test]
+            fn sweep_100_seeds() {
+                super::sweep_100_seeds($name);
+            }
+
+            $(
+                #[test]
+                fn $planted() {
+                    super::faults_off_is_clean($name);
+                }
+            )?
+        }
+    )*};
+}
+
+scenario_tests! {
+    baseline = "baseline";
+    consumer_crash = "consumer-crash";
+    idempotent_api = "idempotent-api";
+    partitions = "partitions";
+    naive_sink = "naive-sink", faults_off_is_clean;
+    ack_first = "ack-first", faults_off_is_clean;
+    dual_write = "dual-write", faults_off_is_clean;
+    no_reclaim = "no-reclaim", faults_off_is_clean;
+    unsafe_trim = "unsafe-trim", faults_off_is_clean;
+    non_idempotent_api = "non-idempotent-api", faults_off_is_clean;
+}
+
+#[test]
+fn every_shipped_scenario_has_its_tests() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let names: Vec<String> = scenario::list_scenarios(&dir).unwrap().into_iter().map(|s| s.name).collect();
+    let tested = [
+        "ack-first",
+        "baseline",
+        "consumer-crash",
+        "dual-write",
+        "idempotent-api",
+        "naive-sink",
+        "no-reclaim",
+        "non-idempotent-api",
+        "partitions",
+        "unsafe-trim",
+    ];
+    assert_eq!(names, tested, "a scenario was added or removed: add it to scenario_tests!");
+}
+
+#[test]
+fn a_sweep_reports_seeds_in_order_whatever_the_jobs() {
+    let s = shipped("naive-sink");
+    let seeds: Vec<u64> = (0..6).collect();
+    let outcomes = |jobs| {
+        let options = sweep::Options { jobs, reports: None, stop_when: None };
+        let results = sweep::run_seeds(&s, &seeds, &options, |_| {}).unwrap();
+        results.into_iter().map(|r| (r.outcome.seed, r.outcome.history_hash)).collect::<Vec<_>>()
+    };
+    let one = outcomes(1);
+    assert_eq!(one.iter().map(|(s, _)| *s).collect::<Vec<_>>(), seeds);
+    assert_eq!(one, outcomes(3));
+}
