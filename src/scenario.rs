@@ -897,7 +897,16 @@ concerns = ["billing"]
             .rates
             .failpoint
             .contains_key("consumer.after_effect_before_ack"));
-        for w in ["failpoint-crash", "redelivered-after-effect", "dedupe-hit"] {
+        assert!(s.faults.rates.stall.contains_key("consumer.after_read"));
+        // With the atomic sink, a dedupe hit needs two workers holding one entry (a stall or a
+        // slow link, then a reclaim); the scenario names every window it exists to exercise.
+        for w in [
+            "failpoint-crash",
+            "failpoint-crash:consumer.after_effect_before_ack",
+            "redelivered-after-effect",
+            "dedupe-hit",
+            "reclaim",
+        ] {
             assert!(s.must_reach.iter().any(|m| m == w), "{w}");
         }
     }
