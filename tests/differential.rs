@@ -253,9 +253,10 @@ mod normalise {
     /// generated, returned, ordered and referenced the same ids, not their clock values. Each
     /// XADD reply numbers a fresh id, even when its text repeats an earlier one: a stream deleted
     /// and made again within one millisecond gets its old ids again on one server and not on the
-    /// other. Everywhere else an id maps to the latest generation with its text.
+    /// other. A script's bare id reply is its XADD's (the only script that returns one). Everywhere
+    /// else an id maps to the latest generation with its text.
     pub fn generated_stream_ids(args: &[Bytes], frame: &mut Frame, ids: &mut GeneratedIds) {
-        if is_cmd(args, "XADD") {
+        if is_cmd(args, "XADD") || is_cmd(args, "EVAL") || is_cmd(args, "EVALSHA") {
             if let Frame::Bulk(text) = frame {
                 if is_clock_id(text) {
                     ids.1 += 1;
@@ -812,7 +813,8 @@ const SCRIPTS: &[(&str, usize)] = &[
     ("return #KEYS + #ARGV", 2),
     ("return redis.sha1hex(ARGV[1] or '')", 0),
     ("return math.random(1000)", 0),
-    ("return redis.call('XADD', KEYS[1], '*', 'f', ARGV[1] or 'v')", 1),
+    // Clock ids go to the one stream `AUTO_ID_KEY` only.
+    ("return redis.call('XADD', 's', '*', 'f', ARGV[1] or 'v')", 0),
     ("return redis.call('SADD', KEYS[1], ARGV[1]) + redis.call('SCARD', KEYS[1])", 1),
     ("return nil", 0),
     ("return", 0),
