@@ -72,8 +72,8 @@ ROLE
 GET
 "#;
 
-/// Streams, consumer groups, XAUTOCLAIM and scripts: waits for the stream and script engineers'
-/// code. Ids are explicit so that no clock shows.
+/// Streams, consumer groups, XAUTOCLAIM and scripts (EVAL with redis.call), and their errors.
+/// Ids are explicit so that no clock shows.
 const STREAMS_SCRIPTS_SESSION: &str = r#"
 XADD outbox 1-1 event e1
 XADD outbox 1-2 event e2

@@ -458,14 +458,13 @@ mod tests {
     }
 }
 
-/// Scripts that call the string, hash, set, list and stream commands: the expected bytes are
-/// Redis 7.0.15's, but the commands live on other branches. Enable after the merge.
+/// Scripts that call the string, hash, set, list and stream commands; the expected bytes are
+/// Redis 7.0.15's.
 #[cfg(test)]
-mod after_merge {
+mod calls {
     use super::tests::check;
 
     #[test]
-    #[ignore = "needs string, hash, set, list and stream commands from the model branches"]
     fn scripts_call_commands() {
         check(&[
         (&["eval", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"], b"+OK\r\n"),
