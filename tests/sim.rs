@@ -134,3 +134,33 @@ fn a_sweep_reports_seeds_in_order_whatever_the_jobs() {
     assert_eq!(one.iter().map(|(s, _)| *s).collect::<Vec<_>>(), seeds);
     assert_eq!(one, outcomes(3));
 }
+
+/// A scenario written here: 300 decisions, Redis crashing at 1 s for 500 ms.
+fn redis_crash(persistence: &str) -> Scenario {
+    let text = format!(
+        "name = \"redis-crash\"\ndescription = \"d\"\ndrain_ms = 5000\nexpect = \"pass\"\n\
+         [topology]\npersistence = \"{persistence}\"\n\
+         [workload]\ntenants = 2\ndecisions = 300\nrate_per_s = 100.0\nconcerns = [\"billing\", \"crm\"]\n\
+         [faults]\nwindow_ms = 3000\n\
+         [[faults.script]]\nat_ms = 1000\nkind = \"redis-crash\"\nduration_ms = 500\n"
+    );
+    scenario::parse(Path::new("redis-crash.toml"), &text).unwrap()
+}
+
+#[test]
+fn a_redis_crash_loses_nothing_with_aof_always() {
+    let s = redis_crash("aof-always");
+    let sweep = run_sweep(&s, SeedRange { start: 0, end: 5 });
+    assert!(sweep.passed(), "{}", sweep.text(0.0));
+    let coverage = sweep.coverage();
+    assert_eq!(coverage.get("fault:crash"), 5, "one Redis crash per seed");
+    assert!(coverage.get("commit-unknown") > 0, "commits were cut by the crash");
+}
+
+#[test]
+fn a_redis_crash_without_persistence_loses_committed_effects() {
+    let mut s = redis_crash("none");
+    s.expect = Expect::Violation(outbox_chaos::check::ViolationKind::Lost);
+    let run = sim::run(&s, 1).unwrap_or_else(|e| panic!("{e}"));
+    assert!(run.report.counts().contains_key(&outbox_chaos::check::ViolationKind::Lost), "{}", outbox_chaos::report::verdict_line(&run.report));
+}

@@ -75,6 +75,20 @@ pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drai
     world.failpoints.disable();
     nemesis.heal_all(world, healed_at_ms);
     let drained = drain_until_settled(world, nemesis, healed_at_ms.max(drain.last_commit_ms) + drain.drain_ms)?;
+    // Liveness: healed, every producer must have finished its slice. (Groups that did not drain
+    // are the stuck checker's finding; decisions never committed would be invisible to it.)
+    let behind: Vec<String> = world
+        .hosts
+        .producers
+        .iter()
+        .zip(&world.progress)
+        .filter(|(_, p)| !p.done())
+        .map(|(name, p)| format!("{name} ({} left)", p.left()))
+        .collect();
+    if !behind.is_empty() {
+        let at_ms = elapsed_ms(world);
+        return Err(format!("liveness: at {at_ms} ms, after the drain, producers still have decisions without an outcome: {}", behind.join(", ")));
+    }
     // Stopped, not crashed by the nemesis: nothing to record. The audit must read a final
     // state that no worker changes while it reads.
     for host in world.hosts.all_but_redis() {

@@ -104,6 +104,11 @@ impl Progress {
     pub fn done(&self) -> bool {
         self.next_open().is_none()
     }
+
+    /// Decisions of the slice without an outcome yet.
+    pub fn left(&self) -> usize {
+        self.slice.len() - self.confirmed.get()
+    }
 }
 
 #[cfg(test)]
