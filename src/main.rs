@@ -71,7 +71,10 @@ struct Failure {
 
 impl Failure {
     fn bad_input(message: impl std::fmt::Display) -> Failure {
-        Failure { code: 2, message: message.to_string() }
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -83,7 +86,10 @@ impl From<ScenarioError> for Failure {
 
 impl From<RunError> for Failure {
     fn from(e: RunError) -> Failure {
-        Failure { code: e.exit_code(), message: e.to_string() }
+        Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -270,7 +276,11 @@ fn load_scenario(target: &Target) -> Result<Scenario, Failure> {
     } else {
         scenario::find(&scenarios_dir(), arg)?
     };
-    Ok(if target.no_faults { sim::without_faults(&scenario) } else { scenario })
+    Ok(if target.no_faults {
+        sim::without_faults(&scenario)
+    } else {
+        scenario
+    })
 }
 
 /// `scenarios/` under the current directory, else the one beside this crate's sources.
@@ -288,7 +298,9 @@ fn print_parameters(prepared: &Prepared) {
         if let serde_json::Value::Array(items) = &value {
             if key == "faults.schedule" {
                 println!("  {key}: {} faults", items.len());
-                items.iter().for_each(|f| println!("    {}", f.as_str().unwrap_or_default()));
+                items
+                    .iter()
+                    .for_each(|f| println!("    {}", f.as_str().unwrap_or_default()));
                 continue;
             }
         }
@@ -313,7 +325,10 @@ fn print_run(run: &RunOutcome, report_dir: &Path, extra: &[String]) {
     if let Some(e) = &run.audit_error {
         println!("audit failed: {e}");
     }
-    println!("simulated: {} ms, {} Redis commands, drained: {}", run.phases.stopped_at_ms, run.redis_commands, run.phases.drained);
+    println!(
+        "simulated: {} ms, {} Redis commands, drained: {}",
+        run.phases.stopped_at_ms, run.redis_commands, run.phases.drained
+    );
     println!("report: {}", report_dir.display());
     if !run.is_clean() {
         println!("replay: {}", replay_command(&run.scenario.name, run.seed));
@@ -325,7 +340,10 @@ fn print_run(run: &RunOutcome, report_dir: &Path, extra: &[String]) {
 fn run_sim(args: &SimCli) -> Result<u8, Failure> {
     let scenario = load_scenario(&args.target)?;
     let prepared = Prepared::new(&scenario, args.seed)?;
-    println!("sim {} --seed {}: {}", scenario.name, args.seed, scenario.description);
+    println!(
+        "sim {} --seed {}: {}",
+        scenario.name, args.seed, scenario.description
+    );
     print_parameters(&prepared);
     let (run, extra, same) = if args.check_determinism {
         let twice = determinism::check(&prepared)?;
@@ -343,16 +361,24 @@ fn run_sim(args: &SimCli) -> Result<u8, Failure> {
 fn run_replay(args: &ReplayCli) -> Result<u8, Failure> {
     let scenario = load_scenario(&args.target)?;
     let prepared = Prepared::new(&scenario, args.seed)?;
-    println!("replay {} --seed {}: {}", scenario.name, args.seed, scenario.description);
+    println!(
+        "replay {} --seed {}: {}",
+        scenario.name, args.seed, scenario.description
+    );
     print_parameters(&prepared);
     let run = prepared.run()?;
     println!("trace ({} records):", run.history.len());
-    run.history.iter().for_each(|r| println!("  {}", timeline::render_record(r)));
+    run.history
+        .iter()
+        .for_each(|r| println!("  {}", timeline::render_record(r)));
     let mut extra = Vec::new();
     if let Some(event) = &args.event {
         let text = report::event_timeline(&run.history, run.state.as_ref(), event);
         if text.is_empty() {
-            return Err(Failure::bad_input(format!("event `{event}` does not appear in the history of seed {}", args.seed)));
+            return Err(Failure::bad_input(format!(
+                "event `{event}` does not appear in the history of seed {}",
+                args.seed
+            )));
         }
         extra.push(format!("timeline of {event}:"));
         extra.extend(text.lines().map(|l| format!("  {l}")));
@@ -364,7 +390,12 @@ fn run_replay(args: &ReplayCli) -> Result<u8, Failure> {
 
 fn list_scenarios(dir: &Path) -> Result<u8, Failure> {
     for s in scenario::list_scenarios(dir)? {
-        println!("{:<20} expect {:<10} {}", s.name, s.expect.to_string(), s.description);
+        println!(
+            "{:<20} expect {:<10} {}",
+            s.name,
+            s.expect.to_string(),
+            s.description
+        );
     }
     Ok(0)
 }
@@ -374,21 +405,32 @@ fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
     let range = args.seeds.unwrap_or(scenario.seeds);
     let shard = args.shard.unwrap_or(Shard::ALL);
     let seeds: Vec<u64> = shard.seeds(range).collect();
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if jobs == 0 {
         return Err(Failure::bad_input("--jobs must be at least 1"));
     }
-    let options = sim::sweep::Options { jobs, reports: Some(args.target.reports.clone()), stop_when: None };
+    let options = sim::sweep::Options {
+        jobs,
+        reports: Some(args.target.reports.clone()),
+        stop_when: None,
+    };
     let started = Instant::now();
     let mut progress = Progress::new(&scenario.name, seeds.len() as u64);
-    let results = sim::sweep::run_seeds(&scenario, &seeds, &options, |r| progress.seed_done(r.outcome.is_failing()))?;
+    let results = sim::sweep::run_seeds(&scenario, &seeds, &options, |r| {
+        progress.seed_done(r.outcome.is_failing())
+    })?;
     progress.finish();
     let elapsed_s = started.elapsed().as_secs_f64();
     let mut sweep = Sweep::new(&scenario, range, shard);
     let commands: u64 = results.iter().map(|r| r.redis_commands).sum();
     results.into_iter().for_each(|r| sweep.add(r.outcome));
     let text = sweep.text(elapsed_s);
-    let (body, result_line) = text.trim_end().rsplit_once('\n').unwrap_or(("", text.trim_end()));
+    let (body, result_line) = text
+        .trim_end()
+        .rsplit_once('\n')
+        .unwrap_or(("", text.trim_end()));
     println!("{body}");
     let per_min = seeds.len() as f64 * 60.0 / elapsed_s.max(1e-9);
     let commands_per_s = commands as f64 / elapsed_s.max(1e-9);
@@ -396,7 +438,8 @@ fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
     let dir = sweep_dir(&args.target.reports, &sweep);
     write_sweep(&dir, &sweep, elapsed_s).map_err(Failure::bad_input)?;
     if let Some(path) = &args.junit {
-        std::fs::write(path, junit::junit_xml(&sweep, elapsed_s)).map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))?;
+        std::fs::write(path, junit::junit_xml(&sweep, elapsed_s))
+            .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))?;
     }
     println!("report: {}", dir.display());
     println!("{result_line}");
@@ -416,12 +459,21 @@ struct Progress {
 impl Progress {
     fn new(name: &str, total: u64) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} seeds, {per_sec}, eta {eta}")
-                .expect("a valid progress template")
-                .progress_chars("=> ");
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} seeds, {per_sec}, eta {eta}",
+            )
+            .expect("a valid progress template")
+            .progress_chars("=> ");
             indicatif::ProgressBar::new(total).with_style(style)
         });
-        Progress { bar, name: name.to_string(), total, done: 0, failing: 0, started: Instant::now() }
+        Progress {
+            bar,
+            name: name.to_string(),
+            total,
+            done: 0,
+            failing: 0,
+            started: Instant::now(),
+        }
     }
 
     fn seed_done(&mut self, failing: bool) {
@@ -435,9 +487,12 @@ impl Progress {
             }
             None => {
                 let step = (self.total / 10).max(1);
-                if self.done % step == 0 || self.done == self.total {
+                if self.done.is_multiple_of(step) || self.done == self.total {
                     let secs = self.started.elapsed().as_secs_f64();
-                    eprintln!("{message}, {}/{} seeds in {secs:.1} s", self.done, self.total);
+                    eprintln!(
+                        "{message}, {}/{} seeds in {secs:.1} s",
+                        self.done, self.total
+                    );
                 }
             }
         }

@@ -18,7 +18,10 @@ fn outbox_chaos(args: &[&str], reports: &Path) -> Output {
 }
 
 fn text(out: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn code(out: &Output) -> i32 {
@@ -30,8 +33,16 @@ fn final_lines(stdout: &str) -> (String, String) {
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines.len() >= 2, "{stdout}");
     let (hash, verdict) = (lines[lines.len() - 2], lines[lines.len() - 1]);
-    let digits = hash.strip_prefix("history-hash: ").unwrap_or_else(|| panic!("not a hash line: {hash}"));
-    assert!(digits.len() == 16 && digits.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{hash}");
+    let digits = hash
+        .strip_prefix("history-hash: ")
+        .unwrap_or_else(|| panic!("not a hash line: {hash}"));
+    assert!(
+        digits.len() == 16
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+        "{hash}"
+    );
     (digits.to_string(), verdict.to_string())
 }
 
@@ -44,25 +55,46 @@ fn a_clean_run_exits_0_and_writes_its_report() {
     let (hash, verdict) = final_lines(&stdout);
     assert_eq!(verdict, "verdict: clean");
     assert!(stdout.starts_with("sim baseline --seed 3: "), "{stdout}");
-    assert!(stdout.contains("\nparameters:\n") && stdout.contains("  workload.decisions: "), "{stdout}");
-    assert!(!stdout.contains("replay:"), "a clean run needs no replay: {stdout}");
+    assert!(
+        stdout.contains("\nparameters:\n") && stdout.contains("  workload.decisions: "),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("replay:"),
+        "a clean run needs no replay: {stdout}"
+    );
     let dir = reports.path().join("baseline/3");
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["history_hash"], hash.as_str());
     assert_eq!(summary["verdict"], "verdict: clean");
-    assert!(std::fs::read_to_string(dir.join("history.jsonl")).unwrap().lines().count() > 100);
+    assert!(
+        std::fs::read_to_string(dir.join("history.jsonl"))
+            .unwrap()
+            .lines()
+            .count()
+            > 100
+    );
 }
 
 #[test]
 fn a_run_with_a_violation_exits_1_and_says_how_to_replay_it() {
     let reports = tempfile::tempdir().unwrap();
-    let out = outbox_chaos(&["sim", "scenarios/naive-sink.toml", "--seed", "1"], reports.path());
+    let out = outbox_chaos(
+        &["sim", "scenarios/naive-sink.toml", "--seed", "1"],
+        reports.path(),
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), 1, "{stdout}{stderr}");
     let (_, verdict) = final_lines(&stdout);
-    let counts = verdict.strip_prefix("verdict: violations duplicate=").unwrap_or_else(|| panic!("{verdict}"));
+    let counts = verdict
+        .strip_prefix("verdict: violations duplicate=")
+        .unwrap_or_else(|| panic!("{verdict}"));
     assert!(counts.parse::<u64>().is_ok_and(|n| n > 0), "{verdict}");
-    assert!(stdout.contains("\nreplay: outbox-chaos replay naive-sink --seed 1\n"), "{stdout}");
+    assert!(
+        stdout.contains("\nreplay: outbox-chaos replay naive-sink --seed 1\n"),
+        "{stdout}"
+    );
     // The first violation's timeline follows it.
     assert!(stdout.contains("\nduplicate event=d-"), "{stdout}");
     assert!(stdout.contains(" fault crash worker-"), "{stdout}");
@@ -71,37 +103,78 @@ fn a_run_with_a_violation_exits_1_and_says_how_to_replay_it() {
 #[test]
 fn check_determinism_runs_twice_and_prints_the_hash() {
     let reports = tempfile::tempdir().unwrap();
-    let out = outbox_chaos(&["sim", "consumer-crash", "--seed", "5", "--check-determinism"], reports.path());
+    let out = outbox_chaos(
+        &[
+            "sim",
+            "consumer-crash",
+            "--seed",
+            "5",
+            "--check-determinism",
+        ],
+        reports.path(),
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), 0, "{stdout}{stderr}");
     let (hash, verdict) = final_lines(&stdout);
     assert_eq!(verdict, "verdict: clean");
-    assert!(stdout.contains(&format!("\ndeterminism: same history twice ({hash})\n")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("\ndeterminism: same history twice ({hash})\n")),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn replay_prints_the_trace_and_one_events_timeline() {
     let reports = tempfile::tempdir().unwrap();
-    let out = outbox_chaos(&["replay", "baseline", "--seed", "2", "--event", "d-000007"], reports.path());
+    let out = outbox_chaos(
+        &["replay", "baseline", "--seed", "2", "--event", "d-000007"],
+        reports.path(),
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), 0, "{stdout}{stderr}");
     assert!(stdout.contains("\ntrace ("), "{stdout}");
-    let timeline = stdout.split("\ntimeline of d-000007:\n").nth(1).unwrap_or_else(|| panic!("{stdout}"));
-    assert!(timeline.lines().next().unwrap().contains("commit d-000007"), "{timeline}");
+    let timeline = stdout
+        .split("\ntimeline of d-000007:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        timeline.lines().next().unwrap().contains("commit d-000007"),
+        "{timeline}"
+    );
     assert_eq!(final_lines(&stdout).1, "verdict: clean");
-    let unknown = outbox_chaos(&["replay", "baseline", "--seed", "2", "--event", "d-999999"], reports.path());
+    let unknown = outbox_chaos(
+        &["replay", "baseline", "--seed", "2", "--event", "d-999999"],
+        reports.path(),
+    );
     assert_eq!(code(&unknown), 2, "{}", text(&unknown).1);
 }
 
 #[test]
 fn scenarios_lists_every_shipped_scenario_with_its_description() {
-    let out = Command::new(env!("CARGO_BIN_EXE_outbox-chaos")).arg("scenarios").current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_outbox-chaos"))
+        .arg("scenarios")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
     let (stdout, _) = text(&out);
     assert_eq!(code(&out), 0);
-    let names: Vec<&str> = stdout.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    let names: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
     assert_eq!(names.len(), 10, "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("consumer-crash ") && l.contains("expect pass") && l.contains("XACK")), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("naive-sink ") && l.contains("expect duplicate")), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("consumer-crash ")
+            && l.contains("expect pass")
+            && l.contains("XACK")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("naive-sink ") && l.contains("expect duplicate")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -109,22 +182,67 @@ fn a_sweep_shards_writes_junit_and_exits_by_the_expectation() {
     let reports = tempfile::tempdir().unwrap();
     let junit: PathBuf = reports.path().join("out.xml");
     let junit_arg = junit.to_str().unwrap();
-    let args = ["sweep", "naive-sink", "--seeds", "0..6", "--jobs", "2", "--shard", "2/3", "--junit", junit_arg];
+    let args = [
+        "sweep",
+        "naive-sink",
+        "--seeds",
+        "0..6",
+        "--jobs",
+        "2",
+        "--shard",
+        "2/3",
+        "--junit",
+        junit_arg,
+    ];
     let out = outbox_chaos(&args, reports.path());
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), 0, "the planted bug is found: {stdout}{stderr}");
-    assert!(stdout.starts_with("sweep naive-sink: 2 seeds (0..6, shard 2/3)"), "{stdout}");
-    assert!(stdout.contains("  seed 1: duplicate=") && stdout.contains("  seed 4: duplicate="), "{stdout}");
-    assert!(stdout.contains("replay: outbox-chaos replay naive-sink --seed 4"), "{stdout}");
-    assert!(stdout.contains(" seeds/min on 2 jobs, ") && stdout.ends_with("result: pass\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("sweep naive-sink: 2 seeds (0..6, shard 2/3)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  seed 1: duplicate=") && stdout.contains("  seed 4: duplicate="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("replay: outbox-chaos replay naive-sink --seed 4"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" seeds/min on 2 jobs, ") && stdout.ends_with("result: pass\n"),
+        "{stdout}"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("name=\"seed 1\"") && xml.contains("name=\"expect duplicate\"/>"), "{xml}");
+    assert!(
+        xml.contains("name=\"seed 1\"") && xml.contains("name=\"expect duplicate\"/>"),
+        "{xml}"
+    );
     let sweep_dir = reports.path().join("naive-sink/sweep-0-6-shard-2-of-3");
     assert!(sweep_dir.join("summary.json").is_file() && sweep_dir.join("junit.xml").is_file());
-    assert!(reports.path().join("naive-sink/4/history.jsonl").is_file(), "failing seeds get reports");
+    assert!(
+        reports.path().join("naive-sink/4/history.jsonl").is_file(),
+        "failing seeds get reports"
+    );
     // Without its faults the planted bug is never found: the sweep fails.
-    let quiet = outbox_chaos(&["sweep", "naive-sink", "--seeds", "0..2", "--jobs", "1", "--no-faults"], reports.path());
-    assert_eq!(code(&quiet), 0, "--no-faults expects pass: {}", text(&quiet).0);
+    let quiet = outbox_chaos(
+        &[
+            "sweep",
+            "naive-sink",
+            "--seeds",
+            "0..2",
+            "--jobs",
+            "1",
+            "--no-faults",
+        ],
+        reports.path(),
+    );
+    assert_eq!(
+        code(&quiet),
+        0,
+        "--no-faults expects pass: {}",
+        text(&quiet).0
+    );
 }
 
 const VALID: &str = "name = \"NAME\"\ndescription = \"d\"\ndrain_ms = 1000\nexpect = \"pass\"\n\n[workload]\ntenants = 1\ndecisions = 10\nconcerns = [\"billing\"]\n";
@@ -133,9 +251,21 @@ const VALID: &str = "name = \"NAME\"\ndescription = \"d\"\ndrain_ms = 1000\nexpe
 fn malformed_scenarios_exit_2_naming_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("unknown", ("tenants = 1", "tenants = 1\ntenantz = 2"), ":8:1: key `workload.tenantz`: unknown field `tenantz`"),
-        ("wrongtype", ("decisions = 10", "decisions = \"ten\""), ":8:13: key `workload.decisions`: invalid type: string \"ten\", expected u64"),
-        ("seedrange", ("drain_ms = 1000", "drain_ms = 1000\nseeds = \"100..5\""), ":4:9: key `seeds`: the seed range `100..5` is empty"),
+        (
+            "unknown",
+            ("tenants = 1", "tenants = 1\ntenantz = 2"),
+            ":8:1: key `workload.tenantz`: unknown field `tenantz`",
+        ),
+        (
+            "wrongtype",
+            ("decisions = 10", "decisions = \"ten\""),
+            ":8:13: key `workload.decisions`: invalid type: string \"ten\", expected u64",
+        ),
+        (
+            "seedrange",
+            ("drain_ms = 1000", "drain_ms = 1000\nseeds = \"100..5\""),
+            ":4:9: key `seeds`: the seed range `100..5` is empty",
+        ),
     ];
     for (name, (from, to), expected) in cases {
         let path = dir.path().join(format!("{name}.toml"));
@@ -144,7 +274,10 @@ fn malformed_scenarios_exit_2_naming_file_line_and_key() {
         let (stdout, stderr) = text(&out);
         assert_eq!(code(&out), 2, "{name}: {stdout}{stderr}");
         let located = format!("{}{expected}", path.display());
-        assert!(stderr.contains(&located), "{name}: expected `{located}` in: {stderr}");
+        assert!(
+            stderr.contains(&located),
+            "{name}: expected `{located}` in: {stderr}"
+        );
     }
 }
 
@@ -162,5 +295,11 @@ fn bad_command_lines_exit_2() {
         assert_eq!(code(&out), 2, "{args:?}: {}", text(&out).1);
     }
     let out = outbox_chaos(&["sim", "nope", "--seed", "1"], dir.path());
-    assert!(text(&out).1.contains("no scenario named `nope` (known: ack-first, baseline,"), "{}", text(&out).1);
+    assert!(
+        text(&out)
+            .1
+            .contains("no scenario named `nope` (known: ack-first, baseline,"),
+        "{}",
+        text(&out).1
+    );
 }

@@ -26,7 +26,11 @@ fn shipped(name: &str) -> Scenario {
 /// Runs `range` on one thread (nextest runs the scenarios side by side) and sums it up.
 fn run_sweep(s: &Scenario, range: SeedRange) -> Sweep {
     let seeds: Vec<u64> = range.iter().collect();
-    let options = sweep::Options { jobs: 1, reports: None, stop_when: None };
+    let options = sweep::Options {
+        jobs: 1,
+        reports: None,
+        stop_when: None,
+    };
     let results = sweep::run_seeds(s, &seeds, &options, |_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut sweep = Sweep::new(s, range, Shard::ALL);
     results.into_iter().for_each(|r| sweep.add(r.outcome));
@@ -38,10 +42,21 @@ fn determinism(name: &str) {
     let run = |seed| sim::run(&s, seed).unwrap_or_else(|e| panic!("{e}"));
     let (first, again, other) = (run(1), run(1), run(2));
     let hash = |r: &sim::RunOutcome| format_hash(r.history_hash());
-    assert_eq!(hash(&first), hash(&again), "{name} seed 1 gave two histories");
+    assert_eq!(
+        hash(&first),
+        hash(&again),
+        "{name} seed 1 gave two histories"
+    );
     assert_eq!(first.history, again.history);
-    assert_ne!(hash(&first), hash(&other), "{name}: seeds 1 and 2 gave the same history");
-    assert!(first.history.len() > 100, "{name} seed 1 recorded almost nothing");
+    assert_ne!(
+        hash(&first),
+        hash(&other),
+        "{name}: seeds 1 and 2 gave the same history"
+    );
+    assert!(
+        first.history.len() > 100,
+        "{name} seed 1 recorded almost nothing"
+    );
 }
 
 fn sweep_100_seeds(name: &str) {
@@ -49,12 +64,24 @@ fn sweep_100_seeds(name: &str) {
     let sweep = run_sweep(&s, SWEEP_SEEDS);
     let text = sweep.text(0.0);
     if let Expect::Violation(kind) = s.expect {
-        assert!(sweep.outcomes().any(|o| o.found(kind)), "{name}: no seed of 0..100 found `{kind}`\n{text}");
-        assert!(sweep.unexpected_kinds().is_empty(), "{name}: a kind the planted bug does not explain\n{text}");
+        assert!(
+            sweep.outcomes().any(|o| o.found(kind)),
+            "{name}: no seed of 0..100 found `{kind}`\n{text}"
+        );
+        assert!(
+            sweep.unexpected_kinds().is_empty(),
+            "{name}: a kind the planted bug does not explain\n{text}"
+        );
     } else {
-        assert!(sweep.failing().next().is_none(), "{name}: failing seeds\n{text}");
+        assert!(
+            sweep.failing().next().is_none(),
+            "{name}: failing seeds\n{text}"
+        );
     }
-    assert!(sweep.never_reached().is_empty(), "{name}: must_reach windows never reached\n{text}");
+    assert!(
+        sweep.never_reached().is_empty(),
+        "{name}: must_reach windows never reached\n{text}"
+    );
     assert!(sweep.passed(), "{text}");
 }
 
@@ -63,7 +90,11 @@ fn faults_off_is_clean(name: &str) {
     assert_ne!(s.expect, Expect::Pass, "{name} plants no bug");
     let quiet = sim::without_faults(&s);
     let sweep = run_sweep(&quiet, FAULTS_OFF_SEEDS);
-    assert!(sweep.passed(), "{name} without faults:\n{}", sweep.text(0.0));
+    assert!(
+        sweep.passed(),
+        "{name} without faults:\n{}",
+        sweep.text(0.0)
+    );
 }
 
 macro_rules! scenario_tests {
@@ -105,7 +136,11 @@ scenario_tests! {
 #[test]
 fn every_shipped_scenario_has_its_tests() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let names: Vec<String> = scenario::list_scenarios(&dir).unwrap().into_iter().map(|s| s.name).collect();
+    let names: Vec<String> = scenario::list_scenarios(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     let tested = [
         "ack-first",
         "baseline",
@@ -118,7 +153,10 @@ fn every_shipped_scenario_has_its_tests() {
         "partitions",
         "unsafe-trim",
     ];
-    assert_eq!(names, tested, "a scenario was added or removed: add it to scenario_tests!");
+    assert_eq!(
+        names, tested,
+        "a scenario was added or removed: add it to scenario_tests!"
+    );
 }
 
 #[test]
@@ -126,9 +164,16 @@ fn a_sweep_reports_seeds_in_order_whatever_the_jobs() {
     let s = shipped("naive-sink");
     let seeds: Vec<u64> = (0..6).collect();
     let outcomes = |jobs| {
-        let options = sweep::Options { jobs, reports: None, stop_when: None };
+        let options = sweep::Options {
+            jobs,
+            reports: None,
+            stop_when: None,
+        };
         let results = sweep::run_seeds(&s, &seeds, &options, |_| {}).unwrap();
-        results.into_iter().map(|r| (r.outcome.seed, r.outcome.history_hash)).collect::<Vec<_>>()
+        results
+            .into_iter()
+            .map(|r| (r.outcome.seed, r.outcome.history_hash))
+            .collect::<Vec<_>>()
     };
     let one = outcomes(1);
     assert_eq!(one.iter().map(|(s, _)| *s).collect::<Vec<_>>(), seeds);
@@ -154,7 +199,10 @@ fn a_redis_crash_loses_nothing_with_aof_always() {
     assert!(sweep.passed(), "{}", sweep.text(0.0));
     let coverage = sweep.coverage();
     assert_eq!(coverage.get("fault:crash"), 5, "one Redis crash per seed");
-    assert!(coverage.get("commit-unknown") > 0, "commits were cut by the crash");
+    assert!(
+        coverage.get("commit-unknown") > 0,
+        "commits were cut by the crash"
+    );
 }
 
 #[test]
@@ -162,5 +210,11 @@ fn a_redis_crash_without_persistence_loses_committed_effects() {
     let mut s = redis_crash("none");
     s.expect = Expect::Violation(outbox_chaos::check::ViolationKind::Lost);
     let run = sim::run(&s, 1).unwrap_or_else(|e| panic!("{e}"));
-    assert!(run.report.counts().contains_key(&outbox_chaos::check::ViolationKind::Lost), "{}", outbox_chaos::report::verdict_line(&run.report));
+    assert!(
+        run.report
+            .counts()
+            .contains_key(&outbox_chaos::check::ViolationKind::Lost),
+        "{}",
+        outbox_chaos::report::verdict_line(&run.report)
+    );
 }

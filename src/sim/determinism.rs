@@ -20,12 +20,19 @@ impl Determinism {
 
     /// `determinism: same history twice (<hash>)` or both hashes and the first record that differs.
     pub fn line(&self) -> String {
-        let (a, b) = (format_hash(self.first.history_hash()), format_hash(self.second.history_hash()));
+        let (a, b) = (
+            format_hash(self.first.history_hash()),
+            format_hash(self.second.history_hash()),
+        );
         if self.same() {
             return format!("determinism: same history twice ({a})");
         }
         let (h1, h2) = (&self.first.history, &self.second.history);
-        let at = h1.iter().zip(h2).position(|(x, y)| x != y).unwrap_or(h1.len().min(h2.len()));
+        let at = h1
+            .iter()
+            .zip(h2)
+            .position(|(x, y)| x != y)
+            .unwrap_or(h1.len().min(h2.len()));
         format!(
             "determinism: FAILED for seed {}: first run {a}, second run {b} ({} and {} records, first difference at record {at})",
             self.first.seed,
@@ -37,5 +44,8 @@ impl Determinism {
 
 /// Runs `prepared` twice.
 pub fn check(prepared: &Prepared) -> Result<Determinism, RunError> {
-    Ok(Determinism { first: prepared.run()?, second: prepared.run()? })
+    Ok(Determinism {
+        first: prepared.run()?,
+        second: prepared.run()?,
+    })
 }

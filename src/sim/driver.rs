@@ -55,17 +55,28 @@ fn step(world: &mut World, nemesis: &mut Nemesis) -> Result<(), Broken> {
     let fired = world.failpoints.take_fired();
     nemesis.crash_parked(world, fired, now_ms);
     nemesis.apply_due(world, now_ms);
-    world.sim.step().map_err(|e| format!("the simulation failed at {now_ms} ms: {e}"))?;
+    world
+        .sim
+        .step()
+        .map_err(|e| format!("the simulation failed at {now_ms} ms: {e}"))?;
     let stopped = world.stopped.borrow();
     if !stopped.is_empty() {
-        return Err(format!("a host's software gave up at {now_ms} ms: {}", stopped.join("; ")));
+        return Err(format!(
+            "a host's software gave up at {now_ms} ms: {}",
+            stopped.join("; ")
+        ));
     }
     Ok(())
 }
 
 /// The fault window, the heal and the drain; then the pipeline's hosts are stopped. The drain
 /// lasts at most `drain_ms` past the later of the window's end and the last commit's due time.
-pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drain: Drain) -> Result<Phases, Broken> {
+pub fn run_phases(
+    world: &mut World,
+    nemesis: &mut Nemesis,
+    window_ms: u64,
+    drain: Drain,
+) -> Result<Phases, Broken> {
     while elapsed_ms(world) < window_ms {
         step(world, nemesis)?;
     }
@@ -74,7 +85,11 @@ pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drai
     nemesis.crash_parked(world, fired, healed_at_ms);
     world.failpoints.disable();
     nemesis.heal_all(world, healed_at_ms);
-    let drained = drain_until_settled(world, nemesis, healed_at_ms.max(drain.last_commit_ms) + drain.drain_ms)?;
+    let drained = drain_until_settled(
+        world,
+        nemesis,
+        healed_at_ms.max(drain.last_commit_ms) + drain.drain_ms,
+    )?;
     // Liveness: healed, every producer must have finished its slice. (Groups that did not drain
     // are the stuck checker's finding; decisions never committed would be invisible to it.)
     let behind: Vec<String> = world
@@ -96,7 +111,11 @@ pub fn run_phases(world: &mut World, nemesis: &mut Nemesis, window_ms: u64, drai
             world.sim.crash(host.as_str());
         }
     }
-    Ok(Phases { healed_at_ms, drained, stopped_at_ms: elapsed_ms(world) })
+    Ok(Phases {
+        healed_at_ms,
+        drained,
+        stopped_at_ms: elapsed_ms(world),
+    })
 }
 
 /// Bounds of the drain.
@@ -109,7 +128,11 @@ pub struct Drain {
 
 /// Steps until every producer is done and every group has stayed drained for [`SETTLE_MS`], or
 /// until `deadline_ms`; true when drained.
-fn drain_until_settled(world: &mut World, nemesis: &mut Nemesis, deadline_ms: u64) -> Result<bool, Broken> {
+fn drain_until_settled(
+    world: &mut World,
+    nemesis: &mut Nemesis,
+    deadline_ms: u64,
+) -> Result<bool, Broken> {
     let mut drained_since_ms: Option<u64> = None;
     while elapsed_ms(world) < deadline_ms {
         let now_ms = elapsed_ms(world);
@@ -140,10 +163,17 @@ pub fn audit(world: &mut World, seed: u64) -> Result<Result<FinalState, String>,
     let deadline_ms = elapsed_ms(world) + AUDIT_MS_MAX;
     while slot.borrow().is_none() && elapsed_ms(world) < deadline_ms {
         let now_ms = elapsed_ms(world);
-        world.sim.step().map_err(|e| format!("the simulation failed during the audit at {now_ms} ms: {e}"))?;
+        world
+            .sim
+            .step()
+            .map_err(|e| format!("the simulation failed during the audit at {now_ms} ms: {e}"))?;
     }
     let result = slot.borrow_mut().take();
-    Ok(result.unwrap_or_else(|| Err(format!("the audit did not finish within {AUDIT_MS_MAX} simulated ms"))))
+    Ok(result.unwrap_or_else(|| {
+        Err(format!(
+            "the audit did not finish within {AUDIT_MS_MAX} simulated ms"
+        ))
+    }))
 }
 
 async fn read_final_state(
@@ -153,17 +183,26 @@ async fn read_final_state(
     ledger: Option<crate::pipeline::downstream::Ledger>,
 ) -> Result<FinalState, String> {
     let target = Target::Direct(Addr::new(REDIS, REDIS_PORT));
-    let connector = Connector::new(Arc::new(TurmoilDialer), target, RedisConnectionInfo::default(), config.connect.clone());
+    let connector = Connector::new(
+        Arc::new(TurmoilDialer),
+        target,
+        RedisConnectionInfo::default(),
+        config.connect.clone(),
+    );
     let mut backoff = Backoff::new(10, 1_000, Rng::derive(seed, "audit"));
     let mut last_error = String::new();
     for _ in 0..AUDIT_CONNECT_ATTEMPTS {
         match connector.connect(Purpose::Commands).await {
             Ok(mut conn) => {
-                return audit::audit(&mut conn, config, tenants, ledger.as_ref()).await.map_err(|e| format!("audit: {e}"));
+                return audit::audit(&mut conn, config, tenants, ledger.as_ref())
+                    .await
+                    .map_err(|e| format!("audit: {e}"));
             }
             Err(e) => last_error = e.to_string(),
         }
         backoff.wait().await;
     }
-    Err(format!("the audit could not connect to Redis: {last_error}"))
+    Err(format!(
+        "the audit could not connect to Redis: {last_error}"
+    ))
 }

@@ -51,7 +51,10 @@ pub struct SimFailpoints {
 impl SimFailpoints {
     /// Empty `rates` (or kinds the seed switched off) arm nothing but scripted points.
     pub fn new(seed: u64, rates: Rates) -> SimFailpoints {
-        assert!(rates.stall_ms_min <= rates.stall_ms_max, "stall bounds {rates:?}");
+        assert!(
+            rates.stall_ms_min <= rates.stall_ms_max,
+            "stall bounds {rates:?}"
+        );
         let state = State {
             enabled: true,
             rates,
@@ -59,7 +62,9 @@ impl SimFailpoints {
             rng: Rng::derive(seed, "failpoints"),
             fired: Vec::new(),
         };
-        SimFailpoints { state: Mutex::new(state) }
+        SimFailpoints {
+            state: Mutex::new(state),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -98,13 +103,18 @@ impl FailpointHook for SimFailpoints {
             None => draw(&mut state, |r| &r.crash, point),
         };
         if crashes {
-            state.fired.push(Fired { process: process.to_string(), point });
+            state.fired.push(Fired {
+                process: process.to_string(),
+                point,
+            });
             return Some(Box::pin(std::future::pending()));
         }
         if draw(&mut state, |r| &r.stall, point) {
             let (lo, hi) = (state.rates.stall_ms_min, state.rates.stall_ms_max);
             let ms = state.rng.range(lo, hi);
-            return Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms))));
+            return Some(Box::pin(tokio::time::sleep(
+                std::time::Duration::from_millis(ms),
+            )));
         }
         None
     }
@@ -127,19 +137,35 @@ mod tests {
     #[test]
     fn fires_by_probability_or_once_when_armed_and_never_when_disabled() {
         let crash = BTreeMap::from([(CONSUMER_AFTER_READ.to_string(), 0.5)]);
-        let rates = Rates { crash, ..Rates::default() };
+        let rates = Rates {
+            crash,
+            ..Rates::default()
+        };
         let hook = SimFailpoints::new(3, rates.clone());
-        let draws: Vec<bool> = (0..64).map(|_| hook.hit(CONSUMER_AFTER_READ, "w").is_some()).collect();
+        let draws: Vec<bool> = (0..64)
+            .map(|_| hook.hit(CONSUMER_AFTER_READ, "w").is_some())
+            .collect();
         let again = SimFailpoints::new(3, rates);
-        let same: Vec<bool> = (0..64).map(|_| again.hit(CONSUMER_AFTER_READ, "w").is_some()).collect();
+        let same: Vec<bool> = (0..64)
+            .map(|_| again.hit(CONSUMER_AFTER_READ, "w").is_some())
+            .collect();
         assert_eq!(draws, same, "one seed, one sequence");
         assert!(draws.iter().any(|d| *d) && draws.iter().any(|d| !*d));
-        assert!(hook.hit(CONSUMER_AFTER_ACK, "w").is_none(), "no rate, no fire");
+        assert!(
+            hook.hit(CONSUMER_AFTER_ACK, "w").is_none(),
+            "no rate, no fire"
+        );
         hook.arm_once(CONSUMER_AFTER_ACK);
         assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_some());
         assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_none(), "armed once");
         let fired = hook.take_fired();
-        assert_eq!(fired.last(), Some(&Fired { process: "w2".into(), point: CONSUMER_AFTER_ACK }));
+        assert_eq!(
+            fired.last(),
+            Some(&Fired {
+                process: "w2".into(),
+                point: CONSUMER_AFTER_ACK
+            })
+        );
         assert!(hook.take_fired().is_empty());
         hook.disable();
         assert!((0..64).all(|_| hook.hit(CONSUMER_AFTER_READ, "w").is_none()));
@@ -148,7 +174,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stall_resumes_after_its_episode_and_queues_no_crash() {
         let stall = BTreeMap::from([(CONSUMER_AFTER_READ.to_string(), 1.0)]);
-        let rates = Rates { stall, stall_ms_min: 300, stall_ms_max: 300, ..Rates::default() };
+        let rates = Rates {
+            stall,
+            stall_ms_min: 300,
+            stall_ms_max: 300,
+            ..Rates::default()
+        };
         let hook = SimFailpoints::new(1, rates);
         let started = tokio::time::Instant::now();
         hook.hit(CONSUMER_AFTER_READ, "w").expect("a stall").await;

@@ -64,15 +64,27 @@ impl PlannedFault {
     pub fn describe(&self) -> String {
         let kind = kind_name(self.kind);
         match self.kind {
-            FaultKind::Failpoint => format!("{}ms {kind} {} (fires once)", self.at_ms, self.target.text()),
-            _ => format!("{}ms {kind} {} for {}ms", self.at_ms, self.target.text(), self.duration_ms),
+            FaultKind::Failpoint => format!(
+                "{}ms {kind} {} (fires once)",
+                self.at_ms,
+                self.target.text()
+            ),
+            _ => format!(
+                "{}ms {kind} {} for {}ms",
+                self.at_ms,
+                self.target.text(),
+                self.duration_ms
+            ),
         }
     }
 }
 
 /// The scenario's kebab-case name of a kind.
 pub fn kind_name(kind: FaultKind) -> String {
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Everything the nemesis will do in one seed.
@@ -113,7 +125,11 @@ impl Plan {
             stall_ms_min: f.duration_ms_min,
             stall_ms_max: f.duration_ms_max,
         };
-        Ok(Plan { enabled, failpoint_rates, faults })
+        Ok(Plan {
+            enabled,
+            failpoint_rates,
+            faults,
+        })
     }
 
     /// The plan as the parameters a run prints at its start and puts in `summary.json`.
@@ -122,8 +138,14 @@ impl Plan {
         let faults: Vec<String> = self.faults.iter().map(PlannedFault::describe).collect();
         BTreeMap::from([
             ("faults.enabled".to_string(), serde_json::json!(enabled)),
-            ("faults.failpoints".to_string(), serde_json::json!(self.failpoint_rates.crash)),
-            ("faults.stalls".to_string(), serde_json::json!(self.failpoint_rates.stall)),
+            (
+                "faults.failpoints".to_string(),
+                serde_json::json!(self.failpoint_rates.crash),
+            ),
+            (
+                "faults.stalls".to_string(),
+                serde_json::json!(self.failpoint_rates.stall),
+            ),
             ("faults.schedule".to_string(), serde_json::json!(faults)),
         ])
     }
@@ -132,11 +154,20 @@ impl Plan {
 /// Kinds scheduled in time from a rate (failpoints and stalls fire per pass; failover needs
 /// Sentinels).
 fn drawn_by_rate(kind: FaultKind) -> bool {
-    !matches!(kind, FaultKind::Failpoint | FaultKind::Stall | FaultKind::Failover)
+    !matches!(
+        kind,
+        FaultKind::Failpoint | FaultKind::Stall | FaultKind::Failover
+    )
 }
 
 /// A Poisson stream of faults of one kind inside the window.
-fn draw_kind(rng: &mut Rng, f: &Faults, hosts: &Hosts, kind: FaultKind, out: &mut Vec<PlannedFault>) {
+fn draw_kind(
+    rng: &mut Rng,
+    f: &Faults,
+    hosts: &Hosts,
+    kind: FaultKind,
+    out: &mut Vec<PlannedFault>,
+) {
     let mean_gap_ms = 1_000.0 / f.rates.of(kind);
     let mut at_ms = 0.0;
     for _ in 0..FAULTS_PER_KIND_MAX {
@@ -144,9 +175,16 @@ fn draw_kind(rng: &mut Rng, f: &Faults, hosts: &Hosts, kind: FaultKind, out: &mu
         if at_ms >= f.window_ms as f64 {
             return;
         }
-        let Some(target) = draw_target(rng, hosts, kind) else { return };
+        let Some(target) = draw_target(rng, hosts, kind) else {
+            return;
+        };
         let duration_ms = rng.range(f.duration_ms_min, f.duration_ms_max);
-        out.push(PlannedFault { at_ms: at_ms as u64, kind, target, duration_ms });
+        out.push(PlannedFault {
+            at_ms: at_ms as u64,
+            kind,
+            target,
+            duration_ms,
+        });
     }
 }
 
@@ -182,38 +220,62 @@ fn draw_cut(rng: &mut Rng, hosts: &Hosts) -> FaultTarget {
     let choices = if hosts.downstream.is_some() { 4 } else { 3 };
     match rng.below(choices) {
         0 => FaultTarget::Cut(hosts.app(), redis),
-        3 => FaultTarget::Cut(hosts.workers.clone(), hosts.downstream.iter().cloned().collect()),
-        _ => FaultTarget::Cut(vec![pick(rng, &hosts.app()).expect("a world has producers")], redis),
+        3 => FaultTarget::Cut(
+            hosts.workers.clone(),
+            hosts.downstream.iter().cloned().collect(),
+        ),
+        _ => FaultTarget::Cut(
+            vec![pick(rng, &hosts.app()).expect("a world has producers")],
+            redis,
+        ),
     }
 }
 
 /// A scripted fault, its target resolved (or drawn when left out) and its duration drawn when
 /// left out.
-fn scripted(rng: &mut Rng, f: &Faults, hosts: &Hosts, s: &ScriptedFault) -> Result<PlannedFault, String> {
+fn scripted(
+    rng: &mut Rng,
+    f: &Faults,
+    hosts: &Hosts,
+    s: &ScriptedFault,
+) -> Result<PlannedFault, String> {
     let target = match &s.target {
-        None => draw_target(rng, hosts, s.kind).ok_or_else(|| format!("the world has no host for `{}`", kind_name(s.kind)))?,
+        None => draw_target(rng, hosts, s.kind)
+            .ok_or_else(|| format!("the world has no host for `{}`", kind_name(s.kind)))?,
         Some(text) => resolve_target(hosts, s.kind, text)?,
     };
     let duration_ms = match s.duration_ms {
         Some(d) => d,
         None => rng.range(f.duration_ms_min, f.duration_ms_max),
     };
-    Ok(PlannedFault { at_ms: s.at_ms, kind: s.kind, target, duration_ms })
+    Ok(PlannedFault {
+        at_ms: s.at_ms,
+        kind: s.kind,
+        target,
+        duration_ms,
+    })
 }
 
 fn resolve_target(hosts: &Hosts, kind: FaultKind, text: &str) -> Result<FaultTarget, String> {
     let one_of = |class: &str, pool: Vec<String>| -> Result<FaultTarget, String> {
         match pool.iter().find(|h| *h == text) {
             Some(h) => Ok(FaultTarget::Host(h.clone())),
-            None => Err(format!("`{text}` is not {class} (one of: {})", pool.join(", "))),
+            None => Err(format!(
+                "`{text}` is not {class} (one of: {})",
+                pool.join(", ")
+            )),
         }
     };
     match kind {
         FaultKind::CrashWorker => one_of("a worker host", hosts.workers.clone()),
         FaultKind::CrashProducer => one_of("a producer host", hosts.producers.clone()),
         FaultKind::CrashTrimmer => one_of("the trimmer", hosts.trimmer.iter().cloned().collect()),
-        FaultKind::CrashDownstream => one_of("the downstream", hosts.downstream.iter().cloned().collect()),
-        FaultKind::RedisCrash | FaultKind::RedisPowerLoss => one_of("the Redis host", vec![REDIS.to_string()]),
+        FaultKind::CrashDownstream => {
+            one_of("the downstream", hosts.downstream.iter().cloned().collect())
+        }
+        FaultKind::RedisCrash | FaultKind::RedisPowerLoss => {
+            one_of("the Redis host", vec![REDIS.to_string()])
+        }
         FaultKind::Pause => {
             let mut all = hosts.all_but_redis();
             all.push(REDIS.to_string());
@@ -221,19 +283,32 @@ fn resolve_target(hosts: &Hosts, kind: FaultKind, text: &str) -> Result<FaultTar
         }
         FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(hosts, text),
         FaultKind::Failpoint => Ok(FaultTarget::Point(text.to_string())),
-        FaultKind::Failover => Err("failover needs Sentinels, which the simulation does not run yet".into()),
+        FaultKind::Failover => {
+            Err("failover needs Sentinels, which the simulation does not run yet".into())
+        }
         FaultKind::Stall => Err("stalls are drawn per pass from [faults.rates.stall]".into()),
     }
 }
 
 /// `a|b`, each side a comma-separated list of hosts or groups (`app`, `producers`, `workers`).
 fn resolve_cut(hosts: &Hosts, text: &str) -> Result<FaultTarget, String> {
-    let (a, b) = text.split_once('|').ok_or_else(|| format!("`{text}` is not a cut `a|b`"))?;
+    let (a, b) = text
+        .split_once('|')
+        .ok_or_else(|| format!("`{text}` is not a cut `a|b`"))?;
     let side = |side: &str| -> Result<Vec<String>, String> {
         let mut out: Vec<String> = Vec::new();
         for name in side.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let found = hosts.resolve(name).ok_or_else(|| format!("`{name}` names no host or group (app, producers, workers, redis, or a host)"))?;
-            out.extend(found.into_iter().filter(|h| !out.contains(h)).collect::<Vec<_>>());
+            let found = hosts.resolve(name).ok_or_else(|| {
+                format!(
+                    "`{name}` names no host or group (app, producers, workers, redis, or a host)"
+                )
+            })?;
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|h| !out.contains(h))
+                    .collect::<Vec<_>>(),
+            );
         }
         if out.is_empty() {
             return Err(format!("`{text}` has an empty side"));
@@ -359,7 +434,10 @@ impl Nemesis {
     pub fn crash_parked(&mut self, world: &mut World, fired: Vec<Fired>, now_ms: u64) {
         for Fired { process, point } in fired {
             let host = process;
-            assert!(world.hosts.all_but_redis().contains(&host), "failpoint in unknown host `{host}`");
+            assert!(
+                world.hosts.all_but_redis().contains(&host),
+                "failpoint in unknown host `{host}`"
+            );
             if self.is_down(&host) {
                 continue;
             }
@@ -372,7 +450,9 @@ impl Nemesis {
 
     fn start(&mut self, world: &mut World, f: PlannedFault, now_ms: u64) {
         match (&f.kind, &f.target) {
-            (FaultKind::Failpoint, FaultTarget::Point(point)) => return world.failpoints.arm_once(point),
+            (FaultKind::Failpoint, FaultTarget::Point(point)) => {
+                return world.failpoints.arm_once(point)
+            }
             (FaultKind::Pause, FaultTarget::Host(h)) => {
                 self.hold(world, h, 1);
                 record(world, now_ms, fault_kind::HOLD, h, "");
@@ -386,7 +466,11 @@ impl Nemesis {
                 if self.is_down(h) {
                     return; // already down: this fault does nothing, and schedules no restart
                 }
-                let what = if *kind == FaultKind::RedisPowerLoss { fault_kind::POWER_LOSS } else { fault_kind::CRASH };
+                let what = if *kind == FaultKind::RedisPowerLoss {
+                    fault_kind::POWER_LOSS
+                } else {
+                    fault_kind::CRASH
+                };
                 self.crash(world, h, what, "", now_ms);
             }
             (kind, target) => panic!("fault {kind:?} cannot hit {target:?}"),
@@ -413,8 +497,16 @@ impl Nemesis {
     fn link_fault(&self, kind: FaultKind) -> (LinkFault, &'static str, String) {
         match kind {
             FaultKind::Partition => (LinkFault::Partition, fault_kind::PARTITION, String::new()),
-            FaultKind::Loss => (LinkFault::Loss, fault_kind::LOSS, format!("p={}", self.loss_probability)),
-            FaultKind::Latency => (LinkFault::Slow, fault_kind::LATENCY, format!("ms={}", self.latency_ms_max)),
+            FaultKind::Loss => (
+                LinkFault::Loss,
+                fault_kind::LOSS,
+                format!("p={}", self.loss_probability),
+            ),
+            FaultKind::Latency => (
+                LinkFault::Slow,
+                fault_kind::LATENCY,
+                format!("ms={}", self.latency_ms_max),
+            ),
             other => panic!("{other:?} is not a link fault"),
         }
     }
@@ -435,7 +527,9 @@ impl Nemesis {
     /// Holds (`delta` 1) or releases (-1) every link of `host`.
     fn hold(&mut self, world: &mut World, host: &str, delta: i32) {
         let count = self.held.entry(host.to_string()).or_insert(0);
-        *count = count.checked_add_signed(delta).expect("released a host that was not held");
+        *count = count
+            .checked_add_signed(delta)
+            .expect("released a host that was not held");
         if *count == 0 {
             self.held.remove(host);
         }
@@ -445,10 +539,21 @@ impl Nemesis {
         self.change_links(world, &[host.to_string()], &others, LinkFault::Hold, delta);
     }
 
-    fn change_links(&mut self, world: &mut World, a: &[String], b: &[String], which: LinkFault, delta: i32) {
+    fn change_links(
+        &mut self,
+        world: &mut World,
+        a: &[String],
+        b: &[String],
+        which: LinkFault,
+        delta: i32,
+    ) {
         for x in a {
             for y in b.iter().filter(|y| *y != x) {
-                let key = if x < y { (x.clone(), y.clone()) } else { (y.clone(), x.clone()) };
+                let key = if x < y {
+                    (x.clone(), y.clone())
+                } else {
+                    (y.clone(), x.clone())
+                };
                 let before = self.links.get(&key).copied().unwrap_or_default();
                 let mut after = before;
                 let count = match which {
@@ -457,7 +562,9 @@ impl Nemesis {
                     LinkFault::Loss => &mut after.losses,
                     LinkFault::Slow => &mut after.slows,
                 };
-                *count = count.checked_add_signed(delta).expect("healed a link fault that was not in force");
+                *count = count
+                    .checked_add_signed(delta)
+                    .expect("healed a link fault that was not in force");
                 self.sync_link(world, &key, before, after);
                 match after.is_clear() {
                     true => self.links.remove(&key),
@@ -468,7 +575,13 @@ impl Nemesis {
     }
 
     /// Makes turmoil's link match the counts: cut beats held beats healthy; loss and latency apart.
-    fn sync_link(&self, world: &mut World, (a, b): &(String, String), before: LinkFaults, after: LinkFaults) {
+    fn sync_link(
+        &self,
+        world: &mut World,
+        (a, b): &(String, String),
+        before: LinkFaults,
+        after: LinkFaults,
+    ) {
         let sim = &mut world.sim;
         match (before.state(), after.state()) {
             (x, y) if x == y => {}
@@ -481,11 +594,19 @@ impl Nemesis {
             (_, LinkState::Healthy) => sim.repair(a.as_str(), b.as_str()),
         }
         if (before.losses > 0) != (after.losses > 0) {
-            let p = if after.losses > 0 { self.loss_probability } else { 0.0 };
+            let p = if after.losses > 0 {
+                self.loss_probability
+            } else {
+                0.0
+            };
             sim.set_link_fail_rate(a.as_str(), b.as_str(), p);
         }
         if (before.slows > 0) != (after.slows > 0) {
-            let extra_ms = if after.slows > 0 { self.latency_ms_max } else { 0 };
+            let extra_ms = if after.slows > 0 {
+                self.latency_ms_max
+            } else {
+                0
+            };
             let max = Duration::from_millis(LATENCY_MS_MAX + extra_ms);
             sim.set_link_max_message_latency(a.as_str(), b.as_str(), max);
         }
@@ -495,8 +616,11 @@ impl Nemesis {
     /// restarted; nothing scheduled is left.
     pub fn heal_all(&mut self, world: &mut World, now_ms: u64) {
         self.queue.clear();
-        let links: Vec<((String, String), LinkFaults)> = std::mem::take(&mut self.links).into_iter().collect();
-        let cut_or_slowed = links.iter().any(|(_, f)| f.partitions + f.losses + f.slows > 0);
+        let links: Vec<((String, String), LinkFaults)> =
+            std::mem::take(&mut self.links).into_iter().collect();
+        let cut_or_slowed = links
+            .iter()
+            .any(|(_, f)| f.partitions + f.losses + f.slows > 0);
         for (key, before) in links {
             self.sync_link(world, &key, before, LinkFaults::default());
         }
@@ -513,7 +637,11 @@ impl Nemesis {
 }
 
 fn record(world: &World, now_ms: u64, kind: &str, target: &str, detail: &str) {
-    let op = Op::Fault { kind: kind.to_string(), target: target.to_string(), detail: detail.to_string() };
+    let op = Op::Fault {
+        kind: kind.to_string(),
+        target: target.to_string(),
+        detail: detail.to_string(),
+    };
     world.recorder.record_at(now_ms, NEMESIS, Phase::Event, op);
 }
 
@@ -538,9 +666,15 @@ mod tests {
         assert!(plan.faults.len() > 5, "{plan:?}");
         assert!(plan.faults.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
         for f in &plan.faults {
-            assert!(f.at_ms < 10_000 && (200..=3_000).contains(&f.duration_ms), "{f:?}");
+            assert!(
+                f.at_ms < 10_000 && (200..=3_000).contains(&f.duration_ms),
+                "{f:?}"
+            );
             if f.kind == FaultKind::CrashWorker {
-                assert!(matches!(&f.target, FaultTarget::Host(h) if h.starts_with("worker-")), "{f:?}");
+                assert!(
+                    matches!(&f.target, FaultTarget::Host(h) if h.starts_with("worker-")),
+                    "{f:?}"
+                );
             }
         }
     }
@@ -549,10 +683,19 @@ mod tests {
     fn scripted_targets_resolve_groups_and_reject_unknown_hosts() {
         let s = scenario("[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"partition\"\ntarget = \"producers,worker-crm-1|redis\"\nduration_ms = 100\n");
         let plan = Plan::draw(1, &s, &Hosts::new(&s)).unwrap();
-        assert_eq!(plan.faults[0].target.text(), "producer-0,producer-1,worker-crm-1|redis");
-        assert_eq!(plan.faults[0].describe(), "5ms partition producer-0,producer-1,worker-crm-1|redis for 100ms");
+        assert_eq!(
+            plan.faults[0].target.text(),
+            "producer-0,producer-1,worker-crm-1|redis"
+        );
+        assert_eq!(
+            plan.faults[0].describe(),
+            "5ms partition producer-0,producer-1,worker-crm-1|redis for 100ms"
+        );
         let bad = scenario("[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"crash-worker\"\ntarget = \"producer-0\"\n");
         let e = Plan::draw(1, &bad, &Hosts::new(&bad)).unwrap_err();
-        assert!(e.starts_with("faults.script[0].target: `producer-0` is not a worker host"), "{e}");
+        assert!(
+            e.starts_with("faults.script[0].target: `producer-0` is not a worker host"),
+            "{e}"
+        );
     }
 }

@@ -34,7 +34,11 @@ pub enum RunError {
     Unsupported { scenario: String, message: String },
     /// The run broke: a host's software gave up, turmoil failed, or an assertion fired.
     #[error("{scenario} seed {seed}: {message}")]
-    Broken { scenario: String, seed: u64, message: String },
+    Broken {
+        scenario: String,
+        seed: u64,
+        message: String,
+    },
 }
 
 impl RunError {
@@ -57,14 +61,23 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(scenario: &Scenario, seed: u64) -> Result<Prepared, RunError> {
-        let unsupported = |message| RunError::Unsupported { scenario: scenario.name.clone(), message };
+        let unsupported = |message| RunError::Unsupported {
+            scenario: scenario.name.clone(),
+            message,
+        };
         if let Some(why) = world::unsupported(scenario) {
             return Err(unsupported(why));
         }
         let hosts = Hosts::new(scenario);
         let plan = Plan::draw(seed, scenario, &hosts).map_err(unsupported)?;
         let workload = Rc::new(Workload::generate(seed, &scenario.workload));
-        Ok(Prepared { scenario: scenario.clone(), seed, workload, hosts, plan })
+        Ok(Prepared {
+            scenario: scenario.clone(),
+            seed,
+            workload,
+            hosts,
+            plan,
+        })
     }
 
     /// Every parameter the seed drew or the world fixed, for printing and `summary.json`.
@@ -73,12 +86,21 @@ impl Prepared {
         let mut p = BTreeMap::from([
             ("seed".to_string(), json!(self.seed)),
             ("sim.tick_ms".to_string(), json!(world::TICK_MS)),
-            ("sim.latency_ms_max".to_string(), json!(world::LATENCY_MS_MAX)),
+            (
+                "sim.latency_ms_max".to_string(),
+                json!(world::LATENCY_MS_MAX),
+            ),
             ("sim.window_ms".to_string(), json!(s.faults.window_ms)),
             ("sim.drain_ms".to_string(), json!(s.drain_ms)),
-            ("workload.decisions".to_string(), json!(self.workload.decisions.len())),
+            (
+                "workload.decisions".to_string(),
+                json!(self.workload.decisions.len()),
+            ),
             ("workload.tenants".to_string(), json!(self.workload.tenants)),
-            ("workload.last_commit_ms".to_string(), json!(self.workload.last_at_ms())),
+            (
+                "workload.last_commit_ms".to_string(),
+                json!(self.workload.last_at_ms()),
+            ),
             ("hosts.producers".to_string(), json!(self.hosts.producers)),
             ("hosts.workers".to_string(), json!(self.hosts.workers)),
             ("pipeline.sink".to_string(), json!(s.pipeline.sink)),
@@ -90,7 +112,11 @@ impl Prepared {
 
     /// Runs the seed. Panics inside the run become [`RunError::Broken`] naming the seed.
     pub fn run(&self) -> Result<RunOutcome, RunError> {
-        let broken = |message| RunError::Broken { scenario: self.scenario.name.clone(), seed: self.seed, message };
+        let broken = |message| RunError::Broken {
+            scenario: self.scenario.name.clone(),
+            seed: self.seed,
+            message,
+        };
         let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_inner()));
         match attempt {
             Ok(result) => result.map_err(broken),
@@ -100,10 +126,16 @@ impl Prepared {
 
     fn run_inner(&self) -> Result<RunOutcome, String> {
         let s = &self.scenario;
-        let failpoints = Arc::new(SimFailpoints::new(self.seed, self.plan.failpoint_rates.clone()));
+        let failpoints = Arc::new(SimFailpoints::new(
+            self.seed,
+            self.plan.failpoint_rates.clone(),
+        ));
         let mut world = World::build(self.seed, s, self.workload.clone(), failpoints);
         let mut nemesis = Nemesis::new(self.seed, &s.faults, &self.plan);
-        let drain = driver::Drain { drain_ms: s.drain_ms, last_commit_ms: self.workload.last_at_ms() };
+        let drain = driver::Drain {
+            drain_ms: s.drain_ms,
+            last_commit_ms: self.workload.last_at_ms(),
+        };
         let phases = driver::run_phases(&mut world, &mut nemesis, s.faults.window_ms, drain)?;
         let audit = driver::audit(&mut world, self.seed)?;
         let history = world.recorder.snapshot();
@@ -172,7 +204,13 @@ impl RunOutcome {
     }
 
     pub fn summary(&self) -> Summary {
-        Summary::build(&self.scenario, &RunId::Seed(self.seed), &self.history, &self.report, self.parameters.clone())
+        Summary::build(
+            &self.scenario,
+            &RunId::Seed(self.seed),
+            &self.history,
+            &self.report,
+            self.parameters.clone(),
+        )
     }
 
     pub fn seed_outcome(&self) -> SeedOutcome {

@@ -56,7 +56,9 @@ pub fn run_seeds(
             let (tx, cursor, stop) = (tx.clone(), &cursor, &stop);
             scope.spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
-                    let Some(seed) = seeds.get(cursor.fetch_add(1, Ordering::SeqCst)) else { break };
+                    let Some(seed) = seeds.get(cursor.fetch_add(1, Ordering::SeqCst)) else {
+                        break;
+                    };
                     let result = run_one(scenario, *seed, options.reports.as_deref());
                     if options.stop_when.is_some_and(|f| f(&result)) {
                         stop.store(true, Ordering::SeqCst);
@@ -88,13 +90,23 @@ pub fn run_one(scenario: &Scenario, seed: u64, reports: Option<&std::path::Path>
                     let dir = run_dir(base, &scenario.name, &RunId::Seed(seed));
                     write_run(&dir, &outcome.history, &outcome.summary())
                         .map(|()| dir)
-                        .map_err(|e| eprintln!("outbox-chaos: cannot write the report of seed {seed}: {e}"))
+                        .map_err(|e| {
+                            eprintln!("outbox-chaos: cannot write the report of seed {seed}: {e}")
+                        })
                         .ok()
                 }
                 _ => None,
             };
-            SeedResult { outcome: seed_outcome, redis_commands: outcome.redis_commands, report_dir }
+            SeedResult {
+                outcome: seed_outcome,
+                redis_commands: outcome.redis_commands,
+                report_dir,
+            }
         }
-        Err(e) => SeedResult { outcome: SeedOutcome::broken(seed, e.to_string()), redis_commands: 0, report_dir: None },
+        Err(e) => SeedResult {
+            outcome: SeedOutcome::broken(seed, e.to_string()),
+            redis_commands: 0,
+            report_dir: None,
+        },
     }
 }

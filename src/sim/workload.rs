@@ -58,7 +58,10 @@ impl Workload {
                 kind: EVENT_TYPE.to_string(),
                 payload: rng.range(1, AMOUNT_MAX).to_string(),
             };
-            decisions.push(Planned { decision, at_ms: at_us / 1_000 });
+            decisions.push(Planned {
+                decision,
+                at_ms: at_us / 1_000,
+            });
             at_us += rng.range(0, 2 * gap_us_mean);
         }
         Workload { tenants, decisions }
@@ -87,7 +90,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(slice: Vec<usize>) -> Progress {
-        Progress { slice, confirmed: Cell::new(0) }
+        Progress {
+            slice,
+            confirmed: Cell::new(0),
+        }
     }
 
     /// The next decision to commit (again, after a crash), if any.
@@ -97,7 +103,11 @@ impl Progress {
 
     /// The open decision `index` has an outcome; the next one is due.
     pub fn confirm(&self, index: usize) {
-        assert_eq!(self.next_open(), Some(index), "confirmed a decision out of order");
+        assert_eq!(
+            self.next_open(),
+            Some(index),
+            "confirmed a decision out of order"
+        );
         self.confirmed.set(self.confirmed.get() + 1);
     }
 
@@ -134,12 +144,18 @@ mod tests {
         let mut last: BTreeMap<(String, String), u64> = BTreeMap::new();
         for p in &a.decisions {
             let d = &p.decision;
-            let prev = last.insert((d.tenant.clone(), d.object.clone()), d.version).unwrap_or(0);
+            let prev = last
+                .insert((d.tenant.clone(), d.object.clone()), d.version)
+                .unwrap_or(0);
             assert_eq!(d.version, prev + 1, "{d:?}");
         }
         assert!(a.decisions.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
         // 500 decisions at 200/s: about 2.5 s.
-        assert!((2_000..3_000).contains(&a.last_at_ms()), "{}", a.last_at_ms());
+        assert!(
+            (2_000..3_000).contains(&a.last_at_ms()),
+            "{}",
+            a.last_at_ms()
+        );
     }
 
     #[test]

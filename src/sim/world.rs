@@ -99,7 +99,11 @@ impl Hosts {
             "producers" => Some(self.producers.clone()),
             "workers" => Some(self.workers.clone()),
             REDIS => Some(vec![REDIS.to_string()]),
-            _ => self.all_but_redis().into_iter().find(|h| h == name).map(|h| vec![h]),
+            _ => self
+                .all_but_redis()
+                .into_iter()
+                .find(|h| h == name)
+                .map(|h| vec![h]),
         }
     }
 }
@@ -114,16 +118,23 @@ pub struct RedisSlot {
 
 impl RedisSlot {
     fn new(persistence: Persistence) -> RedisSlot {
-        RedisSlot { persistence, current: RefCell::new(None), commands_before: Cell::new(0) }
+        RedisSlot {
+            persistence,
+            current: RefCell::new(None),
+            commands_before: Cell::new(0),
+        }
     }
 
     /// A server for a (re)starting host: the old keyspace with `aof-always`, an empty one with
     /// `none`. Connections, blocked clients and the script cache never survive, as in Redis.
     fn start(&self) -> Server {
         let mut fresh = Server::new();
-        let Some(old) = self.current.borrow_mut().take() else { return fresh };
+        let Some(old) = self.current.borrow_mut().take() else {
+            return fresh;
+        };
         let mut old = std::mem::take(&mut *old.server());
-        self.commands_before.set(self.commands_before.get() + old.commands_processed);
+        self.commands_before
+            .set(self.commands_before.get() + old.commands_processed);
         if self.persistence == Persistence::AofAlways {
             let clients: Vec<u64> = old.clients.keys().copied().collect();
             for client in clients {
@@ -137,7 +148,11 @@ impl RedisSlot {
 
     /// Commands executed by every incarnation of the server.
     pub fn commands_processed(&self) -> u64 {
-        let now = self.current.borrow().as_ref().map_or(0, |s| s.server().commands_processed);
+        let now = self
+            .current
+            .borrow()
+            .as_ref()
+            .map_or(0, |s| s.server().commands_processed);
         self.commands_before.get() + now
     }
 
@@ -164,8 +179,12 @@ impl Common {
     fn context(&self) -> Context {
         let target = Target::Direct(Addr::new(REDIS, REDIS_PORT));
         let info = RedisConnectionInfo::default();
-        let connector =
-            Connector::new(Arc::new(TurmoilDialer), target, info, self.config.connect.clone());
+        let connector = Connector::new(
+            Arc::new(TurmoilDialer),
+            target,
+            info,
+            self.config.connect.clone(),
+        );
         Context::new(self.config.clone(), connector, self.seed)
             .expect("the scenario's pipeline configuration was validated")
             .with_recorder(self.recorder.clone())
@@ -209,7 +228,10 @@ pub fn pipeline_config(scenario: &Scenario) -> PipelineConfig {
             timeout_ms: p.wait_timeout_ms,
         }),
         trim_interval_ms: p.trim_interval_ms,
-        connect: ConnectConfig { response_timeout_ms: p.commit_timeout_ms, ..Default::default() },
+        connect: ConnectConfig {
+            response_timeout_ms: p.commit_timeout_ms,
+            ..Default::default()
+        },
         ..PipelineConfig::default()
     }
 }
@@ -219,33 +241,33 @@ pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.topology.kind != TopologyKind::Standalone {
         return Some("the simulation runs `standalone` topologies only (replicas and Sentinels are not simulated yet)".into());
     }
-    if !matches!(scenario.topology.persistence, Persistence::None | Persistence::AofAlways) {
+    if !matches!(
+        scenario.topology.persistence,
+        Persistence::None | Persistence::AofAlways
+    ) {
         return Some("the simulation models persistence `none` and `aof-always` only".into());
     }
     if scenario.pipeline.wait_replicas > 0 {
         return Some("WAIT needs replicas, which the simulation does not run yet".into());
     }
-    pipeline_config(scenario).validate().err().map(|e| e.to_string())
+    pipeline_config(scenario)
+        .validate()
+        .err()
+        .map(|e| e.to_string())
 }
 
 impl World {
     /// Builds the simulation and registers every host. `failpoints` is the seed's hook.
-    pub fn build(seed: u64, scenario: &Scenario, workload: Rc<Workload>, failpoints: Arc<SimFailpoints>) -> World {
-        let mut sim = turmoil::Builder::new()
-            .rng_seed(seed)
-            .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
-            .tick_duration(Duration::from_millis(TICK_MS))
-            .min_message_latency(Duration::ZERO)
-            .max_message_latency(Duration::from_millis(LATENCY_MS_MAX))
-            // The driver bounds every run itself; turmoil's own limit must never cut one short.
-            .simulation_duration(Duration::from_secs(365 * 24 * 3600))
-            .build();
+    pub fn build(
+        seed: u64,
+        scenario: &Scenario,
+        workload: Rc<Workload>,
+        failpoints: Arc<SimFailpoints>,
+    ) -> World {
+        let mut sim = simulation(seed);
         let hosts = Hosts::new(scenario);
         let stopped = Rc::new(RefCell::new(Vec::new()));
-        let recorder = Recorder::with_clock(Arc::new(|| {
-            let elapsed = turmoil::sim_elapsed().expect("a history record made outside every host");
-            elapsed.as_millis() as u64
-        }));
+        let recorder = simulated_recorder();
         let common = Rc::new(Common {
             seed,
             config: pipeline_config(scenario),
@@ -263,15 +285,23 @@ impl World {
             service
         });
         let producers = scenario.pipeline.producers as usize;
-        let progress: Vec<Rc<Progress>> =
-            (0..producers).map(|p| Rc::new(Progress::new(workload.slice(p, producers)))).collect();
+        let progress: Vec<Rc<Progress>> = (0..producers)
+            .map(|p| Rc::new(Progress::new(workload.slice(p, producers))))
+            .collect();
         for (name, progress) in hosts.producers.iter().zip(&progress) {
             add_producer(&mut sim, &common, name, workload.clone(), progress.clone());
         }
         let per_concern = scenario.pipeline.workers_per_concern as usize;
         for (i, name) in hosts.workers.iter().enumerate() {
             let concern = scenario.workload.concerns[i / per_concern].clone();
-            add_worker(&mut sim, &common, name, concern, i % per_concern, hosts.downstream.is_some());
+            add_worker(
+                &mut sim,
+                &common,
+                name,
+                concern,
+                i % per_concern,
+                hosts.downstream.is_some(),
+            );
         }
         if hosts.trimmer.is_some() {
             add_trimmer(&mut sim, &common);
@@ -302,15 +332,45 @@ impl World {
         let drained = self.redis.peek(|server| {
             self.tenants.iter().all(|tenant| {
                 let key = keys.outbox(tenant);
-                let Some(entry) = server.keyspace.get(key.as_bytes(), 0) else { return false };
-                let crate::model::keyspace::Value::Stream(stream) = &entry.value else { return false };
+                let Some(entry) = server.keyspace.get(key.as_bytes(), 0) else {
+                    return false;
+                };
+                let crate::model::keyspace::Value::Stream(stream) = &entry.value else {
+                    return false;
+                };
                 self.config.concerns.iter().all(|c| {
-                    stream.groups.get(c.as_bytes()).is_some_and(|g| g.pel.is_empty() && g.last_id >= stream.last_id)
+                    stream
+                        .groups
+                        .get(c.as_bytes())
+                        .is_some_and(|g| g.pel.is_empty() && g.last_id >= stream.last_id)
                 })
             })
         });
         drained.unwrap_or(false)
     }
+}
+
+/// A turmoil simulation seeded with `seed`, at the fixed epoch, with this world's tick and
+/// latency.
+fn simulation(seed: u64) -> turmoil::Sim<'static> {
+    turmoil::Builder::new()
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+        .tick_duration(Duration::from_millis(TICK_MS))
+        .min_message_latency(Duration::ZERO)
+        .max_message_latency(Duration::from_millis(LATENCY_MS_MAX))
+        // The driver bounds every run itself; turmoil's own limit must never cut one short.
+        .simulation_duration(Duration::from_secs(365 * 24 * 3600))
+        .build()
+}
+
+/// A recorder timing records with the simulation's elapsed time, which every host shares and a
+/// restarted host keeps counting (a `tokio::time` instant would be per-runtime).
+fn simulated_recorder() -> Recorder {
+    Recorder::with_clock(Arc::new(|| {
+        let elapsed = turmoil::sim_elapsed().expect("a history record made outside every host");
+        elapsed.as_millis() as u64
+    }))
 }
 
 fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
@@ -336,10 +396,21 @@ fn add_downstream(sim: &mut turmoil::Sim<'static>, service: Arc<DownstreamServic
     });
 }
 
-fn add_producer(sim: &mut turmoil::Sim<'static>, common: &Rc<Common>, name: &str, workload: Rc<Workload>, progress: Rc<Progress>) {
+fn add_producer(
+    sim: &mut turmoil::Sim<'static>,
+    common: &Rc<Common>,
+    name: &str,
+    workload: Rc<Workload>,
+    progress: Rc<Progress>,
+) {
     let (common, name_owned) = (common.clone(), name.to_string());
     sim.host(name, move || {
-        let (common, name, workload, progress) = (common.clone(), name_owned.clone(), workload.clone(), progress.clone());
+        let (common, name, workload, progress) = (
+            common.clone(),
+            name_owned.clone(),
+            workload.clone(),
+            progress.clone(),
+        );
         async move {
             let ctx = common.context();
             let mut producer = Producer::new(&ctx, &name);
@@ -356,7 +427,14 @@ fn add_producer(sim: &mut turmoil::Sim<'static>, common: &Rc<Common>, name: &str
     });
 }
 
-fn add_worker(sim: &mut turmoil::Sim<'static>, common: &Rc<Common>, name: &str, concern: String, index: usize, api: bool) {
+fn add_worker(
+    sim: &mut turmoil::Sim<'static>,
+    common: &Rc<Common>,
+    name: &str,
+    concern: String,
+    index: usize,
+    api: bool,
+) {
     let (common, name_owned) = (common.clone(), name.to_string());
     sim.host(name, move || {
         let (common, name, concern) = (common.clone(), name_owned.clone(), concern.clone());
@@ -365,11 +443,19 @@ fn add_worker(sim: &mut turmoil::Sim<'static>, common: &Rc<Common>, name: &str, 
             let downstream = api.then(|| {
                 let addr = Addr::new(DOWNSTREAM, DOWNSTREAM_PORT);
                 let timeout_ms = ctx.config.connect.response_timeout_ms;
-                Arc::new(TcpDownstream::new(Arc::new(TurmoilDialer), addr, timeout_ms)) as Arc<dyn Downstream>
+                Arc::new(TcpDownstream::new(
+                    Arc::new(TurmoilDialer),
+                    addr,
+                    timeout_ms,
+                )) as Arc<dyn Downstream>
             });
             let worker = Worker::new(&ctx, &concern, index, &common.tenants, downstream)
                 .expect("workers are built from a validated configuration");
-            assert_eq!(worker.process(), name, "a worker's process must name its host");
+            assert_eq!(
+                worker.process(),
+                name,
+                "a worker's process must name its host"
+            );
             if let Err(e) = worker.run().await {
                 common.gave_up(&name, e);
             }
