@@ -313,9 +313,13 @@ impl Sweep {
         if totals.is_empty() {
             return "violations: none".to_string();
         }
+        let gating = |k: &ViolationKind| self.outcomes().any(|o| o.gating.contains_key(k));
         let parts: Vec<String> = totals
             .iter()
-            .map(|(k, n)| format!("{k}={n} ({} seeds)", seeds.get(k).copied().unwrap_or(0)))
+            .map(|(k, n)| {
+                let note = if gating(k) { "" } else { ", not gating" };
+                format!("{k}={n} ({} seeds{note})", seeds.get(k).copied().unwrap_or(0))
+            })
             .collect();
         format!("violations: {}", parts.join(", "))
     }

@@ -7,7 +7,8 @@
 //! so everything but timing is the same whatever the number of jobs.
 //!
 //! The reports of failing seeds (history and summary) are written by the thread that ran them,
-//! so a sweep never holds more than `jobs` histories in memory.
+//! so a sweep never holds more than `jobs` histories in memory. A world must never cross
+//! threads: each seed is prepared, run and dropped on the thread that took it.
 
 use super::run::{Prepared, RunError};
 use crate::report::sweep::SeedOutcome;
