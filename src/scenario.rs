@@ -36,12 +36,18 @@
 //!
 //! [faults]
 //! window_ms = 20000
-//! [faults.rates.failpoint]
+//! swarm = false               # true: each seed turns on a random subset of the kinds below
+//! [faults.rates]              # mean faults per simulated second of the window
+//! crash-worker = 0.2          # also crash-producer, crash-trimmer, crash-downstream, partition,
+//! latency = 0.3               #   loss, latency, pause, redis-crash, redis-power-loss
+//! [faults.rates.failpoint]    # per pass: the host crashes there
 //! "consumer.after_effect_before_ack" = 0.02
+//! [faults.rates.stall]        # per pass: the process pauses there for an episode, then goes on
+//! "consumer.after_read" = 0.002
 //! [[faults.script]]
 //! at_ms = 5000
 //! kind = "partition"
-//! target = "app|redis"
+//! target = "app|redis"       # hosts or groups (app, producers, workers) on each side
 //! duration_ms = 2000
 //! ```
 
