@@ -73,7 +73,8 @@ GET
 "#;
 
 /// Streams, consumer groups, XAUTOCLAIM and scripts (EVAL with redis.call), and their errors.
-/// Ids are explicit so that no clock shows.
+/// Ids are explicit and XPENDING's extended form filters on an idle time no entry reaches,
+/// so that no clock shows (an idle time printed would depend on the machine's load).
 const STREAMS_SCRIPTS_SESSION: &str = r#"
 XADD outbox 1-1 event e1
 XADD outbox 1-2 event e2
@@ -87,7 +88,7 @@ XREADGROUP GROUP billing worker-1 COUNT 1 STREAMS outbox >
 XREADGROUP GROUP billing worker-2 STREAMS outbox >
 XREADGROUP GROUP nogroup worker-1 STREAMS outbox >
 XPENDING outbox billing
-XPENDING outbox billing - + 10 worker-1
+XPENDING outbox billing IDLE 3600000 - + 10 worker-1
 XACK outbox billing 1-1
 XAUTOCLAIM outbox billing worker-3 0 0-0 COUNT 10
 XAUTOCLAIM outbox billing worker-3 0 0-0 COUNT 10 JUSTID
