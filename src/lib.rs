@@ -11,6 +11,8 @@
 //! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
 //!   retention, metrics and the final-state audit. It never imports a world.
 //! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`real`]: the container world: the pipeline against real Redis servers and Sentinels in
+//!   Docker containers, under a wall-clock nemesis (kill, pause, network cuts, failover).
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
@@ -20,6 +22,7 @@
 pub mod check;
 pub mod model;
 pub mod pipeline;
+pub mod real;
 pub mod report;
 pub mod rng;
 pub mod scenario;

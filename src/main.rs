@@ -30,12 +30,15 @@ enum Command {
     },
     /// Run the pipeline against a Redis with no faults, audit it and print its throughput.
     Load(LoadCli),
+    /// Run a scenario against real Redis servers (and Sentinels) in Docker containers.
+    Real(RealCli),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::ServeModel { bind, port } => serve_model(SocketAddr::new(bind, port)),
         Command::Load(args) => run_load(args.into()),
+        Command::Real(args) => ExitCode::from(outbox_chaos::real::command(&args.into())),
     }
 }
 
@@ -146,4 +149,35 @@ fn run_load(args: LoadArgs) -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// `real`'s flags; the command itself lives in `outbox_chaos::real`.
+#[derive(clap::Args)]
+struct RealCli {
+    /// A scenario file, or a name looked up in `scenarios/`, then `scenarios/real/`.
+    scenario: String,
+    /// The fault window in seconds (default: the scenario's `faults.window_ms`).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Reports go to `DIR/<scenario>/<run id>/`.
+    #[arg(long, default_value = "reports")]
+    reports: std::path::PathBuf,
+    /// The Redis image every container runs; the default is built locally when missing.
+    #[arg(long, default_value = outbox_chaos::real::image::DEFAULT_IMAGE)]
+    image: String,
+    /// Seed of the workload and the fault plan (default: drawn from the run id).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl From<RealCli> for outbox_chaos::real::Args {
+    fn from(c: RealCli) -> Self {
+        outbox_chaos::real::Args {
+            scenario: c.scenario,
+            duration_s: c.duration,
+            reports: c.reports,
+            image: c.image,
+            seed: c.seed,
+        }
+    }
 }
