@@ -30,7 +30,10 @@ fn real_cli(dir: &Path, args: &[&str]) -> (Output, String) {
         .output()
         .expect("run outbox-chaos real");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    eprintln!("outbox-chaos real {args:?}: {:.1} s wall clock\n{stdout}", started.elapsed().as_secs_f64());
+    eprintln!(
+        "outbox-chaos real {args:?}: {:.1} s wall clock\n{stdout}",
+        started.elapsed().as_secs_f64()
+    );
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     let run = run_id_of(&stdout).unwrap_or_else(|| panic!("no run id printed:\n{stdout}"));
     (out, run)
@@ -86,8 +89,18 @@ async fn run_library(name: &str) -> RealOutcome {
 fn acknowledged(outcome: &RealOutcome) -> BTreeSet<String> {
     let mut acked = BTreeSet::new();
     for r in &outcome.history {
-        if let Op::Commit { event, outcome: Some(o), .. } = &r.op {
-            if r.phase == Phase::Ok && matches!(o, CommitOutcome::Committed | CommitOutcome::AlreadyCommitted) {
+        if let Op::Commit {
+            event,
+            outcome: Some(o),
+            ..
+        } = &r.op
+        {
+            if r.phase == Phase::Ok
+                && matches!(
+                    o,
+                    CommitOutcome::Committed | CommitOutcome::AlreadyCommitted
+                )
+            {
                 acked.insert(event.clone());
             }
         }
@@ -103,7 +116,12 @@ fn vanished(outcome: &RealOutcome) -> BTreeSet<String> {
         .into_iter()
         .filter(|id| match state.decisions.get(id) {
             None => true,
-            Some(d) => !(d.marker || d.state || !d.outbox_entries.is_empty() || d.effects.values().any(|n| *n > 0)),
+            Some(d) => {
+                !(d.marker
+                    || d.state
+                    || !d.outbox_entries.is_empty()
+                    || d.effects.values().any(|n| *n > 0))
+            }
         })
         .collect()
 }
@@ -111,7 +129,10 @@ fn vanished(outcome: &RealOutcome) -> BTreeSet<String> {
 /// Acknowledged decisions the `lost` checker reports.
 fn reported_lost(outcome: &RealOutcome) -> BTreeSet<String> {
     let acked = acknowledged(outcome);
-    let lost = outcome.report.result(ViolationKind::Lost).expect("the lost checker ran");
+    let lost = outcome
+        .report
+        .result(ViolationKind::Lost)
+        .expect("the lost checker ran");
     lost.findings
         .violations
         .iter()
@@ -137,15 +158,26 @@ fn consumer_crash_against_real_redis_is_clean() {
     assert_eq!(out.status.code(), Some(0), "exit code");
     assert_eq!(last_line(&out), "verdict: clean");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("failpoint-crash:consumer.after_effect_before_ack="), "{stdout}");
-    assert!(!stdout.contains("failpoint-crash=0 "), "the failpoint crashes workers: {stdout}");
+    assert!(
+        stdout.contains("failpoint-crash:consumer.after_effect_before_ack="),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("failpoint-crash=0 "),
+        "the failpoint crashes workers: {stdout}"
+    );
     let report = dir.path().join("consumer-crash").join(&run);
     for file in ["history.jsonl", "summary.json"] {
         assert!(report.join(file).is_file(), "{file} written");
     }
     let summary = std::fs::read_to_string(report.join("summary.json")).unwrap();
-    assert!(summary.contains(&format!("\"run_id\": \"{run}\"")), "{summary}");
-    tokio::runtime::Runtime::new().unwrap().block_on(assert_nothing_left(&run));
+    assert!(
+        summary.contains(&format!("\"run_id\": \"{run}\"")),
+        "{summary}"
+    );
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(assert_nothing_left(&run));
 }
 
 #[test]
@@ -154,8 +186,13 @@ fn naive_sink_against_real_redis_finds_the_duplicate() {
     let (out, run) = real_cli(dir.path(), &["naive-sink"]);
     assert_eq!(out.status.code(), Some(1), "a violation exits 1");
     let verdict = last_line(&out);
-    assert!(verdict.starts_with("verdict: violations duplicate="), "{verdict}");
-    tokio::runtime::Runtime::new().unwrap().block_on(assert_nothing_left(&run));
+    assert!(
+        verdict.starts_with("verdict: violations duplicate="),
+        "{verdict}"
+    );
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(assert_nothing_left(&run));
 }
 
 /// Three failovers without WAIT (the primary paused; cut off from its replicas and Sentinels
@@ -165,30 +202,64 @@ fn naive_sink_against_real_redis_finds_the_duplicate() {
 async fn failover_lost_count_is_what_truly_vanished() {
     let outcome = run_library("failover").await;
     let promotions = faults(&outcome, "failover");
-    assert!(promotions.len() >= 2, "the Sentinels promoted a replica at least twice: {promotions:?}");
+    assert!(
+        promotions.len() >= 2,
+        "the Sentinels promoted a replica at least twice: {promotions:?}"
+    );
     let acked_after = |t: u64| {
         outcome.history.iter().any(|r| {
-            r.time_ms > t && r.phase == Phase::Ok && matches!(&r.op, Op::Commit { outcome: Some(CommitOutcome::Committed), .. })
+            r.time_ms > t
+                && r.phase == Phase::Ok
+                && matches!(
+                    &r.op,
+                    Op::Commit {
+                        outcome: Some(CommitOutcome::Committed),
+                        ..
+                    }
+                )
         })
     };
     for t in &promotions {
-        assert!(acked_after(*t), "commits go on after the promotion at {t} ms");
+        assert!(
+            acked_after(*t),
+            "commits go on after the promotion at {t} ms"
+        );
     }
-    assert!(outcome.phases.drained, "the pipeline drained on the last primary");
+    assert!(
+        outcome.phases.drained,
+        "the pipeline drained on the last primary"
+    );
     let truth = vanished(&outcome);
     let lost = reported_lost(&outcome);
-    eprintln!("failover: {} acknowledged commits vanished, the lost checker reports {}", truth.len(), lost.len());
-    assert_eq!(lost, truth, "the lost checker reports exactly the acknowledged commits that vanished");
+    eprintln!(
+        "failover: {} acknowledged commits vanished, the lost checker reports {}",
+        truth.len(),
+        lost.len()
+    );
+    assert_eq!(
+        lost, truth,
+        "the lost checker reports exactly the acknowledged commits that vanished"
+    );
 }
 
 /// The same failovers with WAIT 1: no acknowledged commit vanishes, and the run says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failover_with_wait_reports_no_loss() {
     let outcome = run_library("failover-wait").await;
-    assert!(faults(&outcome, "failover").len() >= 2, "failovers happened");
+    assert!(
+        faults(&outcome, "failover").len() >= 2,
+        "failovers happened"
+    );
     let truth = vanished(&outcome);
-    assert_eq!(reported_lost(&outcome), truth, "lost count = vanished commits");
-    assert!(truth.is_empty(), "WAIT 1 kept every acknowledged commit: {truth:?}");
+    assert_eq!(
+        reported_lost(&outcome),
+        truth,
+        "lost count = vanished commits"
+    );
+    assert!(
+        truth.is_empty(),
+        "WAIT 1 kept every acknowledged commit: {truth:?}"
+    );
     let text = outcome_text(&outcome, Path::new("x"));
     assert!(text.contains("acknowledged commits lost: 0"), "{text}");
     let verdict = text.lines().last().unwrap();
@@ -202,8 +273,14 @@ async fn partition_of_the_primary_from_the_app_loses_nothing() {
     let outcome = run_library("partition").await;
     assert_eq!(faults(&outcome, "partition").len(), 2, "two partitions");
     assert!(faults(&outcome, "heal").len() >= 2, "both healed");
-    assert!(outcome.report.coverage.get("partition-in-flight") > 0, "a partition cut work in flight");
-    assert!(vanished(&outcome).is_empty(), "no acknowledged commit vanished");
+    assert!(
+        outcome.report.coverage.get("partition-in-flight") > 0,
+        "a partition cut work in flight"
+    );
+    assert!(
+        vanished(&outcome).is_empty(),
+        "no acknowledged commit vanished"
+    );
     let text = outcome_text(&outcome, Path::new("x"));
     assert!(outcome.is_clean(), "{text}");
 }
@@ -223,10 +300,16 @@ fn an_unreachable_docker_is_refused_with_exit_2() {
 
 #[test]
 fn a_kind_the_real_world_cannot_do_is_refused_with_exit_2() {
-    let out = Command::new(BIN).args(["real", "partitions"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["real", "partitions"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("fault kind `loss` is not available in the real world yet"), "{stderr}");
+    assert!(
+        stderr.contains("fault kind `loss` is not available in the real world yet"),
+        "{stderr}"
+    );
 }
 
 /// Ctrl-C in the middle of a run: exit 130 and nothing of the run left.
@@ -248,13 +331,24 @@ fn ctrl_c_removes_every_container_and_network() {
     let drain = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while runtime.block_on(leftovers(&run)).unwrap().containers.is_empty() {
-        assert!(Instant::now() < deadline, "no container of run {run} appeared");
+    while runtime
+        .block_on(leftovers(&run))
+        .unwrap()
+        .containers
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no container of run {run} appeared"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // Let the run get going before the interrupt.
     std::thread::sleep(Duration::from_millis(1500));
-    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "Ctrl-C exits 130");

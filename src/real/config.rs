@@ -101,7 +101,10 @@ mod tests {
     fn shipped_scenarios_map_onto_the_pipeline() {
         let naive = find_scenario("naive-sink").unwrap();
         let config = pipeline_config(&naive).unwrap();
-        assert_eq!((config.sink, config.variant), (SinkKind::Atomic, Variant::Naive));
+        assert_eq!(
+            (config.sink, config.variant),
+            (SinkKind::Atomic, Variant::Naive)
+        );
         assert_eq!(config.concerns, naive.workload.concerns);
         let baseline = pipeline_config(&find_scenario("baseline").unwrap()).unwrap();
         assert_eq!(baseline.variant, Variant::Correct);

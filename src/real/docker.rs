@@ -290,7 +290,11 @@ impl Docker {
         let mut found = Leftovers {
             containers: containers
                 .into_iter()
-                .filter_map(|c| c.names?.first().map(|n| n.trim_start_matches('/').to_string()))
+                .filter_map(|c| {
+                    c.names?
+                        .first()
+                        .map(|n| n.trim_start_matches('/').to_string())
+                })
                 .collect(),
             networks: networks.into_iter().filter_map(|n| n.name).collect(),
         };

@@ -120,7 +120,10 @@ mod tests {
         let hook = RealFailpoints::new(3, rates);
         assert!(hook.hit(CONSUMER_AFTER_READ, "w1").is_some());
         hook.fired().await;
-        assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_none(), "no rate, no fire");
+        assert!(
+            hook.hit(CONSUMER_AFTER_ACK, "w2").is_none(),
+            "no rate, no fire"
+        );
         hook.arm_once(CONSUMER_AFTER_ACK);
         assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_some());
         assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_none(), "armed once");

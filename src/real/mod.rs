@@ -7,7 +7,8 @@
 //! - [`docker`]: the Docker Engine API (bollard), labels and names, file copy.
 //! - [`topology`]: networks and containers (standalone, replicated, Sentinel), readiness, the
 //!   dialer that keeps the pipeline's traffic on the run's own containers.
-//! - [`nemesis`]: the fault plan and its application on the wall clock; [`failpoints`]: the hook.
+//! - [`plan`]: the fault plan drawn from scenario and seed; [`nemesis`]: its application on the
+//!   wall clock; [`failpoints`]: the hook that parks a task for the nemesis to crash.
 //! - [`processes`]: producers, workers and the trimmer as restartable tasks; [`workload`].
 //! - [`run`]: one run, from the scenario to the checkers' report; [`config`]: scenario mapping.
 //! - [`cleanup`]: every container and network goes at the end, on failure and on Ctrl-C.
@@ -25,6 +26,7 @@ pub mod docker;
 pub mod failpoints;
 pub mod image;
 pub mod nemesis;
+pub mod plan;
 pub mod processes;
 pub mod run;
 pub mod topology;
@@ -92,7 +94,10 @@ pub struct Args {
 /// Runs the `real` command on a runtime of its own and returns its exit code. Ctrl-C drops the
 /// run (its guard removes the containers) and exits 130.
 pub fn command(cmd: &Args) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("outbox-chaos real: cannot start the runtime: {e}");
@@ -108,7 +113,9 @@ pub fn command(cmd: &Args) -> u8 {
     });
     match result {
         None => {
-            eprintln!("outbox-chaos real: interrupted; the run's containers and networks were removed");
+            eprintln!(
+                "outbox-chaos real: interrupted; the run's containers and networks were removed"
+            );
             EXIT_INTERRUPTED
         }
         Some(Ok(code)) => code,
@@ -130,7 +137,10 @@ async fn command_inner(cmd: &Args) -> Result<u8, RealError> {
     };
     let prepared = Prepared::new(&options)?;
     let s = &prepared.scenario;
-    println!("real {} --run {}: {}", s.name, prepared.run_id, s.description);
+    println!(
+        "real {} --run {}: {}",
+        s.name, prepared.run_id, s.description
+    );
     print_parameters(&prepared.parameters());
     let outcome = prepared.run().await?;
     let dir = run_dir(&cmd.reports, &s.name, &RunId::Id(outcome.run_id.clone()));

@@ -114,7 +114,13 @@ impl Processes {
             .ok_or_else(|| RealError::Broken(format!("no process named `{name}`")))?;
         let task = match &slot.role {
             Role::Producer(progress) => {
-                let run = produce(ctx, name.to_string(), self.workload.clone(), progress.clone(), self.start);
+                let run = produce(
+                    ctx,
+                    name.to_string(),
+                    self.workload.clone(),
+                    progress.clone(),
+                    self.start,
+                );
                 tokio::spawn(run)
             }
             Role::Worker { concern, index } => {

@@ -18,7 +18,8 @@ use serde_json::json;
 use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
 use super::failpoints::RealFailpoints;
-use super::nemesis::{Hosts, Nemesis, Plan, Wiring};
+use super::nemesis::{Nemesis, Wiring};
+use super::plan::{Hosts, Plan};
 use super::processes::Processes;
 use super::topology::Topology;
 use super::workload::Workload;
@@ -108,12 +109,21 @@ impl Prepared {
             ("real.drain_ms".to_string(), json!(s.drain_ms)),
             ("topology.kind".to_string(), json!(t.kind)),
             ("topology.persistence".to_string(), json!(t.persistence)),
-            ("workload.decisions".to_string(), json!(self.workload.decisions.len())),
+            (
+                "workload.decisions".to_string(),
+                json!(self.workload.decisions.len()),
+            ),
             ("workload.tenants".to_string(), json!(self.workload.tenants)),
-            ("workload.last_commit_ms".to_string(), json!(self.workload.last_at_ms())),
+            (
+                "workload.last_commit_ms".to_string(),
+                json!(self.workload.last_at_ms()),
+            ),
             ("hosts.producers".to_string(), json!(self.hosts.producers)),
             ("hosts.workers".to_string(), json!(self.hosts.workers)),
-            ("hosts.containers".to_string(), json!(self.hosts.containers())),
+            (
+                "hosts.containers".to_string(),
+                json!(self.hosts.containers()),
+            ),
             ("pipeline.sink".to_string(), json!(self.config.sink)),
             ("pipeline.variant".to_string(), json!(self.config.variant)),
             ("pipeline.wait".to_string(), json!(self.config.wait)),
@@ -146,10 +156,14 @@ impl Prepared {
     }
 
     async fn drive(&self, docker: &Docker) -> Result<RealOutcome, RealError> {
-        let topology = Arc::new(Topology::start(docker, &self.scenario.topology, &self.image).await?);
+        let topology =
+            Arc::new(Topology::start(docker, &self.scenario.topology, &self.image).await?);
         let recorder = Recorder::new();
         let start = tokio::time::Instant::now();
-        let hook = Arc::new(RealFailpoints::new(self.seed, self.plan.failpoint_rates.clone()));
+        let hook = Arc::new(RealFailpoints::new(
+            self.seed,
+            self.plan.failpoint_rates.clone(),
+        ));
         let connector = topology.connector(self.config.connect.clone());
         let ctx = Context::new(self.config.clone(), connector, self.seed)
             .map_err(|e| RealError::Broken(e.to_string()))?
@@ -161,7 +175,14 @@ impl Prepared {
         });
         let downstream = service.clone().map(|s| s as Arc<dyn Downstream>);
         let p = &self.scenario.pipeline;
-        let mut procs = Processes::new(&ctx, self.workload.clone(), downstream, p.producers, p.workers_per_concern, start);
+        let mut procs = Processes::new(
+            &ctx,
+            self.workload.clone(),
+            downstream,
+            p.producers,
+            p.workers_per_concern,
+            start,
+        );
         let wiring = Wiring {
             topology: topology.clone(),
             recorder: recorder.clone(),
@@ -207,7 +228,14 @@ impl Prepared {
         nemesis.run_window(procs, self.window_ms).await?;
         nemesis.heal_all(procs).await?;
         let healed_at_ms = nemesis.now_ms();
-        let drained = drain(ctx, procs, topology, &self.workload.tenants, self.scenario.drain_ms).await?;
+        let drained = drain(
+            ctx,
+            procs,
+            topology,
+            &self.workload.tenants,
+            self.scenario.drain_ms,
+        )
+        .await?;
         Ok(Phases {
             healed_at_ms,
             drained,
@@ -248,7 +276,10 @@ async fn drain(
     let mut link = ctx.link("driver", Purpose::Commands);
     loop {
         procs.check().await?;
-        if procs.producers_done() && topology.settled().await && groups_drained(ctx, &mut link, tenants).await {
+        if procs.producers_done()
+            && topology.settled().await
+            && groups_drained(ctx, &mut link, tenants).await
+        {
             return Ok(true);
         }
         if tokio::time::Instant::now() >= deadline {
@@ -322,7 +353,13 @@ impl RealOutcome {
 
     pub fn summary(&self) -> Summary {
         let run = RunId::Id(self.run_id.clone());
-        Summary::build(&self.scenario, &run, &self.history, &self.report, self.parameters.clone())
+        Summary::build(
+            &self.scenario,
+            &run,
+            &self.history,
+            &self.report,
+            self.parameters.clone(),
+        )
     }
 
     /// Decisions whose commit returned ok and that the `lost` checker reports lost.
@@ -365,7 +402,9 @@ pub fn new_run_id() -> String {
         .unwrap_or_default();
     let salt = u64::from(now.subsec_nanos())
         ^ (u64::from(std::process::id()) << 20)
-        ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9);
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9e37_79b9);
     let suffix = crate::rng::Rng::derive(salt, "run-id").below(1 << 16);
     format!("{}-{suffix:04x}", utc_stamp(now.as_secs()))
 }

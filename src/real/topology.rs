@@ -67,6 +67,15 @@ pub enum Net {
     Cluster,
 }
 
+impl Net {
+    pub fn name(self) -> &'static str {
+        match self {
+            Net::App => "app",
+            Net::Cluster => "cluster",
+        }
+    }
+}
+
 /// One container.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Node {
@@ -103,7 +112,12 @@ impl Topology {
             nets.insert(net, name);
             prefixes.insert(net, prefix);
         }
-        let nodes = plan_nodes(docker.run_id(), spec, prefixes[&Net::App], prefixes[&Net::Cluster]);
+        let nodes = plan_nodes(
+            docker.run_id(),
+            spec,
+            prefixes[&Net::App],
+            prefixes[&Net::Cluster],
+        );
         let topology = Topology {
             docker: docker.clone(),
             kind: spec.kind,
@@ -112,7 +126,9 @@ impl Topology {
             nodes,
         };
         for node in topology.servers() {
-            topology.create_server(node, spec.persistence, image).await?;
+            topology
+                .create_server(node, spec.persistence, image)
+                .await?;
         }
         for node in topology.servers() {
             topology.wait_ready(&node.name).await?;
@@ -175,7 +191,11 @@ impl Topology {
         let mut args = server_args(persistence);
         if node.name != PRIMARY {
             let primary = self.node(PRIMARY)?;
-            args.extend(["--replicaof".into(), primary.cluster_ip.to_string(), REDIS_PORT.to_string()]);
+            args.extend([
+                "--replicaof".into(),
+                primary.cluster_ip.to_string(),
+                REDIS_PORT.to_string(),
+            ]);
         }
         self.create(node, image, args).await?;
         self.docker.start(&node.container).await?;
@@ -332,13 +352,19 @@ impl Topology {
             return false;
         };
         for node in self.servers() {
-            let want = if node.name == primary { "master" } else { "slave" };
+            let want = if node.name == primary {
+                "master"
+            } else {
+                "slave"
+            };
             let Ok(mut conn) = admin(node.app_ip, node.port).await else {
                 return false;
             };
             let role: Result<Value, _> = redis::cmd("ROLE").query_async(&mut conn).await;
             let first = match &role {
-                Ok(Value::Array(items)) => items.first().and_then(crate::pipeline::streams::as_string),
+                Ok(Value::Array(items)) => {
+                    items.first().and_then(crate::pipeline::streams::as_string)
+                }
                 _ => None,
             };
             if first.as_deref() != Some(want) {
@@ -368,7 +394,10 @@ impl Topology {
 
     pub async fn disconnect(&self, name: &str, net: Net) -> Result<(), RealError> {
         let node = self.node(name)?;
-        Ok(self.docker.disconnect_network(&self.nets[&net], &node.container).await?)
+        Ok(self
+            .docker
+            .disconnect_network(&self.nets[&net], &node.container)
+            .await?)
     }
 
     /// Reattaches a node at the address it had.
@@ -388,18 +417,19 @@ impl Topology {
     pub fn describe(&self) -> Vec<String> {
         self.nodes
             .iter()
-            .map(|n| format!("{} {}:{} (cluster {})", n.name, n.app_ip, n.port, n.cluster_ip))
+            .map(|n| {
+                format!(
+                    "{} {}:{} (cluster {})",
+                    n.name, n.app_ip, n.port, n.cluster_ip
+                )
+            })
             .collect()
     }
 }
 
 /// Creates one of the run's networks on a free `/24`; returns its name and the first three octets.
 async fn create_network(docker: &Docker, net: Net) -> Result<(String, [u8; 3]), RealError> {
-    let role = match net {
-        Net::App => "app",
-        Net::Cluster => "cluster",
-    };
-    let name = format!("{NAME_PREFIX}{}-{role}", docker.run_id());
+    let name = format!("{NAME_PREFIX}{}-{}", docker.run_id(), net.name());
     let mut rng = Rng::derive(0, &name);
     for _ in 0..SUBNET_ATTEMPTS_MAX {
         let prefix = [10, 200 + rng.below(50) as u8, rng.below(256) as u8];
@@ -442,7 +472,11 @@ fn plan_nodes(run: &str, spec: &TopologySpec, app: [u8; 3], cluster: [u8; 3]) ->
 fn address_book(nodes: &[Node]) -> BTreeMap<String, Ipv4Addr> {
     let mut book = BTreeMap::new();
     for n in nodes {
-        for key in [n.name.clone(), n.app_ip.to_string(), n.cluster_ip.to_string()] {
+        for key in [
+            n.name.clone(),
+            n.app_ip.to_string(),
+            n.cluster_ip.to_string(),
+        ] {
             book.insert(key, n.app_ip);
         }
     }
@@ -451,16 +485,38 @@ fn address_book(nodes: &[Node]) -> BTreeMap<String, Ipv4Addr> {
 
 fn server_args(persistence: Persistence) -> Vec<String> {
     let mut args: Vec<String> = [
-        "--port", "6379", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data",
+        "--port",
+        "6379",
+        "--bind",
+        "0.0.0.0",
+        "--protected-mode",
+        "no",
+        "--dir",
+        "/data",
         // Replicas (re)sync at once: Redis 7 waits 5 s for more replicas by default.
-        "--repl-diskless-sync-delay", "0",
+        "--repl-diskless-sync-delay",
+        "0",
     ]
     .map(String::from)
     .to_vec();
     let durability: &[&str] = match persistence {
         Persistence::None => &["--save", "", "--appendonly", "no"],
-        Persistence::AofAlways => &["--save", "", "--appendonly", "yes", "--appendfsync", "always"],
-        Persistence::AofEverysec => &["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
+        Persistence::AofAlways => &[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ],
+        Persistence::AofEverysec => &[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+        ],
         Persistence::Rdb => &["--save", "1 1", "--appendonly", "no"],
     };
     args.extend(durability.iter().map(|s| s.to_string()));
@@ -554,7 +610,14 @@ mod tests {
         let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(
             names,
-            ["redis", "replica-1", "replica-2", "sentinel-1", "sentinel-2", "sentinel-3"]
+            [
+                "redis",
+                "replica-1",
+                "replica-2",
+                "sentinel-1",
+                "sentinel-2",
+                "sentinel-3"
+            ]
         );
         assert_eq!(nodes[0].container, "outbox-chaos-r1-redis");
         assert_eq!(nodes[4].app_ip, Ipv4Addr::new(10, 201, 3, 102));
@@ -576,7 +639,11 @@ mod tests {
         let dialer = ContainerDialer {
             book: Arc::new(BTreeMap::new()),
         };
-        let err = dialer.dial(&Addr::new("127.0.0.1", 6379)).await.err().unwrap();
+        let err = dialer
+            .dial(&Addr::new("127.0.0.1", 6379))
+            .await
+            .err()
+            .unwrap();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
         assert!(err.to_string().contains("not one of this run's containers"));
     }

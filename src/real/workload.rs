@@ -93,7 +93,9 @@ impl Progress {
 
     /// The next decision to commit (again, after a crash), if any.
     pub fn next_open(&self) -> Option<usize> {
-        self.slice.get(self.confirmed.load(Ordering::SeqCst)).copied()
+        self.slice
+            .get(self.confirmed.load(Ordering::SeqCst))
+            .copied()
     }
 
     /// The open decision `index` has an outcome. Only the producer's one live task calls it.
@@ -127,7 +129,11 @@ mod tests {
         let a = Workload::generate(7, &spec);
         assert_eq!(a, Workload::generate(7, &spec));
         assert_eq!(a.decisions[42].decision.id, "d-000042");
-        assert!((2_000..3_000).contains(&a.last_at_ms()), "{}", a.last_at_ms());
+        assert!(
+            (2_000..3_000).contains(&a.last_at_ms()),
+            "{}",
+            a.last_at_ms()
+        );
         let progress = Progress::new(a.slice(1, 3));
         assert_eq!(progress.next_open(), Some(1));
         progress.confirm(1);
