@@ -10,7 +10,8 @@
 //! partition                     disconnect a container from a network, reconnect after the duration:
 //!                               `app|redis` cuts redis from the pipeline, `redis|cluster` from its
 //!                               replicas and Sentinels (the app still reaches it)
-//! pause                         docker pause / unpause of a container
+//! pause                         docker pause / unpause of a container, or an in-process task left
+//!                               unpolled (as SIGSTOP would) and resumed
 //! redis-crash                   docker kill (SIGKILL) of a server, docker start after the duration
 //!                               (persistence decides what it comes back with)
 //! failover                      pause the primary (target `pause`, the default) or cut it from its
@@ -212,6 +213,13 @@ impl Nemesis {
                 self.hook.arm_once(point);
                 return Ok(());
             }
+            FaultTarget::Task(task) if f.kind == FaultKind::Pause => {
+                if !procs.set_paused(task, true) {
+                    return Ok(());
+                }
+                self.record(fault_kind::HOLD, task, "");
+                vec![task.clone()]
+            }
             FaultTarget::Task(task) => {
                 if !procs.crash(task).await {
                     return Ok(());
@@ -251,6 +259,12 @@ impl Nemesis {
         hit: &[String],
     ) -> Result<(), RealError> {
         match &f.target {
+            FaultTarget::Task(task) if f.kind == FaultKind::Pause => {
+                if procs.set_paused(task, false) {
+                    self.record(fault_kind::RELEASE, task, "");
+                }
+                Ok(())
+            }
             FaultTarget::Task(task) => self.restart_task(procs, task),
             FaultTarget::Container(_) if f.kind == FaultKind::RedisCrash => {
                 for name in hit {

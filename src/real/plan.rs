@@ -97,6 +97,7 @@ pub enum How {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultTarget {
+    /// An in-process task: crashed, or paused (not polled) for `pause`.
     Task(String),
     Container(Who),
     /// These containers lose their links on these networks.
@@ -308,7 +309,12 @@ fn draw_target(rng: &mut Rng, hosts: &Hosts, kind: FaultKind) -> Option<FaultTar
         FaultKind::CrashWorker => pick(rng, &hosts.workers).map(FaultTarget::Task),
         FaultKind::CrashProducer => pick(rng, &hosts.producers).map(FaultTarget::Task),
         FaultKind::Pause => {
-            pick(rng, &hosts.servers).map(|s| FaultTarget::Container(Who::Named(s)))
+            let mut all = hosts.app();
+            all.extend(hosts.servers.iter().cloned());
+            pick(rng, &all).map(|h| match hosts.app().contains(&h) {
+                true => FaultTarget::Task(h),
+                false => FaultTarget::Container(Who::Named(h)),
+            })
         }
         FaultKind::RedisCrash => Some(FaultTarget::Container(Who::Primary)),
         FaultKind::Partition => Some(FaultTarget::Cut {
@@ -356,6 +362,9 @@ fn resolve_target(hosts: &Hosts, kind: FaultKind, text: &str) -> Result<FaultTar
     match kind {
         FaultKind::CrashWorker => one_of("a worker", &hosts.workers).map(FaultTarget::Task),
         FaultKind::CrashProducer => one_of("a producer", &hosts.producers).map(FaultTarget::Task),
+        FaultKind::Pause if hosts.app().iter().any(|h| h == text) => {
+            Ok(FaultTarget::Task(text.to_string()))
+        }
         FaultKind::Pause => container(&hosts.containers()).map(FaultTarget::Container),
         FaultKind::RedisCrash => container(&hosts.servers).map(FaultTarget::Container),
         FaultKind::Partition => resolve_cut(hosts, text),
@@ -492,6 +501,16 @@ mod tests {
         assert_eq!(
             plan.faults[2].describe(),
             "7ms failover isolate primary for 4000ms"
+        );
+        let pause = scenario("", "[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"pause\"\ntarget = \"worker-crm-1\"\n[[faults.script]]\nat_ms = 6\nkind = \"pause\"\ntarget = \"redis\"\n");
+        let plan = Plan::draw(1, &pause, &Hosts::new(&pause), 1_000).unwrap();
+        assert_eq!(
+            plan.faults[0].target,
+            FaultTarget::Task("worker-crm-1".into())
+        );
+        assert_eq!(
+            plan.faults[1].target,
+            FaultTarget::Container(Who::Named("redis".into()))
         );
         let bad = scenario("", "[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"partition\"\ntarget = \"producer-0|worker-crm-0\"\n");
         let e = Plan::draw(1, &bad, &Hosts::new(&bad), 1_000).unwrap_err();

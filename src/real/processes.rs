@@ -7,10 +7,17 @@
 //! the downstream's ledger, and a producer's progress (its upstream queue), so a restarted producer
 //! retries its first unconfirmed decision under the same id.
 //!
-//! This module never decides when to crash or restart; the nemesis does.
+//! A pause stops polling a task (its timers still run, as a stopped process's do) until it is
+//! resumed; its connections stay open and their replies wait, as in a socket buffer.
+//!
+//! This module never decides when to crash, pause or restart; the nemesis does.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -35,6 +42,8 @@ enum Role {
 struct Slot {
     role: Role,
     task: Option<JoinHandle<Result<(), PipelineError>>>,
+    /// Shared with the running task's [`Gated`] future; a restart gets a fresh one.
+    gate: Arc<Gate>,
 }
 
 /// Every process of the pipeline, running or crashed.
@@ -60,10 +69,7 @@ impl Processes {
         let mut slots = BTreeMap::new();
         for p in 0..producers as usize {
             let progress = Arc::new(Progress::new(workload.slice(p, producers as usize)));
-            let slot = Slot {
-                role: Role::Producer(progress),
-                task: None,
-            };
+            let slot = Slot::new(Role::Producer(progress));
             slots.insert(producer_name(p), slot);
         }
         for concern in &ctx.config.concerns {
@@ -72,15 +78,11 @@ impl Processes {
                     concern: concern.clone(),
                     index,
                 };
-                slots.insert(worker_name(concern, index), Slot { role, task: None });
+                slots.insert(worker_name(concern, index), Slot::new(role));
             }
         }
         if ctx.config.trim_interval_ms > 0 {
-            let slot = Slot {
-                role: Role::Trimmer,
-                task: None,
-            };
-            slots.insert(TRIMMER.to_string(), slot);
+            slots.insert(TRIMMER.to_string(), Slot::new(Role::Trimmer));
         }
         Processes {
             ctx: ctx.clone(),
@@ -112,6 +114,8 @@ impl Processes {
             .slots
             .get_mut(name)
             .ok_or_else(|| RealError::Broken(format!("no process named `{name}`")))?;
+        slot.gate = Arc::new(Gate::default());
+        let gate = slot.gate.clone();
         let task = match &slot.role {
             Role::Producer(progress) => {
                 let run = produce(
@@ -121,14 +125,14 @@ impl Processes {
                     progress.clone(),
                     self.start,
                 );
-                tokio::spawn(run)
+                tokio::spawn(Gated::new(run, gate))
             }
             Role::Worker { concern, index } => {
                 let worker = Worker::new(&ctx, concern, *index, &tenants, self.downstream.clone())
                     .map_err(|e| RealError::Broken(format!("{name}: {e}")))?;
-                tokio::spawn(worker.run())
+                tokio::spawn(Gated::new(worker.run(), gate))
             }
-            Role::Trimmer => tokio::spawn(Trimmer::new(&ctx, &tenants).run()),
+            Role::Trimmer => tokio::spawn(Gated::new(Trimmer::new(&ctx, &tenants).run(), gate)),
         };
         slot.task = Some(task);
         Ok(())
@@ -145,6 +149,15 @@ impl Processes {
             .filter(|(_, s)| s.task.is_none())
             .map(|(n, _)| n.clone())
             .collect()
+    }
+
+    /// Stops polling a running task (`true`) or polls it again (`false`). False when the task
+    /// is not running or already in that state.
+    pub fn set_paused(&mut self, name: &str, paused: bool) -> bool {
+        let Some(slot) = self.slots.get(name).filter(|s| s.task.is_some()) else {
+            return false;
+        };
+        slot.gate.set(paused)
     }
 
     /// Aborts the task and waits until it is gone. False when it was not running.
@@ -202,6 +215,68 @@ impl Processes {
     }
 }
 
+impl Slot {
+    fn new(role: Role) -> Slot {
+        Slot {
+            role,
+            task: None,
+            gate: Arc::new(Gate::default()),
+        }
+    }
+}
+
+/// Whether a task may be polled, and the waker of the poll that found it paused.
+#[derive(Default)]
+struct Gate {
+    paused: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Gate {
+    /// True when the state changed.
+    fn set(&self, paused: bool) -> bool {
+        if self.paused.swap(paused, Ordering::SeqCst) == paused {
+            return false;
+        }
+        if !paused {
+            if let Some(waker) = self.waker.lock().expect("gate poisoned").take() {
+                waker.wake();
+            }
+        }
+        true
+    }
+}
+
+/// A task's future behind its [`Gate`]: while paused, it is not polled.
+struct Gated<F> {
+    inner: Pin<Box<F>>,
+    gate: Arc<Gate>,
+}
+
+impl<F> Gated<F> {
+    fn new(inner: F, gate: Arc<Gate>) -> Gated<F> {
+        Gated {
+            inner: Box::pin(inner),
+            gate,
+        }
+    }
+}
+
+impl<F: Future> Future for Gated<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        if self.gate.paused.load(Ordering::SeqCst) {
+            *self.gate.waker.lock().expect("gate poisoned") = Some(cx.waker().clone());
+            // A resume between the load and the store would have found no waker: look again.
+            if self.gate.paused.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+        }
+        self.inner.as_mut().poll(cx)
+    }
+}
+
 pub fn producer_name(index: usize) -> String {
     format!("producer-{index}")
 }
@@ -227,4 +302,43 @@ async fn produce(
         progress.confirm(i);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[tokio::test]
+    async fn a_paused_task_makes_no_progress_until_resumed() {
+        let gate = Arc::new(Gate::default());
+        let ticks = Arc::new(AtomicU64::new(0));
+        let counted = ticks.clone();
+        let task = tokio::spawn(Gated::new(
+            async move {
+                loop {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            },
+            gate.clone(),
+        ));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(gate.set(true) && !gate.set(true));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let frozen = ticks.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(
+            ticks.load(Ordering::SeqCst),
+            frozen,
+            "no progress while paused"
+        );
+        assert!(gate.set(false));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(
+            ticks.load(Ordering::SeqCst) > frozen,
+            "progress after the resume"
+        );
+        task.abort();
+    }
 }
