@@ -109,6 +109,20 @@ mod tests {
         let baseline = pipeline_config(&find_scenario("baseline").unwrap()).unwrap();
         assert_eq!(baseline.variant, Variant::Correct);
         assert_eq!(baseline.wait, None);
+        let real = scenarios_dir().join(REAL_DIR);
+        for s in scenario::list_scenarios(&real).unwrap() {
+            assert_eq!(find_scenario(&s.name).unwrap(), s);
+            let options = crate::real::Options {
+                scenario: s.clone(),
+                window_ms: None,
+                image: crate::real::image::DEFAULT_IMAGE.to_string(),
+                seed: Some(1),
+                run_id: Some("t".into()),
+            };
+            let prepared = crate::real::Prepared::new(&options)
+                .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            assert!(!prepared.plan.faults.is_empty(), "{}", s.name);
+        }
         let e = find_scenario("nope").unwrap_err().to_string();
         assert!(e.contains("in real/: "), "{e}");
     }

@@ -20,9 +20,11 @@
 //!                               is recorded as `failover` with the new primary as target
 //! ```
 //!
-//! Loss, latency and power loss are not done here yet: a scenario that asks for them is refused
-//! (exit 2), never run without them. The plan is fixed before the run (and printed); the run itself
-//! is not replayable, since real timing decides what each fault hits.
+//! Loss, latency and power loss are not done here yet: the plan refuses a scenario that asks for
+//! them (exit 2). The plan is fixed before the run (and printed); the run itself is not
+//! replayable, since real timing decides what each fault hits. Every fault it starts is recorded
+//! and healed by the end of the window; it must never leave a container paused, killed or cut,
+//! nor a task crashed or paused, once [`Nemesis::heal_all`] returns.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
