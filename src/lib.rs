@@ -11,6 +11,8 @@
 //! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
 //!   retention, metrics and the final-state audit. It never imports a world.
 //! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`real`]: the container world: the pipeline against real Redis servers and Sentinels in
+//!   Docker containers, under a wall-clock nemesis (kill, pause, network cuts, failover).
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
 //! - [`sim`]: the simulated world: turmoil hosts, the nemesis, the driver loop, one seed → a run
 //!   outcome, determinism checks and multi-threaded sweeps.
@@ -23,6 +25,7 @@
 pub mod check;
 pub mod model;
 pub mod pipeline;
+pub mod real;
 pub mod report;
 pub mod rng;
 pub mod scenario;

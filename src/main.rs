@@ -50,6 +50,8 @@ enum Command {
         #[arg(long, default_value = "scenarios")]
         dir: PathBuf,
     },
+    /// Run a scenario against real Redis servers (and Sentinels) in Docker containers.
+    Real(RealCli),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => exit(run_sweep(&args)),
         Command::Replay(args) => exit(run_replay(&args)),
         Command::Scenarios { dir } => exit(list_scenarios(&dir)),
+        Command::Real(args) => ExitCode::from(outbox_chaos::real::command(&args.into())),
     }
 }
 
@@ -501,6 +504,37 @@ impl Progress {
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+    }
+}
+
+/// `real`'s flags; the command itself lives in `outbox_chaos::real`.
+#[derive(clap::Args)]
+struct RealCli {
+    /// A scenario file, or a name looked up in `scenarios/`, then `scenarios/real/`.
+    scenario: String,
+    /// The fault window in seconds (default: the scenario's `faults.window_ms`).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Reports go to `DIR/<scenario>/<run id>/`.
+    #[arg(long, default_value = "reports")]
+    reports: std::path::PathBuf,
+    /// The Redis image every container runs; the default is built locally when missing.
+    #[arg(long, default_value = outbox_chaos::real::image::DEFAULT_IMAGE)]
+    image: String,
+    /// Seed of the workload and the fault plan (default: drawn from the run id).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl From<RealCli> for outbox_chaos::real::Args {
+    fn from(c: RealCli) -> Self {
+        outbox_chaos::real::Args {
+            scenario: c.scenario,
+            duration_s: c.duration,
+            reports: c.reports,
+            image: c.image,
+            seed: c.seed,
         }
     }
 }

@@ -177,6 +177,16 @@ impl Connector {
                 let addr = self.resolve_primary(sentinels, master).await?;
                 let mut conn = self.open(&addr, &self.inner.info, timeout_ms).await?;
                 check_role(&mut conn, &addr).await?;
+                // ROLE cannot tell a demoted primary that has not heard of its demotion yet (it
+                // says `master` until the Sentinels reconfigure it, seconds later): a connection
+                // asked for before a promotion and opened after it would land there. Ask again.
+                let now = self.resolve_primary(sentinels, master).await?;
+                if now != addr {
+                    return Err(PipelineError::NotPrimary {
+                        addr: addr.to_string(),
+                        role: format!("master, but the Sentinels now name {now}"),
+                    });
+                }
                 Ok(conn)
             }
         }

@@ -1,0 +1,397 @@
+//! The Docker Engine API, through bollard, for exactly what the container world does: label and
+//! name networks and containers, start, kill, pause and unpause containers, cut and restore their
+//! network links, copy a file in, and remove everything a run made.
+//!
+//! Why bollard and not testcontainers: testcontainers 0.28 talks to the engine at bollard's newest
+//! API version (1.53) and never negotiates, and Debian's Docker Engine 20.10 answers every such
+//! request with `client version 1.53 is too new. Maximum supported API version is 1.41`. Here the
+//! client negotiates the version once at connect.
+//!
+//! Every network and container made here carries the labels [`LABEL`]`=1` and
+//! [`RUN_LABEL`]`=<run id>` and a name starting with [`NAME_PREFIX`]. This module must never
+//! change or remove anything that does not carry its run's label.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use bollard::models::{
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, Ipam, IpamConfig,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, KillContainerOptions, ListContainersOptions, ListNetworksOptions,
+    RemoveContainerOptions, StartContainerOptions, UploadToContainerOptions,
+};
+use thiserror::Error;
+
+/// Every container and network of the project carries `outbox-chaos=1`.
+pub const LABEL: &str = "outbox-chaos";
+/// ... and `outbox-chaos.run=<run id>`, which cleanup and the leftovers check filter on.
+pub const RUN_LABEL: &str = "outbox-chaos.run";
+/// Every container and network name starts with it.
+pub const NAME_PREFIX: &str = "outbox-chaos-";
+/// The entrypoint of every container: where both the project's image and the official `redis:7`
+/// keep the binary (which is also Sentinel, with `--sentinel`).
+pub const REDIS_SERVER: &str = "/usr/local/bin/redis-server";
+
+#[derive(Debug, Error)]
+pub enum DockerError {
+    #[error("Docker is not reachable ({0}): start the daemon (`sudo systemctl start docker`, or `sudo dockerd &`) and check that this user may use it (`docker info`); DOCKER_HOST names another engine")]
+    Unreachable(String),
+    #[error("docker: {what}: {source}")]
+    Api {
+        what: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+}
+
+impl DockerError {
+    /// A conflict the caller may resolve by choosing again (a subnet in use, a name taken).
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            DockerError::Api {
+                source: bollard::errors::Error::DockerResponseServerError { message, .. },
+                ..
+            } => message.contains("overlaps") || message.contains("already"),
+            _ => false,
+        }
+    }
+}
+
+/// What one container is: its name, image, command, and its address on its first network.
+#[derive(Clone, Debug)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    /// Arguments of `redis-server` (the entrypoint is set to it, whatever the image's is).
+    pub args: Vec<String>,
+    pub network: String,
+    pub ip: Ipv4Addr,
+    /// The container's role in the topology (`redis`, `replica-1`, `sentinel-2`), as a label.
+    pub role: String,
+}
+
+/// A connected Docker client bound to one run id. Cheap to clone.
+#[derive(Clone)]
+pub struct Docker {
+    api: bollard::Docker,
+    run: String,
+}
+
+fn api(what: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> DockerError {
+    let what = what.into();
+    move |source| DockerError::Api { what, source }
+}
+
+impl Docker {
+    /// Connects (`DOCKER_HOST`, else the local socket), negotiates the API version and pings.
+    pub async fn connect(run: &str) -> Result<Docker, DockerError> {
+        let unreachable = |e: bollard::errors::Error| DockerError::Unreachable(e.to_string());
+        let api = bollard::Docker::connect_with_defaults().map_err(unreachable)?;
+        let api = api.negotiate_version().await.map_err(unreachable)?;
+        api.ping().await.map_err(unreachable)?;
+        Ok(Docker {
+            api,
+            run: run.to_string(),
+        })
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
+    fn labels(&self, role: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (LABEL.to_string(), "1".to_string()),
+            (RUN_LABEL.to_string(), self.run.clone()),
+            (format!("{LABEL}.role"), role.to_string()),
+        ])
+    }
+
+    pub async fn image_exists(&self, image: &str) -> Result<bool, DockerError> {
+        match self.api.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(e) => Err(api(format!("inspect image {image}"))(e)),
+        }
+    }
+
+    /// A bridge network with the given `/24` subnet (so containers keep fixed addresses).
+    pub async fn create_network(&self, name: &str, subnet: &str) -> Result<(), DockerError> {
+        let request = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".to_string()),
+            ipam: Some(Ipam {
+                config: Some(vec![IpamConfig {
+                    subnet: Some(subnet.to_string()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            labels: Some(self.labels("network")),
+            ..Default::default()
+        };
+        self.api
+            .create_network(request)
+            .await
+            .map_err(api(format!("create network {name} ({subnet})")))?;
+        Ok(())
+    }
+
+    /// Creates (does not start) a container on `spec.network` at `spec.ip`.
+    pub async fn create_container(&self, spec: &ContainerSpec) -> Result<(), DockerError> {
+        let endpoint = EndpointSettings {
+            ipam_config: Some(EndpointIpamConfig {
+                ipv4_address: Some(spec.ip.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            entrypoint: Some(vec![REDIS_SERVER.to_string()]),
+            cmd: Some(spec.args.clone()),
+            labels: Some(self.labels(&spec.role)),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(spec.network.clone(), endpoint)])),
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            ..Default::default()
+        };
+        self.api
+            .create_container(Some(options), body)
+            .await
+            .map_err(api(format!("create container {}", spec.name)))?;
+        Ok(())
+    }
+
+    /// Copies one file into a (created) container's `dir`.
+    pub async fn upload_file(
+        &self,
+        container: &str,
+        dir: &str,
+        file: &str,
+        contents: &[u8],
+    ) -> Result<(), DockerError> {
+        let options = UploadToContainerOptions {
+            path: dir.to_string(),
+            ..Default::default()
+        };
+        let tar = tar_one_file(file, contents);
+        self.api
+            .upload_to_container(
+                container,
+                Some(options),
+                bollard::body_full(bytes::Bytes::from(tar)),
+            )
+            .await
+            .map_err(api(format!("copy {file} into {container}")))
+    }
+
+    pub async fn start(&self, container: &str) -> Result<(), DockerError> {
+        self.api
+            .start_container(container, None::<StartContainerOptions>)
+            .await
+            .map_err(api(format!("start {container}")))
+    }
+
+    /// SIGKILL: a crash, not a shutdown.
+    pub async fn kill(&self, container: &str) -> Result<(), DockerError> {
+        let options = KillContainerOptions {
+            signal: "KILL".to_string(),
+        };
+        self.api
+            .kill_container(container, Some(options))
+            .await
+            .map_err(api(format!("kill {container}")))
+    }
+
+    pub async fn pause(&self, container: &str) -> Result<(), DockerError> {
+        self.api
+            .pause_container(container)
+            .await
+            .map_err(api(format!("pause {container}")))
+    }
+
+    pub async fn unpause(&self, container: &str) -> Result<(), DockerError> {
+        self.api
+            .unpause_container(container)
+            .await
+            .map_err(api(format!("unpause {container}")))
+    }
+
+    /// Attaches `container` to `network` at `ip` (the address it had, so peers still find it).
+    pub async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        ip: Ipv4Addr,
+    ) -> Result<(), DockerError> {
+        let request = NetworkConnectRequest {
+            container: container.to_string(),
+            endpoint_config: Some(EndpointSettings {
+                ipam_config: Some(EndpointIpamConfig {
+                    ipv4_address: Some(ip.to_string()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        };
+        self.api
+            .connect_network(network, request)
+            .await
+            .map_err(api(format!("connect {container} to {network}")))
+    }
+
+    /// Cuts every link of `container` on `network`: packets to its address go nowhere.
+    pub async fn disconnect_network(
+        &self,
+        network: &str,
+        container: &str,
+    ) -> Result<(), DockerError> {
+        let request = NetworkDisconnectRequest {
+            container: container.to_string(),
+            force: Some(true),
+        };
+        self.api
+            .disconnect_network(network, request)
+            .await
+            .map_err(api(format!("disconnect {container} from {network}")))
+    }
+
+    /// Names of this run's containers and networks still present.
+    pub async fn leftovers(&self) -> Result<Leftovers, DockerError> {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{RUN_LABEL}={}", self.run)],
+        )]);
+        let containers = self
+            .api
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters.clone()),
+                ..Default::default()
+            }))
+            .await
+            .map_err(api("list containers"))?;
+        let networks = self
+            .api
+            .list_networks(Some(ListNetworksOptions {
+                filters: Some(filters),
+            }))
+            .await
+            .map_err(api("list networks"))?;
+        let mut found = Leftovers {
+            containers: containers
+                .into_iter()
+                .filter_map(|c| {
+                    c.names?
+                        .first()
+                        .map(|n| n.trim_start_matches('/').to_string())
+                })
+                .collect(),
+            networks: networks.into_iter().filter_map(|n| n.name).collect(),
+        };
+        found.containers.sort();
+        found.networks.sort();
+        Ok(found)
+    }
+
+    /// Removes every container (with its anonymous volumes) and then every network of this run.
+    /// Goes on past failures and returns what is left.
+    pub async fn remove_run(&self) -> Result<Leftovers, DockerError> {
+        let found = self.leftovers().await?;
+        for container in &found.containers {
+            let options = RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            };
+            // A failure shows up in the final listing.
+            let _ = self.api.remove_container(container, Some(options)).await;
+        }
+        for network in &found.networks {
+            let _ = self.api.remove_network(network).await;
+        }
+        self.leftovers().await
+    }
+}
+
+/// Containers and networks of one run that exist.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Leftovers {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.networks.is_empty()
+    }
+}
+
+/// A POSIX ustar archive of one regular file (mode 0644), as the archive API takes it.
+pub fn tar_one_file(name: &str, contents: &[u8]) -> Vec<u8> {
+    assert!(
+        !name.is_empty() && name.len() < 100,
+        "a ustar name has 1..=99 bytes"
+    );
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name.as_bytes());
+    octal(&mut header[100..108], 0o644);
+    octal(&mut header[108..116], 0);
+    octal(&mut header[116..124], 0);
+    octal(&mut header[124..136], contents.len() as u64);
+    octal(&mut header[136..148], 0);
+    header[148..156].fill(b' ');
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    let sum: u64 = header.iter().map(|b| u64::from(*b)).sum();
+    octal(&mut header[148..155], sum);
+    let mut out = header.to_vec();
+    out.extend_from_slice(contents);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    // Two zero blocks end the archive.
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+/// `value` in octal, zero-padded, NUL-terminated, filling `field`.
+fn octal(field: &mut [u8], value: u64) {
+    let digits = format!("{value:0width$o}", width = field.len() - 1);
+    assert_eq!(
+        digits.len(),
+        field.len() - 1,
+        "{value} does not fit a tar field"
+    );
+    field[..digits.len()].copy_from_slice(digits.as_bytes());
+    field[digits.len()] = 0;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_file_tar_has_a_valid_header() {
+        let tar = tar_one_file("sentinel.conf", b"port 26379\n");
+        assert_eq!(tar.len(), 512 + 512 + 1024);
+        assert_eq!(&tar[..13], b"sentinel.conf");
+        assert_eq!(&tar[124..136], b"00000000013\0");
+        assert_eq!(&tar[257..263], b"ustar\0");
+        let mut blank = tar[..512].to_vec();
+        blank[148..156].fill(b' ');
+        let sum: u64 = blank.iter().map(|b| u64::from(*b)).sum();
+        let stored = std::str::from_utf8(&tar[148..154]).unwrap();
+        assert_eq!(u64::from_str_radix(stored, 8).unwrap(), sum);
+        assert_eq!(&tar[512..523], b"port 26379\n");
+        assert!(tar[523..].iter().all(|b| *b == 0));
+    }
+}

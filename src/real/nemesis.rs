@@ -1,0 +1,449 @@
+//! The container world's nemesis: applies a run's fault [`Plan`] on the wall clock and
+//! heals everything at the end of the window.
+//!
+//! What each kind does here (the kinds and targets of `check::coverage` are what it records):
+//!
+//! ```text
+//! crash-worker, crash-producer  abort the in-process task; start it again after the duration
+//! failpoint                     a fired point parks its task; the task is aborted (a crash with
+//!                               detail failpoint=<name>) and restarted after a drawn downtime
+//! partition                     disconnect a container from a network, reconnect after the duration:
+//!                               `app|redis` cuts redis from the pipeline, `redis|cluster` from its
+//!                               replicas and Sentinels (the app still reaches it)
+//! pause                         docker pause / unpause of a container, or an in-process task left
+//!                               unpolled (as SIGSTOP would) and resumed
+//! redis-crash                   docker kill (SIGKILL) of a server, docker start after the duration
+//!                               (persistence decides what it comes back with)
+//! failover                      pause the primary (target `pause`, the default) or cut it from its
+//!                               replicas and Sentinels (`isolate`, the split brain) for at least
+//!                               FAILOVER_MS_MIN, so the Sentinels promote a replica; the promotion
+//!                               is recorded as `failover` with the new primary as target
+//! ```
+//!
+//! Loss, latency and power loss are not done here yet: the plan refuses a scenario that asks for
+//! them (exit 2). The plan is fixed before the run (and printed); the run itself is not
+//! replayable, since real timing decides what each fault hits. Every fault it starts is recorded
+//! and healed by the end of the window; it must never leave a container paused, killed or cut,
+//! nor a task crashed or paused, once [`Nemesis::heal_all`] returns.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::failpoints::{Fired, RealFailpoints};
+use super::plan::{FaultTarget, Hosts, How, Plan, PlannedFault, Who};
+use super::processes::Processes;
+use super::topology::{Net, Topology};
+use super::RealError;
+use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
+use crate::check::history::{Op, Phase, Recorder};
+use crate::rng::Rng;
+use crate::scenario::{FaultKind, Faults};
+
+/// The process name of the nemesis's records.
+pub const NEMESIS: &str = "nemesis";
+/// How often the driver loop looks at the schedule and the tasks.
+const TICK_MS: u64 = 50;
+/// How long a failover is watched for the Sentinels' promotion.
+const FAILOVER_WATCH_MS: u64 = 30_000;
+
+/// What happens at one instant. An `End` carries the containers its start resolved.
+#[derive(Clone, Debug)]
+enum Action {
+    Start(PlannedFault),
+    End(PlannedFault, Vec<String>),
+    Restart(String),
+}
+
+/// What the nemesis acts on and records to.
+pub struct Wiring {
+    pub topology: Arc<Topology>,
+    pub recorder: Recorder,
+    pub hook: Arc<RealFailpoints>,
+    pub hosts: Hosts,
+    /// The run's start: the schedule's times count from it.
+    pub start: tokio::time::Instant,
+}
+
+/// The nemesis at work on one run.
+pub struct Nemesis {
+    topology: Arc<Topology>,
+    recorder: Recorder,
+    hook: Arc<RealFailpoints>,
+    hosts: Hosts,
+    start: tokio::time::Instant,
+    queue: BTreeMap<(u64, u64), Action>,
+    seq: u64,
+    restarts: Rng,
+    restart_ms: (u64, u64),
+    paused: BTreeMap<String, u32>,
+    killed: BTreeSet<String>,
+    cuts: BTreeMap<(String, Net), u32>,
+    watchers: Vec<JoinHandle<()>>,
+}
+
+impl Nemesis {
+    pub fn new(seed: u64, plan: &Plan, faults: &Faults, wiring: Wiring) -> Nemesis {
+        let mut nemesis = Nemesis {
+            topology: wiring.topology,
+            recorder: wiring.recorder,
+            hook: wiring.hook,
+            hosts: wiring.hosts,
+            start: wiring.start,
+            queue: BTreeMap::new(),
+            seq: 0,
+            restarts: Rng::derive(seed, "restarts"),
+            restart_ms: (faults.duration_ms_min, faults.duration_ms_max),
+            paused: BTreeMap::new(),
+            killed: BTreeSet::new(),
+            cuts: BTreeMap::new(),
+            watchers: Vec::new(),
+        };
+        for fault in &plan.faults {
+            nemesis.push(fault.at_ms, Action::Start(fault.clone()));
+        }
+        nemesis
+    }
+
+    fn push(&mut self, at_ms: u64, action: Action) {
+        self.queue.insert((at_ms, self.seq), action);
+        self.seq += 1;
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn record(&self, kind: &str, target: &str, detail: &str) {
+        let op = Op::Fault {
+            kind: kind.to_string(),
+            target: target.to_string(),
+            detail: detail.to_string(),
+        };
+        self.recorder.record(NEMESIS, Phase::Event, op);
+    }
+
+    /// Runs the fault window: applies the schedule, crashes what failpoints parked, and watches
+    /// that no process stopped by itself, until `window_ms` after the start.
+    pub async fn run_window(
+        &mut self,
+        procs: &mut Processes,
+        window_ms: u64,
+    ) -> Result<(), RealError> {
+        let hook = self.hook.clone();
+        loop {
+            let now_ms = self.now_ms();
+            if now_ms >= window_ms {
+                return Ok(());
+            }
+            self.apply_due(procs, now_ms).await?;
+            self.crash_parked(procs, hook.take_fired()).await?;
+            procs.check().await?;
+            let due_ms = self.queue.keys().next().map_or(window_ms, |k| k.0);
+            let next_ms = due_ms.min(window_ms).min(now_ms + TICK_MS);
+            let wake = self.start + Duration::from_millis(next_ms);
+            tokio::select! {
+                biased;
+                _ = hook.fired() => {}
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    async fn apply_due(&mut self, procs: &mut Processes, now_ms: u64) -> Result<(), RealError> {
+        while let Some(entry) = self.queue.first_entry() {
+            if entry.key().0 > now_ms {
+                return Ok(());
+            }
+            match entry.remove() {
+                Action::Start(f) => self.start_fault(procs, f).await?,
+                Action::End(f, hit) => self.end_fault(procs, &f, &hit).await?,
+                Action::Restart(task) => self.restart_task(procs, &task)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Crashes the tasks failpoints parked; each restarts after a drawn downtime.
+    async fn crash_parked(
+        &mut self,
+        procs: &mut Processes,
+        fired: Vec<Fired>,
+    ) -> Result<(), RealError> {
+        for Fired { process, point } in fired {
+            if !procs.crash(&process).await {
+                continue;
+            }
+            let detail = format!("{FAILPOINT_DETAIL_PREFIX}{point}");
+            self.record(fault_kind::CRASH, &process, &detail);
+            let downtime_ms = self.restarts.range(self.restart_ms.0, self.restart_ms.1);
+            self.push(self.now_ms() + downtime_ms, Action::Restart(process));
+        }
+        Ok(())
+    }
+
+    fn restart_task(&mut self, procs: &mut Processes, task: &str) -> Result<(), RealError> {
+        if procs.restart(task)? {
+            self.record(fault_kind::RESTART, task, "");
+        }
+        Ok(())
+    }
+
+    async fn resolve(&self, who: &Who) -> Result<String, RealError> {
+        match who {
+            Who::Named(n) => Ok(n.clone()),
+            Who::Primary => self.topology.current_primary().await,
+        }
+    }
+
+    /// A container already paused, killed or cut takes no second container-level fault.
+    fn busy(&self, container: &str) -> bool {
+        self.paused.contains_key(container)
+            || self.killed.contains(container)
+            || self.cuts.keys().any(|(c, _)| c == container)
+    }
+
+    async fn start_fault(
+        &mut self,
+        procs: &mut Processes,
+        f: PlannedFault,
+    ) -> Result<(), RealError> {
+        let hit: Vec<String> = match &f.target {
+            FaultTarget::Point(point) => {
+                self.hook.arm_once(point);
+                return Ok(());
+            }
+            FaultTarget::Task(task) if f.kind == FaultKind::Pause => {
+                if !procs.set_paused(task, true) {
+                    return Ok(());
+                }
+                self.record(fault_kind::HOLD, task, "");
+                vec![task.clone()]
+            }
+            FaultTarget::Task(task) => {
+                if !procs.crash(task).await {
+                    return Ok(());
+                }
+                self.record(fault_kind::CRASH, task, "");
+                vec![task.clone()]
+            }
+            FaultTarget::Container(who) => {
+                let name = self.resolve(who).await?;
+                if self.busy(&name) {
+                    return Ok(());
+                }
+                match f.kind {
+                    FaultKind::RedisCrash => self.kill(&name).await?,
+                    _ => self.pause(&name, "").await?,
+                }
+                vec![name]
+            }
+            FaultTarget::Cut { cut, nets } => {
+                let mut names = Vec::new();
+                for who in cut {
+                    names.push(self.resolve(who).await?);
+                }
+                self.cut(&names, nets, "").await?
+            }
+            FaultTarget::Failover(how) => self.start_failover(*how).await?,
+        };
+        let at_ms = self.now_ms() + f.duration_ms;
+        self.push(at_ms, Action::End(f, hit));
+        Ok(())
+    }
+
+    async fn end_fault(
+        &mut self,
+        procs: &mut Processes,
+        f: &PlannedFault,
+        hit: &[String],
+    ) -> Result<(), RealError> {
+        match &f.target {
+            FaultTarget::Task(task) if f.kind == FaultKind::Pause => {
+                if procs.set_paused(task, false) {
+                    self.record(fault_kind::RELEASE, task, "");
+                }
+                Ok(())
+            }
+            FaultTarget::Task(task) => self.restart_task(procs, task),
+            FaultTarget::Container(_) if f.kind == FaultKind::RedisCrash => {
+                for name in hit {
+                    self.start_again(name).await?;
+                }
+                Ok(())
+            }
+            FaultTarget::Container(_) | FaultTarget::Failover(How::Pause) => {
+                for name in hit {
+                    self.unpause(name).await?;
+                }
+                Ok(())
+            }
+            FaultTarget::Cut { nets, .. } => self.heal(hit, nets).await,
+            FaultTarget::Failover(How::Isolate) => self.heal(hit, &[Net::Cluster]).await,
+            FaultTarget::Point(_) => Ok(()),
+        }
+    }
+
+    async fn kill(&mut self, name: &str) -> Result<(), RealError> {
+        self.topology.kill(name).await?;
+        self.killed.insert(name.to_string());
+        self.record(fault_kind::CRASH, name, "docker kill");
+        Ok(())
+    }
+
+    async fn start_again(&mut self, name: &str) -> Result<(), RealError> {
+        if self.killed.remove(name) {
+            self.topology.start_again(name).await?;
+            self.record(fault_kind::RESTART, name, "docker start");
+        }
+        Ok(())
+    }
+
+    async fn pause(&mut self, name: &str, detail: &str) -> Result<(), RealError> {
+        self.topology.pause(name).await?;
+        *self.paused.entry(name.to_string()).or_insert(0) += 1;
+        self.record(fault_kind::HOLD, name, detail);
+        Ok(())
+    }
+
+    async fn unpause(&mut self, name: &str) -> Result<(), RealError> {
+        let Some(count) = self.paused.get_mut(name) else {
+            return Ok(());
+        };
+        *count -= 1;
+        if *count == 0 {
+            self.paused.remove(name);
+            self.topology.unpause(name).await?;
+            self.record(fault_kind::RELEASE, name, "");
+        }
+        Ok(())
+    }
+
+    /// Disconnects each container from each network (links already cut are counted, not cut
+    /// again) and records one partition with the hosts on the far side.
+    async fn cut(
+        &mut self,
+        names: &[String],
+        nets: &[Net],
+        detail: &str,
+    ) -> Result<Vec<String>, RealError> {
+        for name in names {
+            for net in nets {
+                let count = self.cuts.entry((name.clone(), *net)).or_insert(0);
+                *count += 1;
+                if *count == 1 {
+                    self.topology.disconnect(name, *net).await?;
+                }
+            }
+        }
+        let mut far: Vec<String> = Vec::new();
+        for net in nets {
+            match net {
+                Net::App => far.extend(self.hosts.app()),
+                Net::Cluster => far.extend(
+                    self.hosts
+                        .containers()
+                        .into_iter()
+                        .filter(|c| !names.contains(c)),
+                ),
+            }
+        }
+        let target = format!("{}|{}", names.join(","), far.join(","));
+        self.record(fault_kind::PARTITION, &target, detail);
+        Ok(names.to_vec())
+    }
+
+    async fn heal(&mut self, names: &[String], nets: &[Net]) -> Result<(), RealError> {
+        let mut healed = Vec::new();
+        for name in names {
+            for net in nets {
+                let key = (name.clone(), *net);
+                let Some(count) = self.cuts.get_mut(&key) else {
+                    continue;
+                };
+                *count -= 1;
+                if *count == 0 {
+                    self.cuts.remove(&key);
+                    self.topology.reconnect(name, *net).await?;
+                    healed.push(format!("{name}:{}", net.name()));
+                }
+            }
+        }
+        if !healed.is_empty() {
+            self.record(fault_kind::HEAL, &names.join(","), &healed.join(" "));
+        }
+        Ok(())
+    }
+
+    /// Pauses or isolates the current primary and watches the Sentinels promote another.
+    async fn start_failover(&mut self, how: How) -> Result<Vec<String>, RealError> {
+        let primary = self.topology.current_primary().await?;
+        if self.busy(&primary) {
+            return Ok(Vec::new());
+        }
+        match how {
+            How::Pause => self.pause(&primary, "failover").await?,
+            How::Isolate => {
+                self.cut(std::slice::from_ref(&primary), &[Net::Cluster], "failover")
+                    .await?;
+            }
+        }
+        self.watchers.push(tokio::spawn(watch_failover(
+            self.topology.clone(),
+            self.recorder.clone(),
+            primary.clone(),
+        )));
+        Ok(vec![primary])
+    }
+
+    /// The end of the fault window: no failpoint fires any more, parked tasks are crashed, and
+    /// every pending end and restart happens now; scheduled starts are dropped.
+    pub async fn heal_all(&mut self, procs: &mut Processes) -> Result<(), RealError> {
+        self.hook.disable();
+        self.crash_parked(procs, self.hook.take_fired()).await?;
+        let pending = std::mem::take(&mut self.queue);
+        let had_cuts = !self.cuts.is_empty();
+        for action in pending.into_values() {
+            match action {
+                Action::Start(_) => {}
+                Action::End(f, hit) => self.end_fault(procs, &f, &hit).await?,
+                Action::Restart(task) => self.restart_task(procs, &task)?,
+            }
+        }
+        for task in procs.down() {
+            self.restart_task(procs, &task)?;
+        }
+        if had_cuts {
+            self.record(fault_kind::HEAL, HEAL_ALL, "");
+        }
+        Ok(())
+    }
+
+    /// Stops the failover watchers (at the end of the run).
+    pub fn stop(&mut self) {
+        for w in self.watchers.drain(..) {
+            w.abort();
+        }
+    }
+}
+
+/// Records `failover` once the Sentinels name a primary other than `old`.
+async fn watch_failover(topology: Arc<Topology>, recorder: Recorder, old: String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(FAILOVER_WATCH_MS);
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(now) = topology.current_primary().await {
+            if now != old {
+                let op = Op::Fault {
+                    kind: fault_kind::FAILOVER.to_string(),
+                    target: now,
+                    detail: format!("from={old}"),
+                };
+                recorder.record(NEMESIS, Phase::Event, op);
+                return;
+            }
+        }
+    }
+}

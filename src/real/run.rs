@@ -1,0 +1,453 @@
+//! One run in the container world, from the scenario to the checkers' report.
+//!
+//! [`Prepared::new`] fixes everything that can be fixed before Docker is touched (the pipeline's
+//! configuration, the workload, the fault plan, the run id) and refuses what this world cannot do;
+//! [`Prepared::run`] starts the topology, runs the pipeline's processes in this process on the
+//! caller's tokio runtime, drives the fault window on the wall clock, heals everything, drains
+//! (until nothing is pending and every decision has an outcome, or `drain_ms`), audits the final
+//! state through the pipeline's own audit and runs the same checkers as the simulation.
+//!
+//! Every container and network is removed before `run` returns, whatever happened.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::cleanup::Cleanup;
+use super::docker::{Docker, Leftovers};
+use super::failpoints::RealFailpoints;
+use super::nemesis::{Nemesis, Wiring};
+use super::plan::{Hosts, Plan};
+use super::processes::Processes;
+use super::topology::Topology;
+use super::workload::Workload;
+use super::{config, image, RealError};
+use crate::check::history::{CommitOutcome, Op, Phase, Record, Recorder};
+use crate::check::state::FinalState;
+use crate::check::{check_all, Report, ViolationKind};
+use crate::pipeline::audit;
+use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
+use crate::pipeline::connector::{Link, Purpose};
+use crate::pipeline::downstream::{Downstream, DownstreamService, Ledger};
+use crate::pipeline::failpoint::Failpoints;
+use crate::pipeline::load;
+use crate::pipeline::Context;
+use crate::report::summary::Summary;
+use crate::report::RunId;
+use crate::scenario::Scenario;
+
+/// How often the drain looks at the groups.
+const DRAIN_POLL_MS: u64 = 100;
+/// Audit attempts (a failover may be settling) before the run is left undecided.
+const AUDIT_ATTEMPTS_MAX: u32 = 10;
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub scenario: Scenario,
+    /// The fault window; the scenario's `faults.window_ms` when `None` (`--duration`).
+    pub window_ms: Option<u64>,
+    /// The Redis image every container runs.
+    pub image: String,
+    /// The seed of the workload, the fault plan and failpoint draws; from the run id when `None`.
+    pub seed: Option<u64>,
+    /// A fresh one (`20261125T101500Z-3fa9`) when `None`.
+    pub run_id: Option<String>,
+}
+
+/// A run with everything fixed that can be fixed before Docker is touched.
+pub struct Prepared {
+    pub scenario: Scenario,
+    pub run_id: String,
+    pub seed: u64,
+    pub image: String,
+    pub window_ms: u64,
+    pub config: PipelineConfig,
+    pub workload: Arc<Workload>,
+    pub hosts: Hosts,
+    pub plan: Plan,
+}
+
+impl Prepared {
+    /// Bad input (what this world cannot run) is [`RealError::Unsupported`].
+    pub fn new(opts: &Options) -> Result<Prepared, RealError> {
+        let scenario = opts.scenario.clone();
+        let unsupported = |message: String| RealError::Unsupported {
+            scenario: scenario.name.clone(),
+            message,
+        };
+        let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
+        let seed = opts.seed.unwrap_or_else(|| seed_of(&run_id));
+        let window_ms = opts.window_ms.unwrap_or(scenario.faults.window_ms);
+        let config = config::pipeline_config(&scenario).map_err(unsupported)?;
+        let hosts = Hosts::new(&scenario);
+        let plan = Plan::draw(seed, &scenario, &hosts, window_ms).map_err(unsupported)?;
+        let workload = Arc::new(Workload::generate(seed, &scenario.workload));
+        Ok(Prepared {
+            scenario,
+            run_id,
+            seed,
+            image: opts.image.clone(),
+            window_ms,
+            config,
+            workload,
+            hosts,
+            plan,
+        })
+    }
+
+    /// Every parameter of the run, for printing and `summary.json`.
+    pub fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
+        let (s, t) = (&self.scenario, &self.scenario.topology);
+        let mut p = BTreeMap::from([
+            ("seed".to_string(), json!(self.seed)),
+            ("real.run_id".to_string(), json!(self.run_id)),
+            ("real.image".to_string(), json!(self.image)),
+            ("real.window_ms".to_string(), json!(self.window_ms)),
+            ("real.drain_ms".to_string(), json!(s.drain_ms)),
+            ("topology.kind".to_string(), json!(t.kind)),
+            ("topology.persistence".to_string(), json!(t.persistence)),
+            (
+                "workload.decisions".to_string(),
+                json!(self.workload.decisions.len()),
+            ),
+            ("workload.tenants".to_string(), json!(self.workload.tenants)),
+            (
+                "workload.last_commit_ms".to_string(),
+                json!(self.workload.last_at_ms()),
+            ),
+            ("hosts.producers".to_string(), json!(self.hosts.producers)),
+            ("hosts.workers".to_string(), json!(self.hosts.workers)),
+            (
+                "hosts.containers".to_string(),
+                json!(self.hosts.containers()),
+            ),
+            ("pipeline.sink".to_string(), json!(self.config.sink)),
+            ("pipeline.variant".to_string(), json!(self.config.variant)),
+            ("pipeline.wait".to_string(), json!(self.config.wait)),
+        ]);
+        p.extend(self.plan.parameters());
+        p
+    }
+
+    /// Runs it. Docker unreachable or the image impossible to build: exit-2 errors; a topology
+    /// that does not start or a process that stops by itself: a broken run.
+    pub async fn run(&self) -> Result<RealOutcome, RealError> {
+        let docker = Docker::connect(&self.run_id).await?;
+        image::ensure(&docker, &self.image).await?;
+        let cleanup = Cleanup::new(docker.clone());
+        let started = std::time::Instant::now();
+        let result = self.drive(&docker).await;
+        let leftovers = cleanup.run().await?;
+        if !leftovers.is_empty() {
+            return Err(RealError::Leftovers {
+                run: self.run_id.clone(),
+                what: format!("{leftovers:?}"),
+            });
+        }
+        let mut outcome = result?;
+        outcome.wall_ms = started.elapsed().as_millis() as u64;
+        outcome
+            .parameters
+            .insert("run.wall_ms".to_string(), json!(outcome.wall_ms));
+        Ok(outcome)
+    }
+
+    async fn drive(&self, docker: &Docker) -> Result<RealOutcome, RealError> {
+        let topology =
+            Arc::new(Topology::start(docker, &self.scenario.topology, &self.image).await?);
+        let recorder = Recorder::new();
+        let start = tokio::time::Instant::now();
+        let hook = Arc::new(RealFailpoints::new(
+            self.seed,
+            self.plan.failpoint_rates.clone(),
+        ));
+        let connector = topology.connector(self.config.connect.clone());
+        let ctx = Context::new(self.config.clone(), connector, self.seed)
+            .map_err(|e| RealError::Broken(e.to_string()))?
+            .with_recorder(recorder.clone())
+            .with_failpoints(Failpoints::with_hook(hook.clone()));
+        let service = (self.config.sink == SinkKind::IdempotentApi).then(|| {
+            let dedupe = self.config.variant != Variant::NonIdempotentApi;
+            DownstreamService::new(dedupe, recorder.clone())
+        });
+        let downstream = service.clone().map(|s| s as Arc<dyn Downstream>);
+        let p = &self.scenario.pipeline;
+        let mut procs = Processes::new(
+            &ctx,
+            self.workload.clone(),
+            downstream,
+            p.producers,
+            p.workers_per_concern,
+            start,
+        );
+        let wiring = Wiring {
+            topology: topology.clone(),
+            recorder: recorder.clone(),
+            hook,
+            hosts: self.hosts.clone(),
+            start,
+        };
+        let mut nemesis = Nemesis::new(self.seed, &self.plan, &self.scenario.faults, wiring);
+        let phases = self.phases(&ctx, &mut procs, &mut nemesis, &topology).await;
+        procs.stop_all().await;
+        nemesis.stop();
+        let phases = phases?;
+        let ledger = service.map(|s| s.ledger());
+        let (state, audit_error) = audit_state(&ctx, &self.workload.tenants, ledger.as_ref()).await;
+        let history = recorder.snapshot();
+        let report = check_all(&history, state.as_ref(), self.scenario.check_options());
+        let mut parameters = self.parameters();
+        parameters.insert("topology.nodes".to_string(), json!(topology.describe()));
+        parameters.extend(phases.parameters());
+        Ok(RealOutcome {
+            scenario: self.scenario.clone(),
+            run_id: self.run_id.clone(),
+            seed: self.seed,
+            history,
+            state,
+            audit_error,
+            report,
+            parameters,
+            phases,
+            wall_ms: 0,
+        })
+    }
+
+    /// The fault window, the heal, and the drain.
+    async fn phases(
+        &self,
+        ctx: &Context,
+        procs: &mut Processes,
+        nemesis: &mut Nemesis,
+        topology: &Topology,
+    ) -> Result<Phases, RealError> {
+        procs.start_all()?;
+        nemesis.run_window(procs, self.window_ms).await?;
+        nemesis.heal_all(procs).await?;
+        let healed_at_ms = nemesis.now_ms();
+        let drained = drain(
+            ctx,
+            procs,
+            topology,
+            &self.workload.tenants,
+            self.scenario.drain_ms,
+        )
+        .await?;
+        Ok(Phases {
+            healed_at_ms,
+            drained,
+            stopped_at_ms: nemesis.now_ms(),
+        })
+    }
+}
+
+/// When the run's phases ended, in ms after its start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phases {
+    pub healed_at_ms: u64,
+    /// Every decision has an outcome, the servers agree with the Sentinels, nothing is pending.
+    pub drained: bool,
+    pub stopped_at_ms: u64,
+}
+
+impl Phases {
+    fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
+        BTreeMap::from([
+            ("run.healed_at_ms".to_string(), json!(self.healed_at_ms)),
+            ("run.drained".to_string(), json!(self.drained)),
+            ("run.stopped_at_ms".to_string(), json!(self.stopped_at_ms)),
+        ])
+    }
+}
+
+/// Waits until the producers are done, the topology has settled and every group has delivered
+/// and acknowledged everything; `false` when `drain_ms` pass first.
+async fn drain(
+    ctx: &Context,
+    procs: &mut Processes,
+    topology: &Topology,
+    tenants: &[String],
+    drain_ms: u64,
+) -> Result<bool, RealError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(drain_ms);
+    let mut link = ctx.link("driver", Purpose::Commands);
+    loop {
+        procs.check().await?;
+        if procs.producers_done()
+            && topology.settled().await
+            && groups_drained(ctx, &mut link, tenants).await
+        {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(DRAIN_POLL_MS)).await;
+    }
+}
+
+async fn groups_drained(ctx: &Context, link: &mut Link, tenants: &[String]) -> bool {
+    let result = match link.conn().await {
+        Ok(conn) => load::drained(conn, &ctx.keys, tenants, &ctx.config.concerns).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(drained) => {
+            link.succeeded();
+            drained
+        }
+        Err(e) => {
+            link.note_error(&e);
+            false
+        }
+    }
+}
+
+/// The final state through the pipeline's audit, from the primary of the moment.
+async fn audit_state(
+    ctx: &Context,
+    tenants: &[String],
+    ledger: Option<&Ledger>,
+) -> (Option<FinalState>, Option<String>) {
+    let mut link = ctx.link("auditor", Purpose::Commands);
+    let mut last = String::new();
+    for _ in 0..AUDIT_ATTEMPTS_MAX {
+        let result = match link.conn().await {
+            Ok(conn) => audit::audit(conn, &ctx.config, tenants, ledger).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(state) => return (Some(state), None),
+            Err(e) => {
+                last = e.to_string();
+                link.recover(&e).await;
+            }
+        }
+    }
+    (None, Some(last))
+}
+
+/// Everything one real run produced.
+pub struct RealOutcome {
+    pub scenario: Scenario,
+    pub run_id: String,
+    pub seed: u64,
+    pub history: Vec<Record>,
+    /// `None` when the audit could not read Redis (`audit_error` says why).
+    pub state: Option<FinalState>,
+    pub audit_error: Option<String>,
+    pub report: Report,
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    pub phases: Phases,
+    /// From connecting to Docker to the last container removed.
+    pub wall_ms: u64,
+}
+
+impl RealOutcome {
+    pub fn is_clean(&self) -> bool {
+        self.report.is_clean()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let run = RunId::Id(self.run_id.clone());
+        Summary::build(
+            &self.scenario,
+            &run,
+            &self.history,
+            &self.report,
+            self.parameters.clone(),
+        )
+    }
+
+    /// Decisions whose commit returned ok and that the `lost` checker reports lost.
+    pub fn lost_acknowledged(&self) -> BTreeSet<String> {
+        let acknowledged = acknowledged_commits(&self.history);
+        let Some(lost) = self.report.result(ViolationKind::Lost) else {
+            return BTreeSet::new();
+        };
+        lost.findings
+            .violations
+            .iter()
+            .filter_map(|v| v.event.clone())
+            .filter(|e| acknowledged.contains(e))
+            .collect()
+    }
+}
+
+/// Decisions with a commit that returned ok (committed, or found committed by a retry).
+pub fn acknowledged_commits(history: &[Record]) -> BTreeSet<String> {
+    history
+        .iter()
+        .filter_map(|r| match &r.op {
+            Op::Commit {
+                event,
+                outcome: Some(CommitOutcome::Committed | CommitOutcome::AlreadyCommitted),
+                ..
+            } if r.phase == Phase::Ok => Some(event.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `20261125T101500Z-3fa9`: the UTC time and four hex digits that set runs started in the same
+/// second (parallel tests) apart.
+pub fn new_run_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let salt = u64::from(now.subsec_nanos())
+        ^ (u64::from(std::process::id()) << 20)
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9e37_79b9);
+    let suffix = crate::rng::Rng::derive(salt, "run-id").below(1 << 16);
+    format!("{}-{suffix:04x}", utc_stamp(now.as_secs()))
+}
+
+/// `YYYYMMDDTHHMMSSZ` of a Unix time (days to civil date after Howard Hinnant's algorithm).
+fn utc_stamp(secs: u64) -> String {
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rem / 3_600, rem % 3_600 / 60, rem % 60);
+    format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z")
+}
+
+/// A seed from a run id, so a run's draws can be repeated with `--seed`.
+fn seed_of(run_id: &str) -> u64 {
+    crate::rng::Rng::derive(0, run_id).next_u64() % 1_000_000_000
+}
+
+/// What is left of a run (for tests).
+pub async fn leftovers(run_id: &str) -> Result<Leftovers, RealError> {
+    Ok(super::cleanup::leftovers(run_id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_utc_stamps_with_a_suffix() {
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(utc_stamp(1_795_609_418), "20261125T122338Z");
+        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
+        let (a, b) = (new_run_id(), new_run_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "20261125T091738Z-3fa9".len(), "{a}");
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        assert_eq!(seed_of(&a), seed_of(&a));
+    }
+}

@@ -1,0 +1,357 @@
+//! The container world against real Redis 7 and Sentinel in Docker (issue 6).
+//!
+//! Each test starts its own topology under a run id of its own, so they run in parallel, and
+//! checks at its end that nothing labelled with its run id is left. They need Docker and the
+//! image `outbox-chaos/redis:local` (`ci/test` runs `ci/build-redis-image` first; a run builds it
+//! too when missing). When Docker is not reachable they fail saying so; they never skip.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use outbox_chaos::check::history::{CommitOutcome, Op, Phase};
+use outbox_chaos::check::ViolationKind;
+use outbox_chaos::real::config::find_scenario;
+use outbox_chaos::real::image::DEFAULT_IMAGE;
+use outbox_chaos::real::{leftovers, outcome_text, Options, Prepared, RealOutcome};
+
+const BIN: &str = env!("CARGO_BIN_EXE_outbox-chaos");
+
+/// `outbox-chaos real ARGS…` with reports under `dir`; its output and the run id it printed.
+fn real_cli(dir: &Path, args: &[&str]) -> (Output, String) {
+    let started = Instant::now();
+    let out = Command::new(BIN)
+        .arg("real")
+        .args(args)
+        .arg("--reports")
+        .arg(dir)
+        .output()
+        .expect("run outbox-chaos real");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    eprintln!(
+        "outbox-chaos real {args:?}: {:.1} s wall clock\n{stdout}",
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let run = run_id_of(&stdout).unwrap_or_else(|| panic!("no run id printed:\n{stdout}"));
+    (out, run)
+}
+
+/// The run id from `real <scenario> --run <id>: …`.
+fn run_id_of(stdout: &str) -> Option<String> {
+    let first = stdout.lines().next()?;
+    let rest = first.split(" --run ").nth(1)?;
+    Some(rest.split(':').next()?.to_string())
+}
+
+fn last_line(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout.lines().last().unwrap_or_default().to_string()
+}
+
+async fn assert_nothing_left(run: &str) {
+    let left = leftovers(run)
+        .await
+        .unwrap_or_else(|e| panic!("cannot list run {run}'s containers: {e}"));
+    assert!(left.is_empty(), "run {run} left {left:?}");
+}
+
+/// A scenario from `scenarios/` or `scenarios/real/`, run through the library.
+async fn run_library(name: &str) -> RealOutcome {
+    let options = Options {
+        scenario: find_scenario(name).expect("scenario"),
+        window_ms: None,
+        image: DEFAULT_IMAGE.to_string(),
+        seed: None,
+        run_id: None,
+    };
+    let prepared = Prepared::new(&options).expect("prepared");
+    let started = Instant::now();
+    let outcome = prepared
+        .run()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = outcome_text(&outcome, Path::new("(not written)"));
+    let tail: Vec<&str> = text.lines().rev().take(6).collect();
+    eprintln!(
+        "{name} run {}: {:.1} s wall clock; {:?}",
+        outcome.run_id,
+        started.elapsed().as_secs_f64(),
+        tail
+    );
+    assert_nothing_left(&outcome.run_id).await;
+    outcome
+}
+
+/// Decisions whose commit returned ok, computed here from the history alone.
+fn acknowledged(outcome: &RealOutcome) -> BTreeSet<String> {
+    let mut acked = BTreeSet::new();
+    for r in &outcome.history {
+        if let Op::Commit {
+            event,
+            outcome: Some(o),
+            ..
+        } = &r.op
+        {
+            if r.phase == Phase::Ok
+                && matches!(
+                    o,
+                    CommitOutcome::Committed | CommitOutcome::AlreadyCommitted
+                )
+            {
+                acked.insert(event.clone());
+            }
+        }
+    }
+    acked
+}
+
+/// The truth: acknowledged decisions of which nothing is left in the final state (no marker, no
+/// state, no outbox entry, no effect).
+fn vanished(outcome: &RealOutcome) -> BTreeSet<String> {
+    let state = outcome.state.as_ref().expect("the run was audited");
+    acknowledged(outcome)
+        .into_iter()
+        .filter(|id| match state.decisions.get(id) {
+            None => true,
+            Some(d) => {
+                !(d.marker
+                    || d.state
+                    || !d.outbox_entries.is_empty()
+                    || d.effects.values().any(|n| *n > 0))
+            }
+        })
+        .collect()
+}
+
+/// Acknowledged decisions the `lost` checker reports.
+fn reported_lost(outcome: &RealOutcome) -> BTreeSet<String> {
+    let acked = acknowledged(outcome);
+    let lost = outcome
+        .report
+        .result(ViolationKind::Lost)
+        .expect("the lost checker ran");
+    lost.findings
+        .violations
+        .iter()
+        .filter_map(|v| v.event.clone())
+        .filter(|e| acked.contains(e))
+        .collect()
+}
+
+/// Times of the nemesis's records of one kind.
+fn faults(outcome: &RealOutcome, kind: &str) -> Vec<u64> {
+    outcome
+        .history
+        .iter()
+        .filter(|r| matches!(&r.op, Op::Fault { kind: k, .. } if k == kind))
+        .map(|r| r.time_ms)
+        .collect()
+}
+
+#[test]
+fn consumer_crash_against_real_redis_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, run) = real_cli(dir.path(), &["consumer-crash"]);
+    assert_eq!(out.status.code(), Some(0), "exit code");
+    assert_eq!(last_line(&out), "verdict: clean");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("failpoint-crash:consumer.after_effect_before_ack="),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("failpoint-crash=0 "),
+        "the failpoint crashes workers: {stdout}"
+    );
+    let report = dir.path().join("consumer-crash").join(&run);
+    for file in ["history.jsonl", "summary.json"] {
+        assert!(report.join(file).is_file(), "{file} written");
+    }
+    let summary = std::fs::read_to_string(report.join("summary.json")).unwrap();
+    assert!(
+        summary.contains(&format!("\"run_id\": \"{run}\"")),
+        "{summary}"
+    );
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(assert_nothing_left(&run));
+}
+
+#[test]
+fn naive_sink_against_real_redis_finds_the_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, run) = real_cli(dir.path(), &["naive-sink"]);
+    assert_eq!(out.status.code(), Some(1), "a violation exits 1");
+    let verdict = last_line(&out);
+    assert!(
+        verdict.starts_with("verdict: violations duplicate="),
+        "{verdict}"
+    );
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(assert_nothing_left(&run));
+}
+
+/// Three failovers without WAIT (the primary paused; cut off from its replicas and Sentinels
+/// while the app still writes to it; paused again): the pipeline follows each new primary and
+/// keeps committing, and the checker's lost count is exactly the commits that vanished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_lost_count_is_what_truly_vanished() {
+    let outcome = run_library("failover").await;
+    let promotions = faults(&outcome, "failover");
+    assert!(
+        promotions.len() >= 2,
+        "the Sentinels promoted a replica at least twice: {promotions:?}"
+    );
+    let acked_after = |t: u64| {
+        outcome.history.iter().any(|r| {
+            r.time_ms > t
+                && r.phase == Phase::Ok
+                && matches!(
+                    &r.op,
+                    Op::Commit {
+                        outcome: Some(CommitOutcome::Committed),
+                        ..
+                    }
+                )
+        })
+    };
+    for t in &promotions {
+        assert!(
+            acked_after(*t),
+            "commits go on after the promotion at {t} ms"
+        );
+    }
+    assert!(
+        outcome.phases.drained,
+        "the pipeline drained on the last primary"
+    );
+    let truth = vanished(&outcome);
+    let lost = reported_lost(&outcome);
+    eprintln!(
+        "failover: {} acknowledged commits vanished, the lost checker reports {}",
+        truth.len(),
+        lost.len()
+    );
+    assert_eq!(
+        lost, truth,
+        "the lost checker reports exactly the acknowledged commits that vanished"
+    );
+}
+
+/// The same failovers with WAIT 1: no acknowledged commit vanishes, and the run says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_with_wait_reports_no_loss() {
+    let outcome = run_library("failover-wait").await;
+    assert!(
+        faults(&outcome, "failover").len() >= 2,
+        "failovers happened"
+    );
+    let truth = vanished(&outcome);
+    assert_eq!(
+        reported_lost(&outcome),
+        truth,
+        "lost count = vanished commits"
+    );
+    assert!(
+        truth.is_empty(),
+        "WAIT 1 kept every acknowledged commit: {truth:?}"
+    );
+    let text = outcome_text(&outcome, Path::new("x"));
+    assert!(text.contains("acknowledged commits lost: 0"), "{text}");
+    let verdict = text.lines().last().unwrap();
+    assert!(!verdict.contains("lost="), "{verdict}");
+    assert!(outcome.lost_acknowledged().is_empty());
+}
+
+/// The primary's link to the app is cut twice and healed: nothing committed is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_of_the_primary_from_the_app_loses_nothing() {
+    let outcome = run_library("partition").await;
+    assert_eq!(faults(&outcome, "partition").len(), 2, "two partitions");
+    assert!(faults(&outcome, "heal").len() >= 2, "both healed");
+    assert!(
+        outcome.report.coverage.get("partition-in-flight") > 0,
+        "a partition cut work in flight"
+    );
+    assert!(
+        vanished(&outcome).is_empty(),
+        "no acknowledged commit vanished"
+    );
+    let text = outcome_text(&outcome, Path::new("x"));
+    assert!(outcome.is_clean(), "{text}");
+}
+
+#[test]
+fn an_unreachable_docker_is_refused_with_exit_2() {
+    let out = Command::new(BIN)
+        .args(["real", "baseline"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Docker is not reachable"), "{stderr}");
+    assert!(stderr.contains("start the daemon"), "{stderr}");
+}
+
+#[test]
+fn a_kind_the_real_world_cannot_do_is_refused_with_exit_2() {
+    let out = Command::new(BIN)
+        .args(["real", "partitions"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("fault kind `loss` is not available in the real world yet"),
+        "{stderr}"
+    );
+}
+
+/// Ctrl-C in the middle of a run: exit 130 and nothing of the run left.
+#[test]
+fn ctrl_c_removes_every_container_and_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["real", "consumer-crash", "--reports"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let run = run_id_of(&first).unwrap_or_else(|| panic!("no run id in `{first}`"));
+    // Keep reading: a closed pipe would end the run before the interrupt.
+    let drain = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runtime
+        .block_on(leftovers(&run))
+        .unwrap()
+        .containers
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no container of run {run} appeared"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Let the run get going before the interrupt.
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "Ctrl-C exits 130");
+    drain.join().unwrap().unwrap();
+    runtime.block_on(assert_nothing_left(&run));
+}
