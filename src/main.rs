@@ -525,6 +525,9 @@ struct RealCli {
     /// Seed of the workload and the fault plan (default: drawn from the run id).
     #[arg(long)]
     seed: Option<u64>,
+    /// Switch a fault kind of the scenario off (repeatable), e.g. one this world cannot inject.
+    #[arg(long, value_parser = kebab::<outbox_chaos::scenario::FaultKind>)]
+    without: Vec<outbox_chaos::scenario::FaultKind>,
 }
 
 impl From<RealCli> for outbox_chaos::real::Args {
@@ -535,6 +538,7 @@ impl From<RealCli> for outbox_chaos::real::Args {
             reports: c.reports,
             image: c.image,
             seed: c.seed,
+            without: c.without,
         }
     }
 }

@@ -330,6 +330,26 @@ impl Rates {
         }
     }
 
+    /// Switches `kind` off: its rate (or every point's probability) becomes 0.
+    pub fn clear(&mut self, kind: FaultKind) {
+        match kind {
+            FaultKind::CrashWorker => self.crash_worker = 0.0,
+            FaultKind::CrashProducer => self.crash_producer = 0.0,
+            FaultKind::CrashTrimmer => self.crash_trimmer = 0.0,
+            FaultKind::CrashDownstream => self.crash_downstream = 0.0,
+            FaultKind::Failpoint => self.failpoint.clear(),
+            FaultKind::Stall => self.stall.clear(),
+            FaultKind::Partition => self.partition = 0.0,
+            FaultKind::Loss => self.loss = 0.0,
+            FaultKind::Latency => self.latency = 0.0,
+            FaultKind::Pause => self.pause = 0.0,
+            FaultKind::RedisCrash => self.redis_crash = 0.0,
+            FaultKind::RedisPowerLoss => self.redis_power_loss = 0.0,
+            FaultKind::Failover => self.failover = 0.0,
+        }
+        debug_assert_eq!(self.of(kind), 0.0);
+    }
+
     /// Kinds with a positive rate, in [`FaultKind::ALL`] order.
     pub fn kinds(&self) -> Vec<FaultKind> {
         FaultKind::ALL

@@ -154,7 +154,7 @@ fn faults(outcome: &RealOutcome, kind: &str) -> Vec<u64> {
 #[test]
 fn consumer_crash_against_real_redis_is_clean() {
     let dir = tempfile::tempdir().unwrap();
-    let (out, run) = real_cli(dir.path(), &["consumer-crash"]);
+    let (out, run) = real_cli(dir.path(), &["consumer-crash", "--without", "latency"]);
     assert_eq!(out.status.code(), Some(0), "exit code");
     assert_eq!(last_line(&out), "verdict: clean");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -317,7 +317,7 @@ fn a_kind_the_real_world_cannot_do_is_refused_with_exit_2() {
 fn ctrl_c_removes_every_container_and_network() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["real", "consumer-crash", "--reports"])
+        .args(["real", "consumer-crash", "--without", "latency", "--reports"])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

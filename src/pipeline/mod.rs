@@ -6,7 +6,7 @@
 //! - [`sink`]: how an effect is applied (atomic script, idempotent API, planted bugs).
 //! - [`downstream`]: the API the `idempotent-api` sink calls, in-process or over TCP.
 //! - [`retention`]: trims only what every group has acknowledged.
-//! - [`metrics`], [`failpoint`], [`audit`] (the final-state reader), [`load`] (the CLI command).
+//! - [`metrics`], [`failpoint`] (and [`drawn_failpoints`], the nemesis's hook for both worlds), [`audit`] (the final-state reader), [`load`] (the CLI command).
 //! - [`keys`], [`streams`], [`script`], [`config`], [`error`]: shared vocabulary.
 //!
 //! Every component is a restartable task: its `run` can be dropped at any await (a crash) and
@@ -18,6 +18,7 @@ pub mod config;
 pub mod connector;
 pub mod consumer;
 pub mod downstream;
+pub mod drawn_failpoints;
 pub mod error;
 pub mod failpoint;
 pub mod keys;

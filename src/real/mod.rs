@@ -8,7 +8,7 @@
 //! - [`topology`]: networks and containers (standalone, replicated, Sentinel), readiness, the
 //!   dialer that keeps the pipeline's traffic on the run's own containers.
 //! - [`plan`]: the fault plan drawn from scenario and seed; [`nemesis`]: its application on the
-//!   wall clock; [`failpoints`]: the hook that parks a task for the nemesis to crash.
+//!   wall clock; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
 //! - [`processes`]: producers, workers and the trimmer as restartable tasks; [`workload`].
 //! - [`run`]: one run, from the scenario to the checkers' report; [`config`]: scenario mapping.
 //! - [`cleanup`]: every container and network goes at the end, on failure and on Ctrl-C.
@@ -23,7 +23,6 @@
 pub mod cleanup;
 pub mod config;
 pub mod docker;
-pub mod failpoints;
 pub mod image;
 pub mod nemesis;
 pub mod plan;
@@ -89,6 +88,9 @@ pub struct Args {
     pub reports: PathBuf,
     pub image: String,
     pub seed: Option<u64>,
+    /// Fault kinds switched off for this run (`--without`), e.g. the ones this world cannot
+    /// inject yet; they are printed, never dropped silently.
+    pub without: Vec<crate::scenario::FaultKind>,
 }
 
 /// Runs the `real` command on a runtime of its own and returns its exit code. Ctrl-C drops the
@@ -127,7 +129,11 @@ pub fn command(cmd: &Args) -> u8 {
 }
 
 async fn command_inner(cmd: &Args) -> Result<u8, RealError> {
-    let scenario = config::find_scenario(&cmd.scenario)?;
+    let mut scenario = config::find_scenario(&cmd.scenario)?;
+    for kind in &cmd.without {
+        scenario.faults.rates.clear(*kind);
+        scenario.faults.script.retain(|f| f.kind != *kind);
+    }
     let options = Options {
         scenario,
         window_ms: cmd.duration_s.map(|s| s.saturating_mul(1_000)),
@@ -141,6 +147,9 @@ async fn command_inner(cmd: &Args) -> Result<u8, RealError> {
         "real {} --run {}: {}",
         s.name, prepared.run_id, s.description
     );
+    for kind in &cmd.without {
+        println!("fault kind `{}` switched off (--without)", plan::kind_name(*kind));
+    }
     print_parameters(&prepared.parameters());
     let outcome = prepared.run().await?;
     let dir = run_dir(&cmd.reports, &s.name, &RunId::Id(outcome.run_id.clone()));

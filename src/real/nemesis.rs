@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::failpoints::{Fired, RealFailpoints};
+use crate::pipeline::drawn_failpoints::{DrawnFailpoints, Fired};
 use super::plan::{FaultTarget, Hosts, How, Plan, PlannedFault, Who};
 use super::processes::Processes;
 use super::topology::{Net, Topology};
@@ -61,7 +61,7 @@ enum Action {
 pub struct Wiring {
     pub topology: Arc<Topology>,
     pub recorder: Recorder,
-    pub hook: Arc<RealFailpoints>,
+    pub hook: Arc<DrawnFailpoints>,
     pub hosts: Hosts,
     /// The run's start: the schedule's times count from it.
     pub start: tokio::time::Instant,
@@ -71,7 +71,7 @@ pub struct Wiring {
 pub struct Nemesis {
     topology: Arc<Topology>,
     recorder: Recorder,
-    hook: Arc<RealFailpoints>,
+    hook: Arc<DrawnFailpoints>,
     hosts: Hosts,
     start: tokio::time::Instant,
     queue: BTreeMap<(u64, u64), Action>,

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
-use super::failpoints::RealFailpoints;
+use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use super::nemesis::{Nemesis, Wiring};
 use super::plan::{Hosts, Plan};
 use super::processes::Processes;
@@ -160,7 +160,7 @@ impl Prepared {
             Arc::new(Topology::start(docker, &self.scenario.topology, &self.image).await?);
         let recorder = Recorder::new();
         let start = tokio::time::Instant::now();
-        let hook = Arc::new(RealFailpoints::new(
+        let hook = Arc::new(DrawnFailpoints::new(
             self.seed,
             self.plan.failpoint_rates.clone(),
         ));

@@ -5,8 +5,8 @@
 //! - [`world`]: builds the turmoil `Sim` and its hosts (`redis`, `downstream`, `producer-<i>`,
 //!   `worker-<concern>-<i>`, `trimmer`), with the state that survives crashes kept outside them.
 //! - [`nemesis`]: the fault schedule drawn from scenario + seed, and applying and healing it.
-//! - [`failpoints`]: the sim's failpoint hook (a fired point parks its task; the driver crashes
-//!   the host).
+//! - failpoints: `pipeline::drawn_failpoints`, shared with the container world (a fired point
+//!   parks its task; the driver crashes the host).
 //! - [`driver`]: the step loop: fault window, heal, bounded drain, audit.
 //! - [`run`]: one seed → a [`RunOutcome`] (history, final state, report, coverage, hash).
 //! - [`determinism`]: one seed twice, hashes compared.
@@ -19,7 +19,6 @@
 
 pub mod determinism;
 pub mod driver;
-pub mod failpoints;
 pub mod nemesis;
 pub mod run;
 pub mod sweep;

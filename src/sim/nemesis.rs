@@ -16,7 +16,7 @@
 //! It must never run inside a host, and never draw from any stream but its own two (`nemesis`
 //! for the plan, `restarts` for the downtime after a failpoint crash).
 
-use super::failpoints::Fired;
+use crate::pipeline::drawn_failpoints::Fired;
 use super::world::{Hosts, World, LATENCY_MS_MAX, REDIS};
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
 use crate::check::history::{Op, Phase};
@@ -94,7 +94,7 @@ pub struct Plan {
     pub enabled: Vec<FaultKind>,
     /// Per-pass probabilities of the failpoints' crashes and stalls (empty for the kinds the
     /// seed turned off).
-    pub failpoint_rates: super::failpoints::Rates,
+    pub failpoint_rates: crate::pipeline::drawn_failpoints::Rates,
     /// Scripted and drawn, by time (scripted first at equal times).
     pub faults: Vec<PlannedFault>,
 }
@@ -119,7 +119,7 @@ impl Plan {
             true => rates.clone(),
             false => BTreeMap::new(),
         };
-        let failpoint_rates = super::failpoints::Rates {
+        let failpoint_rates = crate::pipeline::drawn_failpoints::Rates {
             crash: on(FaultKind::Failpoint, &f.rates.failpoint),
             stall: on(FaultKind::Stall, &f.rates.stall),
             stall_ms_min: f.duration_ms_min,

@@ -9,7 +9,7 @@
 //! callers time it from outside.
 
 use super::driver::{self, Phases};
-use super::failpoints::SimFailpoints;
+use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use super::nemesis::{Nemesis, Plan};
 use super::workload::Workload;
 use super::world::{self, Hosts, World};
@@ -126,7 +126,7 @@ impl Prepared {
 
     fn run_inner(&self) -> Result<RunOutcome, String> {
         let s = &self.scenario;
-        let failpoints = Arc::new(SimFailpoints::new(
+        let failpoints = Arc::new(DrawnFailpoints::new(
             self.seed,
             self.plan.failpoint_rates.clone(),
         ));

@@ -14,7 +14,7 @@
 //! This module must never read the wall clock, spawn threads or draw randomness of its own: the
 //! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
 
-use super::failpoints::SimFailpoints;
+use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use super::workload::{Progress, Workload};
 use crate::check::history::Recorder;
 use crate::model::net::{serve_turmoil, Clock, Shared};
@@ -169,7 +169,7 @@ struct Common {
     config: PipelineConfig,
     tenants: Vec<String>,
     recorder: Recorder,
-    failpoints: Arc<SimFailpoints>,
+    failpoints: Arc<DrawnFailpoints>,
     /// `host: error` of every host whose software gave up.
     stopped: Rc<RefCell<Vec<String>>>,
 }
@@ -204,7 +204,7 @@ pub struct World {
     pub downstream: Option<Arc<DownstreamService>>,
     pub progress: Vec<Rc<Progress>>,
     pub recorder: Recorder,
-    pub failpoints: Arc<SimFailpoints>,
+    pub failpoints: Arc<DrawnFailpoints>,
     pub config: PipelineConfig,
     pub tenants: Vec<String>,
     pub stopped: Rc<RefCell<Vec<String>>>,
@@ -262,7 +262,7 @@ impl World {
         seed: u64,
         scenario: &Scenario,
         workload: Rc<Workload>,
-        failpoints: Arc<SimFailpoints>,
+        failpoints: Arc<DrawnFailpoints>,
     ) -> World {
         let mut sim = simulation(seed);
         let hosts = Hosts::new(scenario);

@@ -1,20 +1,23 @@
-//! The simulation's failpoint hook: decides at each pass of a named point whether it fires, and
-//! queues the hosts whose process it parked for the driver to crash.
+//! The nemesis's failpoint hook, shared by both worlds: decides at each pass of a named point
+//! whether it fires, and queues the processes it parked for the world's driver to crash.
 //!
 //! A point fires with the scenario's per-pass probability (drawn from this hook's own
-//! `Rng::derive(seed, "failpoints")`, deterministic because a simulation runs one host at a time
-//! on one thread), or once after the nemesis armed it for a scripted fault. A fired point parks
-//! its task forever (a host cannot crash itself); the driver drains [`SimFailpoints::take_fired`]
-//! before each step and crashes those hosts. A stall (`[faults.rates.stall]`) instead pauses the
-//! task for a drawn episode, and it goes on afterwards. Only inside the fault window: the driver
-//! disables the hook when everything heals.
+//! `Rng::derive(seed, "failpoints")`: deterministic in the simulation, which runs one host at a
+//! time on one thread; in the container world the draws follow the tasks' real interleaving), or
+//! once after the nemesis armed it for a scripted fault. A fired point parks its task forever (a
+//! task cannot crash itself); the driver drains [`DrawnFailpoints::take_fired`] (the simulation
+//! before each step, the container world when [`DrawnFailpoints::fired`] wakes it) and crashes
+//! those processes. A stall (`[faults.rates.stall]`) instead pauses the task for a drawn episode,
+//! and it goes on afterwards. Only inside the fault window: the driver disables the hook when
+//! everything heals.
 //!
-//! It must never crash anything itself, nor touch turmoil: it is called from inside hosts.
+//! It must never crash, abort or restart anything itself: it runs inside the tasks it stops.
 
 use crate::pipeline::failpoint::{FailpointHook, Stall};
 use crate::rng::Rng;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use tokio::sync::Notify;
 
 /// A point that fired: the process it parked, which is also its host's name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,14 +46,15 @@ struct State {
     fired: Vec<Fired>,
 }
 
-/// The hook. Shared (`Arc`) by every host's pipeline context and the driver.
-pub struct SimFailpoints {
+/// The hook. Shared (`Arc`) by every task's pipeline context and the driver.
+pub struct DrawnFailpoints {
     state: Mutex<State>,
+    notify: Notify,
 }
 
-impl SimFailpoints {
+impl DrawnFailpoints {
     /// Empty `rates` (or kinds the seed switched off) arm nothing but scripted points.
-    pub fn new(seed: u64, rates: Rates) -> SimFailpoints {
+    pub fn new(seed: u64, rates: Rates) -> DrawnFailpoints {
         assert!(
             rates.stall_ms_min <= rates.stall_ms_max,
             "stall bounds {rates:?}"
@@ -62,8 +66,9 @@ impl SimFailpoints {
             rng: Rng::derive(seed, "failpoints"),
             fired: Vec::new(),
         };
-        SimFailpoints {
+        DrawnFailpoints {
             state: Mutex::new(state),
+            notify: Notify::new(),
         }
     }
 
@@ -87,9 +92,15 @@ impl SimFailpoints {
     pub fn take_fired(&self) -> Vec<Fired> {
         std::mem::take(&mut self.state().fired)
     }
+
+    /// Resolves when a point fires (or fired since the last wait), for a driver that waits
+    /// rather than polls.
+    pub async fn fired(&self) {
+        self.notify.notified().await;
+    }
 }
 
-impl FailpointHook for SimFailpoints {
+impl FailpointHook for DrawnFailpoints {
     fn hit(&self, point: &'static str, process: &str) -> Option<Stall> {
         let mut state = self.state();
         if !state.enabled {
@@ -107,6 +118,9 @@ impl FailpointHook for SimFailpoints {
                 process: process.to_string(),
                 point,
             });
+            drop(state);
+            // `notify_one` keeps a permit when the driver is not waiting yet: no firing is missed.
+            self.notify.notify_one();
             return Some(Box::pin(std::future::pending()));
         }
         if draw(&mut state, |r| &r.stall, point) {
@@ -141,11 +155,11 @@ mod tests {
             crash,
             ..Rates::default()
         };
-        let hook = SimFailpoints::new(3, rates.clone());
+        let hook = DrawnFailpoints::new(3, rates.clone());
         let draws: Vec<bool> = (0..64)
             .map(|_| hook.hit(CONSUMER_AFTER_READ, "w").is_some())
             .collect();
-        let again = SimFailpoints::new(3, rates);
+        let again = DrawnFailpoints::new(3, rates);
         let same: Vec<bool> = (0..64)
             .map(|_| again.hit(CONSUMER_AFTER_READ, "w").is_some())
             .collect();
@@ -180,7 +194,7 @@ mod tests {
             stall_ms_max: 300,
             ..Rates::default()
         };
-        let hook = SimFailpoints::new(1, rates);
+        let hook = DrawnFailpoints::new(1, rates);
         let started = tokio::time::Instant::now();
         hook.hit(CONSUMER_AFTER_READ, "w").expect("a stall").await;
         assert_eq!(started.elapsed(), std::time::Duration::from_millis(300));
