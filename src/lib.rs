@@ -18,9 +18,10 @@
 //!   outcome, determinism checks and multi-threaded sweeps.
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
+//! - [`workload`]: the decisions of a seed, the same in both worlds.
 //!
-//! `main.rs` holds the clap commands; it and `sim` are the only places that know both the world and
-//! the checkers.
+//! `main.rs` holds the clap commands; it and the two worlds are the only places that know both a
+//! world and the checkers.
 
 pub mod check;
 pub mod model;
@@ -30,3 +31,4 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod workload;

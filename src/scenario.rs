@@ -565,6 +565,52 @@ impl ScenarioError {
     pub const EXIT_CODE: i32 = 2;
 }
 
+impl Scenario {
+    /// The scenario's `[pipeline]` as the pipeline's own configuration, every key under `prefix`.
+    /// Both worlds run exactly this configuration.
+    pub fn pipeline_config(&self, prefix: &str) -> crate::pipeline::PipelineConfig {
+        use crate::pipeline::config::{ConnectConfig, PipelineConfig, WaitConfig};
+        let p = &self.pipeline;
+        PipelineConfig {
+            prefix: prefix.to_string(),
+            concerns: self.workload.concerns.clone(),
+            sink: p.sink,
+            variant: p.variant,
+            read_count: u64::from(p.read_count),
+            block_ms: p.block_ms,
+            min_idle_ms: p.min_idle_ms,
+            reclaim_interval_ms: p.reclaim_interval_ms,
+            max_deliveries: u64::from(p.max_deliveries),
+            wait: (p.wait_replicas > 0).then_some(WaitConfig {
+                replicas: u64::from(p.wait_replicas),
+                timeout_ms: p.wait_timeout_ms,
+            }),
+            trim_interval_ms: p.trim_interval_ms,
+            connect: ConnectConfig {
+                response_timeout_ms: p.commit_timeout_ms,
+                ..Default::default()
+            },
+            ..PipelineConfig::default()
+        }
+    }
+}
+
+impl Faults {
+    /// The failpoint hook's probabilities for a seed that turned `enabled` kinds on.
+    pub fn failpoint_rates(&self, enabled: &[FaultKind]) -> crate::pipeline::drawn_failpoints::Rates {
+        let on = |kind, rates: &BTreeMap<String, f64>| match enabled.contains(&kind) {
+            true => rates.clone(),
+            false => BTreeMap::new(),
+        };
+        crate::pipeline::drawn_failpoints::Rates {
+            crash: on(FaultKind::Failpoint, &self.rates.failpoint),
+            stall: on(FaultKind::Stall, &self.rates.stall),
+            stall_ms_min: self.duration_ms_min,
+            stall_ms_max: self.duration_ms_max,
+        }
+    }
+}
+
 /// Loads and validates one file; the scenario's name must equal the file's stem.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {

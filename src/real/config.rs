@@ -6,10 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use crate::pipeline::config::{ConnectConfig, PipelineConfig, WaitConfig};
+use crate::pipeline::config::PipelineConfig;
 use crate::scenario::{self, Scenario, ScenarioError};
 
 /// Every run has servers of its own, so every run can use the same prefix.
@@ -26,36 +23,9 @@ pub fn pipeline_config(s: &Scenario) -> Result<PipelineConfig, String> {
             p.wait_replicas, s.topology.replicas
         ));
     }
-    let config = PipelineConfig {
-        prefix: PREFIX.to_string(),
-        concerns: s.workload.concerns.clone(),
-        sink: same_name(&p.sink)?,
-        variant: same_name(&p.variant)?,
-        read_count: u64::from(p.read_count),
-        block_ms: p.block_ms,
-        min_idle_ms: p.min_idle_ms,
-        reclaim_interval_ms: p.reclaim_interval_ms,
-        max_deliveries: u64::from(p.max_deliveries),
-        wait: (p.wait_replicas > 0).then_some(WaitConfig {
-            replicas: u64::from(p.wait_replicas),
-            timeout_ms: p.wait_timeout_ms,
-        }),
-        trim_interval_ms: p.trim_interval_ms,
-        connect: ConnectConfig {
-            response_timeout_ms: p.commit_timeout_ms,
-            ..Default::default()
-        },
-        ..PipelineConfig::default()
-    };
+    let config = s.pipeline_config(PREFIX);
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
-}
-
-/// A scenario setting as the pipeline's type of the same kebab-case name (`atomic`, `naive`).
-fn same_name<A: Serialize, B: DeserializeOwned>(value: &A) -> Result<B, String> {
-    let json = serde_json::to_value(value).map_err(|e| e.to_string())?;
-    serde_json::from_value(json.clone())
-        .map_err(|e| format!("the pipeline does not know `{json}`: {e}"))
 }
 
 /// A path (`x.toml`, `dir/x.toml`) or a name, looked up in `scenarios/` and `scenarios/real/`.

@@ -9,7 +9,7 @@
 //!   dialer that keeps the pipeline's traffic on the run's own containers.
 //! - [`plan`]: the fault plan drawn from scenario and seed; [`nemesis`]: its application on the
 //!   wall clock; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
-//! - [`processes`]: producers, workers and the trimmer as restartable tasks; [`workload`].
+//! - [`processes`]: producers, workers and the trimmer as restartable tasks, over `crate::workload`.
 //! - [`run`]: one run, from the scenario to the checkers' report; [`config`]: scenario mapping.
 //! - [`cleanup`]: every container and network goes at the end, on failure and on Ctrl-C.
 //!
@@ -29,7 +29,6 @@ pub mod plan;
 pub mod processes;
 pub mod run;
 pub mod topology;
-pub mod workload;
 
 use std::path::PathBuf;
 

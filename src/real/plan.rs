@@ -199,16 +199,7 @@ impl Plan {
             draw_kind(&mut rng, f, hosts, kind, window_ms, &mut faults);
         }
         faults.sort_by_key(|p| p.at_ms);
-        let on = |kind, rates: &BTreeMap<String, f64>| match enabled.contains(&kind) {
-            true => rates.clone(),
-            false => BTreeMap::new(),
-        };
-        let failpoint_rates = Rates {
-            crash: on(FaultKind::Failpoint, &f.rates.failpoint),
-            stall: on(FaultKind::Stall, &f.rates.stall),
-            stall_ms_min: f.duration_ms_min,
-            stall_ms_max: f.duration_ms_max,
-        };
+        let failpoint_rates = f.failpoint_rates(&enabled);
         Ok(Plan {
             enabled,
             failpoint_rates,

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::workload::{Progress, Workload};
+use crate::workload::{Progress, Workload};
 use super::RealError;
 use crate::pipeline::consumer::Worker;
 use crate::pipeline::downstream::Downstream;

@@ -22,7 +22,7 @@ use super::nemesis::{Nemesis, Wiring};
 use super::plan::{Hosts, Plan};
 use super::processes::Processes;
 use super::topology::Topology;
-use super::workload::Workload;
+use crate::workload::Workload;
 use super::{config, image, RealError};
 use crate::check::history::{CommitOutcome, Op, Phase, Record, Recorder};
 use crate::check::state::FinalState;

@@ -1,7 +1,7 @@
 //! The simulation world (DESIGN.md sections 4 and 5): the pipeline's real client code over
 //! turmoil's simulated TCP, against the Redis model, under a seeded nemesis.
 //!
-//! - [`workload`]: the decisions of a seed, when they are due and which producer owns them.
+//! - `crate::workload`: the decisions of a seed, when they are due and which producer owns them.
 //! - [`world`]: builds the turmoil `Sim` and its hosts (`redis`, `downstream`, `producer-<i>`,
 //!   `worker-<concern>-<i>`, `trimmer`), with the state that survives crashes kept outside them.
 //! - [`nemesis`]: the fault schedule drawn from scenario + seed, and applying and healing it.
@@ -22,7 +22,6 @@ pub mod driver;
 pub mod nemesis;
 pub mod run;
 pub mod sweep;
-pub mod workload;
 pub mod world;
 
 pub use run::{run, without_faults, Prepared, RunError, RunOutcome};

@@ -11,7 +11,7 @@
 use super::driver::{self, Phases};
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use super::nemesis::{Nemesis, Plan};
-use super::workload::Workload;
+use crate::workload::Workload;
 use super::world::{self, Hosts, World};
 use crate::check::hash::history_hash;
 use crate::check::history::Record;

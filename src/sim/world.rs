@@ -15,11 +15,11 @@
 //! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
 
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
-use super::workload::{Progress, Workload};
+use crate::workload::{Progress, Workload};
 use crate::check::history::Recorder;
 use crate::model::net::{serve_turmoil, Clock, Shared};
 use crate::model::server::Server;
-use crate::pipeline::config::{ConnectConfig, PipelineConfig, SinkKind, Variant, WaitConfig};
+use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Addr, Connector, Target, TurmoilDialer};
 use crate::pipeline::consumer::Worker;
 use crate::pipeline::downstream::{self, Downstream, DownstreamService, TcpDownstream};
@@ -210,32 +210,6 @@ pub struct World {
     pub stopped: Rc<RefCell<Vec<String>>>,
 }
 
-/// The scenario's `[pipeline]` as the pipeline's configuration.
-pub fn pipeline_config(scenario: &Scenario) -> PipelineConfig {
-    let p = &scenario.pipeline;
-    PipelineConfig {
-        prefix: PREFIX.to_string(),
-        concerns: scenario.workload.concerns.clone(),
-        sink: p.sink,
-        variant: p.variant,
-        read_count: u64::from(p.read_count),
-        block_ms: p.block_ms,
-        min_idle_ms: p.min_idle_ms,
-        reclaim_interval_ms: p.reclaim_interval_ms,
-        max_deliveries: u64::from(p.max_deliveries),
-        wait: (p.wait_replicas > 0).then_some(WaitConfig {
-            replicas: u64::from(p.wait_replicas),
-            timeout_ms: p.wait_timeout_ms,
-        }),
-        trim_interval_ms: p.trim_interval_ms,
-        connect: ConnectConfig {
-            response_timeout_ms: p.commit_timeout_ms,
-            ..Default::default()
-        },
-        ..PipelineConfig::default()
-    }
-}
-
 /// What this world cannot simulate yet, as a sentence; `None` when it can.
 pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.topology.kind != TopologyKind::Standalone {
@@ -250,7 +224,7 @@ pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.pipeline.wait_replicas > 0 {
         return Some("WAIT needs replicas, which the simulation does not run yet".into());
     }
-    pipeline_config(scenario)
+    scenario.pipeline_config(PREFIX)
         .validate()
         .err()
         .map(|e| e.to_string())
@@ -270,7 +244,7 @@ impl World {
         let recorder = simulated_recorder();
         let common = Rc::new(Common {
             seed,
-            config: pipeline_config(scenario),
+            config: scenario.pipeline_config(PREFIX),
             tenants: workload.tenants.clone(),
             recorder: recorder.clone(),
             failpoints: failpoints.clone(),

@@ -1,35 +1,40 @@
-//! The decisions a real run commits, when, and which producer owns each.
+//! The workload of one seed: every decision the producers will commit, when, and by whom. Both
+//! worlds draw it here, so one seed names the same decisions in the simulation and in containers
+//! and a finding's decision ids can be compared.
 //!
-//! Drawn up front from `Rng::derive(seed, "workload")` exactly as the simulation draws its
-//! workload (ids `d-000123` in commit order, tenants `t0…`, versions rising per object, amounts,
-//! gaps averaging `1000 / rate_per_s` ms), so one seed names the same decisions in both worlds and
-//! a finding's decision ids can be compared. Producer `p` owns every decision `i` with
-//! `i % producers == p`; its [`Progress`] lives outside its task, as an upstream queue would, so a
-//! restarted producer retries its first unconfirmed decision with the same id.
+//! Drawn up front from `Rng::derive(seed, "workload")`: decision ids `d-000123` in commit order,
+//! a tenant and a business object per decision, versions rising per object, payload amounts, and
+//! commit times whose gaps average `1000 / rate_per_s` ms. Producer `p` owns every decision `i`
+//! with `i % producers == p`. Its progress (how many of its decisions have a known outcome) lives
+//! outside its host, as an upstream queue would: a restarted producer retries the first
+//! unconfirmed decision with the same id.
 //!
-//! Plain data: it must never read a clock.
-
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! Plain data and pure functions; it must never read a clock or draw from another stream.
 
 use crate::pipeline::producer::Decision;
 use crate::rng::Rng;
 use crate::scenario;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Amounts are drawn in `1..=AMOUNT_MAX`.
 const AMOUNT_MAX: u64 = 100;
+/// The event type every decision carries.
 const EVENT_TYPE: &str = "order-placed";
 
-/// One decision and when it is due, in ms after the run's start.
+/// One decision and its commit time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Planned {
     pub decision: Decision,
+    /// Simulated ms since the run started at which its producer commits it.
     pub at_ms: u64,
 }
 
+/// The whole workload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workload {
     pub tenants: Vec<String>,
+    /// In commit order; decision `i` is `decisions[i]`.
     pub decisions: Vec<Planned>,
 }
 
@@ -70,16 +75,18 @@ impl Workload {
         (p..self.decisions.len()).step_by(producers).collect()
     }
 
+    /// When the last decision is due.
     pub fn last_at_ms(&self) -> u64 {
         self.decisions.last().map_or(0, |p| p.at_ms)
     }
 }
 
 /// How far one producer got: its first `confirmed` decisions have a known outcome (or were given
-/// up). Shared by the producer's incarnations.
+/// up after the producer's attempts ran out). Shared between the host's incarnations.
 #[derive(Debug)]
 pub struct Progress {
-    slice: Vec<usize>,
+    /// Indexes into [`Workload::decisions`], in commit order.
+    pub slice: Vec<usize>,
     confirmed: AtomicUsize,
 }
 
@@ -93,12 +100,10 @@ impl Progress {
 
     /// The next decision to commit (again, after a crash), if any.
     pub fn next_open(&self) -> Option<usize> {
-        self.slice
-            .get(self.confirmed.load(Ordering::SeqCst))
-            .copied()
+        self.slice.get(self.confirmed.load(Ordering::SeqCst)).copied()
     }
 
-    /// The open decision `index` has an outcome. Only the producer's one live task calls it.
+    /// The open decision `index` has an outcome; the next one is due.
     pub fn confirm(&self, index: usize) {
         assert_eq!(
             self.next_open(),
@@ -111,30 +116,57 @@ impl Progress {
     pub fn done(&self) -> bool {
         self.next_open().is_none()
     }
+
+    /// Decisions of the slice without an outcome yet.
+    pub fn left(&self) -> usize {
+        self.slice.len() - self.confirmed.load(Ordering::SeqCst)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn one_seed_one_workload_and_progress_in_order() {
-        let spec = scenario::Workload {
+    fn spec() -> scenario::Workload {
+        scenario::Workload {
             tenants: 4,
             objects_per_tenant: 3,
             decisions: 500,
             rate_per_s: 200.0,
             concerns: vec!["billing".into()],
-        };
-        let a = Workload::generate(7, &spec);
-        assert_eq!(a, Workload::generate(7, &spec));
+        }
+    }
+
+    #[test]
+    fn same_seed_same_workload_and_versions_rise_per_object() {
+        let a = Workload::generate(7, &spec());
+        assert_eq!(a, Workload::generate(7, &spec()));
+        assert_ne!(a, Workload::generate(8, &spec()));
         assert_eq!(a.decisions[42].decision.id, "d-000042");
+        let mut last: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for p in &a.decisions {
+            let d = &p.decision;
+            let prev = last
+                .insert((d.tenant.clone(), d.object.clone()), d.version)
+                .unwrap_or(0);
+            assert_eq!(d.version, prev + 1, "{d:?}");
+        }
+        assert!(a.decisions.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+        // 500 decisions at 200/s: about 2.5 s.
         assert!(
             (2_000..3_000).contains(&a.last_at_ms()),
             "{}",
             a.last_at_ms()
         );
-        let progress = Progress::new(a.slice(1, 3));
+    }
+
+    #[test]
+    fn slices_split_the_workload_and_progress_goes_in_order() {
+        let w = Workload::generate(1, &spec());
+        let mut all: Vec<usize> = (0..3).flat_map(|p| w.slice(p, 3)).collect();
+        all.sort();
+        assert_eq!(all, (0..500).collect::<Vec<_>>());
+        let progress = Progress::new(w.slice(1, 3));
         assert_eq!(progress.next_open(), Some(1));
         progress.confirm(1);
         assert_eq!(progress.next_open(), Some(4));
