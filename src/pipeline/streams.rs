@@ -258,29 +258,42 @@ pub async fn range_all(
     conn: &mut MultiplexedConnection,
     stream: &str,
 ) -> Result<Vec<Entry>, PipelineError> {
-    let mut out = Vec::new();
-    let mut start = EntryId::ZERO;
-    for _ in 0..PAGES_MAX {
+    let fetch = async |start: EntryId| {
         let reply: Value = redis::cmd("XRANGE")
             .arg(stream)
             .arg(start.to_string())
             .arg("+")
             .arg("COUNT")
             .arg(PAGE_COUNT)
-            .query_async(conn)
+            .query_async(&mut *conn)
             .await?;
-        let page = parse_entries(reply, "XRANGE")?;
+        parse_entries(reply, "XRANGE")
+    };
+    page_by_id(fetch, |e: &Entry| &e.id, || format!("XRANGE of {stream}")).await
+}
+
+/// Reads pages of at most [`PAGE_COUNT`] items in id order, each from the id after the last one
+/// read, until a short page; at most [`PAGES_MAX`] pages.
+async fn page_by_id<T>(
+    mut fetch: impl AsyncFnMut(EntryId) -> Result<Vec<T>, PipelineError>,
+    id: impl Fn(&T) -> &str,
+    what: impl Fn() -> String,
+) -> Result<Vec<T>, PipelineError> {
+    let mut out = Vec::new();
+    let mut start = EntryId::ZERO;
+    for _ in 0..PAGES_MAX {
+        let page = fetch(start).await?;
         let Some(last) = page.last() else {
             return Ok(out);
         };
-        start = last.id.parse::<EntryId>()?.next();
+        start = id(last).parse::<EntryId>()?.next();
         let full = page.len() as u64 == PAGE_COUNT;
         out.extend(page);
         if !full {
             return Ok(out);
         }
     }
-    panic!("XRANGE of {stream} did not end within {PAGES_MAX} pages");
+    panic!("{} did not end within {PAGES_MAX} pages", what());
 }
 
 /// One line of extended XPENDING.
@@ -341,25 +354,14 @@ pub async fn pending_all(
     stream: &str,
     group: &str,
 ) -> Result<Vec<PendingEntry>, PipelineError> {
-    let mut out = Vec::new();
-    let mut start = EntryId::ZERO;
     let end = EntryId {
         ms: u64::MAX,
         seq: u64::MAX,
     };
-    for _ in 0..PAGES_MAX {
-        let page = pending_range(conn, stream, group, (start, end), PAGE_COUNT, None).await?;
-        let Some(last) = page.last() else {
-            return Ok(out);
-        };
-        start = last.id.parse::<EntryId>()?.next();
-        let full = page.len() as u64 == PAGE_COUNT;
-        out.extend(page);
-        if !full {
-            return Ok(out);
-        }
-    }
-    panic!("XPENDING of {stream}/{group} did not end within {PAGES_MAX} pages");
+    let fetch = async |start: EntryId| {
+        pending_range(&mut *conn, stream, group, (start, end), PAGE_COUNT, None).await
+    };
+    page_by_id(fetch, |p: &PendingEntry| &p.id, || format!("XPENDING of {stream}/{group}")).await
 }
 
 /// Every key matching `pattern`, sorted (SCAN order is the server's hash order).
