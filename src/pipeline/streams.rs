@@ -188,14 +188,8 @@ pub async fn groups(
     conn: &mut MultiplexedConnection,
     stream: &str,
 ) -> Result<Vec<GroupInfo>, PipelineError> {
-    let reply = redis::cmd("XINFO")
-        .arg("GROUPS")
-        .arg(stream)
-        .query_async::<Value>(conn)
-        .await;
-    let reply = match reply {
-        Err(e) if e.detail().is_some_and(|d| d.contains("no such key")) => return Ok(Vec::new()),
-        other => other?,
+    let Some(reply) = xinfo(conn, "GROUPS", stream).await? else {
+        return Ok(Vec::new());
     };
     items(reply, "XINFO GROUPS")?
         .into_iter()
@@ -204,15 +198,8 @@ pub async fn groups(
 }
 
 fn parse_group(v: Value) -> Result<GroupInfo, PipelineError> {
-    let flat = match v {
-        Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
-        other => items(other, "XINFO GROUPS")?,
-    };
-    let get = |name: &str| {
-        flat.chunks(2)
-            .find(|kv| as_string(&kv[0]).as_deref() == Some(name))
-            .and_then(|kv| kv.get(1))
-    };
+    let flat = fields(v, "XINFO GROUPS")?;
+    let get = |name: &str| field_of(&flat, name);
     let name = get("name")
         .and_then(as_string)
         .ok_or_else(|| PipelineError::reply("XINFO GROUPS", "no name"))?;
@@ -233,24 +220,44 @@ pub async fn last_generated(
     conn: &mut MultiplexedConnection,
     stream: &str,
 ) -> Result<Option<EntryId>, PipelineError> {
+    let Some(reply) = xinfo(conn, "STREAM", stream).await? else {
+        return Ok(None);
+    };
+    let flat = fields(reply, "XINFO STREAM")?;
+    let last = field_of(&flat, "last-generated-id").and_then(as_string);
+    last.map(|s| s.parse()).transpose()
+}
+
+/// `XINFO <sub> <stream>`; `None` when the stream does not exist.
+async fn xinfo(
+    conn: &mut MultiplexedConnection,
+    sub: &str,
+    stream: &str,
+) -> Result<Option<Value>, PipelineError> {
     let reply = redis::cmd("XINFO")
-        .arg("STREAM")
+        .arg(sub)
         .arg(stream)
         .query_async::<Value>(conn)
         .await;
-    let reply = match reply {
-        Err(e) if e.detail().is_some_and(|d| d.contains("no such key")) => return Ok(None),
-        other => other?,
-    };
-    let flat = match reply {
-        Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
-        other => items(other, "XINFO STREAM")?,
-    };
-    let last = flat
-        .chunks(2)
-        .find(|kv| as_string(&kv[0]).as_deref() == Some("last-generated-id"));
-    let last = last.and_then(|kv| kv.get(1)).and_then(as_string);
-    last.map(|s| s.parse()).transpose()
+    match reply {
+        Err(e) if e.detail().is_some_and(|d| d.contains("no such key")) => Ok(None),
+        other => Ok(Some(other?)),
+    }
+}
+
+/// An XINFO field list as a flat `[name, value, ...]` (RESP3 maps and RESP2 arrays alike).
+fn fields(v: Value, command: &'static str) -> Result<Vec<Value>, PipelineError> {
+    match v {
+        Value::Map(pairs) => Ok(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()),
+        other => items(other, command),
+    }
+}
+
+/// The value after `name` in a flat field list.
+fn field_of<'a>(flat: &'a [Value], name: &str) -> Option<&'a Value> {
+    flat.chunks(2)
+        .find(|kv| as_string(&kv[0]).as_deref() == Some(name))
+        .and_then(|kv| kv.get(1))
 }
 
 /// Every entry of a stream, oldest first, page by page.
