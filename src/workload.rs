@@ -79,6 +79,15 @@ impl Workload {
     pub fn last_at_ms(&self) -> u64 {
         self.decisions.last().map_or(0, |p| p.at_ms)
     }
+
+    /// The workload's line of the parameters a run prints and puts in `summary.json`.
+    pub fn parameters(&self) -> [(String, serde_json::Value); 3] {
+        [
+            ("workload.decisions".to_string(), serde_json::json!(self.decisions.len())),
+            ("workload.tenants".to_string(), serde_json::json!(self.tenants)),
+            ("workload.last_commit_ms".to_string(), serde_json::json!(self.last_at_ms())),
+        ]
+    }
 }
 
 /// How far one producer got: its first `confirmed` decisions have a known outcome (or were given

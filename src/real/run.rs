@@ -109,15 +109,6 @@ impl Prepared {
             ("real.drain_ms".to_string(), json!(s.drain_ms)),
             ("topology.kind".to_string(), json!(t.kind)),
             ("topology.persistence".to_string(), json!(t.persistence)),
-            (
-                "workload.decisions".to_string(),
-                json!(self.workload.decisions.len()),
-            ),
-            ("workload.tenants".to_string(), json!(self.workload.tenants)),
-            (
-                "workload.last_commit_ms".to_string(),
-                json!(self.workload.last_at_ms()),
-            ),
             ("hosts.producers".to_string(), json!(self.hosts.producers)),
             ("hosts.workers".to_string(), json!(self.hosts.workers)),
             (
@@ -128,6 +119,7 @@ impl Prepared {
             ("pipeline.variant".to_string(), json!(self.config.variant)),
             ("pipeline.wait".to_string(), json!(self.config.wait)),
         ]);
+        p.extend(self.workload.parameters());
         p.extend(self.plan.parameters());
         p
     }

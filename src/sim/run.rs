@@ -92,20 +92,12 @@ impl Prepared {
             ),
             ("sim.window_ms".to_string(), json!(s.faults.window_ms)),
             ("sim.drain_ms".to_string(), json!(s.drain_ms)),
-            (
-                "workload.decisions".to_string(),
-                json!(self.workload.decisions.len()),
-            ),
-            ("workload.tenants".to_string(), json!(self.workload.tenants)),
-            (
-                "workload.last_commit_ms".to_string(),
-                json!(self.workload.last_at_ms()),
-            ),
             ("hosts.producers".to_string(), json!(self.hosts.producers)),
             ("hosts.workers".to_string(), json!(self.hosts.workers)),
             ("pipeline.sink".to_string(), json!(s.pipeline.sink)),
             ("pipeline.variant".to_string(), json!(s.pipeline.variant)),
         ]);
+        p.extend(self.workload.parameters());
         p.extend(self.plan.parameters());
         p
     }
