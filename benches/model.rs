@@ -21,7 +21,12 @@ fn req(parts: &[&str]) -> Vec<Bytes> {
 fn mix() -> Vec<Vec<Bytes>> {
     (0..BATCH)
         .map(|i| {
-            let (k, h, f, c) = (format!("k{}", i % 100), format!("h{}", i % 50), format!("f{}", i % 10), format!("c{}", i % 10));
+            let (k, h, f, c) = (
+                format!("k{}", i % 100),
+                format!("h{}", i % 50),
+                format!("f{}", i % 10),
+                format!("c{}", i % 10),
+            );
             match i % 4 {
                 0 => req(&["SET", &k, "some-value"]),
                 1 => req(&["GET", &k]),
@@ -72,10 +77,19 @@ async fn pipeline_round(client: &mut support::RawClient, wire: &[u8]) {
 }
 
 fn tcp(c: &mut Criterion) {
-    let wire: Vec<u8> = mix().iter().flat_map(|args| support::encode_request(args)).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let wire: Vec<u8> = mix()
+        .iter()
+        .flat_map(|args| support::encode_request(args))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let model = support::ModelServer::start();
-    let redis_installed = std::process::Command::new("redis-server").arg("--version").output().is_ok();
+    let redis_installed = std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok();
     let real = redis_installed.then(support::RedisServer::start);
     let mut group = c.benchmark_group("tcp_pipeline");
     group.throughput(Throughput::Elements(BATCH as u64));
@@ -83,7 +97,9 @@ fn tcp(c: &mut Criterion) {
     servers.extend(real.as_ref().map(|r| ("redis-server", r.port)));
     for (name, port) in servers {
         let mut client = runtime.block_on(support::RawClient::connect(port)).unwrap();
-        group.bench_function(name, |b| b.iter(|| runtime.block_on(pipeline_round(&mut client, &wire))));
+        group.bench_function(name, |b| {
+            b.iter(|| runtime.block_on(pipeline_round(&mut client, &wire)))
+        });
     }
     group.finish();
 }

@@ -64,9 +64,24 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence_other_name_other_sequence() {
-        let a: Vec<u64> = (0..4).map({ let mut r = Rng::derive(7, "a"); move |_| r.next_u64() }).collect();
-        let a2: Vec<u64> = (0..4).map({ let mut r = Rng::derive(7, "a"); move |_| r.next_u64() }).collect();
-        let b: Vec<u64> = (0..4).map({ let mut r = Rng::derive(7, "b"); move |_| r.next_u64() }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = Rng::derive(7, "a");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let a2: Vec<u64> = (0..4)
+            .map({
+                let mut r = Rng::derive(7, "a");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = Rng::derive(7, "b");
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a, a2);
         assert_ne!(a, b);
     }

@@ -597,7 +597,10 @@ impl Scenario {
 
 impl Faults {
     /// The failpoint hook's probabilities for a seed that turned `enabled` kinds on.
-    pub fn failpoint_rates(&self, enabled: &[FaultKind]) -> crate::pipeline::drawn_failpoints::Rates {
+    pub fn failpoint_rates(
+        &self,
+        enabled: &[FaultKind],
+    ) -> crate::pipeline::drawn_failpoints::Rates {
         let on = |kind, rates: &BTreeMap<String, f64>| match enabled.contains(&kind) {
             true => rates.clone(),
             false => BTreeMap::new(),

@@ -83,9 +83,18 @@ impl Workload {
     /// The workload's line of the parameters a run prints and puts in `summary.json`.
     pub fn parameters(&self) -> [(String, serde_json::Value); 3] {
         [
-            ("workload.decisions".to_string(), serde_json::json!(self.decisions.len())),
-            ("workload.tenants".to_string(), serde_json::json!(self.tenants)),
-            ("workload.last_commit_ms".to_string(), serde_json::json!(self.last_at_ms())),
+            (
+                "workload.decisions".to_string(),
+                serde_json::json!(self.decisions.len()),
+            ),
+            (
+                "workload.tenants".to_string(),
+                serde_json::json!(self.tenants),
+            ),
+            (
+                "workload.last_commit_ms".to_string(),
+                serde_json::json!(self.last_at_ms()),
+            ),
         ]
     }
 }
@@ -109,7 +118,9 @@ impl Progress {
 
     /// The next decision to commit (again, after a crash), if any.
     pub fn next_open(&self) -> Option<usize> {
-        self.slice.get(self.confirmed.load(Ordering::SeqCst)).copied()
+        self.slice
+            .get(self.confirmed.load(Ordering::SeqCst))
+            .copied()
     }
 
     /// The open decision `index` has an outcome; the next one is due.

@@ -87,17 +87,28 @@ type Case = Vec<Vec<Step>>;
 
 fn env_u64(name: &str) -> Option<u64> {
     let text = std::env::var(name).ok()?;
-    Some(text.parse().unwrap_or_else(|_| panic!("{name}={text:?} is not a number")))
+    Some(
+        text.parse()
+            .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
+    )
 }
 
 /// Runs `strategy`'s cases against a fresh model and a fresh redis-server.
 fn differential(family: &str, strategy: impl Strategy<Value = Case>) {
     let real = RedisServer::start();
     let model = ModelServer::start();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let cases = env_u64("OUTBOX_CHAOS_DIFF_CASES").map_or(DEFAULT_CASES, |n| n as u32);
     let seed = env_u64("OUTBOX_CHAOS_DIFF_SEED").unwrap_or(DEFAULT_SEED);
-    let config = Config { cases, failure_persistence: None, max_shrink_iters: 2048, ..Config::default() };
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 2048,
+        ..Config::default()
+    };
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     for (i, b) in family.bytes().enumerate().take(24) {
@@ -105,7 +116,9 @@ fn differential(family: &str, strategy: impl Strategy<Value = Case>) {
     }
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&strategy, |case| runtime.block_on(run_case(model.port, real.port, &case)));
+    let result = runner.run(&strategy, |case| {
+        runtime.block_on(run_case(model.port, real.port, &case))
+    });
     match result {
         Ok(()) => {}
         Err(TestError::Fail(reason, _)) => panic!(
@@ -127,22 +140,40 @@ impl Side {
     async fn open(name: &'static str, port: u16) -> Result<Side, TestCaseError> {
         let mut conns = Vec::new();
         for _ in 0..2 {
-            conns.push(RawClient::connect(port).await.map_err(|e| fail(format!("{name}: connect: {e}")))?);
+            conns.push(
+                RawClient::connect(port)
+                    .await
+                    .map_err(|e| fail(format!("{name}: connect: {e}")))?,
+            );
         }
         // A clean server: no keys, no cached scripts (SCRIPT FLUSH may not exist in the model yet).
         for reset in [&["FLUSHALL"][..], &["SCRIPT", "FLUSH"]] {
-            conns[0].call(&support::req(reset)).await.map_err(|e| fail(format!("{name}: reset: {e}")))?;
+            conns[0]
+                .call(&support::req(reset))
+                .await
+                .map_err(|e| fail(format!("{name}: reset: {e}")))?;
         }
-        Ok(Side { name, conns, ids: Default::default() })
+        Ok(Side {
+            name,
+            conns,
+            ids: Default::default(),
+        })
     }
 
     /// Sends a step and returns the raw reply and its frame.
     async fn call(&mut self, step: &Step) -> Result<(Bytes, Frame), String> {
-        let raw = self.conns[step.conn].call(&step.args).await.map_err(|e| format!("{}: {e}", self.name))?;
+        let raw = self.conns[step.conn]
+            .call(&step.args)
+            .await
+            .map_err(|e| format!("{}: {e}", self.name))?;
         let (frame, len) = parse_reply(&raw)?.ok_or("incomplete reply")?;
         // The frame must re-encode to the very bytes received, so comparing frames is comparing bytes.
         if len != raw.len() || frame.to_bytes() != raw.as_ref() {
-            return Err(format!("{}: reply does not round-trip: {}", self.name, escape(&raw)));
+            return Err(format!(
+                "{}: reply does not round-trip: {}",
+                self.name,
+                escape(&raw)
+            ));
         }
         Ok((raw, frame))
     }
@@ -155,23 +186,55 @@ fn fail(message: String) -> TestCaseError {
 async fn run_case(model_port: u16, real_port: u16, case: &Case) -> Result<(), TestCaseError> {
     let mut model = Side::open("model", model_port).await?;
     let mut real = Side::open("redis", real_port).await?;
-    let long_values = case.iter().flatten().any(|s| s.args.iter().any(|a| a.len() > normalise::LISTPACK_VALUE_MAX));
+    let long_values = case.iter().flatten().any(|s| {
+        s.args
+            .iter()
+            .any(|a| a.len() > normalise::LISTPACK_VALUE_MAX)
+    });
     let mut queues: [Option<Vec<Vec<Bytes>>>; 2] = [None, None];
     let mut transcript = String::new();
     for step in case.iter().flatten() {
-        let (model_raw, mut model_frame) = model.call(step).await.map_err(|e| fail(transcript.clone() + &e))?;
-        let (real_raw, mut real_frame) = real.call(step).await.map_err(|e| fail(transcript.clone() + &e))?;
-        let queued = is_cmd(&step.args, "EXEC").then(|| queues[step.conn].clone()).flatten();
+        let (model_raw, mut model_frame) = model
+            .call(step)
+            .await
+            .map_err(|e| fail(transcript.clone() + &e))?;
+        let (real_raw, mut real_frame) = real
+            .call(step)
+            .await
+            .map_err(|e| fail(transcript.clone() + &e))?;
+        let queued = is_cmd(&step.args, "EXEC")
+            .then(|| queues[step.conn].clone())
+            .flatten();
         let queued = queued.as_deref();
-        normalise::reply(&step.args, queued, &mut model_frame, &mut model.ids, long_values);
-        normalise::reply(&step.args, queued, &mut real_frame, &mut real.ids, long_values);
+        normalise::reply(
+            &step.args,
+            queued,
+            &mut model_frame,
+            &mut model.ids,
+            long_values,
+        );
+        normalise::reply(
+            &step.args,
+            queued,
+            &mut real_frame,
+            &mut real.ids,
+            long_values,
+        );
         normalise::ttl_clock_skew(&step.args, queued, &mut model_frame, &real_frame);
         transcript += &format!("{step:?}\n    {}\n", real_frame);
         let (model_bytes, real_bytes) = (model_frame.to_bytes(), real_frame.to_bytes());
         if model_bytes != real_bytes {
-            let mut report = format!("{transcript}^^^ differs:\n    model: {}\n    redis: {}\n", escape(&model_raw), escape(&real_raw));
+            let mut report = format!(
+                "{transcript}^^^ differs:\n    model: {}\n    redis: {}\n",
+                escape(&model_raw),
+                escape(&real_raw)
+            );
             if model_bytes != model_raw.as_ref() || real_bytes != real_raw.as_ref() {
-                report += &format!("    normalised, model: {}\n    normalised, redis: {}\n", escape(&model_bytes), escape(&real_bytes));
+                report += &format!(
+                    "    normalised, model: {}\n    normalised, redis: {}\n",
+                    escape(&model_bytes),
+                    escape(&real_bytes)
+                );
             }
             return Err(fail(report));
         }
@@ -184,7 +247,8 @@ async fn run_case(model_port: u16, real_port: u16, case: &Case) -> Result<(), Te
 }
 
 fn is_cmd(args: &[Bytes], name: &str) -> bool {
-    args.first().is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
+    args.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
 }
 
 /// Follows a connection's MULTI state from the replies, so an EXEC's replies can be matched to
@@ -228,7 +292,13 @@ mod normalise {
 
     /// Applies every one-sided normalisation to the reply of `args` (and, for EXEC, to each
     /// queued command's reply).
-    pub fn reply(args: &[Bytes], queued: Option<&[Vec<Bytes>]>, frame: &mut Frame, ids: &mut GeneratedIds, long_values: bool) {
+    pub fn reply(
+        args: &[Bytes],
+        queued: Option<&[Vec<Bytes>]>,
+        frame: &mut Frame,
+        ids: &mut GeneratedIds,
+        long_values: bool,
+    ) {
         for_each_command(args, queued, frame, &mut |args, frame| {
             generated_stream_ids(args, frame, ids);
             idle_and_delivery_times(args, frame);
@@ -238,10 +308,18 @@ mod normalise {
     }
 
     /// Calls `f` with the reply of `args`, or with each command's reply inside an EXEC.
-    fn for_each_command(args: &[Bytes], queued: Option<&[Vec<Bytes>]>, frame: &mut Frame, f: &mut dyn FnMut(&[Bytes], &mut Frame)) {
+    fn for_each_command(
+        args: &[Bytes],
+        queued: Option<&[Vec<Bytes>]>,
+        frame: &mut Frame,
+        f: &mut dyn FnMut(&[Bytes], &mut Frame),
+    ) {
         match (queued, &mut *frame) {
             (Some(queued), Frame::Array(replies)) if replies.len() == queued.len() => {
-                queued.iter().zip(replies.iter_mut()).for_each(|(args, frame)| f(args, frame));
+                queued
+                    .iter()
+                    .zip(replies.iter_mut())
+                    .for_each(|(args, frame)| f(args, frame));
             }
             _ => f(args, frame),
         }
@@ -286,8 +364,12 @@ mod normalise {
     }
 
     fn is_clock_id(text: &[u8]) -> bool {
-        let Ok(text) = std::str::from_utf8(text) else { return false };
-        let Some((ms, seq)) = text.split_once('-') else { return false };
+        let Ok(text) = std::str::from_utf8(text) else {
+            return false;
+        };
+        let Some((ms, seq)) = text.split_once('-') else {
+            return false;
+        };
         seq.parse::<u64>().is_ok() && ms.parse::<u64>().is_ok_and(|ms| ms >= CLOCK_ID_MS_MIN)
     }
 
@@ -297,7 +379,10 @@ mod normalise {
     /// of each pending entry). They become 0. (Filters on idle time stay compared: the generator
     /// uses thresholds far from any elapsed time.)
     pub fn idle_and_delivery_times(args: &[Bytes], frame: &mut Frame) {
-        let sub = |name: &str| args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()));
+        let sub = |name: &str| {
+            args.get(1)
+                .is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
+        };
         if is_cmd(args, "XPENDING") && args.len() >= 6 {
             for entry in items_mut(frame) {
                 if let Frame::Array(fields) = entry {
@@ -369,7 +454,10 @@ mod normalise {
             return;
         }
         let Frame::Array(items) = frame else { return };
-        let mut pairs: Vec<(Frame, Frame)> = items.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+        let mut pairs: Vec<(Frame, Frame)> = items
+            .chunks(2)
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect();
         pairs.sort_by_key(|(field, _)| field.to_bytes());
         *items = pairs.into_iter().flat_map(|(f, v)| [f, v]).collect();
     }
@@ -377,7 +465,12 @@ mod normalise {
     /// **TTLs read a moment apart.** PTTL answers the milliseconds left, read on each server at
     /// its own instant. Two positive answers within [`TTL_SKEW_MS_MAX`] of each other count as
     /// equal (the model's is replaced by the real one); -1, -2 and 0 stay exact.
-    pub fn ttl_clock_skew(args: &[Bytes], queued: Option<&[Vec<Bytes>]>, model: &mut Frame, real: &Frame) {
+    pub fn ttl_clock_skew(
+        args: &[Bytes],
+        queued: Option<&[Vec<Bytes>]>,
+        model: &mut Frame,
+        real: &Frame,
+    ) {
         let skewed = |args: &[Bytes], model: &Frame, real: &Frame| match (model, real) {
             (Frame::Integer(m), Frame::Integer(r)) => {
                 is_cmd(args, "PTTL") && *m > 0 && *r > 0 && (m - r).abs() <= TTL_SKEW_MS_MAX
@@ -385,7 +478,9 @@ mod normalise {
             _ => false,
         };
         match (queued, &mut *model, real) {
-            (Some(queued), Frame::Array(ms), Frame::Array(rs)) if ms.len() == queued.len() && rs.len() == ms.len() => {
+            (Some(queued), Frame::Array(ms), Frame::Array(rs))
+                if ms.len() == queued.len() && rs.len() == ms.len() =>
+            {
                 for ((args, m), r) in queued.iter().zip(ms.iter_mut()).zip(rs) {
                     if skewed(args, m, r) {
                         *m = r.clone();
@@ -417,8 +512,28 @@ const KEYS: &[&str] = &["a", "h", "l", "s"];
 const FIELDS: &[&str] = &["f", "g", "h"];
 /// Longer than `hash-max-listpack-value` (64 bytes).
 const LONG_VALUE: &str = "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv";
-const VALUES: &[&str] = &["1", "x", "-3", "", "0", "9223372036854775807", "two words", "10"];
-const INTS: &[&str] = &["1", "-1", "0", "100", "x", "9223372036854775807", "-9223372036854775808", "1.5", "01", " 1"];
+const VALUES: &[&str] = &[
+    "1",
+    "x",
+    "-3",
+    "",
+    "0",
+    "9223372036854775807",
+    "two words",
+    "10",
+];
+const INTS: &[&str] = &[
+    "1",
+    "-1",
+    "0",
+    "100",
+    "x",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "1.5",
+    "01",
+    " 1",
+];
 const INDEXES: &[&str] = &["0", "-1", "1", "-2", "2", "10", "-100", "x"];
 /// Placeholders for relative expiries, made distinct per case by [`distinct_ttls`].
 const TTL_S: &str = "<ttl-s>";
@@ -427,17 +542,58 @@ const TTL_MS: &str = "<ttl-ms>";
 /// absolute one is far in the future. (No time in the past: Redis 7.0 stores such a key and
 /// DBSIZE counts it until its active expiry cycle, every 100 ms, reclaims it; that is timing.)
 const SET_OPTIONS: &[&str] = &[
-    "NX", "XX", "GET", "KEEPTTL", "EX <ttl-s>", "PX <ttl-ms>", "EXAT 4102444800", "PXAT 4102444800000", "EX 0",
-    "PX -5", "EX x", "EX", "xx", "get", "px <ttl-ms>", "BOGUS", "EX 9223372036854775807", "PX 9223372036854775807",
+    "NX",
+    "XX",
+    "GET",
+    "KEEPTTL",
+    "EX <ttl-s>",
+    "PX <ttl-ms>",
+    "EXAT 4102444800",
+    "PXAT 4102444800000",
+    "EX 0",
+    "PX -5",
+    "EX x",
+    "EX",
+    "xx",
+    "get",
+    "px <ttl-ms>",
+    "BOGUS",
+    "EX 9223372036854775807",
+    "PX 9223372036854775807",
 ];
-const EXPIRE_MS: &[&str] = &["<ttl-ms>", "<ttl-ms>", "0", "-1", "x", "9223372036854775807"];
+const EXPIRE_MS: &[&str] = &[
+    "<ttl-ms>",
+    "<ttl-ms>",
+    "0",
+    "-1",
+    "x",
+    "9223372036854775807",
+];
 const EXPIRE_FLAGS: &[&str] = &["NX", "XX", "GT", "LT", "nx", "gt", "BAD"];
 /// Requests Redis refuses before running them: unknown commands, wrong arity.
 const MALFORMED: &[&[&str]] = &[
-    &["GET"], &["SET", "a"], &["HSET", "a", "f"], &["HSET", "a", "f", "1", "g"], &["LRANGE", "a", "0"],
-    &["PING", "a", "b"], &["SELECT"], &["EXISTS"], &["NOSUCH", "a", "b"], &["CLIENT", "NOPE"], &["client"],
-    &["CLIENT", "SETINFO", "LIB-NAME", "redis-rs"], &["xgroup"], &["XGROUP", "NOPE"], &["SCRIPT"], &["EVAL", "return 1"],
-    &["XADD", "a"], &["XREADGROUP", "GROUP", "g1"], &["ECHO"], &["MULTI", "x"], &["EXEC", "x"], &["WATCH"],
+    &["GET"],
+    &["SET", "a"],
+    &["HSET", "a", "f"],
+    &["HSET", "a", "f", "1", "g"],
+    &["LRANGE", "a", "0"],
+    &["PING", "a", "b"],
+    &["SELECT"],
+    &["EXISTS"],
+    &["NOSUCH", "a", "b"],
+    &["CLIENT", "NOPE"],
+    &["client"],
+    &["CLIENT", "SETINFO", "LIB-NAME", "redis-rs"],
+    &["xgroup"],
+    &["XGROUP", "NOPE"],
+    &["SCRIPT"],
+    &["EVAL", "return 1"],
+    &["XADD", "a"],
+    &["XREADGROUP", "GROUP", "g1"],
+    &["ECHO"],
+    &["MULTI", "x"],
+    &["EXEC", "x"],
+    &["WATCH"],
 ];
 
 fn words(parts: Vec<String>) -> Vec<Bytes> {
@@ -465,7 +621,11 @@ fn value() -> BoxedStrategy<String> {
 /// Options drawn from a list whose entries may hold several words.
 fn options(of: &'static [&'static str], max: usize) -> BoxedStrategy<Vec<String>> {
     vec(one(of), 0..=max)
-        .prop_map(|opts| opts.iter().flat_map(|o| o.split(' ').map(String::from)).collect())
+        .prop_map(|opts| {
+            opts.iter()
+                .flat_map(|o| o.split(' ').map(String::from))
+                .collect()
+        })
         .boxed()
 }
 
@@ -541,7 +701,8 @@ fn connection_cmd() -> BoxedStrategy<Vec<Bytes>> {
         one(VALUES).prop_map(|m| cmd("PING", vec![m])),
         one(VALUES).prop_map(|m| cmd("ECHO", vec![m])),
         one(&["0", "16", "-1", "x", "00"]).prop_map(|db| cmd("SELECT", vec![db])),
-        one(&["conn-a", "", "two words", "x\ny"]).prop_map(|n| cmd("CLIENT", vec!["SETNAME".into(), n])),
+        one(&["conn-a", "", "two words", "x\ny"])
+            .prop_map(|n| cmd("CLIENT", vec!["SETNAME".into(), n])),
         Just(cmd("CLIENT", vec!["GETNAME".into()])),
         Just(cmd("ROLE", vec![])),
         one(&["ASYNC", "SYNC", "BAD"]).prop_map(|m| cmd("FLUSHALL", vec![m])),
@@ -565,7 +726,10 @@ fn transaction_cmd() -> BoxedStrategy<Vec<Bytes>> {
 
 /// A write another client may slip between WATCH and EXEC (XADD too, with `streams`).
 fn interfering_write(streams: bool) -> BoxedStrategy<Vec<Bytes>> {
-    let xadd = Just(cmd("XADD", vec![AUTO_ID_KEY.into(), "*".into(), "f".into(), "v".into()]));
+    let xadd = Just(cmd(
+        "XADD",
+        vec![AUTO_ID_KEY.into(), "*".into(), "f".into(), "v".into()],
+    ));
     let core = prop_oneof![
         (key_at("a"), one(VALUES)).prop_map(|(k, v)| cmd("SET", vec![k, v, "NX".into()])),
         (key_at("h"), one(FIELDS)).prop_map(|(k, f)| cmd("HINCRBY", vec![k, f, "1".into()])),
@@ -631,7 +795,11 @@ fn case(block: BoxedStrategy<Vec<Step>>) -> BoxedStrategy<Case> {
 /// TTL set twice would make `PEXPIRE … GT` depend on whether a millisecond passed in between.
 fn distinct_ttls(mut case: Case) -> Case {
     let mut n = 0u64;
-    for arg in case.iter_mut().flatten().flat_map(|step| step.args.iter_mut()) {
+    for arg in case
+        .iter_mut()
+        .flatten()
+        .flat_map(|step| step.args.iter_mut())
+    {
         let ttl = match arg.as_ref() {
             a if a == TTL_S.as_bytes() => 100 + 10 * ((n * 7919) % 1000),
             a if a == TTL_MS.as_bytes() => 1000 * (100 + 10 * ((n * 7919) % 1000)),
@@ -653,7 +821,9 @@ const CONSUMERS: &[&str] = &["alice", "bob"];
 const AUTO_ID_KEY: &str = "s";
 
 /// XADD ids: explicit (small, so never mistaken for clock ids), partial, automatic, invalid.
-const ADD_IDS: &[&str] = &["1-1", "1-2", "2-0", "3", "5-*", "0-1", "0-0", "*", "*", "*", "*", "bad"];
+const ADD_IDS: &[&str] = &[
+    "1-1", "1-2", "2-0", "3", "5-*", "0-1", "0-0", "*", "*", "*", "*", "bad",
+];
 const RANGE_IDS: &[&str] = &["-", "+", "0", "1-1", "2", "(1-1", "3-0", "bad"];
 const GROUP_START: &[&str] = &["0", "$", "1-1", "bad"];
 const READ_IDS: &[&str] = &[">", ">", ">", "0", "1-1"];
@@ -685,8 +855,19 @@ fn stream_cmd() -> BoxedStrategy<Vec<Bytes>> {
 
 /// `MAXLEN|MINID [=|~] threshold [LIMIT count]`, sometimes malformed.
 fn trim() -> BoxedStrategy<Vec<String>> {
-    let threshold = prop_oneof![Just(("MAXLEN", "0")), Just(("MAXLEN", "2")), Just(("MAXLEN", "x")), Just(("MINID", "2-0")), Just(("MINID", "0")), Just(("MINID", "bad"))];
-    (threshold, one(&["", "=", "~"]), prop::option::of(one(&["0", "10", "x"])))
+    let threshold = prop_oneof![
+        Just(("MAXLEN", "0")),
+        Just(("MAXLEN", "2")),
+        Just(("MAXLEN", "x")),
+        Just(("MINID", "2-0")),
+        Just(("MINID", "0")),
+        Just(("MINID", "bad"))
+    ];
+    (
+        threshold,
+        one(&["", "=", "~"]),
+        prop::option::of(one(&["0", "10", "x"])),
+    )
         .prop_map(|((kind, t), exact, limit)| {
             let mut words = vec![kind.to_string()];
             words.extend((!exact.is_empty()).then_some(exact));
@@ -699,9 +880,19 @@ fn trim() -> BoxedStrategy<Vec<String>> {
 
 fn xadd() -> BoxedStrategy<Vec<Bytes>> {
     let fields = vec((one(FIELDS), one(VALUES)), 1..=2);
-    (key_at("s"), any::<bool>(), prop::option::of(trim()), one(ADD_IDS), fields)
+    (
+        key_at("s"),
+        any::<bool>(),
+        prop::option::of(trim()),
+        one(ADD_IDS),
+        fields,
+    )
         .prop_map(|(k, nomk, trim, id, fields)| {
-            let k = if id == "*" { AUTO_ID_KEY.to_string() } else { k };
+            let k = if id == "*" {
+                AUTO_ID_KEY.to_string()
+            } else {
+                k
+            };
             let mut words = vec![k];
             words.extend(nomk.then(|| "NOMKSTREAM".to_string()));
             words.extend(trim.unwrap_or_default());
@@ -733,7 +924,14 @@ fn xgroup() -> BoxedStrategy<Vec<Bytes>> {
 fn xreadgroup() -> BoxedStrategy<Vec<Bytes>> {
     let count = prop::option::of(one(&["1", "2", "0", "x"]));
     let block = prop::option::of(one(&["1", "5", "20", "x", "-1"]));
-    (one(GROUPS), one(CONSUMERS), count, block, any::<bool>(), vec((key_at("s"), one(READ_IDS)), 1..=2))
+    (
+        one(GROUPS),
+        one(CONSUMERS),
+        count,
+        block,
+        any::<bool>(),
+        vec((key_at("s"), one(READ_IDS)), 1..=2),
+    )
         .prop_map(|(g, c, count, block, noack, streams)| {
             let mut words = vec!["GROUP".into(), g, c];
             words.extend(count.into_iter().flat_map(|n| ["COUNT".to_string(), n]));
@@ -748,7 +946,13 @@ fn xreadgroup() -> BoxedStrategy<Vec<Bytes>> {
 }
 
 fn xpending() -> BoxedStrategy<Vec<Bytes>> {
-    let extended = (prop::option::of(one(MIN_IDLE)), one(RANGE_IDS), one(RANGE_IDS), one(COUNTS), prop::option::of(one(CONSUMERS)));
+    let extended = (
+        prop::option::of(one(MIN_IDLE)),
+        one(RANGE_IDS),
+        one(RANGE_IDS),
+        one(COUNTS),
+        prop::option::of(one(CONSUMERS)),
+    );
     (key_at("s"), one(GROUPS), prop::option::of(extended))
         .prop_map(|(k, g, ext)| {
             let mut words = vec![k, g];
@@ -764,16 +968,44 @@ fn xpending() -> BoxedStrategy<Vec<Bytes>> {
 
 /// `XCLAIM key group consumer min-idle id… [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID] [LASTID id]`.
 fn xclaim() -> BoxedStrategy<Vec<Bytes>> {
-    let opts = &["IDLE 0", "IDLE 7200000", "TIME 1000", "RETRYCOUNT 3", "FORCE", "JUSTID", "LASTID 2-0", "IDLE x", "BOGUS"];
-    (key_at("s"), one(GROUPS), one(CONSUMERS), one(MIN_IDLE), vec(one(ADD_IDS), 1..=2), options(opts, 2))
-        .prop_map(|(k, g, c, idle, ids, opts)| cmd("XCLAIM", [vec![k, g, c, idle], ids, opts].concat()))
+    let opts = &[
+        "IDLE 0",
+        "IDLE 7200000",
+        "TIME 1000",
+        "RETRYCOUNT 3",
+        "FORCE",
+        "JUSTID",
+        "LASTID 2-0",
+        "IDLE x",
+        "BOGUS",
+    ];
+    (
+        key_at("s"),
+        one(GROUPS),
+        one(CONSUMERS),
+        one(MIN_IDLE),
+        vec(one(ADD_IDS), 1..=2),
+        options(opts, 2),
+    )
+        .prop_map(|(k, g, c, idle, ids, opts)| {
+            cmd("XCLAIM", [vec![k, g, c, idle], ids, opts].concat())
+        })
         .boxed()
 }
 
 fn xautoclaim() -> BoxedStrategy<Vec<Bytes>> {
     let opts = &["COUNT 1", "COUNT 10", "JUSTID", "COUNT 0", "COUNT x"];
-    (key_at("s"), one(GROUPS), one(CONSUMERS), one(MIN_IDLE), one(&["0", "0-0", "1-1", "bad"]), options(opts, 2))
-        .prop_map(|(k, g, c, idle, start, opts)| cmd("XAUTOCLAIM", [vec![k, g, c, idle, start], opts].concat()))
+    (
+        key_at("s"),
+        one(GROUPS),
+        one(CONSUMERS),
+        one(MIN_IDLE),
+        one(&["0", "0-0", "1-1", "bad"]),
+        options(opts, 2),
+    )
+        .prop_map(|(k, g, c, idle, start, opts)| {
+            cmd("XAUTOCLAIM", [vec![k, g, c, idle, start], opts].concat())
+        })
         .boxed()
 }
 

@@ -317,7 +317,13 @@ fn a_kind_the_real_world_cannot_do_is_refused_with_exit_2() {
 fn ctrl_c_removes_every_container_and_network() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["real", "consumer-crash", "--without", "latency", "--reports"])
+        .args([
+            "real",
+            "consumer-crash",
+            "--without",
+            "latency",
+            "--reports",
+        ])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -122,7 +122,12 @@ fn redis_cli(port: u16, session: &str) -> String {
         }
         Err(e) => panic!("cannot run redis-cli: {e}"),
     };
-    child.stdin.take().unwrap().write_all(session.trim_start().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(session.trim_start().as_bytes())
+        .unwrap();
     let output = child.wait_with_output().expect("redis-cli ran");
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }

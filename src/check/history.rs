@@ -59,7 +59,12 @@ pub enum Op {
         entry_id: Option<String>,
     },
     /// The dual-write producer's first write (state) landed; the event is not written yet.
-    StateWritten { event: String, tenant: String, object: String, version: u64 },
+    StateWritten {
+        event: String,
+        tenant: String,
+        object: String,
+        version: u64,
+    },
     /// A consumer received an entry: a first delivery by XREADGROUP (`reclaimed = false`), or a
     /// redelivery of a pending entry (`reclaimed = true`): XAUTOCLAIM, or XREADGROUP re-reading
     /// the consumer's own pending entries after a restart or a lost connection.
@@ -71,21 +76,53 @@ pub enum Op {
         reclaimed: bool,
     },
     /// A sink applied an effect (`applied = true`) or recognised a duplicate and skipped it.
-    Effect { concern: String, event: String, entry_id: String, consumer: String, applied: bool },
+    Effect {
+        concern: String,
+        event: String,
+        entry_id: String,
+        consumer: String,
+        applied: bool,
+    },
     /// XACK of one entry; `acked` is what Redis answered (0 when it was no longer pending).
-    Ack { concern: String, event: String, entry_id: String, consumer: String, acked: u64 },
+    Ack {
+        concern: String,
+        event: String,
+        entry_id: String,
+        consumer: String,
+        acked: u64,
+    },
     /// An entry moved to the dead-letter stream after too many deliveries (and was acked).
-    DeadLetter { concern: String, event: String, entry_id: String, deliveries: u64 },
+    DeadLetter {
+        concern: String,
+        event: String,
+        entry_id: String,
+        deliveries: u64,
+    },
     /// XAUTOCLAIM reported ids that are pending but no longer in the stream.
-    ClaimedDeleted { concern: String, entry_ids: Vec<String> },
+    ClaimedDeleted {
+        concern: String,
+        entry_ids: Vec<String>,
+    },
     /// The trimmer ran XTRIM MINID.
-    Trim { tenant: String, min_id: String, removed: u64 },
+    Trim {
+        tenant: String,
+        min_id: String,
+        removed: u64,
+    },
     /// The downstream API received a request with this idempotency key.
-    ApiRequest { concern: String, event: String, applied: bool },
+    ApiRequest {
+        concern: String,
+        event: String,
+        applied: bool,
+    },
     /// A named failpoint fired in `process`.
     Failpoint { name: String },
     /// The nemesis did something (crash, restart, partition, heal, ...).
-    Fault { kind: String, target: String, detail: String },
+    Fault {
+        kind: String,
+        target: String,
+        detail: String,
+    },
 }
 
 impl Op {
@@ -99,7 +136,10 @@ impl Op {
             | Op::Ack { event, .. }
             | Op::DeadLetter { event, .. }
             | Op::ApiRequest { event, .. } => Some(event),
-            Op::ClaimedDeleted { .. } | Op::Trim { .. } | Op::Failpoint { .. } | Op::Fault { .. } => None,
+            Op::ClaimedDeleted { .. }
+            | Op::Trim { .. }
+            | Op::Failpoint { .. }
+            | Op::Fault { .. } => None,
         }
     }
 
@@ -178,8 +218,13 @@ impl Recorder {
     }
 
     fn with(clock: Clock) -> Recorder {
-        let inner = Inner { clock, records: Vec::new() };
-        Recorder { inner: Some(Arc::new(Mutex::new(inner))) }
+        let inner = Inner {
+            clock,
+            records: Vec::new(),
+        };
+        Recorder {
+            inner: Some(Arc::new(Mutex::new(inner))),
+        }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -207,7 +252,11 @@ impl Recorder {
     /// A copy of everything recorded so far.
     pub fn snapshot(&self) -> Vec<Record> {
         match &self.inner {
-            Some(inner) => inner.lock().expect("history recorder poisoned").records.clone(),
+            Some(inner) => inner
+                .lock()
+                .expect("history recorder poisoned")
+                .records
+                .clone(),
             None => Vec::new(),
         }
     }
@@ -215,7 +264,11 @@ impl Recorder {
     /// How many records so far.
     pub fn len(&self) -> usize {
         match &self.inner {
-            Some(inner) => inner.lock().expect("history recorder poisoned").records.len(),
+            Some(inner) => inner
+                .lock()
+                .expect("history recorder poisoned")
+                .records
+                .len(),
             None => 0,
         }
     }
@@ -227,7 +280,13 @@ impl Recorder {
 
 fn push(inner: &mut Inner, time_ms: u64, process: &str, phase: Phase, op: Op) {
     let index = inner.records.len() as u64;
-    inner.records.push(Record { index, time_ms, process: process.to_string(), phase, op });
+    inner.records.push(Record {
+        index,
+        time_ms,
+        process: process.to_string(),
+        phase,
+        op,
+    });
 }
 
 #[cfg(test)]
@@ -245,7 +304,10 @@ mod tests {
         assert_eq!((h[0].index, h[0].time_ms), (0, 0));
         assert_eq!((h[1].index, h[1].time_ms), (1, 5));
         let line = serde_json::to_string(&h[1]).unwrap();
-        assert_eq!(line, r#"{"index":1,"time_ms":5,"process":"p","phase":"event","op":"failpoint","name":"b"}"#);
+        assert_eq!(
+            line,
+            r#"{"index":1,"time_ms":5,"process":"p","phase":"event","op":"failpoint","name":"b"}"#
+        );
         assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), h[1]);
     }
 
@@ -253,17 +315,68 @@ mod tests {
     fn op_name_is_the_serialised_tag() {
         let s = |v: &str| v.to_string();
         let ops = [
-            Op::Commit { event: s("e"), tenant: s("t"), object: s("o"), version: 1, outcome: None, acked_replicas: None, entry_id: None },
-            Op::StateWritten { event: s("e"), tenant: s("t"), object: s("o"), version: 1 },
-            Op::Deliver { concern: s("c"), event: s("e"), entry_id: s("1-0"), consumer: s("w"), reclaimed: false },
-            Op::Effect { concern: s("c"), event: s("e"), entry_id: s("1-0"), consumer: s("w"), applied: true },
-            Op::Ack { concern: s("c"), event: s("e"), entry_id: s("1-0"), consumer: s("w"), acked: 1 },
-            Op::DeadLetter { concern: s("c"), event: s("e"), entry_id: s("1-0"), deliveries: 5 },
-            Op::ClaimedDeleted { concern: s("c"), entry_ids: vec![] },
-            Op::Trim { tenant: s("t"), min_id: s("1-0"), removed: 0 },
-            Op::ApiRequest { concern: s("c"), event: s("e"), applied: true },
+            Op::Commit {
+                event: s("e"),
+                tenant: s("t"),
+                object: s("o"),
+                version: 1,
+                outcome: None,
+                acked_replicas: None,
+                entry_id: None,
+            },
+            Op::StateWritten {
+                event: s("e"),
+                tenant: s("t"),
+                object: s("o"),
+                version: 1,
+            },
+            Op::Deliver {
+                concern: s("c"),
+                event: s("e"),
+                entry_id: s("1-0"),
+                consumer: s("w"),
+                reclaimed: false,
+            },
+            Op::Effect {
+                concern: s("c"),
+                event: s("e"),
+                entry_id: s("1-0"),
+                consumer: s("w"),
+                applied: true,
+            },
+            Op::Ack {
+                concern: s("c"),
+                event: s("e"),
+                entry_id: s("1-0"),
+                consumer: s("w"),
+                acked: 1,
+            },
+            Op::DeadLetter {
+                concern: s("c"),
+                event: s("e"),
+                entry_id: s("1-0"),
+                deliveries: 5,
+            },
+            Op::ClaimedDeleted {
+                concern: s("c"),
+                entry_ids: vec![],
+            },
+            Op::Trim {
+                tenant: s("t"),
+                min_id: s("1-0"),
+                removed: 0,
+            },
+            Op::ApiRequest {
+                concern: s("c"),
+                event: s("e"),
+                applied: true,
+            },
             Op::Failpoint { name: s("f") },
-            Op::Fault { kind: s("crash"), target: s("h"), detail: s("") },
+            Op::Fault {
+                kind: s("crash"),
+                target: s("h"),
+                detail: s(""),
+            },
         ];
         for op in ops {
             let v = serde_json::to_value(&op).unwrap();
@@ -276,12 +389,27 @@ mod tests {
     fn an_injected_clock_times_records_and_record_at_takes_the_callers_time() {
         let now = Arc::new(std::sync::atomic::AtomicU64::new(40));
         let read = now.clone();
-        let rec = Recorder::with_clock(Arc::new(move || read.load(std::sync::atomic::Ordering::SeqCst)));
+        let rec = Recorder::with_clock(Arc::new(move || {
+            read.load(std::sync::atomic::Ordering::SeqCst)
+        }));
         rec.record("p", Phase::Event, Op::Failpoint { name: "a".into() });
         now.store(45, std::sync::atomic::Ordering::SeqCst);
-        rec.record_at(7, "nemesis", Phase::Event, Op::Fault { kind: "crash".into(), target: "h".into(), detail: String::new() });
+        rec.record_at(
+            7,
+            "nemesis",
+            Phase::Event,
+            Op::Fault {
+                kind: "crash".into(),
+                target: "h".into(),
+                detail: String::new(),
+            },
+        );
         rec.record("p", Phase::Event, Op::Failpoint { name: "b".into() });
-        let times: Vec<(u64, u64)> = rec.snapshot().iter().map(|r| (r.index, r.time_ms)).collect();
+        let times: Vec<(u64, u64)> = rec
+            .snapshot()
+            .iter()
+            .map(|r| (r.index, r.time_ms))
+            .collect();
         assert_eq!(times, vec![(0, 40), (1, 7), (2, 45)]);
         assert_eq!(rec.len(), 3);
     }

@@ -265,7 +265,11 @@ fn unescape(text: &[u8], i: &mut usize) -> u8 {
 }
 
 /// The line at the start of `buf` (without `\n`, with a possible `\r`) and the offset after it.
-fn find_line<'a>(buf: &'a [u8], max: usize, too_big: &str) -> Result<(&'a [u8], usize), RequestError> {
+fn find_line<'a>(
+    buf: &'a [u8],
+    max: usize,
+    too_big: &str,
+) -> Result<(&'a [u8], usize), RequestError> {
     match buf.iter().position(|b| *b == b'\n') {
         Some(nl) if nl > max => Err(protocol(too_big)),
         Some(nl) => Ok((buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]), nl + 1)),
@@ -298,7 +302,11 @@ mod tests {
         assert_eq!(req.consumed, wire.len());
         assert_eq!(check_request(wire), Ok(wire.len()));
         for cut in 0..wire.len() {
-            assert_eq!(check_request(&wire[..cut]), Err(RequestError::Incomplete), "cut {cut}");
+            assert_eq!(
+                check_request(&wire[..cut]),
+                Err(RequestError::Incomplete),
+                "cut {cut}"
+            );
         }
     }
 
@@ -306,20 +314,30 @@ mod tests {
     fn inline_with_quotes() {
         let req = parse_request(b"set k \"a b\\n\" 'c d'\r\n").unwrap();
         assert_eq!(args(&req), vec![&b"set"[..], b"k", b"a b\n", b"c d"]);
-        assert!(matches!(parse_request(b"set \"k\r\n"), Err(RequestError::Protocol(_))));
+        assert!(matches!(
+            parse_request(b"set \"k\r\n"),
+            Err(RequestError::Protocol(_))
+        ));
     }
 
     #[test]
     fn bad_prefix_is_a_protocol_error() {
         assert_eq!(
             parse_request(b"*1\r\n+PING\r\n"),
-            Err(RequestError::Protocol("Protocol error: expected '$', got '+'".into()))
+            Err(RequestError::Protocol(
+                "Protocol error: expected '$', got '+'".into()
+            ))
         );
     }
 
     #[test]
     fn encodes_nested_replies() {
-        let f = Frame::Array(vec![Frame::Integer(1), Frame::Null, Frame::bulk("x"), Frame::error("ERR e")]);
+        let f = Frame::Array(vec![
+            Frame::Integer(1),
+            Frame::Null,
+            Frame::bulk("x"),
+            Frame::error("ERR e"),
+        ]);
         assert_eq!(f.to_bytes(), b"*4\r\n:1\r\n$-1\r\n$1\r\nx\r\n-ERR e\r\n");
     }
 }

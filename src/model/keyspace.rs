@@ -91,21 +91,32 @@ impl Keyspace {
     ) -> Result<Option<T>, Frame> {
         match self.get_mut(key, now_ms) {
             None => Ok(None),
-            Some(entry) => pick(&mut entry.value).map(Some).ok_or_else(|| Frame::error(WRONGTYPE)),
+            Some(entry) => pick(&mut entry.value)
+                .map(Some)
+                .ok_or_else(|| Frame::error(WRONGTYPE)),
         }
     }
 
     /// Sets `key` to `value`, clearing any expiry (as SET does), and touches it.
     pub fn set(&mut self, key: Bytes, value: Value) {
         self.touch(&key);
-        self.entries.insert(key, Entry { value, expires_at_ms: None });
+        self.entries.insert(
+            key,
+            Entry {
+                value,
+                expires_at_ms: None,
+            },
+        );
     }
 
     /// Inserts a value without clearing the expiry of an existing key of the same name (for
     /// commands that create a key on first write, like HSET or XADD).
     pub fn insert_new(&mut self, key: Bytes, value: Value) {
         self.touch(&key);
-        self.entries.entry(key).or_insert(Entry { value, expires_at_ms: None });
+        self.entries.entry(key).or_insert(Entry {
+            value,
+            expires_at_ms: None,
+        });
     }
 
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
@@ -129,7 +140,10 @@ impl Keyspace {
 
     /// Number of live keys with an expiry (INFO keyspace's `expires`).
     pub fn expires_count(&self, now_ms: u64) -> usize {
-        self.entries.values().filter(|e| e.expires_at_ms.is_some() && !is_due(e, now_ms)).count()
+        self.entries
+            .values()
+            .filter(|e| e.expires_at_ms.is_some() && !is_due(e, now_ms))
+            .count()
     }
 
     pub fn is_empty(&self, now_ms: u64) -> bool {
@@ -138,7 +152,10 @@ impl Keyspace {
 
     /// Keys in order, live ones only.
     pub fn keys(&self, now_ms: u64) -> impl Iterator<Item = &Bytes> {
-        self.entries.iter().filter(move |(_, e)| !is_due(e, now_ms)).map(|(k, _)| k)
+        self.entries
+            .iter()
+            .filter(move |(_, e)| !is_due(e, now_ms))
+            .map(|(k, _)| k)
     }
 
     pub fn flush(&mut self) {

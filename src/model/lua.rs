@@ -104,7 +104,12 @@ impl Engine {
     pub fn new() -> Engine {
         let rand = Rc::new(Cell::new(RAND48_SEED));
         let (lua, sandbox) = open(&rand);
-        Engine { lua, sandbox, scripts: BTreeMap::new(), rand }
+        Engine {
+            lua,
+            sandbox,
+            scripts: BTreeMap::new(),
+            rand,
+        }
     }
 
     /// SCRIPT FLUSH: a fresh interpreter without scripts, as Redis's `scriptingReset`. The random
@@ -132,7 +137,8 @@ impl Engine {
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
-        let (flags, shebang_len) = parse_shebang(body).map_err(|text| Frame::error(format!("ERR {text}")))?;
+        let (flags, shebang_len) =
+            parse_shebang(body).map_err(|text| Frame::error(format!("ERR {text}")))?;
         // The shebang line is cut but its newline kept, so line numbers stay the user's.
         let code = &body[shebang_len..];
         let compiled = self.compile(code).map_err(|e| internal_error(&sha, &e))?;
@@ -162,7 +168,8 @@ impl Engine {
             Some(script) => script.function.clone(),
             None => panic!("script {sha} run before it was loaded"),
         };
-        self.run_function(sha, function, keys, argv, host).unwrap_or_else(|e| internal_error(sha, &e))
+        self.run_function(sha, function, keys, argv, host)
+            .unwrap_or_else(|e| internal_error(sha, &e))
     }
 
     fn run_function(
@@ -174,13 +181,18 @@ impl Engine {
         host: &mut dyn FnMut(&[Bytes]) -> HostReply,
     ) -> mlua::Result<Frame> {
         let lua = &self.lua;
-        self.sandbox.globals.raw_set("KEYS", string_array(lua, keys)?)?;
-        self.sandbox.globals.raw_set("ARGV", string_array(lua, argv)?)?;
+        self.sandbox
+            .globals
+            .raw_set("KEYS", string_array(lua, keys)?)?;
+        self.sandbox
+            .globals
+            .raw_set("ARGV", string_array(lua, argv)?)?;
         lua.scope(|scope| {
-            let command =
-                scope.create_function_mut(|lua, (raise, resp, args): (bool, i64, Variadic<Value>)| {
+            let command = scope.create_function_mut(
+                |lua, (raise, resp, args): (bool, i64, Variadic<Value>)| {
                     command_bridge(lua, &mut *host, raise, resp == 3, &args)
-                })?;
+                },
+            )?;
             self.sandbox.ctx.raw_set("command", command)?;
             let outcome: MultiValue = self.sandbox.run.call(function)?;
             self.sandbox.ctx.raw_set("command", Value::Nil)?;
@@ -202,7 +214,10 @@ fn open(rand: &Rc<Cell<u64>>) -> (Lua, Sandbox) {
 
 fn build_sandbox(lua: &Lua, rand: &Rc<Cell<u64>>) -> mlua::Result<Sandbox> {
     let native = native_functions(lua, rand)?;
-    let api: Table = lua.load(SANDBOX).set_name(SANDBOX_NAME).call((native, SANDBOX_NAME, ERROR_HANDLER))?;
+    let api: Table =
+        lua.load(SANDBOX)
+            .set_name(SANDBOX_NAME)
+            .call((native, SANDBOX_NAME, ERROR_HANDLER))?;
     Ok(Sandbox {
         compile: api.get("compile")?,
         run: api.get("run")?,
@@ -214,18 +229,30 @@ fn build_sandbox(lua: &Lua, rand: &Rc<Cell<u64>>) -> mlua::Result<Sandbox> {
 /// The Rust side of the sandbox: what Lua cannot do by itself.
 fn native_functions(lua: &Lua, rand: &Rc<Cell<u64>>) -> mlua::Result<Table> {
     let native = lua.create_table()?;
-    native.set("sha1hex", lua.create_function(|_, s: LuaString| Ok(sha1_hex(&s.as_bytes())))?)?;
+    native.set(
+        "sha1hex",
+        lua.create_function(|_, s: LuaString| Ok(sha1_hex(&s.as_bytes())))?,
+    )?;
     let state = Rc::clone(rand);
-    native.set("lrand48", lua.create_function(move |_, ()| Ok(lrand48(&state)))?)?;
+    native.set(
+        "lrand48",
+        lua.create_function(move |_, ()| Ok(lrand48(&state)))?,
+    )?;
     let state = Rc::clone(rand);
-    native.set("srand48", lua.create_function(move |_, seed: i64| Ok(srand48(&state, seed as i32)))?)?;
+    native.set(
+        "srand48",
+        lua.create_function(move |_, seed: i64| Ok(srand48(&state, seed as i32)))?,
+    )?;
     native.set(
         "error_table",
         lua.create_function(|lua, (buf, ignore): (LuaString, bool)| {
             error_table(lua, &buf.to_string_lossy(), ignore)
         })?,
     )?;
-    native.set("acl_check", lua.create_function(|lua, args: Variadic<Value>| acl_check(lua, &args))?)?;
+    native.set(
+        "acl_check",
+        lua.create_function(|lua, args: Variadic<Value>| acl_check(lua, &args))?,
+    )?;
     // SAFETY: `c_wrap` and `c_trampoline` follow the Lua C API's rules and own no Rust values, so
     // a Lua error unwinding through them (longjmp) skips no destructor.
     native.set("cwrap", unsafe { lua.create_c_function(c_wrap)? })?;
@@ -269,7 +296,10 @@ fn command_bridge(
     };
     match host(&argv) {
         Err(refusal) => Ok((Value::Table(error_table(lua, &refusal, true)?), raise)),
-        Ok(Frame::Error(text)) => Ok((Value::Table(error_table(lua, &format!("-{text}"), true)?), raise)),
+        Ok(Frame::Error(text)) => Ok((
+            Value::Table(error_table(lua, &format!("-{text}"), true)?),
+            raise,
+        )),
         Ok(reply) => Ok((frame_to_lua(lua, &reply, resp3)?, false)),
     }
 }
@@ -298,7 +328,11 @@ fn acl_check(lua: &Lua, args: &[Value]) -> mlua::Result<(Value, bool)> {
     if is_known_command(&argv) {
         Ok((Value::Boolean(true), false))
     } else {
-        let error = error_table(lua, "Invalid command passed to redis.acl_check_cmd()", false)?;
+        let error = error_table(
+            lua,
+            "Invalid command passed to redis.acl_check_cmd()",
+            false,
+        )?;
         Ok((Value::Table(error), true))
     }
 }
@@ -364,7 +398,10 @@ fn frame_to_lua(lua: &Lua, frame: &Frame, resp3: bool) -> mlua::Result<Value> {
 }
 
 fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
-    let strings = items.iter().map(|item| lua.create_string(item)).collect::<mlua::Result<Vec<_>>>()?;
+    let strings = items
+        .iter()
+        .map(|item| lua.create_string(item))
+        .collect::<mlua::Result<Vec<_>>>()?;
     lua.create_sequence_from(strings)
 }
 
@@ -389,7 +426,10 @@ fn script_reply(sha: &str, outcome: Vec<Value>) -> mlua::Result<Frame> {
         return Ok(failure(sha, text(1), text(2).zip(text(3))));
     }
     let message = text(1).unwrap_or_else(|| "execution failure".to_string());
-    Ok(reply_error_format(&format!("Error running script {sha}, {}\n", truncate_chars(&message, 100))))
+    Ok(reply_error_format(&format!(
+        "Error running script {sha}, {}\n",
+        truncate_chars(&message, 100)
+    )))
 }
 
 /// The reply for a script that raised an error table: its `err` text, and where it happened.
@@ -442,7 +482,10 @@ fn lua_to_frame(value: Value, resp3: bool) -> mlua::Result<Frame> {
     let mut converted = 0usize;
     while let Some(step) = work.pop() {
         converted += 1;
-        assert!(converted <= REPLY_VALUES_MAX, "a script's reply has more than {REPLY_VALUES_MAX} values");
+        assert!(
+            converted <= REPLY_VALUES_MAX,
+            "a script's reply has more than {REPLY_VALUES_MAX} values"
+        );
         match step {
             Step::Collect(n) => {
                 let items = done.split_off(done.len() - n);
@@ -481,14 +524,19 @@ fn table_reply(table: &Table, slots: usize, work: &mut Vec<Step>) -> mlua::Resul
         return Ok(Some(reply_error_format(&format!("-{}", c_string(&err)))));
     }
     if let Value::String(ok) = table.raw_get::<Value>("ok")? {
-        return Ok(Some(Frame::Simple(c_string(&ok).replace(['\r', '\n'], " "))));
+        return Ok(Some(Frame::Simple(
+            c_string(&ok).replace(['\r', '\n'], " "),
+        )));
     }
     if let Some(double) = number(&table.raw_get::<Value>("double")?) {
         return Ok(Some(Frame::bulk(format_double_resp2(double))));
     }
     if let Value::String(big) = table.raw_get::<Value>("big_number")? {
-        let text: Vec<u8> =
-            big.as_bytes().iter().map(|b| if matches!(b, b'\r' | b'\n') { b' ' } else { *b }).collect();
+        let text: Vec<u8> = big
+            .as_bytes()
+            .iter()
+            .map(|b| if matches!(b, b'\r' | b'\n') { b' ' } else { *b })
+            .collect();
         return Ok(Some(Frame::bulk(text)));
     }
     if let Value::Table(verbatim) = table.raw_get::<Value>("verbatim_string")? {
@@ -521,12 +569,22 @@ fn queue_array(table: &Table, slots: usize, work: &mut Vec<Step>) -> mlua::Resul
     }
     work.push(Step::Collect(items.len()));
     // The element sits one slot above its table.
-    work.extend(items.into_iter().rev().map(|item| Step::Convert(item, slots + 1)));
+    work.extend(
+        items
+            .into_iter()
+            .rev()
+            .map(|item| Step::Convert(item, slots + 1)),
+    );
     Ok(())
 }
 
 /// A map (keys and values, flattened for RESP2) or a set (keys), in `lua_next` order.
-fn queue_pairs(table: &Table, slots: usize, work: &mut Vec<Step>, with_values: bool) -> mlua::Result<()> {
+fn queue_pairs(
+    table: &Table,
+    slots: usize,
+    work: &mut Vec<Step>,
+    with_values: bool,
+) -> mlua::Result<()> {
     let mut pairs = Vec::new();
     table.for_each(|key: Value, value: Value| {
         pairs.push((key, value));
@@ -595,11 +653,17 @@ pub fn format_g17(n: f64) -> String {
     }
     // Rounding to 17 significant digits first gives the exponent %g decides with.
     let scientific = format!("{:.*e}", (PRECISION - 1) as usize, n);
-    let (mantissa, exponent) = scientific.split_once('e').expect("Rust's {:e} has an exponent");
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .expect("Rust's {:e} has an exponent");
     let exponent: i32 = exponent.parse().expect("a decimal exponent");
     if exponent < -4 || exponent >= PRECISION {
         let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", strip_fraction_zeros(mantissa), exponent.abs())
+        format!(
+            "{}e{sign}{:02}",
+            strip_fraction_zeros(mantissa),
+            exponent.abs()
+        )
     } else {
         let decimals = (PRECISION - 1 - exponent) as usize;
         strip_fraction_zeros(&format!("{n:.decimals$}")).to_string()
@@ -622,7 +686,13 @@ fn strip_fraction_zeros(number: &str) -> &str {
 /// error text. No shebang is Redis's compatibility mode.
 pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     if !body.starts_with(b"#!") {
-        return Ok((ScriptFlags { compat: true, ..ScriptFlags::default() }, 0));
+        return Ok((
+            ScriptFlags {
+                compat: true,
+                ..ScriptFlags::default()
+            },
+            0,
+        ));
     }
     let Some(len) = body.iter().position(|b| *b == b'\n') else {
         return Err("Invalid script shebang".to_string());
@@ -639,7 +709,8 @@ pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
             return Err(format!("Unknown lua shebang option: {part}"));
         };
         for name in list.split(',').filter(|_| !list.is_empty()) {
-            set_flag(&mut flags, name).ok_or_else(|| format!("Unexpected flag in script shebang: {name}"))?;
+            set_flag(&mut flags, name)
+                .ok_or_else(|| format!("Unexpected flag in script shebang: {name}"))?;
         }
     }
     Ok((flags, len))
@@ -672,7 +743,10 @@ const RAND48_MASK: u64 = (1 << 48) - 1;
 /// Redis's `redisLrand48`: the 48-bit linear congruential generator of `lrand48`, returning the
 /// top 31 bits.
 fn lrand48(state: &Cell<u64>) -> i64 {
-    let next = (RAND48_MULTIPLIER.wrapping_mul(state.get()).wrapping_add(RAND48_INCREMENT)) & RAND48_MASK;
+    let next = (RAND48_MULTIPLIER
+        .wrapping_mul(state.get())
+        .wrapping_add(RAND48_INCREMENT))
+        & RAND48_MASK;
     state.set(next);
     (next >> 17) as i64
 }
@@ -1086,9 +1160,21 @@ mod tests {
             Ok(Frame::ok())
         });
         assert_eq!(reply, Frame::Simple("OK".into()));
-        let expected =
-            ["set", "k", "3", "1.5", "0.10000000000000001", "1e+20", "-0", "9007199254740992", "\0z"];
-        assert_eq!(*seen.borrow(), expected.map(|s| Bytes::copy_from_slice(s.as_bytes())));
+        let expected = [
+            "set",
+            "k",
+            "3",
+            "1.5",
+            "0.10000000000000001",
+            "1e+20",
+            "-0",
+            "9007199254740992",
+            "\0z",
+        ];
+        assert_eq!(
+            *seen.borrow(),
+            expected.map(|s| Bytes::copy_from_slice(s.as_bytes()))
+        );
     }
 
     #[test]
@@ -1116,19 +1202,35 @@ mod tests {
     fn call_raises_error_replies_and_pcall_returns_them() {
         let raised = run_with("\nreturn redis.call('wrongtype')", canned);
         let sha = sha1_hex(b"\nreturn redis.call('wrongtype')");
-        let text = format!("{} script: {sha}, on @user_script:2.", crate::model::keyspace::WRONGTYPE);
+        let text = format!(
+            "{} script: {sha}, on @user_script:2.",
+            crate::model::keyspace::WRONGTYPE
+        );
         assert_eq!(raised, Frame::Error(text));
-        assert_eq!(run_with("return redis.pcall('wrongtype')", canned), wrongtype());
+        assert_eq!(
+            run_with("return redis.pcall('wrongtype')", canned),
+            wrongtype()
+        );
         let refused = run_with("return redis.pcall('nosuch')", canned);
-        assert_eq!(refused, Frame::error("ERR Unknown Redis command called from script"));
-        let flagged = run_with("return tostring(redis.pcall('wrongtype').ignore_error_stats_update)", canned);
+        assert_eq!(
+            refused,
+            Frame::error("ERR Unknown Redis command called from script")
+        );
+        let flagged = run_with(
+            "return tostring(redis.pcall('wrongtype').ignore_error_stats_update)",
+            canned,
+        );
         assert_eq!(flagged, bulk("true"));
     }
 
     #[test]
     fn resp3_makes_nulls_nil() {
-        let script = "redis.setresp(3) return {redis.call('nil') == nil, redis.call('nilarray') == nil}";
-        assert_eq!(run_with(script, canned), Frame::Array(vec![Frame::Integer(1), Frame::Integer(1)]));
+        let script =
+            "redis.setresp(3) return {redis.call('nil') == nil, redis.call('nilarray') == nil}";
+        assert_eq!(
+            run_with(script, canned),
+            Frame::Array(vec![Frame::Integer(1), Frame::Integer(1)])
+        );
     }
 
     #[test]
@@ -1184,21 +1286,41 @@ mod tests {
     #[test]
     fn shebang_flags_and_errors() {
         let flags = |body: &str| parse_shebang(body.as_bytes());
-        assert_eq!(flags("return 1").unwrap(), (ScriptFlags { compat: true, ..ScriptFlags::default() }, 0));
+        assert_eq!(
+            flags("return 1").unwrap(),
+            (
+                ScriptFlags {
+                    compat: true,
+                    ..ScriptFlags::default()
+                },
+                0
+            )
+        );
         let (parsed, len) = flags("#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
         assert!(parsed.read_only() && parsed.allow_oom && !parsed.compat);
         assert_eq!(len, "#!lua flags=no-writes,allow-oom".len());
         assert_eq!(flags("#!lua flags=\n").unwrap().0, ScriptFlags::default());
         assert_eq!(flags("#!lua").unwrap_err(), "Invalid script shebang");
-        assert_eq!(flags("#!js\n").unwrap_err(), "Unexpected engine in script shebang: #!js");
-        assert_eq!(flags("#!lua x=1\n").unwrap_err(), "Unknown lua shebang option: x=1");
-        assert_eq!(flags("#!lua flags=a,,b\n").unwrap_err(), "Unexpected flag in script shebang: a");
+        assert_eq!(
+            flags("#!js\n").unwrap_err(),
+            "Unexpected engine in script shebang: #!js"
+        );
+        assert_eq!(
+            flags("#!lua x=1\n").unwrap_err(),
+            "Unknown lua shebang option: x=1"
+        );
+        assert_eq!(
+            flags("#!lua flags=a,,b\n").unwrap_err(),
+            "Unexpected flag in script shebang: a"
+        );
     }
 
     #[test]
     fn scripts_cannot_leave_traces_for_the_next_one() {
         let mut engine = Engine::new();
-        let sha = engine.load(b"table.insert(string, 'x') return string[1]").unwrap();
+        let sha = engine
+            .load(b"table.insert(string, 'x') return string[1]")
+            .unwrap();
         assert_eq!(engine.run(&sha, &[], &[], &mut canned), bulk("x"));
         let sha = engine.load(b"return string[1]").unwrap();
         assert_eq!(engine.run(&sha, &[], &[], &mut canned), Frame::Null);

@@ -130,17 +130,29 @@ impl Server {
     }
 
     pub fn client(&mut self, client: ClientId) -> &mut ClientState {
-        self.clients.get_mut(&client).unwrap_or_else(|| panic!("unknown client id {client}"))
+        self.clients
+            .get_mut(&client)
+            .unwrap_or_else(|| panic!("unknown client id {client}"))
     }
 
     /// Executes one request from a client.
     pub fn execute(&mut self, client: ClientId, args: &[Bytes], now_ms: u64) -> Reply {
-        self.run(Call { client, args, now_ms, context: Context::Client })
+        self.run(Call {
+            client,
+            args,
+            now_ms,
+            context: Context::Client,
+        })
     }
 
     /// Re-runs a blocked request after one of its keys was signaled.
     pub fn execute_unblocked(&mut self, client: ClientId, args: &[Bytes], now_ms: u64) -> Reply {
-        self.run(Call { client, args, now_ms, context: Context::Unblocked })
+        self.run(Call {
+            client,
+            args,
+            now_ms,
+            context: Context::Unblocked,
+        })
     }
 
     /// Looks the command up, checks its arity, queues it inside MULTI, or runs it.
@@ -150,11 +162,18 @@ impl Server {
             Ok(spec) => spec,
             Err(error) => return self.reject(call, error),
         };
-        if self.clients.get(&call.client).is_some_and(|c| c.multi.is_some())
+        if self
+            .clients
+            .get(&call.client)
+            .is_some_and(|c| c.multi.is_some())
             && !spec.flags.contains(Flags::TRANSACTION_CONTROL)
         {
             let state = self.client(call.client);
-            state.multi.as_mut().expect("in MULTI").push(call.args.to_vec());
+            state
+                .multi
+                .as_mut()
+                .expect("in MULTI")
+                .push(call.args.to_vec());
             return Frame::Simple("QUEUED".into()).into();
         }
         self.dispatch(spec, call)
@@ -182,8 +201,13 @@ impl Server {
         state.multi = None;
         state.multi_failed = false;
         self.keyspace.unwatch_all(call.client);
-        let Frame::Error(text) = error else { unreachable!("lookup errors are error frames") };
+        let Frame::Error(text) = error else {
+            unreachable!("lookup errors are error frames")
+        };
         let reason = text.strip_prefix("ERR ").unwrap_or(&text);
-        Frame::error(format!("EXECABORT Transaction discarded because of: {reason}")).into()
+        Frame::error(format!(
+            "EXECABORT Transaction discarded because of: {reason}"
+        ))
+        .into()
     }
 }

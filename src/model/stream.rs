@@ -27,9 +27,11 @@ const LISTPACK_MAX_SIZE: u64 = 1 << 30;
 pub const BLOCKED_DEFAULT_COUNT: usize = 1000;
 
 pub const ERR_INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
-pub const ERR_ID_TOO_SMALL: &str = "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+pub const ERR_ID_TOO_SMALL: &str =
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item";
 pub const ERR_ID_ZERO: &str = "ERR The ID specified in XADD must be greater than 0-0";
-pub const ERR_EXHAUSTED: &str = "ERR The stream has exhausted the last possible ID, unable to add more items";
+pub const ERR_EXHAUSTED: &str =
+    "ERR The stream has exhausted the last possible ID, unable to add more items";
 pub const ERR_TOO_LARGE: &str = "ERR Elements are too large to be stored";
 
 /// An entry id: milliseconds and a sequence number, ordered as Redis's 128-bit big-endian key.
@@ -100,7 +102,9 @@ impl fmt::Display for StreamId {
 /// The C-string view of an argument: Redis copies ids and compares keywords with C string
 /// functions, which stop at the first NUL byte.
 pub fn cstr(arg: &[u8]) -> &[u8] {
-    arg.iter().position(|b| *b == 0).map_or(arg, |nul| &arg[..nul])
+    arg.iter()
+        .position(|b| *b == 0)
+        .map_or(arg, |nul| &arg[..nul])
 }
 
 /// How an XADD id asks for its sequence number.
@@ -193,7 +197,11 @@ fn string2ull(s: &[u8]) -> Option<u64> {
     for d in digits {
         value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
     }
-    Some(if negative { value.wrapping_neg() } else { value })
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +415,12 @@ impl Stream {
 
     /// Appends an entry (`streamAppendItem`) and returns its id. `Auto` uses `now_ms` but never
     /// goes below the last id.
-    pub fn append(&mut self, fields: Fields, new_id: NewId, now_ms: u64) -> Result<StreamId, AppendError> {
+    pub fn append(
+        &mut self,
+        fields: Fields,
+        new_id: NewId,
+        now_ms: u64,
+    ) -> Result<StreamId, AppendError> {
         let id = self.next_id(new_id, now_ms)?;
         if id <= self.last_id {
             return Err(AppendError::IdTooSmall);
@@ -447,7 +460,11 @@ impl Stream {
                 let master = *self.nodes.keys().next_back().expect("tail exists");
                 let tail = self.nodes.values_mut().next_back().expect("tail exists");
                 let same = tail.master_fields.len() == fields.len()
-                    && tail.master_fields.iter().zip(fields).all(|(m, (f, _))| m == f);
+                    && tail
+                        .master_fields
+                        .iter()
+                        .zip(fields)
+                        .all(|(m, (f, _))| m == f);
                 tail.bytes += lp_entry_bytes(id, master, fields, same);
                 tail.live += 1;
                 tail.total += 1;
@@ -494,7 +511,12 @@ impl Stream {
     }
 
     fn node_of(&self, id: StreamId) -> StreamId {
-        *self.nodes.range(..=id).next_back().expect("entry has a node").0
+        *self
+            .nodes
+            .range(..=id)
+            .next_back()
+            .expect("entry has a node")
+            .0
     }
 
     /// Trims from the head (`streamTrim`) and returns how many entries went. Whole nodes go
@@ -518,7 +540,11 @@ impl Stream {
             if remove_node {
                 let last = node.last_id;
                 self.nodes.remove(&master);
-                let gone: Vec<StreamId> = self.entries.range(master..=last).map(|(id, _)| *id).collect();
+                let gone: Vec<StreamId> = self
+                    .entries
+                    .range(master..=last)
+                    .map(|(id, _)| *id)
+                    .collect();
                 for id in gone {
                     self.entries.remove(&id);
                 }
@@ -537,7 +563,11 @@ impl Stream {
     /// none of its entries is left alive, as in Redis.
     fn trim_inside_node(&mut self, master: StreamId, strategy: TrimStrategy) -> u64 {
         let last = self.nodes[&master].last_id;
-        let ids: Vec<StreamId> = self.entries.range(master..=last).map(|(id, _)| *id).collect();
+        let ids: Vec<StreamId> = self
+            .entries
+            .range(master..=last)
+            .map(|(id, _)| *id)
+            .collect();
         let mut deleted = 0;
         for id in ids {
             let stop = match strategy {
@@ -610,7 +640,12 @@ impl Stream {
     }
 
     /// Creates a group; `false` if the name is taken.
-    pub fn create_group(&mut self, name: Bytes, last_id: StreamId, entries_read: Option<i64>) -> bool {
+    pub fn create_group(
+        &mut self,
+        name: Bytes,
+        last_id: StreamId,
+        entries_read: Option<i64>,
+    ) -> bool {
         if self.groups.contains_key(&name) {
             return false;
         }
@@ -720,7 +755,10 @@ impl Stream {
         for id in ids {
             let fields = self.entries.get(&id).cloned();
             if fields.is_some() {
-                let nack = group.pel.get_mut(&id).expect("consumer PEL is in the group PEL");
+                let nack = group
+                    .pel
+                    .get_mut(&id)
+                    .expect("consumer PEL is in the group PEL");
                 nack.delivery_time_ms = now_ms as i64;
                 nack.delivery_count = nack.delivery_count.wrapping_add(1);
             }
@@ -784,14 +822,20 @@ impl Stream {
                 };
                 group.pel.insert(id, nack);
             }
-            let Some(nack) = group.pel.get(&id) else { continue };
+            let Some(nack) = group.pel.get(&id) else {
+                continue;
+            };
             // Idle time matters only for entries someone already had.
             let idle = now_ms as i64 - nack.delivery_time_ms;
             if !forced && opts.min_idle_ms > 0 && idle < opts.min_idle_ms {
                 continue;
             }
             if !consumer_ready {
-                group.consumers.entry(consumer.clone()).or_default().seen_time_ms = now_ms as i64;
+                group
+                    .consumers
+                    .entry(consumer.clone())
+                    .or_default()
+                    .seen_time_ms = now_ms as i64;
                 consumer_ready = true;
             }
             Stream::reassign(
@@ -808,7 +852,14 @@ impl Stream {
     }
 
     /// Gives a pending entry to `consumer` with a new delivery time, and sets or bumps its count.
-    fn reassign(group: &mut Group, id: StreamId, to: &Bytes, time_ms: i64, retry: Option<u64>, justid: bool) {
+    fn reassign(
+        group: &mut Group,
+        id: StreamId,
+        to: &Bytes,
+        time_ms: i64,
+        retry: Option<u64>,
+        justid: bool,
+    ) {
         let nack = group.pel.get_mut(&id).expect("pending");
         if nack.consumer != *to {
             if let Some(old) = group.consumers.get_mut(&nack.consumer) {
@@ -822,13 +873,24 @@ impl Stream {
             None if !justid => nack.delivery_count = nack.delivery_count.wrapping_add(1),
             None => {}
         }
-        group.consumers.get_mut(to).expect("consumer exists").pel.insert(id);
+        group
+            .consumers
+            .get_mut(to)
+            .expect("consumer exists")
+            .pel
+            .insert(id);
     }
 
     /// XAUTOCLAIM: scans the group PEL from `start`, claiming entries idle for at least
     /// `min_idle_ms` and dropping those whose entry is gone; both count towards `count`, and at
     /// most `count * 10` PEL entries are looked at.
-    pub fn autoclaim(&mut self, group: &[u8], consumer: &Bytes, scan: &AutoClaimScan, now_ms: u64) -> AutoClaim {
+    pub fn autoclaim(
+        &mut self,
+        group: &[u8],
+        consumer: &Bytes,
+        scan: &AutoClaimScan,
+        now_ms: u64,
+    ) -> AutoClaim {
         let AutoClaimScan {
             start,
             count,
@@ -857,7 +919,10 @@ impl Stream {
                 continue;
             }
             if !consumer_ready {
-                g.consumers.entry(consumer.clone()).or_default().seen_time_ms = now_ms as i64;
+                g.consumers
+                    .entry(consumer.clone())
+                    .or_default()
+                    .seen_time_ms = now_ms as i64;
                 consumer_ready = true;
             }
             Stream::reassign(g, id, consumer, now_ms as i64, None, justid);
@@ -1004,7 +1069,12 @@ mod tests {
         assert_eq!(parse_id(b" 3", 0, true), Some(id(3, 0)));
         assert_eq!(parse_id(b"-1", 0, true), None);
         for bad in [&b""[..], b"x", b"1-", b"1-x", b"1-2-3", b"1 ", b"*", b"1-*"] {
-            assert_eq!(parse_id(bad, 0, true), None, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                parse_id(bad, 0, true),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert_eq!(parse_new_id(b"1-*"), Some(NewId::Ms(1)));
         assert_eq!(parse_new_id(b"1"), Some(NewId::Exact(id(1, 0))));
@@ -1016,9 +1086,18 @@ mod tests {
     #[test]
     fn auto_ids_never_go_back() {
         let mut s = Stream::new();
-        assert_eq!(s.append(fields(&[("f", "v")]), NewId::Auto, 10), Ok(id(10, 0)));
-        assert_eq!(s.append(fields(&[("f", "v")]), NewId::Auto, 9), Ok(id(10, 1)));
-        assert_eq!(s.append(fields(&[("f", "v")]), NewId::Ms(10), 0), Ok(id(10, 2)));
+        assert_eq!(
+            s.append(fields(&[("f", "v")]), NewId::Auto, 10),
+            Ok(id(10, 0))
+        );
+        assert_eq!(
+            s.append(fields(&[("f", "v")]), NewId::Auto, 9),
+            Ok(id(10, 1))
+        );
+        assert_eq!(
+            s.append(fields(&[("f", "v")]), NewId::Ms(10), 0),
+            Ok(id(10, 2))
+        );
         assert_eq!(
             s.append(fields(&[("f", "v")]), NewId::Exact(id(10, 2)), 0),
             Err(AppendError::IdTooSmall)
@@ -1030,13 +1109,15 @@ mod tests {
     fn nodes_split_by_count_and_bytes() {
         let mut s = Stream::new();
         for i in 1..=250 {
-            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0).unwrap();
+            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0)
+                .unwrap();
         }
         assert_eq!(s.node_count(), 3);
         let mut big = Stream::new();
         let value = "x".repeat(1000);
         for i in 1..=10 {
-            big.append(fields(&[("f", &value)]), NewId::Exact(id(i, 0)), 0).unwrap();
+            big.append(fields(&[("f", &value)]), NewId::Exact(id(i, 0)), 0)
+                .unwrap();
         }
         // About 1 KB each: four fit under 4096 bytes, so Redis makes nodes of 4, 4 and 2.
         assert_eq!(big.node_count(), 3);
@@ -1046,7 +1127,8 @@ mod tests {
     fn approximate_trim_removes_whole_nodes_only() {
         let mut s = Stream::new();
         for i in 1..=250 {
-            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0).unwrap();
+            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0)
+                .unwrap();
         }
         let approx = Trim {
             strategy: TrimStrategy::MaxLen(120),
@@ -1075,7 +1157,8 @@ mod tests {
     fn radix_tree_nodes_of_compressed_keys() {
         let mut s = Stream::new();
         assert_eq!(s.radix_tree_nodes(), 1);
-        s.append(fields(&[("f", "v")]), NewId::Exact(id(1, 1)), 0).unwrap();
+        s.append(fields(&[("f", "v")]), NewId::Exact(id(1, 1)), 0)
+            .unwrap();
         assert_eq!(s.radix_tree_nodes(), 2);
         assert!(s.delete(id(1, 1)));
         assert_eq!((s.node_count(), s.radix_tree_nodes()), (0, 1));
@@ -1085,7 +1168,8 @@ mod tests {
     fn lag_is_unknown_across_a_deletion() {
         let mut s = Stream::new();
         for i in 1..=3 {
-            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0).unwrap();
+            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0)
+                .unwrap();
         }
         s.create_group(Bytes::from("g"), StreamId::MIN, None);
         assert_eq!(s.lag(&s.groups[&b"g"[..]]), Some(3));

@@ -368,7 +368,12 @@ pub async fn pending_all(
     let fetch = async |start: EntryId| {
         pending_range(&mut *conn, stream, group, (start, end), PAGE_COUNT, None).await
     };
-    page_by_id(fetch, |p: &PendingEntry| &p.id, || format!("XPENDING of {stream}/{group}")).await
+    page_by_id(
+        fetch,
+        |p: &PendingEntry| &p.id,
+        || format!("XPENDING of {stream}/{group}"),
+    )
+    .await
 }
 
 /// Every key matching `pattern`, sorted (SCAN order is the server's hash order).

@@ -89,8 +89,8 @@ mod tests {
                 seed: Some(1),
                 run_id: Some("t".into()),
             };
-            let prepared = crate::real::Prepared::new(&options)
-                .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            let prepared =
+                crate::real::Prepared::new(&options).unwrap_or_else(|e| panic!("{}: {e}", s.name));
             assert!(!prepared.plan.faults.is_empty(), "{}", s.name);
         }
         let e = find_scenario("nope").unwrap_err().to_string();

@@ -147,7 +147,10 @@ async fn command_inner(cmd: &Args) -> Result<u8, RealError> {
         s.name, prepared.run_id, s.description
     );
     for kind in &cmd.without {
-        println!("fault kind `{}` switched off (--without)", plan::kind_name(*kind));
+        println!(
+            "fault kind `{}` switched off (--without)",
+            plan::kind_name(*kind)
+        );
     }
     print_parameters(&prepared.parameters());
     let outcome = prepared.run().await?;

@@ -32,13 +32,13 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::pipeline::drawn_failpoints::{DrawnFailpoints, Fired};
 use super::plan::{FaultTarget, Hosts, How, Plan, PlannedFault, Who};
 use super::processes::Processes;
 use super::topology::{Net, Topology};
 use super::RealError;
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
 use crate::check::history::{Op, Phase, Recorder};
+use crate::pipeline::drawn_failpoints::{DrawnFailpoints, Fired};
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Faults};
 

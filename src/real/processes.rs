@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::workload::{Progress, Workload};
 use super::RealError;
 use crate::pipeline::consumer::Worker;
 use crate::pipeline::downstream::Downstream;
@@ -30,6 +29,7 @@ use crate::pipeline::error::PipelineError;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
+use crate::workload::{Progress, Workload};
 
 pub const TRIMMER: &str = "trimmer";
 

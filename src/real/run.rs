@@ -17,12 +17,10 @@ use serde_json::json;
 
 use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
-use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use super::nemesis::{Nemesis, Wiring};
 use super::plan::{Hosts, Plan};
 use super::processes::Processes;
 use super::topology::Topology;
-use crate::workload::Workload;
 use super::{config, image, RealError};
 use crate::check::history::{CommitOutcome, Op, Phase, Record, Recorder};
 use crate::check::state::FinalState;
@@ -31,12 +29,14 @@ use crate::pipeline::audit;
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Link, Purpose};
 use crate::pipeline::downstream::{Downstream, DownstreamService, Ledger};
+use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::load;
 use crate::pipeline::Context;
 use crate::report::summary::Summary;
 use crate::report::RunId;
 use crate::scenario::Scenario;
+use crate::workload::Workload;
 
 /// How often the drain looks at the groups.
 const DRAIN_POLL_MS: u64 = 100;

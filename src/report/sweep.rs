@@ -199,7 +199,11 @@ impl Sweep {
         };
         let mut found = BTreeMap::new();
         for o in self.outcomes() {
-            for k in o.gating.keys().filter(|k| **k != kind && !kind.implied().contains(k)) {
+            for k in o
+                .gating
+                .keys()
+                .filter(|k| **k != kind && !kind.implied().contains(k))
+            {
                 found.entry(*k).or_insert(o.seed);
             }
         }
@@ -318,7 +322,10 @@ impl Sweep {
             .iter()
             .map(|(k, n)| {
                 let note = if gating(k) { "" } else { ", not gating" };
-                format!("{k}={n} ({} seeds{note})", seeds.get(k).copied().unwrap_or(0))
+                format!(
+                    "{k}={n} ({} seeds{note})",
+                    seeds.get(k).copied().unwrap_or(0)
+                )
             })
             .collect();
         format!("violations: {}", parts.join(", "))
@@ -336,7 +343,11 @@ impl Sweep {
             } else {
                 format!(" {}", kind_counts(&o.gating))
             };
-            let error = o.error.as_ref().map(|e| format!(" error: {e}")).unwrap_or_default();
+            let error = o
+                .error
+                .as_ref()
+                .map(|e| format!(" error: {e}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  seed {}:{found}{}{error}  replay: {}",
@@ -487,7 +498,12 @@ pub(crate) mod tests {
         assert!(!other.passed(), "found something else");
         s.add(SeedOutcome::broken(2, "the world failed".into()));
         assert!(!s.passed(), "a broken run fails any sweep");
-        assert!(s.text(1.0).contains("  seed 2: error: the world failed  replay:"), "{}", s.text(1.0));
+        assert!(
+            s.text(1.0)
+                .contains("  seed 2: error: the world failed  replay:"),
+            "{}",
+            s.text(1.0)
+        );
     }
 
     #[test]
@@ -497,7 +513,12 @@ pub(crate) mod tests {
         both.gating.insert(ViolationKind::Lost, 1);
         s.add(both);
         assert!(!s.passed());
-        assert!(s.text(1.0).contains("unexpected violation: duplicate (first in seed 0; expect is lost)\n"), "{}", s.text(1.0));
+        assert!(
+            s.text(1.0)
+                .contains("unexpected violation: duplicate (first in seed 0; expect is lost)\n"),
+            "{}",
+            s.text(1.0)
+        );
         let mut torn = sweep("torn", "");
         let mut o = outcome(0, clean_run());
         o.gating.insert(ViolationKind::Torn, 1);

@@ -4,8 +4,8 @@
 use super::is_failpoint_name;
 use super::locate::Seg;
 use super::{
-    FaultKind, Faults, Pipeline, Scenario, ScriptedFault, SinkKind, Topology, TopologyKind, Variant,
-    Workload,
+    FaultKind, Faults, Pipeline, Scenario, ScriptedFault, SinkKind, Topology, TopologyKind,
+    Variant, Workload,
 };
 use crate::check::coverage;
 use std::collections::BTreeSet;
@@ -149,8 +149,18 @@ fn validate_faults(f: &Faults, topology: &Topology) -> Result<(), Invalid> {
 fn validate_hosts(f: &Faults, p: &Pipeline) -> Result<(), Invalid> {
     let scripted = |kind| f.script.iter().any(|s| s.kind == kind);
     let missing = [
-        (FaultKind::CrashDownstream, "crash-downstream", p.sink != SinkKind::IdempotentApi, "there is no downstream host: it needs sink = \"idempotent-api\""),
-        (FaultKind::CrashTrimmer, "crash-trimmer", p.trim_interval_ms == 0, "there is no trimmer host: trim_interval_ms is 0"),
+        (
+            FaultKind::CrashDownstream,
+            "crash-downstream",
+            p.sink != SinkKind::IdempotentApi,
+            "there is no downstream host: it needs sink = \"idempotent-api\"",
+        ),
+        (
+            FaultKind::CrashTrimmer,
+            "crash-trimmer",
+            p.trim_interval_ms == 0,
+            "there is no trimmer host: trim_interval_ms is 0",
+        ),
     ];
     for (kind, name, absent, why) in missing {
         if absent && f.rates.of(kind) > 0.0 {
@@ -199,7 +209,10 @@ fn validate_scripted(
         }
     }
     if s.kind == FaultKind::Stall {
-        return Err(at("kind", "stalls fire per pass of a point: give them in [faults.rates.stall]".into()));
+        return Err(at(
+            "kind",
+            "stalls fire per pass of a point: give them in [faults.rates.stall]".into(),
+        ));
     }
     if s.kind == FaultKind::Failover && topology.kind != TopologyKind::Sentinel {
         return Err(at("kind", "failover needs topology kind `sentinel`".into()));

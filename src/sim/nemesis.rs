@@ -16,10 +16,10 @@
 //! It must never run inside a host, and never draw from any stream but its own two (`nemesis`
 //! for the plan, `restarts` for the downtime after a failpoint crash).
 
-use crate::pipeline::drawn_failpoints::Fired;
 use super::world::{Hosts, World, LATENCY_MS_MAX, REDIS};
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
 use crate::check::history::{Op, Phase};
+use crate::pipeline::drawn_failpoints::Fired;
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Faults, Scenario, ScriptedFault};
 use std::collections::{BTreeMap, BTreeSet};

@@ -9,18 +9,18 @@
 //! callers time it from outside.
 
 use super::driver::{self, Phases};
-use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use super::nemesis::{Nemesis, Plan};
-use crate::workload::Workload;
 use super::world::{self, Hosts, World};
 use crate::check::hash::history_hash;
 use crate::check::history::Record;
 use crate::check::state::FinalState;
 use crate::check::{check_all, Report};
+use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::report::summary::Summary;
 use crate::report::sweep::SeedOutcome;
 use crate::report::RunId;
 use crate::scenario::{Faults, Scenario};
+use crate::workload::Workload;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::rc::Rc;

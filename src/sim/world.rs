@@ -14,8 +14,6 @@
 //! This module must never read the wall clock, spawn threads or draw randomness of its own: the
 //! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
 
-use crate::pipeline::drawn_failpoints::DrawnFailpoints;
-use crate::workload::{Progress, Workload};
 use crate::check::history::Recorder;
 use crate::model::net::{serve_turmoil, Clock, Shared};
 use crate::model::server::Server;
@@ -23,11 +21,13 @@ use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Addr, Connector, Target, TurmoilDialer};
 use crate::pipeline::consumer::Worker;
 use crate::pipeline::downstream::{self, Downstream, DownstreamService, TcpDownstream};
+use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
 use crate::scenario::{Persistence, Scenario, TopologyKind};
+use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -224,7 +224,8 @@ pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.pipeline.wait_replicas > 0 {
         return Some("WAIT needs replicas, which the simulation does not run yet".into());
     }
-    scenario.pipeline_config(PREFIX)
+    scenario
+        .pipeline_config(PREFIX)
         .validate()
         .err()
         .map(|e| e.to_string())

@@ -40,8 +40,9 @@ pub struct ModelServer {
 
 impl ModelServer {
     pub fn start() -> ModelServer {
-        let listener = outbox_chaos::model::net::bind_tcp(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-            .expect("bind the model's port");
+        let listener =
+            outbox_chaos::model::net::bind_tcp(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .expect("bind the model's port");
         let port = listener.local_addr().unwrap().port();
         std::thread::Builder::new()
             .name(format!("model:{port}"))
@@ -114,7 +115,10 @@ impl RawClient {
     pub async fn connect(port: u16) -> std::io::Result<RawClient> {
         let stream = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await?;
         stream.set_nodelay(true)?;
-        Ok(RawClient { stream, input: BytesMut::with_capacity(16 * 1024) })
+        Ok(RawClient {
+            stream,
+            input: BytesMut::with_capacity(16 * 1024),
+        })
     }
 
     /// Sends `args` as a multibulk request and reads exactly one reply.
@@ -164,7 +168,10 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Frame, usize)>, String> {
     };
     let line = std::str::from_utf8(&buf[1..nl]).map_err(|e| e.to_string())?;
     let after = nl + 2;
-    let number = || line.parse::<i64>().map_err(|e| format!("bad number {line:?}: {e}"));
+    let number = || {
+        line.parse::<i64>()
+            .map_err(|e| format!("bad number {line:?}: {e}"))
+    };
     match buf[0] {
         b'+' => Ok(Some((Frame::Simple(line.to_string()), after))),
         b'-' => Ok(Some((Frame::Error(line.to_string()), after))),
@@ -175,7 +182,10 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Frame, usize)>, String> {
             if buf.len() < end + 2 {
                 return Ok(None);
             }
-            Ok(Some((Frame::Bulk(Bytes::copy_from_slice(&buf[after..end])), end + 2)))
+            Ok(Some((
+                Frame::Bulk(Bytes::copy_from_slice(&buf[after..end])),
+                end + 2,
+            )))
         }
         b'*' if number()? < 0 => Ok(Some((Frame::NullArray, after))),
         b'*' => {
@@ -196,11 +206,13 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Frame, usize)>, String> {
 
 /// Requests from words, for tests: `req(&["SET", "k", "v"])`.
 pub fn req(parts: &[&str]) -> Vec<Bytes> {
-    parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+    parts
+        .iter()
+        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+        .collect()
 }
 
 /// Escapes raw RESP for a failure message: `+OK\r\n` stays readable.
 pub fn escape(raw: &[u8]) -> String {
     raw.escape_ascii().to_string()
 }
-

@@ -54,7 +54,10 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
     let mut args = Args::new(call.args, 1);
     if let Some(version) = args.next() {
         match parse::parse_i64(version) {
-            None => return Frame::error("ERR Protocol version is not an integer or out of range").into(),
+            None => {
+                return Frame::error("ERR Protocol version is not an integer or out of range")
+                    .into()
+            }
             Some(2) => {}
             Some(_) => return Frame::error("NOPROTO unsupported protocol version").into(),
         }
@@ -66,7 +69,10 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
             // The password is not checked: the default user is `nopass`, and the only user.
             args.required().expect("counted");
             if user.as_ref() != b"default" {
-                return Frame::error("WRONGPASS invalid username-password pair or user is disabled.").into();
+                return Frame::error(
+                    "WRONGPASS invalid username-password pair or user is disabled.",
+                )
+                .into();
             }
         } else if is_keyword(option, "SETNAME") && more >= 1 {
             let name = args.required().expect("counted");
@@ -115,7 +121,9 @@ pub fn client_setname(server: &mut Server, call: Call<'_>) -> Reply {
 /// An empty name removes the name; a name with spaces or control characters is refused.
 fn set_client_name(server: &mut Server, call: Call<'_>, name: &Bytes) -> Result<(), Frame> {
     if name.iter().any(|b| !(b'!'..=b'~').contains(b)) {
-        return Err(Frame::error("ERR Client names cannot contain spaces, newlines or special characters."));
+        return Err(Frame::error(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
     }
     server.client(call.client).name = (!name.is_empty()).then(|| name.clone());
     Ok(())
@@ -151,7 +159,9 @@ pub fn info(server: &mut Server, call: Call<'_>) -> Reply {
     let wanted = |section: &str| {
         call.args.len() == 1
             || call.args[1..].iter().any(|a| {
-                ["all", "everything", "default", section].iter().any(|k| is_keyword(a, k))
+                ["all", "everything", "default", section]
+                    .iter()
+                    .any(|k| is_keyword(a, k))
             })
     };
     let texts: Vec<String> = INFO_SECTIONS
@@ -178,12 +188,17 @@ fn info_section(server: &mut Server, section: &str, now_ms: u64) -> String {
             ("connected_clients", server.clients.len().to_string()),
             ("maxclients", "10000".into()),
         ],
-        "stats" => vec![("total_commands_processed", server.commands_processed.to_string())],
+        "stats" => vec![(
+            "total_commands_processed",
+            server.commands_processed.to_string(),
+        )],
         "replication" => replication_fields(),
         _ => return keyspace_section(server, now_ms),
     };
     let title = format!("# {}{}\r\n", section[..1].to_uppercase(), &section[1..]);
-    fields.iter().fold(title, |text, (k, v)| text + k + ":" + v + "\r\n")
+    fields
+        .iter()
+        .fold(title, |text, (k, v)| text + k + ":" + v + "\r\n")
 }
 
 /// A primary without replicas (replication is modelled later, in `repl`).
@@ -218,7 +233,12 @@ fn keyspace_section(server: &mut Server, now_ms: u64) -> String {
 /// ROLE
 /// ```
 pub fn role(_server: &mut Server, _call: Call<'_>) -> Reply {
-    Frame::Array(vec![Frame::bulk("master"), Frame::Integer(0), Frame::Array(vec![])]).into()
+    Frame::Array(vec![
+        Frame::bulk("master"),
+        Frame::Integer(0),
+        Frame::Array(vec![]),
+    ])
+    .into()
 }
 
 /// ```text
@@ -268,21 +288,37 @@ mod tests {
     fn hello_speaks_resp2_only() {
         let mut s = Server::new();
         let c = s.connect();
-        let Frame::Array(map) = run(&mut s, c, 0, "HELLO 2 SETNAME app") else { panic!("HELLO 2") };
+        let Frame::Array(map) = run(&mut s, c, 0, "HELLO 2 SETNAME app") else {
+            panic!("HELLO 2")
+        };
         assert_eq!(map[6..8], [bulk("id"), Frame::Integer(c as i64)]);
         assert_eq!(run(&mut s, c, 0, "CLIENT GETNAME"), bulk("app"));
-        assert_eq!(run(&mut s, c, 0, "HELLO 3"), Frame::error("NOPROTO unsupported protocol version"));
-        assert_eq!(run(&mut s, c, 0, "HELLO 2 LOUD"), Frame::error("ERR Syntax error in HELLO option 'LOUD'"));
+        assert_eq!(
+            run(&mut s, c, 0, "HELLO 3"),
+            Frame::error("NOPROTO unsupported protocol version")
+        );
+        assert_eq!(
+            run(&mut s, c, 0, "HELLO 2 LOUD"),
+            Frame::error("ERR Syntax error in HELLO option 'LOUD'")
+        );
     }
 
     #[test]
     fn info_names_version_and_role() {
         let mut s = Server::new();
         let c = s.connect();
-        let Frame::Bulk(text) = run(&mut s, c, 0, "INFO") else { panic!("INFO is a bulk") };
+        let Frame::Bulk(text) = run(&mut s, c, 0, "INFO") else {
+            panic!("INFO is a bulk")
+        };
         let text = String::from_utf8_lossy(&text);
-        assert!(text.starts_with("# Server\r\nredis_version:7.0.15\r\n"), "{text}");
-        assert!(text.contains("\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"), "{text}");
+        assert!(
+            text.starts_with("# Server\r\nredis_version:7.0.15\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"),
+            "{text}"
+        );
         assert!(text.contains("master_repl_offset:0\r\n"), "{text}");
         assert_eq!(run(&mut s, c, 0, "INFO nosuch"), bulk(""));
     }

@@ -20,7 +20,11 @@ fn pick_hash(value: &mut Value) -> Option<&mut Hash> {
 
 /// The hash at `key`, created empty when missing (the caller writes to it at once, as Redis's
 /// `hashTypeLookupWriteOrCreate`).
-fn hash_for_write<'a>(ks: &'a mut Keyspace, key: &Bytes, now_ms: u64) -> Result<&'a mut Hash, Frame> {
+fn hash_for_write<'a>(
+    ks: &'a mut Keyspace,
+    key: &Bytes,
+    now_ms: u64,
+) -> Result<&'a mut Hash, Frame> {
     if ks.typed(key, now_ms, pick_hash)?.is_none() {
         ks.insert_new(key.clone(), Value::Hash(Hash::default()));
     }
@@ -52,7 +56,10 @@ pub fn hset(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 pub fn hget(server: &mut Server, call: Call<'_>) -> Reply {
     match server.keyspace.typed(&call.args[1], call.now_ms, pick_hash) {
-        Ok(hash) => hash.and_then(|h| h.get(&call.args[2])).map_or(Frame::Null, |v| Frame::Bulk(v.clone())).into(),
+        Ok(hash) => hash
+            .and_then(|h| h.get(&call.args[2]))
+            .map_or(Frame::Null, |v| Frame::Bulk(v.clone()))
+            .into(),
         Err(e) => e.into(),
     }
 }
@@ -86,7 +93,8 @@ fn hincr_by(ks: &mut Keyspace, call: Call<'_>) -> Result<Frame, Frame> {
     let incr = parse::int_arg(&call.args[3])?;
     let hash = hash_for_write(ks, key, call.now_ms)?;
     let old = match hash.get(field) {
-        Some(text) => parse::parse_i64(text).ok_or_else(|| Frame::error("ERR hash value is not an integer"))?,
+        Some(text) => parse::parse_i64(text)
+            .ok_or_else(|| Frame::error("ERR hash value is not an integer"))?,
         None => 0,
     };
     let value = checked_incr(old, incr)?;

@@ -25,7 +25,10 @@ pub fn del(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 /// A key named twice counts twice, as in Redis.
 pub fn exists(server: &mut Server, call: Call<'_>) -> Reply {
-    let found = call.args[1..].iter().filter(|key| server.keyspace.contains(key, call.now_ms)).count();
+    let found = call.args[1..]
+        .iter()
+        .filter(|key| server.keyspace.contains(key, call.now_ms))
+        .count();
     Frame::Integer(found as i64).into()
 }
 
@@ -99,10 +102,14 @@ fn expire_flags(options: &[bytes::Bytes]) -> Result<ExpireFlags, Frame> {
         *slot = true;
     }
     if flags.nx && (flags.xx || flags.gt || flags.lt) {
-        return Err(Frame::error("ERR NX and XX, GT or LT options at the same time are not compatible"));
+        return Err(Frame::error(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
     }
     if flags.gt && flags.lt {
-        return Err(Frame::error("ERR GT and LT options at the same time are not compatible"));
+        return Err(Frame::error(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
     }
     Ok(flags)
 }
@@ -150,7 +157,10 @@ const SCAN_COUNT_DEFAULT: i64 = 10;
 /// present for the whole scan is returned exactly once. Redis's cursors are positions in its hash
 /// table, so the cursor values (not the guarantees) differ from Redis's.
 pub fn scan(server: &mut Server, call: Call<'_>) -> Reply {
-    let Some(cursor) = std::str::from_utf8(&call.args[1]).ok().and_then(|c| c.parse::<u64>().ok()) else {
+    let Some(cursor) = std::str::from_utf8(&call.args[1])
+        .ok()
+        .and_then(|c| c.parse::<u64>().ok())
+    else {
         return Frame::error("ERR invalid cursor").into();
     };
     let options = match scan_options(&call.args[2..]) {
@@ -163,7 +173,10 @@ pub fn scan(server: &mut Server, call: Call<'_>) -> Reply {
     let mut found = Vec::new();
     for key in &keys[start..end] {
         let type_ok = match &options.type_name {
-            Some(wanted) => server.keyspace.get(key, call.now_ms).is_some_and(|e| e.value.type_name() == wanted),
+            Some(wanted) => server
+                .keyspace
+                .get(key, call.now_ms)
+                .is_some_and(|e| e.value.type_name() == wanted),
             None => true,
         };
         if type_ok && options.pattern.as_ref().is_none_or(|p| glob_match(p, key)) {
@@ -181,10 +194,16 @@ struct ScanOptions {
 }
 
 fn scan_options(args: &[bytes::Bytes]) -> Result<ScanOptions, Frame> {
-    let mut options = ScanOptions { pattern: None, count: SCAN_COUNT_DEFAULT as usize, type_name: None };
+    let mut options = ScanOptions {
+        pattern: None,
+        count: SCAN_COUNT_DEFAULT as usize,
+        type_name: None,
+    };
     let mut i = 0;
     while i < args.len() {
-        let value = args.get(i + 1).ok_or_else(|| Frame::error(parse::ERR_SYNTAX))?;
+        let value = args
+            .get(i + 1)
+            .ok_or_else(|| Frame::error(parse::ERR_SYNTAX))?;
         if is_keyword(&args[i], "match") {
             options.pattern = Some(value.clone());
         } else if is_keyword(&args[i], "count") {
@@ -239,7 +258,11 @@ fn class_match(pattern: &[u8], c: u8) -> (bool, &[u8]) {
             matched |= rest[0] == c;
             p = &rest[1..];
         } else if rest.len() >= 2 && rest[0] == b'-' {
-            let (lo, hi) = if first <= rest[1] { (first, rest[1]) } else { (rest[1], first) };
+            let (lo, hi) = if first <= rest[1] {
+                (first, rest[1])
+            } else {
+                (rest[1], first)
+            };
             matched |= (lo..=hi).contains(&c);
             p = &rest[2..];
         } else {
@@ -266,12 +289,30 @@ mod scan_tests {
         }
         run(&mut server, client, 0, "HSET a:4 f v");
         let first = run(&mut server, client, 0, "SCAN 0 MATCH a:* COUNT 3");
-        assert_eq!(first, Frame::Array(vec![bulk("3"), Frame::Array(vec![bulk("a:1"), bulk("a:2"), bulk("a:3")])]));
+        assert_eq!(
+            first,
+            Frame::Array(vec![
+                bulk("3"),
+                Frame::Array(vec![bulk("a:1"), bulk("a:2"), bulk("a:3")])
+            ])
+        );
         let last = run(&mut server, client, 0, "SCAN 3 MATCH a:* COUNT 3 TYPE hash");
-        assert_eq!(last, Frame::Array(vec![bulk("0"), Frame::Array(vec![bulk("a:4")])]));
-        assert_eq!(run(&mut server, client, 0, "SCAN x"), Frame::error("ERR invalid cursor"));
-        assert_eq!(run(&mut server, client, 0, "MGET a:1 a:4 nope"), Frame::Array(vec![bulk("v"), Frame::Null, Frame::Null]));
-        assert_eq!(run(&mut server, client, 0, "UNLINK a:1 nope"), Frame::Integer(1));
+        assert_eq!(
+            last,
+            Frame::Array(vec![bulk("0"), Frame::Array(vec![bulk("a:4")])])
+        );
+        assert_eq!(
+            run(&mut server, client, 0, "SCAN x"),
+            Frame::error("ERR invalid cursor")
+        );
+        assert_eq!(
+            run(&mut server, client, 0, "MGET a:1 a:4 nope"),
+            Frame::Array(vec![bulk("v"), Frame::Null, Frame::Null])
+        );
+        assert_eq!(
+            run(&mut server, client, 0, "UNLINK a:1 nope"),
+            Frame::Integer(1)
+        );
     }
 
     #[test]

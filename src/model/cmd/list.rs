@@ -60,7 +60,11 @@ pub fn lrange(server: &mut Server, call: Call<'_>) -> Reply {
 
 /// Redis's `addListRangeReply` index arithmetic: the positions `start..=stop` cover.
 fn list_range(len: i64, start: i64, stop: i64) -> std::ops::Range<usize> {
-    let start = if start < 0 { (len + start).max(0) } else { start };
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
     let stop = if stop < 0 { len + stop } else { stop };
     if start > stop || start >= len {
         return 0..0;

@@ -60,21 +60,38 @@ pub struct CommandSpec {
 }
 
 const fn cmd(name: &'static str, arity: i32, flags: Flags, handler: Handler) -> CommandSpec {
-    CommandSpec { name, arity, flags, handler, subcommands: &[] }
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        handler,
+        subcommands: &[],
+    }
 }
 
 const fn container(name: &'static str, subcommands: &'static [CommandSpec]) -> CommandSpec {
-    CommandSpec { name, arity: -2, flags: Flags::NONE, handler: no_subcommand, subcommands }
+    CommandSpec {
+        name,
+        arity: -2,
+        flags: Flags::NONE,
+        handler: no_subcommand,
+        subcommands,
+    }
 }
 
 /// A container command is never dispatched itself: lookup resolves its subcommand.
 fn no_subcommand(_: &mut Server, call: Call<'_>) -> Reply {
-    unreachable!("container command {:?} dispatched without a subcommand", call.args[0])
+    unreachable!(
+        "container command {:?} dispatched without a subcommand",
+        call.args[0]
+    )
 }
 
 const W: Flags = Flags::WRITE;
 const N: Flags = Flags::NONE;
-const TX: Flags = Flags::TRANSACTION_CONTROL.with(Flags::NOSCRIPT).with(Flags::STALE_OK);
+const TX: Flags = Flags::TRANSACTION_CONTROL
+    .with(Flags::NOSCRIPT)
+    .with(Flags::STALE_OK);
 /// Connection commands Redis marks `noscript` and `stale`.
 const CONN: Flags = Flags::NOSCRIPT.with(Flags::STALE_OK);
 
@@ -87,11 +104,14 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("hello", -1, CONN, connection::hello),
     // No `client|setinfo`: Redis 7.0 does not have it (7.2 does); the `redis` crate sends it on
     // connect and ignores Redis 7.0's "unknown subcommand" answer.
-    container("client", &[
-        cmd("client|setname", 3, CONN, connection::client_setname),
-        cmd("client|getname", 2, CONN, connection::client_getname),
-        cmd("client|id", 2, CONN, connection::client_id),
-    ]),
+    container(
+        "client",
+        &[
+            cmd("client|setname", 3, CONN, connection::client_setname),
+            cmd("client|getname", 2, CONN, connection::client_getname),
+            cmd("client|id", 2, CONN, connection::client_id),
+        ],
+    ),
     cmd("info", -1, Flags::STALE_OK, connection::info),
     cmd("role", 1, CONN, connection::role),
     cmd("flushall", -1, W, connection::flushall),
@@ -126,24 +146,35 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("xrevrange", -4, N, stream::xrevrange),
     cmd("xdel", -3, W, stream::xdel),
     cmd("xtrim", -4, W, stream::xtrim),
-    container("xgroup", &[
-        cmd("xgroup|create", -5, W, stream::xgroup_create),
-        cmd("xgroup|setid", -5, W, stream::xgroup_setid),
-        cmd("xgroup|destroy", 4, W, stream::xgroup_destroy),
-        cmd("xgroup|createconsumer", 5, W, stream::xgroup_createconsumer),
-        cmd("xgroup|delconsumer", 5, W, stream::xgroup_delconsumer),
-    ]),
-    cmd("xreadgroup", -7, W.with(Flags::BLOCKING), stream::xreadgroup),
+    container(
+        "xgroup",
+        &[
+            cmd("xgroup|create", -5, W, stream::xgroup_create),
+            cmd("xgroup|setid", -5, W, stream::xgroup_setid),
+            cmd("xgroup|destroy", 4, W, stream::xgroup_destroy),
+            cmd("xgroup|createconsumer", 5, W, stream::xgroup_createconsumer),
+            cmd("xgroup|delconsumer", 5, W, stream::xgroup_delconsumer),
+        ],
+    ),
+    cmd(
+        "xreadgroup",
+        -7,
+        W.with(Flags::BLOCKING),
+        stream::xreadgroup,
+    ),
     cmd("xread", -4, Flags::BLOCKING, stream::xread),
     cmd("xack", -4, W, stream::xack),
     cmd("xpending", -3, N, stream::xpending),
     cmd("xclaim", -6, W, stream::xclaim),
     cmd("xautoclaim", -6, W, stream::xautoclaim),
-    container("xinfo", &[
-        cmd("xinfo|stream", -3, N, stream::xinfo_stream),
-        cmd("xinfo|groups", 3, N, stream::xinfo_groups),
-        cmd("xinfo|consumers", 4, N, stream::xinfo_consumers),
-    ]),
+    container(
+        "xinfo",
+        &[
+            cmd("xinfo|stream", -3, N, stream::xinfo_stream),
+            cmd("xinfo|groups", 3, N, stream::xinfo_groups),
+            cmd("xinfo|consumers", 4, N, stream::xinfo_consumers),
+        ],
+    ),
     // transactions
     cmd("multi", 1, TX, transaction::multi),
     cmd("exec", 1, TX, transaction::exec),
@@ -153,11 +184,14 @@ static COMMANDS: &[CommandSpec] = &[
     // scripting
     cmd("eval", -3, Flags::NOSCRIPT, script::eval),
     cmd("evalsha", -3, Flags::NOSCRIPT, script::evalsha),
-    container("script", &[
-        cmd("script|load", 3, Flags::NOSCRIPT, script::script_load),
-        cmd("script|exists", -3, Flags::NOSCRIPT, script::script_exists),
-        cmd("script|flush", -2, Flags::NOSCRIPT, script::script_flush),
-    ]),
+    container(
+        "script",
+        &[
+            cmd("script|load", 3, Flags::NOSCRIPT, script::script_load),
+            cmd("script|exists", -3, Flags::NOSCRIPT, script::script_exists),
+            cmd("script|flush", -2, Flags::NOSCRIPT, script::script_flush),
+        ],
+    ),
 ];
 
 /// Finds the command (and subcommand) a request names and checks its arity, answering with
@@ -179,14 +213,21 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
     };
     let argc = args.len() as i32;
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
-        return Err(Frame::error(format!("ERR wrong number of arguments for '{}' command", spec.name)));
+        return Err(Frame::error(format!(
+            "ERR wrong number of arguments for '{}' command",
+            spec.name
+        )));
     }
     Ok(spec)
 }
 
 fn find(table: &'static [CommandSpec], name: &[u8], parent: &str) -> Option<&'static CommandSpec> {
     table.iter().find(|spec| {
-        let own = if parent.is_empty() { spec.name } else { &spec.name[parent.len() + 1..] };
+        let own = if parent.is_empty() {
+            spec.name
+        } else {
+            &spec.name[parent.len() + 1..]
+        };
         own.as_bytes().eq_ignore_ascii_case(name)
     })
 }
@@ -198,10 +239,15 @@ fn unknown_command(args: &[Bytes]) -> Frame {
             break;
         }
         let room = 128 - listed.len();
-        listed.push_str(&format!("'{}' ", String::from_utf8_lossy(truncate(arg, room))));
+        listed.push_str(&format!(
+            "'{}' ",
+            String::from_utf8_lossy(truncate(arg, room))
+        ));
     }
     let name = String::from_utf8_lossy(truncate(&args[0], 128));
-    reject(format!("ERR unknown command '{name}', with args beginning with: {listed}"))
+    reject(format!(
+        "ERR unknown command '{name}', with args beginning with: {listed}"
+    ))
 }
 
 /// Redis's `rejectCommandFormat` turns newlines into spaces so the error stays one line.
@@ -223,7 +269,10 @@ pub(crate) mod testing {
 
     /// Runs `words` for `client` at `now_ms` and returns the frame it answers.
     pub fn run(server: &mut Server, client: ClientId, now_ms: u64, words: &str) -> Frame {
-        let args: Vec<Bytes> = words.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+        let args: Vec<Bytes> = words
+            .split(' ')
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
         match server.execute(client, &args, now_ms) {
             Reply::Frame(frame) => frame,
             Reply::Block(block) => panic!("{words} blocked: {block:?}"),
@@ -240,7 +289,10 @@ mod tests {
     use super::*;
 
     fn req(parts: &[&str]) -> Vec<Bytes> {
-        parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+        parts
+            .iter()
+            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+            .collect()
     }
 
     fn err(args: &[&str]) -> Frame {
@@ -256,9 +308,18 @@ mod tests {
             err(&["foo", "a", "b"]),
             Frame::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
         );
-        assert_eq!(err(&["xgroup", "nope"]), Frame::error("ERR unknown subcommand 'nope'. Try XGROUP HELP."));
-        assert_eq!(err(&["XADD", "s"]), Frame::error("ERR wrong number of arguments for 'xadd' command"));
-        assert_eq!(err(&["xgroup"]), Frame::error("ERR wrong number of arguments for 'xgroup' command"));
+        assert_eq!(
+            err(&["xgroup", "nope"]),
+            Frame::error("ERR unknown subcommand 'nope'. Try XGROUP HELP.")
+        );
+        assert_eq!(
+            err(&["XADD", "s"]),
+            Frame::error("ERR wrong number of arguments for 'xadd' command")
+        );
+        assert_eq!(
+            err(&["xgroup"]),
+            Frame::error("ERR wrong number of arguments for 'xgroup' command")
+        );
         assert_eq!(
             err(&["xgroup", "create", "s"]),
             Frame::error("ERR wrong number of arguments for 'xgroup|create' command")
@@ -267,6 +328,11 @@ mod tests {
 
     #[test]
     fn lookup_ignores_case() {
-        assert_eq!(lookup(&req(&["XgRoUp", "CREATE", "s", "g", "$"])).unwrap().name, "xgroup|create");
+        assert_eq!(
+            lookup(&req(&["XgRoUp", "CREATE", "s", "g", "$"]))
+                .unwrap()
+                .name,
+            "xgroup|create"
+        );
     }
 }

@@ -53,7 +53,10 @@ pub fn evalsha(server: &mut Server, call: Call<'_>) -> Reply {
     let Some(sha) = cached_sha(server, &call.args[1]) else {
         return Frame::error(NOSCRIPT).into();
     };
-    let compiled = server.lua.as_ref().is_some_and(|engine| engine.contains(&sha));
+    let compiled = server
+        .lua
+        .as_ref()
+        .is_some_and(|engine| engine.contains(&sha));
     if !compiled {
         // Cached but not compiled in this interpreter: compile the body again.
         let body = server.scripts[&sha].clone();
@@ -80,8 +83,10 @@ pub fn script_load(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 /// One 1 or 0 per SHA1, case-insensitive.
 pub fn script_exists(server: &mut Server, call: Call<'_>) -> Reply {
-    let answers =
-        call.args[2..].iter().map(|sha| Frame::Integer(cached_sha(server, sha).is_some() as i64)).collect();
+    let answers = call.args[2..]
+        .iter()
+        .map(|sha| Frame::Integer(cached_sha(server, sha).is_some() as i64))
+        .collect();
     Frame::Array(answers).into()
 }
 
@@ -127,7 +132,15 @@ pub fn call_from_script(
     if read_only && spec.flags.contains(Flags::WRITE) {
         return Err("Write commands are not allowed from read-only scripts.".to_string());
     }
-    match server.dispatch(spec, Call { client, args, now_ms, context: Context::Script }) {
+    match server.dispatch(
+        spec,
+        Call {
+            client,
+            args,
+            now_ms,
+            context: Context::Script,
+        },
+    ) {
         Reply::Frame(frame) => Ok(frame),
         // `Call::may_block` is false in a script, so no command should ask to block; if one
         // does, it gets the answer it would give at its deadline, as Redis never blocks here.
@@ -140,7 +153,9 @@ fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Frame> {
     let numkeys = int_arg(&args[2])?;
     let rest = &args[3..];
     if numkeys > rest.len() as i64 {
-        return Err(Frame::error("ERR Number of keys can't be greater than number of args"));
+        return Err(Frame::error(
+            "ERR Number of keys can't be greater than number of args",
+        ));
     }
     if numkeys < 0 {
         return Err(Frame::error("ERR Number of keys can't be negative"));
@@ -157,7 +172,10 @@ fn cached_sha(server: &Server, sha: &[u8]) -> Option<String> {
 /// Compiles a body (unless it already is) and caches it; returns its SHA1 or the error reply.
 fn load(server: &mut Server, body: &Bytes) -> Result<String, Frame> {
     let sha = with_engine(server, |engine, _| engine.load(body))?;
-    server.scripts.entry(sha.clone()).or_insert_with(|| body.clone());
+    server
+        .scripts
+        .entry(sha.clone())
+        .or_insert_with(|| body.clone());
     Ok(sha)
 }
 
@@ -165,7 +183,8 @@ fn load(server: &mut Server, body: &Bytes) -> Result<String, Frame> {
 fn run(server: &mut Server, call: Call<'_>, sha: &str, keys: &[Bytes], argv: &[Bytes]) -> Reply {
     with_engine(server, |engine, server| {
         let read_only = engine.flags(sha).is_some_and(|flags| flags.read_only());
-        let mut host = |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
+        let mut host =
+            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
         engine.run(sha, keys, argv, &mut host)
     })
     .into()
@@ -193,7 +212,10 @@ mod tests {
         let mut server = Server::new();
         let client = server.connect();
         for (args, expected) in cases {
-            let request: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+            let request: Vec<Bytes> = args
+                .iter()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect();
             let reply = match server.execute(client, &request, 0) {
                 Reply::Frame(frame) => frame.to_bytes(),
                 Reply::Block(block) => panic!("{args:?} blocked: {block:?}"),
@@ -443,7 +465,8 @@ mod tests {
             .spawn(|| {
                 let mut server = Server::new();
                 let client = server.connect();
-                let request = [&b"eval"[..], b"local t = {} t[1] = t return t", b"0"].map(Bytes::from_static);
+                let request =
+                    [&b"eval"[..], b"local t = {} t[1] = t return t", b"0"].map(Bytes::from_static);
                 match server.execute(client, &request, 0) {
                     Reply::Frame(frame) => frame.to_bytes(),
                     Reply::Block(_) => unreachable!(),
@@ -454,7 +477,11 @@ mod tests {
             .expect("no panic");
         let mut expected = b"*1\r\n".repeat(7995);
         expected.extend_from_slice(b"-ERR reached lua stack limit\r\n");
-        assert!(bytes == expected, "reply of {} bytes differs from Redis's", bytes.len());
+        assert!(
+            bytes == expected,
+            "reply of {} bytes differs from Redis's",
+            bytes.len()
+        );
     }
 }
 

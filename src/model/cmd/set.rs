@@ -23,7 +23,10 @@ pub fn sadd(server: &mut Server, call: Call<'_>) -> Reply {
     let ks = &mut server.keyspace;
     let added = match ks.typed(key, call.now_ms, pick_set) {
         Err(e) => return e.into(),
-        Ok(Some(set)) => call.args[2..].iter().filter(|m| set.insert((*m).clone())).count(),
+        Ok(Some(set)) => call.args[2..]
+            .iter()
+            .filter(|m| set.insert((*m).clone()))
+            .count(),
         Ok(None) => {
             let set: BTreeSet<_> = call.args[2..].iter().cloned().collect();
             let added = set.len();

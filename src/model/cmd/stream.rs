@@ -16,21 +16,25 @@ use crate::model::keyspace::{Keyspace, Value};
 use crate::model::parse::{int_arg, is_keyword, parse_i64, ERR_SYNTAX};
 use crate::model::server::{Block, Call, Context, Reply, Server};
 use crate::model::stream::{
-    cstr, parse_id, parse_interval, parse_new_id, AppendError, AutoClaimScan, BlockedRead, ClaimOptions, Fields, Group,
-    NewId, Stream, StreamId, Trim, TrimStrategy, BLOCKED_DEFAULT_COUNT, ERR_EXHAUSTED, ERR_ID_TOO_SMALL, ERR_ID_ZERO,
-    ERR_INVALID_ID, ERR_TOO_LARGE,
+    cstr, parse_id, parse_interval, parse_new_id, AppendError, AutoClaimScan, BlockedRead,
+    ClaimOptions, Fields, Group, NewId, Stream, StreamId, Trim, TrimStrategy,
+    BLOCKED_DEFAULT_COUNT, ERR_EXHAUSTED, ERR_ID_TOO_SMALL, ERR_ID_ZERO, ERR_INVALID_ID,
+    ERR_TOO_LARGE,
 };
 use bytes::Bytes;
 
 type Result<T> = std::result::Result<T, Frame>;
 
 const ERR_NO_SUCH_KEY: &str = "ERR no such key";
-const ERR_XGROUP_NO_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for \
+const ERR_XGROUP_NO_KEY: &str =
+    "ERR The XGROUP subcommand requires the key to exist. Note that for \
 CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
 const ERR_BUSYGROUP: &str = "BUSYGROUP Consumer Group name already exists";
-const ERR_TRIM_BOTH: &str = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+const ERR_TRIM_BOTH: &str =
+    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
 const ERR_UNBLOCKED_NO_KEY: &str = "UNBLOCKED the stream key no longer exists";
-const ERR_UNBLOCKED_NO_GROUP: &str = "NOGROUP the consumer group this client was blocked on no longer exists";
+const ERR_UNBLOCKED_NO_GROUP: &str =
+    "NOGROUP the consumer group this client was blocked on no longer exists";
 /// Approximate trimming without LIMIT removes at most 100 nodes' worth of entries.
 const DEFAULT_TRIM_LIMIT: u64 = 100 * crate::model::stream::NODE_MAX_ENTRIES;
 /// XAUTOCLAIM allocates 16 bytes per COUNT up front; on the reference machine an allocation of
@@ -52,7 +56,11 @@ fn err(text: impl Into<String>) -> Frame {
 }
 
 /// The stream at `key`: `Ok(None)` if missing, WRONGTYPE if another type.
-fn stream<'a>(keyspace: &'a mut Keyspace, key: &[u8], now_ms: u64) -> Result<Option<&'a mut Stream>> {
+fn stream<'a>(
+    keyspace: &'a mut Keyspace,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<&'a mut Stream>> {
     keyspace.typed(key, now_ms, |value| match value {
         Value::Stream(s) => Some(&mut **s),
         _ => None,
@@ -81,7 +89,9 @@ fn strict_id(arg: &[u8]) -> Result<StreamId> {
 /// A range's first id: incomplete ids start at sequence 0, `(` excludes.
 fn range_start(arg: &[u8]) -> Result<StreamId> {
     match parse_interval(arg, 0).ok_or_else(|| err(ERR_INVALID_ID))? {
-        (id, true) => id.next().ok_or_else(|| err("ERR invalid start ID for the interval")),
+        (id, true) => id
+            .next()
+            .ok_or_else(|| err("ERR invalid start ID for the interval")),
         (id, false) => Ok(id),
     }
 }
@@ -89,7 +99,9 @@ fn range_start(arg: &[u8]) -> Result<StreamId> {
 /// A range's last id: incomplete ids end at the largest sequence, `(` excludes.
 fn range_end(arg: &[u8]) -> Result<StreamId> {
     match parse_interval(arg, u64::MAX).ok_or_else(|| err(ERR_INVALID_ID))? {
-        (id, true) => id.prev().ok_or_else(|| err("ERR invalid end ID for the interval")),
+        (id, true) => id
+            .prev()
+            .ok_or_else(|| err("ERR invalid end ID for the interval")),
         (id, false) => Ok(id),
     }
 }
@@ -141,7 +153,12 @@ fn opt_int(value: Option<i64>) -> Frame {
 
 /// A reply map in RESP2: a flat array of names and values.
 fn map(pairs: Vec<(&str, Frame)>) -> Frame {
-    Frame::Array(pairs.into_iter().flat_map(|(k, v)| [bulk_str(k), v]).collect())
+    Frame::Array(
+        pairs
+            .into_iter()
+            .flat_map(|(k, v)| [bulk_str(k), v])
+            .collect(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,7 +251,9 @@ fn finish_trim(raw: RawTrim, xadd: bool) -> Result<Option<Trim>> {
         ));
     }
     if !xadd && raw.strategy.is_none() {
-        return Err(err("ERR syntax error, XTRIM must be called with a trimming strategy"));
+        return Err(err(
+            "ERR syntax error, XTRIM must be called with a trimming strategy",
+        ));
     }
     if raw.limit.is_some() && !raw.approx {
         return Err(err(
@@ -277,7 +296,9 @@ fn xadd_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
         if parsed.no_mkstream {
             return Ok(Frame::Null);
         }
-        server.keyspace.insert_new(key.clone(), Value::Stream(Box::default()));
+        server
+            .keyspace
+            .insert_new(key.clone(), Value::Stream(Box::default()));
     }
     let s = stream(&mut server.keyspace, key, call.now_ms)?.expect("stream exists");
     if s.last_id == StreamId::MAX {
@@ -287,10 +308,12 @@ fn xadd_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
         .chunks(2)
         .map(|pair| (pair[0].clone(), pair[1].clone()))
         .collect();
-    let id = s.append(fields, parsed.new_id, call.now_ms).map_err(|e| match e {
-        AppendError::IdTooSmall => err(ERR_ID_TOO_SMALL),
-        AppendError::TooLarge => err(ERR_TOO_LARGE),
-    })?;
+    let id = s
+        .append(fields, parsed.new_id, call.now_ms)
+        .map_err(|e| match e {
+            AppendError::IdTooSmall => err(ERR_ID_TOO_SMALL),
+            AppendError::TooLarge => err(ERR_TOO_LARGE),
+        })?;
     if let Some(trim) = parsed.trim {
         s.trim(&trim);
     }
@@ -453,8 +476,12 @@ fn xgroup_target(server: &mut Server, call: &Call<'_>, sub: &str) -> Result<Grou
     let s = stream(&mut server.keyspace, key, call.now_ms)?;
     target.stream_exists = s.is_some();
     if !target.mkstream {
-        let Some(s) = s else { return Err(err(ERR_XGROUP_NO_KEY)) };
-        if !s.groups.contains_key(&group[..]) && matches!(sub, "SETID" | "CREATECONSUMER" | "DELCONSUMER") {
+        let Some(s) = s else {
+            return Err(err(ERR_XGROUP_NO_KEY));
+        };
+        if !s.groups.contains_key(&group[..])
+            && matches!(sub, "SETID" | "CREATECONSUMER" | "DELCONSUMER")
+        {
             return Err(nogroup_for_key(group, key));
         }
     }
@@ -483,7 +510,9 @@ fn xgroup_create_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
         strict_id(&args[4])?
     };
     if !target.stream_exists {
-        server.keyspace.insert_new(key.clone(), Value::Stream(Box::default()));
+        server
+            .keyspace
+            .insert_new(key.clone(), Value::Stream(Box::default()));
     }
     let s = stream(&mut server.keyspace, key, call.now_ms)?.expect("stream exists");
     if s.create_group(args[3].clone(), id, target.entries_read) {
@@ -543,19 +572,21 @@ pub fn xgroup_destroy(server: &mut Server, call: Call<'_>) -> Reply {
 /// XGROUP CREATECONSUMER key group consumer
 /// ```
 pub fn xgroup_createconsumer(server: &mut Server, call: Call<'_>) -> Reply {
-    reply(xgroup_target(server, &call, "CREATECONSUMER").and_then(|_| {
-        let s = stream(&mut server.keyspace, &call.args[2], call.now_ms)?.expect("checked");
-        let group = s.groups.get_mut(&call.args[3][..]).expect("checked");
-        if group.consumers.contains_key(&call.args[4]) {
-            return Ok(Frame::Integer(0));
-        }
-        let consumer = crate::model::stream::Consumer {
-            seen_time_ms: call.now_ms as i64,
-            ..Default::default()
-        };
-        group.consumers.insert(call.args[4].clone(), consumer);
-        Ok(Frame::Integer(1))
-    }))
+    reply(
+        xgroup_target(server, &call, "CREATECONSUMER").and_then(|_| {
+            let s = stream(&mut server.keyspace, &call.args[2], call.now_ms)?.expect("checked");
+            let group = s.groups.get_mut(&call.args[3][..]).expect("checked");
+            if group.consumers.contains_key(&call.args[4]) {
+                return Ok(Frame::Integer(0));
+            }
+            let consumer = crate::model::stream::Consumer {
+                seen_time_ms: call.now_ms as i64,
+                ..Default::default()
+            };
+            group.consumers.insert(call.args[4].clone(), consumer);
+            Ok(Frame::Integer(1))
+        }),
+    )
 }
 
 /// Deletes a consumer and its pending entries; answers how many it had pending.
@@ -612,9 +643,14 @@ fn xread_generic(server: &mut Server, call: Call<'_>, xreadgroup: bool) -> Reply
         Ok(args) => args,
         Err(frame) => return frame.into(),
     };
-    let blocked = server.clients.get_mut(&call.client).and_then(|c| c.blocked_read.take());
+    let blocked = server
+        .clients
+        .get_mut(&call.client)
+        .and_then(|c| c.blocked_read.take());
     match blocked {
-        Some(state) if call.context == Context::Unblocked => serve_unblocked(server, &call, &args, state),
+        Some(state) if call.context == Context::Unblocked => {
+            serve_unblocked(server, &call, &args, state)
+        }
         _ => match read_now(server, &call, &args) {
             Ok(reply) => reply,
             Err(frame) => frame.into(),
@@ -705,7 +741,10 @@ fn resolve_ids(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>) -> Res
     for (key, id) in read.keys.iter().zip(read.ids) {
         let s = stream(&mut server.keyspace, key, call.now_ms)?;
         if let Some((group, _)) = read.group {
-            if !s.as_ref().is_some_and(|s| s.groups.contains_key(&group[..])) {
+            if !s
+                .as_ref()
+                .is_some_and(|s| s.groups.contains_key(&group[..]))
+            {
                 return Err(nogroup(key, group, " in XREADGROUP with GROUP option"));
             }
         }
@@ -749,8 +788,16 @@ fn read_now(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>) -> Result
 
 /// Serves one stream of a first attempt if it has entries after `gt` (XREADGROUP: always for a
 /// history read, else if the group is behind the last live entry).
-fn serve_stream(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, key: &Bytes, gt: StreamId) -> Option<Frame> {
-    let s = stream(&mut server.keyspace, key, call.now_ms).ok().flatten()?;
+fn serve_stream(
+    server: &mut Server,
+    call: &Call<'_>,
+    read: &ReadArgs<'_>,
+    key: &Bytes,
+    gt: StreamId,
+) -> Option<Frame> {
+    let s = stream(&mut server.keyspace, key, call.now_ms)
+        .ok()
+        .flatten()?;
     let (start, history) = match read.group {
         Some(_) if gt != StreamId::MAX => (gt, true),
         Some((group, _)) => {
@@ -828,7 +875,12 @@ fn block(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, state: Block
 /// the first stream whose last id passed what the client waits for is served alone (COUNT
 /// defaults to 1000); a consumer group reader waits past the group's current last id, and is
 /// unblocked with an error if its stream or group is gone.
-fn serve_unblocked(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, state: BlockedRead) -> Reply {
+fn serve_unblocked(
+    server: &mut Server,
+    call: &Call<'_>,
+    read: &ReadArgs<'_>,
+    state: BlockedRead,
+) -> Reply {
     let count = if read.count == 0 {
         BLOCKED_DEFAULT_COUNT
     } else {
@@ -849,7 +901,8 @@ fn serve_unblocked(server: &mut Server, call: &Call<'_>, read: &ReadArgs<'_>, st
         };
         if s.last_id > gt {
             let entries = read_entries(s, read, gt.wrapping_next(), false, count, call.now_ms);
-            return Frame::Array(vec![Frame::Array(vec![Frame::Bulk(key.clone()), entries])]).into();
+            return Frame::Array(vec![Frame::Array(vec![Frame::Bulk(key.clone()), entries])])
+                .into();
         }
     }
     block(server, call, read, state)
@@ -875,7 +928,10 @@ fn xack_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
     let Some(s) = s.filter(|s| s.groups.contains_key(&args[2][..])) else {
         return Ok(Frame::Integer(0));
     };
-    let ids = args[3..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>>>()?;
+    let ids = args[3..]
+        .iter()
+        .map(|a| strict_id(a))
+        .collect::<Result<Vec<_>>>()?;
     let acked = ids.into_iter().filter(|id| s.ack(&args[2], *id)).count();
     Ok(Frame::Integer(acked as i64))
 }
@@ -943,13 +999,23 @@ fn parse_pending_range(args: &[Bytes]) -> Result<PendingRange<'_>> {
 
 fn pending_summary(group: &Group) -> Frame {
     let (Some(first), Some(last)) = (group.pel.keys().next(), group.pel.keys().next_back()) else {
-        return Frame::Array(vec![Frame::Integer(0), Frame::Null, Frame::Null, Frame::NullArray]);
+        return Frame::Array(vec![
+            Frame::Integer(0),
+            Frame::Null,
+            Frame::Null,
+            Frame::NullArray,
+        ]);
     };
     let consumers = group
         .consumers
         .iter()
         .filter(|(_, c)| !c.pel.is_empty())
-        .map(|(name, c)| Frame::Array(vec![Frame::Bulk(name.clone()), bulk_str(&c.pel.len().to_string())]))
+        .map(|(name, c)| {
+            Frame::Array(vec![
+                Frame::Bulk(name.clone()),
+                bulk_str(&c.pel.len().to_string()),
+            ])
+        })
         .collect();
     Frame::Array(vec![
         Frame::Integer(group.pel.len() as i64),
@@ -1015,8 +1081,12 @@ fn xclaim_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
     };
     let min_idle_ms = int_arg_or(&args[4], "Invalid min-idle-time argument for XCLAIM")?.max(0);
     // Ids run until the first argument that is not one; options follow.
-    let ids: Vec<StreamId> = args[5..].iter().map_while(|a| parse_id(a, 0, true)).collect();
-    let (opts, last_id) = parse_claim_options(&args[5 + ids.len()..], min_idle_ms, call.now_ms as i64)?;
+    let ids: Vec<StreamId> = args[5..]
+        .iter()
+        .map_while(|a| parse_id(a, 0, true))
+        .collect();
+    let (opts, last_id) =
+        parse_claim_options(&args[5 + ids.len()..], min_idle_ms, call.now_ms as i64)?;
     let g = s.groups.get_mut(&group[..]).expect("checked");
     if last_id > g.last_id {
         g.last_id = last_id;
@@ -1034,7 +1104,11 @@ fn xclaim_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
 }
 
 /// XCLAIM's options; IDLE and TIME set the delivery time, which must lie in `0..=now`.
-fn parse_claim_options(opts: &[Bytes], min_idle_ms: i64, now_ms: i64) -> Result<(ClaimOptions, StreamId)> {
+fn parse_claim_options(
+    opts: &[Bytes],
+    min_idle_ms: i64,
+    now_ms: i64,
+) -> Result<(ClaimOptions, StreamId)> {
     let mut claim = ClaimOptions {
         min_idle_ms,
         delivery_time_ms: now_ms,
@@ -1058,7 +1132,10 @@ fn parse_claim_options(opts: &[Bytes], min_idle_ms: i64, now_ms: i64) -> Result<
             delivery = Some(now_ms.wrapping_sub(idle));
         } else if kw(opt, "TIME") && more {
             j += 1;
-            delivery = Some(int_arg_or(&opts[j], "Invalid TIME option argument for XCLAIM")?);
+            delivery = Some(int_arg_or(
+                &opts[j],
+                "Invalid TIME option argument for XCLAIM",
+            )?);
         } else if kw(opt, "RETRYCOUNT") && more {
             j += 1;
             let count = int_arg_or(&opts[j], "Invalid RETRYCOUNT option argument for XCLAIM")?;
@@ -1067,13 +1144,20 @@ fn parse_claim_options(opts: &[Bytes], min_idle_ms: i64, now_ms: i64) -> Result<
             j += 1;
             last_id = strict_id(&opts[j])?;
         } else {
-            return Err(err(format!("ERR Unrecognized XCLAIM option '{}'", text(opt))));
+            return Err(err(format!(
+                "ERR Unrecognized XCLAIM option '{}'",
+                text(opt)
+            )));
         }
         j += 1;
     }
     // A time in the future or before the epoch is taken as "now" rather than refused.
     if let Some(time) = delivery {
-        claim.delivery_time_ms = if time < 0 || time > now_ms { now_ms } else { time };
+        claim.delivery_time_ms = if time < 0 || time > now_ms {
+            now_ms
+        } else {
+            time
+        };
     }
     Ok((claim, last_id))
 }
@@ -1189,7 +1273,10 @@ fn stream_counters(s: &Stream) -> Vec<(&'static str, Frame)> {
     vec![
         ("length", Frame::Integer(s.len() as i64)),
         ("radix-tree-keys", Frame::Integer(s.node_count() as i64)),
-        ("radix-tree-nodes", Frame::Integer(s.radix_tree_nodes() as i64)),
+        (
+            "radix-tree-nodes",
+            Frame::Integer(s.radix_tree_nodes() as i64),
+        ),
         ("last-generated-id", id_frame(s.last_id)),
         ("max-deleted-entry-id", id_frame(s.max_deleted_entry_id)),
         ("entries-added", Frame::Integer(s.entries_added as i64)),
@@ -1212,7 +1299,10 @@ fn stream_full(s: &Stream, count: usize) -> Frame {
         .range(StreamId::MIN, StreamId::MAX, false)
         .take(limit)
         .map(|(id, f)| entry_frame(id, f));
-    let groups = s.groups.iter().map(|(name, g)| group_full(s, name, g, limit));
+    let groups = s
+        .groups
+        .iter()
+        .map(|(name, g)| group_full(s, name, g, limit));
     let mut fields = stream_counters(s);
     fields.push(("entries", Frame::Array(entries.collect())));
     fields.push(("groups", Frame::Array(groups.collect())));
@@ -1335,12 +1425,19 @@ mod tests {
         let mut server = Server::new();
         let client = server.connect();
         for (request, want) in steps {
-            assert_eq!(run(&mut server, client, request, NOW_MS), *want, "reply to {request}");
+            assert_eq!(
+                run(&mut server, client, request, NOW_MS),
+                *want,
+                "reply to {request}"
+            );
         }
     }
 
     fn blocked(keys: &[&str], deadline_ms: Option<u64>) -> Reply {
-        let keys = keys.iter().map(|k| Bytes::copy_from_slice(k.as_bytes())).collect();
+        let keys = keys
+            .iter()
+            .map(|k| Bytes::copy_from_slice(k.as_bytes()))
+            .collect();
         Reply::Block(Block {
             keys,
             deadline_ms,
@@ -1414,7 +1511,10 @@ mod tests {
             "*4\r\n:1\r\n$3\r\n1-1\r\n$3\r\n1-1\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n1\r\n"
         );
         let forever = args("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
-        assert_eq!(server.execute(reader, &forever, NOW_MS), blocked(&["s"], None));
+        assert_eq!(
+            server.execute(reader, &forever, NOW_MS),
+            blocked(&["s"], None)
+        );
     }
 
     /// XREAD remembers what `$` meant when it blocked, and serves only the stream that grew.
@@ -1425,7 +1525,10 @@ mod tests {
         run(&mut server, writer, "XADD s1 1-1 f v", NOW_MS);
         run(&mut server, writer, "XADD s2 1-1 f v", NOW_MS);
         let request = args("XREAD BLOCK 0 STREAMS s1 s2 $ $");
-        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s1", "s2"], None));
+        assert_eq!(
+            server.execute(reader, &request, NOW_MS),
+            blocked(&["s1", "s2"], None)
+        );
         run(&mut server, writer, "XADD s2 2-1 f v", NOW_MS);
         assert_eq!(
             bytes_of(server.execute_unblocked(reader, &request, NOW_MS)),
@@ -1440,7 +1543,10 @@ mod tests {
         let (reader, writer) = (server.connect(), server.connect());
         let request = args("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
         run(&mut server, writer, "XGROUP CREATE s g $ MKSTREAM", NOW_MS);
-        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s"], None));
+        assert_eq!(
+            server.execute(reader, &request, NOW_MS),
+            blocked(&["s"], None)
+        );
         server.keyspace.take_signaled();
         run(&mut server, writer, "XGROUP DESTROY s g", NOW_MS);
         assert!(server.keyspace.take_signaled().contains(&b"s"[..]));
@@ -1449,7 +1555,10 @@ mod tests {
             frame("-NOGROUP the consumer group this client was blocked on no longer exists\r\n")
         );
         run(&mut server, writer, "XGROUP CREATE s g $", NOW_MS);
-        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s"], None));
+        assert_eq!(
+            server.execute(reader, &request, NOW_MS),
+            blocked(&["s"], None)
+        );
         server.keyspace.remove(b"s", NOW_MS);
         assert_eq!(
             bytes_of(server.execute_unblocked(reader, &request, NOW_MS)),
@@ -1464,7 +1573,10 @@ mod tests {
         let (reader, writer) = (server.connect(), server.connect());
         let request = args("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
         run(&mut server, writer, "XGROUP CREATE s g $ MKSTREAM", NOW_MS);
-        assert_eq!(server.execute(reader, &request, NOW_MS), blocked(&["s"], None));
+        assert_eq!(
+            server.execute(reader, &request, NOW_MS),
+            blocked(&["s"], None)
+        );
         run(&mut server, writer, "XADD s 1-1 f v", NOW_MS);
         run(&mut server, writer, "XDEL s 1-1", NOW_MS);
         assert_eq!(

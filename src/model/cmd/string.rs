@@ -36,10 +36,12 @@ pub fn get(server: &mut Server, call: Call<'_>) -> Reply {
 pub fn mget(server: &mut Server, call: Call<'_>) -> Reply {
     let values = call.args[1..]
         .iter()
-        .map(|key| match string_at(&mut server.keyspace, key, call.now_ms) {
-            Ok(Some(value)) => Frame::Bulk(value),
-            _ => Frame::Null,
-        })
+        .map(
+            |key| match string_at(&mut server.keyspace, key, call.now_ms) {
+                Ok(Some(value)) => Frame::Bulk(value),
+                _ => Frame::Null,
+            },
+        )
         .collect();
     Frame::Array(values).into()
 }
@@ -80,17 +82,28 @@ fn set_inner(server: &mut Server, call: Call<'_>) -> Result<Frame, Frame> {
     };
     let (key, value) = (&call.args[1], &call.args[2]);
     let ks = &mut server.keyspace;
-    let old = if options.get { Some(string_at(ks, key, call.now_ms)?) } else { None };
+    let old = if options.get {
+        Some(string_at(ks, key, call.now_ms)?)
+    } else {
+        None
+    };
     let found = ks.get(key, call.now_ms);
-    let kept_ttl = found.and_then(|e| e.expires_at_ms).filter(|_| options.keep_ttl);
+    let kept_ttl = found
+        .and_then(|e| e.expires_at_ms)
+        .filter(|_| options.keep_ttl);
     let found = found.is_some();
-    let ok_or_old = |done: Frame| old.clone().map_or(done, |o| o.map_or(Frame::Null, Frame::Bulk));
+    let ok_or_old = |done: Frame| {
+        old.clone()
+            .map_or(done, |o| o.map_or(Frame::Null, Frame::Bulk))
+    };
     if (options.nx && found) || (options.xx && !found) {
         return Ok(ok_or_old(Frame::Null));
     }
     ks.set(key.clone(), Value::String(value.clone()));
     if let Some(at) = expires_at_ms.or(kept_ttl) {
-        ks.get_mut(key, call.now_ms).expect("just set").expires_at_ms = Some(at);
+        ks.get_mut(key, call.now_ms)
+            .expect("just set")
+            .expires_at_ms = Some(at);
     }
     Ok(ok_or_old(Frame::ok()))
 }
@@ -100,10 +113,15 @@ fn set_options(args: &[Bytes]) -> Result<SetOptions<'_>, Frame> {
     let mut i = 0;
     while i < args.len() {
         let (opt, next) = (&args[i], args.get(i + 1));
-        let unit = [("EX", ExpireUnit::Ex), ("PX", ExpireUnit::Px), ("EXAT", ExpireUnit::ExAt), ("PXAT", ExpireUnit::PxAt)]
-            .into_iter()
-            .find(|(name, _)| is_keyword(opt, name))
-            .map(|(_, unit)| unit);
+        let unit = [
+            ("EX", ExpireUnit::Ex),
+            ("PX", ExpireUnit::Px),
+            ("EXAT", ExpireUnit::ExAt),
+            ("PXAT", ExpireUnit::PxAt),
+        ]
+        .into_iter()
+        .find(|(name, _)| is_keyword(opt, name))
+        .map(|(_, unit)| unit);
         // An expiry may repeat its own unit (the last wins) but not mix with another or KEEPTTL.
         let expire_ok = unit.is_some_and(|u| !o.keep_ttl && o.expire.is_none_or(|(c, _)| c == u));
         match (unit, next) {
@@ -143,7 +161,12 @@ fn expire_at_ms(unit: ExpireUnit, arg: &[u8], now_ms: u64) -> Result<u64, Frame>
 /// ```
 /// A missing key counts as 0; the key keeps its expiry.
 pub fn incrby(server: &mut Server, call: Call<'_>) -> Reply {
-    match incr_by(&mut server.keyspace, &call.args[1], &call.args[2], call.now_ms) {
+    match incr_by(
+        &mut server.keyspace,
+        &call.args[1],
+        &call.args[2],
+        call.now_ms,
+    ) {
         Ok(n) | Err(n) => n.into(),
     }
 }
@@ -168,7 +191,8 @@ fn incr_by(ks: &mut Keyspace, key: &Bytes, incr: &[u8], now_ms: u64) -> Result<F
 
 /// `old + incr`, or Redis's overflow error (shared with HINCRBY).
 pub(crate) fn checked_incr(old: i64, incr: i64) -> Result<i64, Frame> {
-    old.checked_add(incr).ok_or_else(|| Frame::error("ERR increment or decrement would overflow"))
+    old.checked_add(incr)
+        .ok_or_else(|| Frame::error("ERR increment or decrement would overflow"))
 }
 
 #[cfg(test)]
@@ -182,11 +206,19 @@ mod tests {
         let mut s = Server::new();
         let c = s.connect();
         assert_eq!(run(&mut s, c, 1000, "SET k v PXAT 500"), Frame::ok());
-        assert_eq!(run(&mut s, c, 1000, "GET k"), Frame::Null, "an expiry in the past hides the key");
+        assert_eq!(
+            run(&mut s, c, 1000, "GET k"),
+            Frame::Null,
+            "an expiry in the past hides the key"
+        );
         run(&mut s, c, 1000, "SET k 1 PX 100");
         assert_eq!(run(&mut s, c, 1000, "INCRBY k 2"), Frame::Integer(3));
         run(&mut s, c, 1000, "SET k v KEEPTTL");
-        assert_eq!(run(&mut s, c, 1050, "PTTL k"), Frame::Integer(50), "INCRBY and KEEPTTL keep the TTL");
+        assert_eq!(
+            run(&mut s, c, 1050, "PTTL k"),
+            Frame::Integer(50),
+            "INCRBY and KEEPTTL keep the TTL"
+        );
         assert_eq!(run(&mut s, c, 1100, "GET k"), Frame::Null);
     }
 
@@ -197,6 +229,9 @@ mod tests {
         run(&mut s, c, 0, "SET k old");
         assert_eq!(run(&mut s, c, 0, "SET k new NX GET"), bulk("old"));
         assert_eq!(run(&mut s, c, 0, "GET k"), bulk("old"));
-        assert_eq!(run(&mut s, c, 0, "SET k v EX 1 PX 1"), Frame::error("ERR syntax error"));
+        assert_eq!(
+            run(&mut s, c, 0, "SET k v EX 1 PX 1"),
+            Frame::error("ERR syntax error")
+        );
     }
 }

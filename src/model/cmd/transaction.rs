@@ -42,7 +42,10 @@ pub fn exec(server: &mut Server, call: Call<'_>) -> Reply {
     if dirty {
         return Frame::NullArray.into();
     }
-    let replies = queued.iter().map(|args| run_queued(server, call, args)).collect();
+    let replies = queued
+        .iter()
+        .map(|args| run_queued(server, call, args))
+        .collect();
     Frame::Array(replies).into()
 }
 
@@ -53,7 +56,12 @@ fn run_queued(server: &mut Server, exec: Call<'_>, args: &[Bytes]) -> Frame {
         Ok(spec) => spec,
         Err(error) => return error,
     };
-    let call = Call { client: exec.client, args, now_ms: exec.now_ms, context: Context::Exec };
+    let call = Call {
+        client: exec.client,
+        args,
+        now_ms: exec.now_ms,
+        context: Context::Exec,
+    };
     match server.dispatch(spec, call) {
         Reply::Frame(frame) => frame,
         // A command must not block inside EXEC (`Call::may_block`); if one asks to anyway, it
@@ -133,10 +141,16 @@ mod tests {
         run(&mut s, a, 0, "WATCH k");
         run(&mut s, b, 0, "SET k 1");
         run(&mut s, a, 0, "MULTI");
-        assert_eq!(run(&mut s, a, 0, "INCRBY k 1"), Frame::Simple("QUEUED".into()));
+        assert_eq!(
+            run(&mut s, a, 0, "INCRBY k 1"),
+            Frame::Simple("QUEUED".into())
+        );
         assert_eq!(run(&mut s, a, 0, "EXEC"), Frame::NullArray);
         run(&mut s, a, 0, "MULTI");
         run(&mut s, a, 0, "INCRBY k 1");
-        assert_eq!(run(&mut s, a, 0, "EXEC"), Frame::Array(vec![Frame::Integer(2)]));
+        assert_eq!(
+            run(&mut s, a, 0, "EXEC"),
+            Frame::Array(vec![Frame::Integer(2)])
+        );
     }
 }

@@ -19,7 +19,10 @@ impl Clock {
     /// A clock reading `now_ms` now and advancing with `tokio::time` (paused or simulated time
     /// advances it deterministically).
     pub fn simulated(now_ms: u64) -> Clock {
-        Clock::Simulated { origin: Instant::now(), origin_ms: now_ms }
+        Clock::Simulated {
+            origin: Instant::now(),
+            origin_ms: now_ms,
+        }
     }
 
     /// Inside a turmoil host: the simulation's own wall time (`Builder::epoch` plus simulated
@@ -34,10 +37,12 @@ impl Clock {
 
     pub fn now_ms(&self) -> u64 {
         match self {
-            Clock::Simulated { origin, origin_ms } => origin_ms + origin.elapsed().as_millis() as u64,
-            Clock::System => {
-                SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+            Clock::Simulated { origin, origin_ms } => {
+                origin_ms + origin.elapsed().as_millis() as u64
             }
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
         }
     }
 
@@ -57,6 +62,9 @@ mod tests {
         assert_eq!(clock.now_ms(), 1_700_000_000_000);
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert_eq!(clock.now_ms(), 1_700_000_000_250);
-        assert_eq!(clock.instant_at(1_700_000_000_300), Instant::now() + Duration::from_millis(50));
+        assert_eq!(
+            clock.instant_at(1_700_000_000_300),
+            Instant::now() + Duration::from_millis(50)
+        );
     }
 }

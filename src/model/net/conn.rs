@@ -55,7 +55,10 @@ struct Waiter {
 impl Blocked {
     fn add(&mut self, client: ClientId, waiter: Waiter) {
         for key in &waiter.keys {
-            self.by_key.entry(key.clone()).or_default().push_back(client);
+            self.by_key
+                .entry(key.clone())
+                .or_default()
+                .push_back(client);
         }
         self.waiters.insert(client, waiter);
     }
@@ -76,7 +79,11 @@ impl Blocked {
 
 impl Shared {
     pub fn new(server: Server, clock: Clock) -> Rc<Shared> {
-        Rc::new(Shared { server: RefCell::new(server), clock, blocked: RefCell::default() })
+        Rc::new(Shared {
+            server: RefCell::new(server),
+            clock,
+            blocked: RefCell::default(),
+        })
     }
 
     /// The server, for inspection between commands (tests, a crash-surviving disk later). Do not
@@ -109,7 +116,11 @@ impl Shared {
     }
 
     fn closing(&self, client: ClientId) -> bool {
-        self.server.borrow().clients.get(&client).is_some_and(|c| c.close_after_reply)
+        self.server
+            .borrow()
+            .clients
+            .get(&client)
+            .is_some_and(|c| c.close_after_reply)
     }
 
     /// Re-runs, key by key and in blocking order, the requests of clients waiting on a signaled
@@ -125,8 +136,12 @@ impl Shared {
                 return;
             }
             for key in &signaled {
-                let queue: Vec<ClientId> =
-                    self.blocked.borrow().by_key.get(key).map_or_else(Vec::new, |q| q.iter().copied().collect());
+                let queue: Vec<ClientId> = self
+                    .blocked
+                    .borrow()
+                    .by_key
+                    .get(key)
+                    .map_or_else(Vec::new, |q| q.iter().copied().collect());
                 for client in queue.into_iter().filter(|c| tried.insert(*c)) {
                     self.retry(client, now_ms);
                 }
@@ -135,10 +150,19 @@ impl Shared {
     }
 
     fn retry(&self, client: ClientId, now_ms: u64) {
-        let Some(args) = self.blocked.borrow().waiters.get(&client).map(|w| w.args.clone()) else {
+        let Some(args) = self
+            .blocked
+            .borrow()
+            .waiters
+            .get(&client)
+            .map(|w| w.args.clone())
+        else {
             return;
         };
-        let reply = self.server.borrow_mut().execute_unblocked(client, &args, now_ms);
+        let reply = self
+            .server
+            .borrow_mut()
+            .execute_unblocked(client, &args, now_ms);
         if let Reply::Frame(frame) = reply {
             if let Some(waiter) = self.blocked.borrow_mut().remove(client) {
                 // The receiver is gone only if the connection ended meanwhile: nothing to tell.
@@ -171,7 +195,9 @@ where
     let mut stream = stream;
     let Some(client) = shared.connect() else {
         // Best effort, as Redis: the client is refused either way.
-        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
         return;
     };
     let mut conn = Connection {
@@ -256,7 +282,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.flush().await?;
         let (reply, mut served) = oneshot::channel();
         let keys = block.keys;
-        self.shared.blocked.borrow_mut().add(self.client, Waiter { args, keys, reply });
+        self.shared
+            .blocked
+            .borrow_mut()
+            .add(self.client, Waiter { args, keys, reply });
         let deadline = block.deadline_ms.map(|ms| self.shared.clock.instant_at(ms));
         let timeout = async {
             match deadline {
@@ -307,7 +336,10 @@ mod tests {
     use tokio::task::LocalSet;
 
     fn args(parts: &[&str]) -> Vec<Bytes> {
-        parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+        parts
+            .iter()
+            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+            .collect()
     }
 
     /// Sends `input` on a fresh connection and returns everything the server wrote until it
@@ -317,7 +349,10 @@ mod tests {
         tokio::task::spawn_local(serve_connection(server_end, shared));
         client.write_all(input).await.unwrap();
         let mut out = Vec::new();
-        let read = tokio::time::timeout(std::time::Duration::from_millis(100), client.read_to_end(&mut out));
+        let read = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            client.read_to_end(&mut out),
+        );
         let _ = read.await;
         out
     }
@@ -327,7 +362,11 @@ mod tests {
         LocalSet::new()
             .run_until(async {
                 let shared = Shared::new(Server::new(), Clock::simulated(0));
-                let out = exchange(shared, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n\r\nQUIT\r\nPING\r\n").await;
+                let out = exchange(
+                    shared,
+                    b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n\r\nQUIT\r\nPING\r\n",
+                )
+                .await;
                 assert_eq!(out, b"+OK\r\n$1\r\nv\r\n+OK\r\n");
             })
             .await;
@@ -339,7 +378,10 @@ mod tests {
             .run_until(async {
                 let shared = Shared::new(Server::new(), Clock::simulated(0));
                 let out = exchange(shared, b"PING\r\n*1\r\n+PING\r\nPING\r\n").await;
-                assert_eq!(out, b"+PONG\r\n-ERR Protocol error: expected '$', got '+'\r\n");
+                assert_eq!(
+                    out,
+                    b"+PONG\r\n-ERR Protocol error: expected '$', got '+'\r\n"
+                );
             })
             .await;
     }
@@ -354,16 +396,25 @@ mod tests {
         let mut receivers = Vec::new();
         for client in [first, second] {
             let (reply, rx) = oneshot::channel();
-            let waiter = Waiter { args: args(&["INCRBY", "n", "1"]), keys: args(&["k"]), reply };
+            let waiter = Waiter {
+                args: args(&["INCRBY", "n", "1"]),
+                keys: args(&["k"]),
+                reply,
+            };
             shared.blocked.borrow_mut().add(client, waiter);
             receivers.push(rx);
         }
         shared.execute(writer, &args(&["SET", "other", "x"]));
-        assert!(receivers[0].try_recv().is_err(), "a write to another key wakes nobody");
+        assert!(
+            receivers[0].try_recv().is_err(),
+            "a write to another key wakes nobody"
+        );
         shared.execute(writer, &args(&["SET", "k", "x"]));
         // Each waiter re-ran its INCRBY once, the first blocked first.
         assert_eq!(receivers[0].try_recv().unwrap(), Frame::Integer(1));
         assert_eq!(receivers[1].try_recv().unwrap(), Frame::Integer(2));
-        assert!(shared.blocked.borrow().waiters.is_empty() && shared.blocked.borrow().by_key.is_empty());
+        assert!(
+            shared.blocked.borrow().waiters.is_empty() && shared.blocked.borrow().by_key.is_empty()
+        );
     }
 }

@@ -30,7 +30,9 @@ pub async fn serve_tcp(listener: tokio::net::TcpListener, shared: Rc<Shared>) ->
 /// Serves a fresh model on `listener` until an accept fails, on a current-thread runtime built
 /// here: the blocking entry point of `serve-model` (and of tests, on a thread of their own).
 pub fn serve_tcp_blocking(listener: std::net::TcpListener) -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
