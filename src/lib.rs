@@ -11,6 +11,8 @@
 //! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
 //!   retention, metrics and the final-state audit. It never imports a world.
 //! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`fault_plan`]: the faults of a run, drawn once from scenario and seed for both worlds;
+//!   each world only names its targets and applies the plan.
 //! - [`real`]: the container world: the pipeline against real Redis servers and Sentinels in
 //!   Docker containers, under a wall-clock nemesis (kill, pause, network cuts, failover).
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
@@ -24,6 +26,7 @@
 //! world and the checkers.
 
 pub mod check;
+pub mod fault_plan;
 pub mod model;
 pub mod pipeline;
 pub mod real;

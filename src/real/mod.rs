@@ -7,8 +7,8 @@
 //! - [`docker`]: the Docker Engine API (bollard), labels and names, file copy.
 //! - [`topology`]: networks and containers (standalone, replicated, Sentinel), readiness, the
 //!   dialer that keeps the pipeline's traffic on the run's own containers.
-//! - [`plan`]: the fault plan drawn from scenario and seed; [`nemesis`]: its application on the
-//!   wall clock; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
+//! - [`targets`]: what a fault can hit here, for the plan `crate::fault_plan` draws from scenario
+//!   and seed; [`nemesis`]: its application on the wall clock; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
 //! - [`processes`]: producers, workers and the trimmer as restartable tasks, over `crate::workload`.
 //! - [`run`]: one run, from the scenario to the checkers' report; [`config`]: scenario mapping.
 //! - [`cleanup`]: every container and network goes at the end, on failure and on Ctrl-C.
@@ -25,9 +25,9 @@ pub mod config;
 pub mod docker;
 pub mod image;
 pub mod nemesis;
-pub mod plan;
 pub mod processes;
 pub mod run;
+pub mod targets;
 pub mod topology;
 
 use std::path::PathBuf;
@@ -149,7 +149,7 @@ async fn command_inner(cmd: &Args) -> Result<u8, RealError> {
     for kind in &cmd.without {
         println!(
             "fault kind `{}` switched off (--without)",
-            plan::kind_name(*kind)
+            crate::fault_plan::kind_name(*kind)
         );
     }
     print_parameters(&prepared.parameters());

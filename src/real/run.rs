@@ -17,14 +17,15 @@ use serde_json::json;
 
 use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
-use super::nemesis::{Nemesis, Wiring};
-use super::plan::{Hosts, Plan};
+use super::nemesis::{RealNemesis, Wiring};
 use super::processes::Processes;
+use super::targets::{RealHosts, RealTarget};
 use super::topology::Topology;
 use super::{config, image, RealError};
 use crate::check::history::{CommitOutcome, Op, Phase, Record, Recorder};
 use crate::check::state::FinalState;
 use crate::check::{check_all, Report, ViolationKind};
+use crate::fault_plan::FaultPlan;
 use crate::pipeline::audit;
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Link, Purpose};
@@ -66,8 +67,8 @@ pub struct Prepared {
     pub window_ms: u64,
     pub config: PipelineConfig,
     pub workload: Arc<Workload>,
-    pub hosts: Hosts,
-    pub plan: Plan,
+    pub hosts: RealHosts,
+    pub plan: FaultPlan<RealTarget>,
 }
 
 impl Prepared {
@@ -82,8 +83,8 @@ impl Prepared {
         let seed = opts.seed.unwrap_or_else(|| seed_of(&run_id));
         let window_ms = opts.window_ms.unwrap_or(scenario.faults.window_ms);
         let config = config::pipeline_config(&scenario).map_err(unsupported)?;
-        let hosts = Hosts::new(&scenario);
-        let plan = Plan::draw(seed, &scenario, &hosts, window_ms).map_err(unsupported)?;
+        let hosts = RealHosts::new(&scenario);
+        let plan = FaultPlan::draw(seed, &scenario, &hosts, window_ms).map_err(unsupported)?;
         let workload = Arc::new(Workload::generate(seed, &scenario.workload));
         Ok(Prepared {
             scenario,
@@ -182,7 +183,7 @@ impl Prepared {
             hosts: self.hosts.clone(),
             start,
         };
-        let mut nemesis = Nemesis::new(self.seed, &self.plan, &self.scenario.faults, wiring);
+        let mut nemesis = RealNemesis::new(self.seed, &self.plan, &self.scenario.faults, wiring);
         let phases = self.phases(&ctx, &mut procs, &mut nemesis, &topology).await;
         procs.stop_all().await;
         nemesis.stop();
@@ -213,7 +214,7 @@ impl Prepared {
         &self,
         ctx: &Context,
         procs: &mut Processes,
-        nemesis: &mut Nemesis,
+        nemesis: &mut RealNemesis,
         topology: &Topology,
     ) -> Result<Phases, RealError> {
         procs.start_all()?;

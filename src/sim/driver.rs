@@ -11,7 +11,7 @@
 //! Every loop here is bounded in simulated time. It must never read the wall clock: time is
 //! `Sim::elapsed`, and the records it makes carry that time.
 
-use super::nemesis::Nemesis;
+use super::nemesis::SimNemesis;
 use super::world::{World, REDIS, REDIS_PORT};
 use crate::check::state::FinalState;
 use crate::pipeline::audit;
@@ -50,7 +50,7 @@ pub fn elapsed_ms(world: &World) -> u64 {
 }
 
 /// One step, with the failpoint crashes and nemesis actions due before it.
-fn step(world: &mut World, nemesis: &mut Nemesis) -> Result<(), Broken> {
+fn step(world: &mut World, nemesis: &mut SimNemesis) -> Result<(), Broken> {
     let now_ms = elapsed_ms(world);
     let fired = world.failpoints.take_fired();
     nemesis.crash_parked(world, fired, now_ms);
@@ -73,7 +73,7 @@ fn step(world: &mut World, nemesis: &mut Nemesis) -> Result<(), Broken> {
 /// lasts at most `drain_ms` past the later of the window's end and the last commit's due time.
 pub fn run_phases(
     world: &mut World,
-    nemesis: &mut Nemesis,
+    nemesis: &mut SimNemesis,
     window_ms: u64,
     drain: Drain,
 ) -> Result<Phases, Broken> {
@@ -130,7 +130,7 @@ pub struct Drain {
 /// until `deadline_ms`; true when drained.
 fn drain_until_settled(
     world: &mut World,
-    nemesis: &mut Nemesis,
+    nemesis: &mut SimNemesis,
     deadline_ms: u64,
 ) -> Result<bool, Broken> {
     let mut drained_since_ms: Option<u64> = None;

@@ -4,7 +4,8 @@
 //! - `crate::workload`: the decisions of a seed, when they are due and which producer owns them.
 //! - [`world`]: builds the turmoil `Sim` and its hosts (`redis`, `downstream`, `producer-<i>`,
 //!   `worker-<concern>-<i>`, `trimmer`), with the state that survives crashes kept outside them.
-//! - [`nemesis`]: the fault schedule drawn from scenario + seed, and applying and healing it.
+//! - [`targets`]: what a fault can hit here, for the plan `crate::fault_plan` draws from scenario
+//!   + seed; [`nemesis`]: applying and healing that plan between steps.
 //! - failpoints: `pipeline::drawn_failpoints`, shared with the container world (a fired point
 //!   parks its task; the driver crashes the host).
 //! - [`driver`]: the step loop: fault window, heal, bounded drain, audit.
@@ -22,6 +23,7 @@ pub mod driver;
 pub mod nemesis;
 pub mod run;
 pub mod sweep;
+pub mod targets;
 pub mod world;
 
 pub use run::{run, without_faults, Prepared, RunError, RunOutcome};

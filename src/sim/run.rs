@@ -9,12 +9,14 @@
 //! callers time it from outside.
 
 use super::driver::{self, Phases};
-use super::nemesis::{Nemesis, Plan};
-use super::world::{self, Hosts, World};
+use super::nemesis::SimNemesis;
+use super::targets::SimTarget;
+use super::world::{self, SimHosts, World};
 use crate::check::hash::history_hash;
 use crate::check::history::Record;
 use crate::check::state::FinalState;
 use crate::check::{check_all, Report};
+use crate::fault_plan::FaultPlan;
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::report::summary::Summary;
 use crate::report::sweep::SeedOutcome;
@@ -55,8 +57,8 @@ pub struct Prepared {
     pub scenario: Scenario,
     pub seed: u64,
     pub workload: Rc<Workload>,
-    pub hosts: Hosts,
-    pub plan: Plan,
+    pub hosts: SimHosts,
+    pub plan: FaultPlan<SimTarget>,
 }
 
 impl Prepared {
@@ -68,8 +70,9 @@ impl Prepared {
         if let Some(why) = world::unsupported(scenario) {
             return Err(unsupported(why));
         }
-        let hosts = Hosts::new(scenario);
-        let plan = Plan::draw(seed, scenario, &hosts).map_err(unsupported)?;
+        let hosts = SimHosts::new(scenario);
+        let window_ms = scenario.faults.window_ms;
+        let plan = FaultPlan::draw(seed, scenario, &hosts, window_ms).map_err(unsupported)?;
         let workload = Rc::new(Workload::generate(seed, &scenario.workload));
         Ok(Prepared {
             scenario: scenario.clone(),
@@ -88,7 +91,7 @@ impl Prepared {
             ("sim.tick_ms".to_string(), json!(world::TICK_MS)),
             (
                 "sim.latency_ms_max".to_string(),
-                json!(world::LATENCY_MS_MAX),
+                json!(world::LINK_LATENCY_MS_MAX),
             ),
             ("sim.window_ms".to_string(), json!(s.faults.window_ms)),
             ("sim.drain_ms".to_string(), json!(s.drain_ms)),
@@ -123,7 +126,7 @@ impl Prepared {
             self.plan.failpoint_rates.clone(),
         ));
         let mut world = World::build(self.seed, s, self.workload.clone(), failpoints);
-        let mut nemesis = Nemesis::new(self.seed, &s.faults, &self.plan);
+        let mut nemesis = SimNemesis::new(self.seed, &s.faults, &self.plan);
         let drain = driver::Drain {
             drain_ms: s.drain_ms,
             last_commit_ms: self.workload.last_at_ms(),

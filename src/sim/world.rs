@@ -46,13 +46,13 @@ pub const EPOCH_SECS: u64 = 1_700_000_000;
 /// a run) and coarser timing.
 pub const TICK_MS: u64 = 1;
 /// Healthy links delay each message by 0..=this (turmoil's exponential curve, mostly 0).
-pub const LATENCY_MS_MAX: u64 = 2;
+pub const LINK_LATENCY_MS_MAX: u64 = 2;
 /// The key prefix of every run (each run has a Redis of its own).
 const PREFIX: &str = "oc:";
 
 /// The names of every host of one world.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Hosts {
+pub struct SimHosts {
     pub producers: Vec<String>,
     /// Concern by concern, then by index: `worker-billing-0`, `worker-billing-1`, ...
     pub workers: Vec<String>,
@@ -60,8 +60,8 @@ pub struct Hosts {
     pub downstream: Option<String>,
 }
 
-impl Hosts {
-    pub fn new(scenario: &Scenario) -> Hosts {
+impl SimHosts {
+    pub fn new(scenario: &Scenario) -> SimHosts {
         let p = &scenario.pipeline;
         let workers = scenario
             .workload
@@ -69,7 +69,7 @@ impl Hosts {
             .iter()
             .flat_map(|c| (0..p.workers_per_concern).map(move |i| format!("worker-{c}-{i}")))
             .collect();
-        Hosts {
+        SimHosts {
             producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
@@ -93,7 +93,7 @@ impl Hosts {
     }
 
     /// The hosts a name stands for: a host, or a group (`app`, `producers`, `workers`).
-    pub fn resolve(&self, name: &str) -> Option<Vec<String>> {
+    pub fn hosts_named(&self, name: &str) -> Option<Vec<String>> {
         match name {
             "app" => Some(self.app()),
             "producers" => Some(self.producers.clone()),
@@ -199,7 +199,7 @@ impl Common {
 /// The world of one seed, ready to step.
 pub struct World {
     pub sim: turmoil::Sim<'static>,
-    pub hosts: Hosts,
+    pub hosts: SimHosts,
     pub redis: Rc<RedisSlot>,
     pub downstream: Option<Arc<DownstreamService>>,
     pub progress: Vec<Rc<Progress>>,
@@ -240,7 +240,7 @@ impl World {
         failpoints: Arc<DrawnFailpoints>,
     ) -> World {
         let mut sim = simulation(seed);
-        let hosts = Hosts::new(scenario);
+        let hosts = SimHosts::new(scenario);
         let stopped = Rc::new(RefCell::new(Vec::new()));
         let recorder = simulated_recorder();
         let common = Rc::new(Common {
@@ -333,7 +333,7 @@ fn simulation(seed: u64) -> turmoil::Sim<'static> {
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
         .tick_duration(Duration::from_millis(TICK_MS))
         .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::from_millis(LATENCY_MS_MAX))
+        .max_message_latency(Duration::from_millis(LINK_LATENCY_MS_MAX))
         // The driver bounds every run itself; turmoil's own limit must never cut one short.
         .simulation_duration(Duration::from_secs(365 * 24 * 3600))
         .build()
