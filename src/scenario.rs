@@ -681,6 +681,15 @@ pub fn find(dir: &Path, name: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
+/// `scenarios/` under the current directory, else the one beside this crate's sources.
+pub fn scenarios_dir() -> std::path::PathBuf {
+    let here = std::path::PathBuf::from("scenarios");
+    if here.is_dir() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
 fn serde_error(path: &Path, text: &str, key: String, e: toml::de::Error) -> ScenarioError {
     let mut key = if key == "." { String::new() } else { key };
     let message = e.message().trim().to_string();

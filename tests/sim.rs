@@ -26,7 +26,7 @@ fn shipped(name: &str) -> Scenario {
 /// Runs `range` on one thread (nextest runs the scenarios side by side) and sums it up.
 fn run_sweep(s: &Scenario, range: SeedRange) -> Sweep {
     let seeds: Vec<u64> = range.iter().collect();
-    let options = sweep::Options {
+    let options = sweep::SweepOptions {
         jobs: 1,
         reports: None,
         stop_when: None,
@@ -41,7 +41,7 @@ fn determinism(name: &str) {
     let s = shipped(name);
     let run = |seed| sim::run(&s, seed).unwrap_or_else(|e| panic!("{e}"));
     let (first, again, other) = (run(1), run(1), run(2));
-    let hash = |r: &sim::RunOutcome| format_hash(r.history_hash());
+    let hash = |r: &outbox_chaos::report::outcome::RunOutcome| format_hash(r.history_hash());
     assert_eq!(
         hash(&first),
         hash(&again),
@@ -164,7 +164,7 @@ fn a_sweep_reports_seeds_in_order_whatever_the_jobs() {
     let s = shipped("naive-sink");
     let seeds: Vec<u64> = (0..6).collect();
     let outcomes = |jobs| {
-        let options = sweep::Options {
+        let options = sweep::SweepOptions {
             jobs,
             reports: None,
             stop_when: None,

@@ -16,6 +16,7 @@ use super::world::{World, REDIS, REDIS_PORT};
 use crate::check::state::FinalState;
 use crate::pipeline::audit;
 use crate::pipeline::connector::{Addr, Backoff, Connector, Purpose, Target, TurmoilDialer};
+use crate::report::outcome::Phases;
 use crate::rng::Rng;
 use redis::RedisConnectionInfo;
 use std::cell::RefCell;
@@ -30,17 +31,6 @@ const AUDIT_CONNECT_ATTEMPTS: u32 = 20;
 /// the last step of an entry (`ack-first` applies the effect after it), and work in flight needs
 /// a few round trips to land.
 const SETTLE_MS: u64 = 200;
-
-/// How the phases went.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Phases {
-    /// When the fault window ended and everything healed.
-    pub healed_at_ms: u64,
-    /// Every producer done and every group drained before `drain_ms` ran out.
-    pub drained: bool,
-    /// When the pipeline was stopped for the audit.
-    pub stopped_at_ms: u64,
-}
 
 /// A run that could not go on: a host's software gave up, or turmoil failed.
 pub type Broken = String;

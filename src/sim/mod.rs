@@ -9,7 +9,8 @@
 //! - failpoints: `pipeline::drawn_failpoints`, shared with the container world (a fired point
 //!   parks its task; the driver crashes the host).
 //! - [`driver`]: the step loop: fault window, heal, bounded drain, audit.
-//! - [`run`]: one seed → a [`RunOutcome`] (history, final state, report, coverage, hash).
+//! - [`run`]: one seed → a `report::outcome::RunOutcome` (history, final state, report,
+//!   coverage, hash).
 //! - [`determinism`]: one seed twice, hashes compared.
 //! - [`sweep`]: many seeds on several OS threads, one simulation per thread at a time.
 //!
@@ -26,4 +27,4 @@ pub mod sweep;
 pub mod targets;
 pub mod world;
 
-pub use run::{run, without_faults, Prepared, RunError, RunOutcome};
+pub use run::{redis_commands, run, without_faults, RunError, SimRun};

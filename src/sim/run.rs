@@ -1,25 +1,21 @@
 //! One seed of one scenario, from the drawn parameters to the checkers' report.
 //!
-//! [`Prepared::new`] draws everything (workload, nemesis plan) and can print it before anything
-//! runs; [`Prepared::run`] builds the world, drives it and checks what it left: a [`RunOutcome`]
-//! with the history, the final state, the check report with its coverage, the history hash, the
-//! drawn parameters and the number of commands the simulated Redis ran.
+//! [`SimRun::new`] draws everything (workload, fault plan) and can print it before anything
+//! runs; [`SimRun::run`] builds the world, drives it and checks what it left: a [`RunOutcome`]
+//! with the history, the final state, the check report with its coverage, the drawn parameters
+//! and the number of commands the simulated Redis ran.
 //!
 //! A run is a pure function of (scenario, seed, binary). It must never read the wall clock:
 //! callers time it from outside.
 
-use super::driver::{self, Phases};
+use super::driver;
 use super::nemesis::SimNemesis;
 use super::targets::SimTarget;
 use super::world::{self, SimHosts, World};
-use crate::check::hash::history_hash;
-use crate::check::history::Record;
-use crate::check::state::FinalState;
-use crate::check::{check_all, Report};
+use crate::check::check_all;
 use crate::fault_plan::FaultPlan;
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
-use crate::report::summary::Summary;
-use crate::report::sweep::SeedOutcome;
+use crate::report::outcome::{drawn_parameters, Figures, RunOutcome};
 use crate::report::RunId;
 use crate::scenario::{Faults, Scenario};
 use crate::workload::Workload;
@@ -53,7 +49,7 @@ impl RunError {
 }
 
 /// A seed's draws, ready to run.
-pub struct Prepared {
+pub struct SimRun {
     pub scenario: Scenario,
     pub seed: u64,
     pub workload: Rc<Workload>,
@@ -61,8 +57,8 @@ pub struct Prepared {
     pub plan: FaultPlan<SimTarget>,
 }
 
-impl Prepared {
-    pub fn new(scenario: &Scenario, seed: u64) -> Result<Prepared, RunError> {
+impl SimRun {
+    pub fn new(scenario: &Scenario, seed: u64) -> Result<SimRun, RunError> {
         let unsupported = |message| RunError::Unsupported {
             scenario: scenario.name.clone(),
             message,
@@ -74,7 +70,7 @@ impl Prepared {
         let window_ms = scenario.faults.window_ms;
         let plan = FaultPlan::draw(seed, scenario, &hosts, window_ms).map_err(unsupported)?;
         let workload = Rc::new(Workload::generate(seed, &scenario.workload));
-        Ok(Prepared {
+        Ok(SimRun {
             scenario: scenario.clone(),
             seed,
             workload,
@@ -86,8 +82,8 @@ impl Prepared {
     /// Every parameter the seed drew or the world fixed, for printing and `summary.json`.
     pub fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
         let s = &self.scenario;
-        let mut p = BTreeMap::from([
-            ("seed".to_string(), json!(self.seed)),
+        let mut p = drawn_parameters(self.seed, &self.workload, self.plan.parameters());
+        p.extend([
             ("sim.tick_ms".to_string(), json!(world::TICK_MS)),
             (
                 "sim.latency_ms_max".to_string(),
@@ -100,8 +96,6 @@ impl Prepared {
             ("pipeline.sink".to_string(), json!(s.pipeline.sink)),
             ("pipeline.variant".to_string(), json!(s.pipeline.variant)),
         ]);
-        p.extend(self.workload.parameters());
-        p.extend(self.plan.parameters());
         p
     }
 
@@ -139,29 +133,23 @@ impl Prepared {
             Err(e) => (None, Some(e)),
         };
         let report = check_all(&history, state.as_ref(), s.check_options());
+        let redis_commands = world.redis.commands_processed();
         let mut parameters = self.parameters();
-        parameters.extend(phase_parameters(&phases, world.redis.commands_processed()));
+        parameters.extend(phases.parameters());
+        parameters.insert("run.redis_commands".to_string(), json!(redis_commands));
         Ok(RunOutcome {
             scenario: s.clone(),
+            run: RunId::Seed(self.seed),
             seed: self.seed,
             history,
             state,
             audit_error,
             report,
             parameters,
-            redis_commands: world.redis.commands_processed(),
             phases,
+            figures: Figures::Simulated { redis_commands },
         })
     }
-}
-
-fn phase_parameters(phases: &Phases, redis_commands: u64) -> BTreeMap<String, serde_json::Value> {
-    BTreeMap::from([
-        ("run.healed_at_ms".to_string(), json!(phases.healed_at_ms)),
-        ("run.drained".to_string(), json!(phases.drained)),
-        ("run.stopped_at_ms".to_string(), json!(phases.stopped_at_ms)),
-        ("run.redis_commands".to_string(), json!(redis_commands)),
-    ])
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -174,48 +162,17 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// Everything one seed produced.
-pub struct RunOutcome {
-    pub scenario: Scenario,
-    pub seed: u64,
-    pub history: Vec<Record>,
-    /// `None` when the audit could not read Redis (`audit_error` says why).
-    pub state: Option<FinalState>,
-    pub audit_error: Option<String>,
-    pub report: Report,
-    pub parameters: BTreeMap<String, serde_json::Value>,
-    /// Commands the simulated Redis executed (every incarnation).
-    pub redis_commands: u64,
-    pub phases: Phases,
-}
-
-impl RunOutcome {
-    pub fn history_hash(&self) -> u64 {
-        history_hash(&self.history)
-    }
-
-    pub fn is_clean(&self) -> bool {
-        self.report.is_clean()
-    }
-
-    pub fn summary(&self) -> Summary {
-        Summary::build(
-            &self.scenario,
-            &RunId::Seed(self.seed),
-            &self.history,
-            &self.report,
-            self.parameters.clone(),
-        )
-    }
-
-    pub fn seed_outcome(&self) -> SeedOutcome {
-        SeedOutcome::new(self.seed, &self.history, &self.report)
+/// Commands the simulated Redis ran in a run of this world.
+pub fn redis_commands(outcome: &RunOutcome) -> u64 {
+    match outcome.figures {
+        Figures::Simulated { redis_commands } => redis_commands,
+        Figures::WallClock { .. } => 0,
     }
 }
 
 /// One seed: prepare and run.
 pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutcome, RunError> {
-    Prepared::new(scenario, seed)?.run()
+    SimRun::new(scenario, seed)?.run()
 }
 
 /// The scenario with every fault switched off and `pass` expected: a planted bug must need its
