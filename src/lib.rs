@@ -11,6 +11,7 @@
 //! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
 //!   retention, metrics and the final-state audit. It never imports a world.
 //! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`draws`]: what a seed draws before a run, in either world: the workload and the fault plan.
 //! - [`fault_plan`]: the faults of a run, drawn once from scenario and seed for both worlds;
 //!   each world only names its targets and applies the plan.
 //! - [`real`]: the container world: the pipeline against real Redis servers and Sentinels in
@@ -26,6 +27,7 @@
 //! world and the checkers.
 
 pub mod check;
+pub mod draws;
 pub mod fault_plan;
 pub mod model;
 pub mod pipeline;

@@ -82,7 +82,7 @@ mod tests {
             };
             let prepared =
                 crate::real::RealRun::new(&options).unwrap_or_else(|e| panic!("{}: {e}", s.name));
-            assert!(!prepared.plan.faults.is_empty(), "{}", s.name);
+            assert!(!prepared.draws.plan.faults.is_empty(), "{}", s.name);
         }
         let e = find_scenario("nope").unwrap_err().to_string();
         assert!(e.contains("in real/: "), "{e}");

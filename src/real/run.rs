@@ -19,13 +19,13 @@ use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
 use super::nemesis::{RealNemesis, Wiring};
 use super::processes::Processes;
-use super::targets::{RealHosts, RealTarget};
+use super::targets::RealHosts;
 use super::topology::Topology;
 use super::{config, image, RealError};
 use crate::check::check_all;
 use crate::check::history::Recorder;
 use crate::check::state::FinalState;
-use crate::fault_plan::FaultPlan;
+use crate::draws::Draws;
 use crate::pipeline::audit;
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Link, Purpose};
@@ -34,10 +34,9 @@ use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::load;
 use crate::pipeline::Context;
-use crate::report::outcome::{drawn_parameters, Figures, Phases, RunOutcome};
+use crate::report::outcome::{Figures, Phases, RunOutcome};
 use crate::report::RunId;
 use crate::scenario::Scenario;
-use crate::workload::Workload;
 
 /// How often the drain looks at the groups.
 const DRAIN_POLL_MS: u64 = 100;
@@ -62,13 +61,10 @@ pub struct RealOptions {
 pub struct RealRun {
     pub scenario: Scenario,
     pub run_id: String,
-    pub seed: u64,
     pub image: String,
     pub window_ms: u64,
     pub config: PipelineConfig,
-    pub workload: Arc<Workload>,
-    pub hosts: RealHosts,
-    pub plan: FaultPlan<RealTarget>,
+    pub draws: Draws<RealHosts>,
 }
 
 impl RealRun {
@@ -84,25 +80,22 @@ impl RealRun {
         let window_ms = opts.window_ms.unwrap_or(scenario.faults.window_ms);
         let config = config::pipeline_config(&scenario).map_err(unsupported)?;
         let hosts = RealHosts::new(&scenario);
-        let plan = FaultPlan::draw(seed, &scenario, &hosts, window_ms).map_err(unsupported)?;
-        let workload = Arc::new(Workload::generate(seed, &scenario.workload));
+        let draws = Draws::new(seed, &scenario, hosts, window_ms).map_err(unsupported)?;
         Ok(RealRun {
             scenario,
             run_id,
-            seed,
             image: opts.image.clone(),
             window_ms,
             config,
-            workload,
-            hosts,
-            plan,
+            draws,
         })
     }
 
     /// Every parameter of the run, for printing and `summary.json`.
     pub fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
         let (s, t) = (&self.scenario, &self.scenario.topology);
-        let mut p = drawn_parameters(self.seed, &self.workload, self.plan.parameters());
+        let hosts = &self.draws.hosts;
+        let mut p = self.draws.parameters();
         p.extend([
             ("real.run_id".to_string(), json!(self.run_id)),
             ("real.image".to_string(), json!(self.image)),
@@ -110,12 +103,9 @@ impl RealRun {
             ("real.drain_ms".to_string(), json!(s.drain_ms)),
             ("topology.kind".to_string(), json!(t.kind)),
             ("topology.persistence".to_string(), json!(t.persistence)),
-            ("hosts.producers".to_string(), json!(self.hosts.producers)),
-            ("hosts.workers".to_string(), json!(self.hosts.workers)),
-            (
-                "hosts.containers".to_string(),
-                json!(self.hosts.containers()),
-            ),
+            ("hosts.producers".to_string(), json!(hosts.producers)),
+            ("hosts.workers".to_string(), json!(hosts.workers)),
+            ("hosts.containers".to_string(), json!(hosts.containers())),
             ("pipeline.sink".to_string(), json!(self.config.sink)),
             ("pipeline.variant".to_string(), json!(self.config.variant)),
             ("pipeline.wait".to_string(), json!(self.config.wait)),
@@ -153,11 +143,11 @@ impl RealRun {
         let recorder = Recorder::new();
         let start = tokio::time::Instant::now();
         let hook = Arc::new(DrawnFailpoints::new(
-            self.seed,
-            self.plan.failpoint_rates.clone(),
+            self.draws.seed,
+            self.draws.plan.failpoint_rates.clone(),
         ));
         let connector = topology.connector(self.config.connect.clone());
-        let ctx = Context::new(self.config.clone(), connector, self.seed)
+        let ctx = Context::new(self.config.clone(), connector, self.draws.seed)
             .map_err(|e| RealError::Broken(e.to_string()))?
             .with_recorder(recorder.clone())
             .with_failpoints(Failpoints::with_hook(hook.clone()));
@@ -169,7 +159,7 @@ impl RealRun {
         let p = &self.scenario.pipeline;
         let mut procs = Processes::new(
             &ctx,
-            self.workload.clone(),
+            self.draws.workload.clone(),
             downstream,
             p.producers,
             p.workers_per_concern,
@@ -179,16 +169,22 @@ impl RealRun {
             topology: topology.clone(),
             recorder: recorder.clone(),
             hook,
-            hosts: self.hosts.clone(),
+            hosts: self.draws.hosts.clone(),
             start,
         };
-        let mut nemesis = RealNemesis::new(self.seed, &self.plan, &self.scenario.faults, wiring);
+        let mut nemesis = RealNemesis::new(
+            self.draws.seed,
+            &self.draws.plan,
+            &self.scenario.faults,
+            wiring,
+        );
         let phases = self.phases(&ctx, &mut procs, &mut nemesis, &topology).await;
         procs.stop_all().await;
         nemesis.stop();
         let phases = phases?;
         let ledger = service.map(|s| s.ledger());
-        let (state, audit_error) = audit_state(&ctx, &self.workload.tenants, ledger.as_ref()).await;
+        let (state, audit_error) =
+            audit_state(&ctx, &self.draws.workload.tenants, ledger.as_ref()).await;
         let history = recorder.snapshot();
         let report = check_all(&history, state.as_ref(), self.scenario.check_options());
         let mut parameters = self.parameters();
@@ -197,7 +193,7 @@ impl RealRun {
         Ok(RunOutcome {
             scenario: self.scenario.clone(),
             run: RunId::Id(self.run_id.clone()),
-            seed: self.seed,
+            seed: self.draws.seed,
             history,
             state,
             audit_error,
@@ -225,7 +221,7 @@ impl RealRun {
             ctx,
             procs,
             topology,
-            &self.workload.tenants,
+            &self.draws.workload.tenants,
             self.scenario.drain_ms,
         )
         .await?;

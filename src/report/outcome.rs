@@ -14,7 +14,6 @@ use crate::check::history::{CommitOutcome, Op, Phase, Record};
 use crate::check::state::FinalState;
 use crate::check::{Report, ViolationKind};
 use crate::scenario::Scenario;
-use crate::workload::Workload;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -118,19 +117,6 @@ pub fn acknowledged_commits(history: &[Record]) -> BTreeSet<String> {
             _ => None,
         })
         .collect()
-}
-
-/// The parameters every run starts with, in either world: its seed and what the seed drew (the
-/// workload and the fault plan's parameters); each world adds its own.
-pub fn drawn_parameters(
-    seed: u64,
-    workload: &Workload,
-    plan: BTreeMap<String, serde_json::Value>,
-) -> BTreeMap<String, serde_json::Value> {
-    let mut p = BTreeMap::from(workload.parameters());
-    p.extend(plan);
-    p.insert("seed".to_string(), json!(seed));
-    p
 }
 
 /// `sim baseline --seed 7: <description>`, or `real partition --run <id>: ...`.

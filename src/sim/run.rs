@@ -10,18 +10,15 @@
 
 use super::driver;
 use super::nemesis::SimNemesis;
-use super::targets::SimTarget;
 use super::world::{self, SimHosts, World};
 use crate::check::check_all;
-use crate::fault_plan::FaultPlan;
+use crate::draws::Draws;
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
-use crate::report::outcome::{drawn_parameters, Figures, RunOutcome};
+use crate::report::outcome::{Figures, RunOutcome};
 use crate::report::RunId;
 use crate::scenario::{Faults, Scenario};
-use crate::workload::Workload;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// Why a seed has no outcome.
@@ -51,10 +48,7 @@ impl RunError {
 /// A seed's draws, ready to run.
 pub struct SimRun {
     pub scenario: Scenario,
-    pub seed: u64,
-    pub workload: Rc<Workload>,
-    pub hosts: SimHosts,
-    pub plan: FaultPlan<SimTarget>,
+    pub draws: Draws<SimHosts>,
 }
 
 impl SimRun {
@@ -68,21 +62,17 @@ impl SimRun {
         }
         let hosts = SimHosts::new(scenario);
         let window_ms = scenario.faults.window_ms;
-        let plan = FaultPlan::draw(seed, scenario, &hosts, window_ms).map_err(unsupported)?;
-        let workload = Rc::new(Workload::generate(seed, &scenario.workload));
+        let draws = Draws::new(seed, scenario, hosts, window_ms).map_err(unsupported)?;
         Ok(SimRun {
             scenario: scenario.clone(),
-            seed,
-            workload,
-            hosts,
-            plan,
+            draws,
         })
     }
 
     /// Every parameter the seed drew or the world fixed, for printing and `summary.json`.
     pub fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
-        let s = &self.scenario;
-        let mut p = drawn_parameters(self.seed, &self.workload, self.plan.parameters());
+        let (s, hosts) = (&self.scenario, &self.draws.hosts);
+        let mut p = self.draws.parameters();
         p.extend([
             ("sim.tick_ms".to_string(), json!(world::TICK_MS)),
             (
@@ -91,8 +81,8 @@ impl SimRun {
             ),
             ("sim.window_ms".to_string(), json!(s.faults.window_ms)),
             ("sim.drain_ms".to_string(), json!(s.drain_ms)),
-            ("hosts.producers".to_string(), json!(self.hosts.producers)),
-            ("hosts.workers".to_string(), json!(self.hosts.workers)),
+            ("hosts.producers".to_string(), json!(hosts.producers)),
+            ("hosts.workers".to_string(), json!(hosts.workers)),
             ("pipeline.sink".to_string(), json!(s.pipeline.sink)),
             ("pipeline.variant".to_string(), json!(s.pipeline.variant)),
         ]);
@@ -103,7 +93,7 @@ impl SimRun {
     pub fn run(&self) -> Result<RunOutcome, RunError> {
         let broken = |message| RunError::Broken {
             scenario: self.scenario.name.clone(),
-            seed: self.seed,
+            seed: self.draws.seed,
             message,
         };
         let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_inner()));
@@ -114,19 +104,19 @@ impl SimRun {
     }
 
     fn run_inner(&self) -> Result<RunOutcome, String> {
-        let s = &self.scenario;
+        let (s, draws) = (&self.scenario, &self.draws);
         let failpoints = Arc::new(DrawnFailpoints::new(
-            self.seed,
-            self.plan.failpoint_rates.clone(),
+            draws.seed,
+            draws.plan.failpoint_rates.clone(),
         ));
-        let mut world = World::build(self.seed, s, self.workload.clone(), failpoints);
-        let mut nemesis = SimNemesis::new(self.seed, &s.faults, &self.plan);
+        let mut world = World::build(draws.seed, s, draws.workload.clone(), failpoints);
+        let mut nemesis = SimNemesis::new(draws.seed, &s.faults, &draws.plan);
         let drain = driver::Drain {
             drain_ms: s.drain_ms,
-            last_commit_ms: self.workload.last_at_ms(),
+            last_commit_ms: draws.workload.last_at_ms(),
         };
         let phases = driver::run_phases(&mut world, &mut nemesis, s.faults.window_ms, drain)?;
-        let audit = driver::audit(&mut world, self.seed)?;
+        let audit = driver::audit(&mut world, draws.seed)?;
         let history = world.recorder.snapshot();
         let (state, audit_error) = match audit {
             Ok(state) => (Some(state), None),
@@ -139,8 +129,8 @@ impl SimRun {
         parameters.insert("run.redis_commands".to_string(), json!(redis_commands));
         Ok(RunOutcome {
             scenario: s.clone(),
-            run: RunId::Seed(self.seed),
-            seed: self.seed,
+            run: RunId::Seed(draws.seed),
+            seed: draws.seed,
             history,
             state,
             audit_error,

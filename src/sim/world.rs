@@ -236,7 +236,7 @@ impl World {
     pub fn build(
         seed: u64,
         scenario: &Scenario,
-        workload: Rc<Workload>,
+        workload: Arc<Workload>,
         failpoints: Arc<DrawnFailpoints>,
     ) -> World {
         let mut sim = simulation(seed);
@@ -375,7 +375,7 @@ fn add_producer(
     sim: &mut turmoil::Sim<'static>,
     common: &Rc<Common>,
     name: &str,
-    workload: Rc<Workload>,
+    workload: Arc<Workload>,
     progress: Rc<Progress>,
 ) {
     let (common, name_owned) = (common.clone(), name.to_string());
