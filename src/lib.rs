@@ -10,7 +10,9 @@
 //!   keyspace). Its core knows no network; thin adapters run it as a turmoil host or on real TCP.
 //! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
 //!   retention, metrics and the final-state audit. It never imports a world.
-//! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`history`]: the records the pipeline and the nemesis write, the recorder, the final state
+//!   the audit reads, and the history hash. It imports no world, no pipeline and no checker.
+//! - [`check`]: one checker per file, reading the history. It imports no world and no pipeline.
 //! - [`real`]: the container world: the pipeline against real Redis servers and Sentinels in
 //!   Docker containers, under a wall-clock nemesis (kill, pause, network cuts, failover).
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
@@ -24,6 +26,7 @@
 //! world and the checkers.
 
 pub mod check;
+pub mod history;
 pub mod model;
 pub mod pipeline;
 pub mod real;

@@ -8,8 +8,8 @@
 //! - `faults_off_is_clean` (planted bugs): with every fault switched off, 20 seeds are clean:
 //!   the bug needs its fault, so a finding without one would be a checker's or the world's bug.
 
-use outbox_chaos::check::hash::format_hash;
 use outbox_chaos::check::Expect;
+use outbox_chaos::history::hash::format_hash;
 use outbox_chaos::report::sweep::Sweep;
 use outbox_chaos::scenario::{self, Scenario, SeedRange, Shard};
 use outbox_chaos::sim::{self, sweep};

@@ -27,7 +27,7 @@ use tokio::io::{
     AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream,
 };
 
-use crate::check::history::{Op, Phase, Recorder};
+use crate::history::{Op, Phase, Recorder};
 use crate::pipeline::connector::{Addr, BoxFuture, BoxIo, Dialer};
 use crate::pipeline::keys::check_name;
 

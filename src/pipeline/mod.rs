@@ -32,7 +32,7 @@ pub mod streams;
 
 use std::sync::Arc;
 
-use crate::check::history::Recorder;
+use crate::history::Recorder;
 use crate::rng::Rng;
 
 pub use config::{PipelineConfig, SinkKind, Variant};

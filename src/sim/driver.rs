@@ -13,7 +13,7 @@
 
 use super::nemesis::Nemesis;
 use super::world::{World, REDIS, REDIS_PORT};
-use crate::check::state::FinalState;
+use crate::history::state::FinalState;
 use crate::pipeline::audit;
 use crate::pipeline::connector::{Addr, Backoff, Connector, Purpose, Target, TurmoilDialer};
 use crate::rng::Rng;

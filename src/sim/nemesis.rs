@@ -18,7 +18,7 @@
 
 use super::world::{Hosts, World, LATENCY_MS_MAX, REDIS};
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
-use crate::check::history::{Op, Phase};
+use crate::history::{Op, Phase};
 use crate::pipeline::drawn_failpoints::Fired;
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Faults, Scenario, ScriptedFault};

@@ -11,10 +11,10 @@
 use super::driver::{self, Phases};
 use super::nemesis::{Nemesis, Plan};
 use super::world::{self, Hosts, World};
-use crate::check::hash::history_hash;
-use crate::check::history::Record;
-use crate::check::state::FinalState;
 use crate::check::{check_all, Report};
+use crate::history::hash::history_hash;
+use crate::history::state::FinalState;
+use crate::history::Record;
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::report::summary::Summary;
 use crate::report::sweep::SeedOutcome;

@@ -14,7 +14,7 @@
 //! This module must never read the wall clock, spawn threads or draw randomness of its own: the
 //! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
 
-use crate::check::history::Recorder;
+use crate::history::Recorder;
 use crate::model::net::{serve_turmoil, Clock, Shared};
 use crate::model::server::Server;
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
