@@ -15,9 +15,10 @@
 //! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
 
 use crate::history::Recorder;
+use crate::mapping;
 use crate::model::net::{serve_turmoil, Clock, Shared};
 use crate::model::server::Server;
-use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
+use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::connector::{Addr, Connector, Target, TurmoilDialer};
 use crate::pipeline::consumer::Worker;
 use crate::pipeline::downstream::{self, Downstream, DownstreamService, TcpDownstream};
@@ -26,7 +27,7 @@ use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
-use crate::scenario::{Persistence, Scenario, TopologyKind};
+use crate::scenario::{Persistence, PipelineVariant, Scenario, Sink, TopologyKind};
 use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
 use std::cell::{Cell, RefCell};
@@ -73,7 +74,7 @@ impl Hosts {
             producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
-            downstream: (p.sink == SinkKind::IdempotentApi).then(|| DOWNSTREAM.to_string()),
+            downstream: (p.sink == Sink::IdempotentApi).then(|| DOWNSTREAM.to_string()),
         }
     }
 
@@ -224,8 +225,7 @@ pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.pipeline.wait_replicas > 0 {
         return Some("WAIT needs replicas, which the simulation does not run yet".into());
     }
-    scenario
-        .pipeline_config(PREFIX)
+    mapping::pipeline_config(scenario, PREFIX)
         .validate()
         .err()
         .map(|e| e.to_string())
@@ -245,7 +245,7 @@ impl World {
         let recorder = simulated_recorder();
         let common = Rc::new(Common {
             seed,
-            config: scenario.pipeline_config(PREFIX),
+            config: mapping::pipeline_config(scenario, PREFIX),
             tenants: workload.tenants.clone(),
             recorder: recorder.clone(),
             failpoints: failpoints.clone(),
@@ -254,7 +254,7 @@ impl World {
         let redis = Rc::new(RedisSlot::new(scenario.topology.persistence));
         add_redis(&mut sim, redis.clone());
         let downstream = hosts.downstream.as_ref().map(|_| {
-            let dedupe = scenario.pipeline.variant != Variant::NonIdempotentApi;
+            let dedupe = scenario.pipeline.variant != PipelineVariant::NonIdempotentApi;
             let service = DownstreamService::new(dedupe, recorder.clone());
             add_downstream(&mut sim, service.clone());
             service
