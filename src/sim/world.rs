@@ -16,18 +16,19 @@
 
 use crate::history::Recorder;
 use crate::mapping;
-use crate::model::net::{serve_turmoil, Clock, Shared};
+use crate::model::net::{Clock, Shared};
 use crate::model::server::Server;
 use crate::pipeline::config::PipelineConfig;
-use crate::pipeline::connector::{Addr, Connector, Target, TurmoilDialer};
+use crate::pipeline::connector::{Addr, Connector, Target};
 use crate::pipeline::consumer::Worker;
-use crate::pipeline::downstream::{self, Downstream, DownstreamService, TcpDownstream};
+use crate::pipeline::downstream::{Downstream, DownstreamService, TcpDownstream};
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
 use crate::scenario::{Persistence, PipelineVariant, Scenario, Sink, TopologyKind};
+use crate::sim::net::{serve_downstream, serve_model, TurmoilDialer};
 use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
 use std::cell::{Cell, RefCell};
@@ -355,7 +356,7 @@ fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
             // Inside the host: the clock reads the simulation's time from now on.
             let shared = Shared::new(slot.start(), Clock::turmoil());
             *slot.current.borrow_mut() = Some(shared.clone());
-            serve_turmoil(REDIS_PORT, shared).await
+            serve_model(REDIS_PORT, shared).await
         }
     });
 }
@@ -365,7 +366,7 @@ fn add_downstream(sim: &mut turmoil::Sim<'static>, service: Arc<DownstreamServic
         let service = service.clone();
         async move {
             let listener = turmoil::net::TcpListener::bind(("0.0.0.0", DOWNSTREAM_PORT)).await?;
-            downstream::serve_turmoil(listener, service).await?;
+            serve_downstream(listener, service).await?;
             Ok(())
         }
     });
