@@ -129,7 +129,7 @@ pub enum TopologyKind {
     Sentinel,
 }
 
-/// Redis durability (DESIGN.md section 3).
+/// Redis durability: what a crash or a power loss of a Redis server keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Persistence {
