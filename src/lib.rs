@@ -21,12 +21,15 @@
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
 //! - [`workload`]: the decisions of a seed, the same in both worlds.
+//! - [`mapping`]: the scenario's words onto the pipeline's and the checkers' types, once for
+//!   both worlds.
 //!
 //! `main.rs` holds the clap commands; it and the two worlds are the only places that know both a
 //! world and the checkers.
 
 pub mod check;
 pub mod history;
+pub mod mapping;
 pub mod model;
 pub mod pipeline;
 pub mod real;

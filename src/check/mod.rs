@@ -1,6 +1,6 @@
 //! The checkers that judge a run's history and the final state it left (both from `history`).
 //!
-//! Every checker of DESIGN.md section 6 lives in its own file and is a plain function of an
+//! Every checker (ARCHITECTURE.md#srccheck) lives in its own file and is a plain function of an
 //! [`Input`] (the history, the final state when there is one, and an index built once from the
 //! history). [`check_all`] runs them all in a fixed order and adds the fault coverage.
 //!

@@ -1,4 +1,4 @@
-//! The outbox pipeline under test (DESIGN.md section 2): a library a service could adopt.
+//! The outbox pipeline under test (ARCHITECTURE.md#srcpipeline): a library a service could adopt.
 //!
 //! - [`connector`]: dialers for both worlds, the Sentinel-aware connector, reconnecting links.
 //! - [`producer`]: commits a decision (marker, state, outbox entry) atomically.

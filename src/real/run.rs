@@ -190,7 +190,11 @@ impl Prepared {
         let ledger = service.map(|s| s.ledger());
         let (state, audit_error) = audit_state(&ctx, &self.workload.tenants, ledger.as_ref()).await;
         let history = recorder.snapshot();
-        let report = check_all(&history, state.as_ref(), self.scenario.check_options());
+        let report = check_all(
+            &history,
+            state.as_ref(),
+            crate::mapping::check_options(&self.scenario),
+        );
         let mut parameters = self.parameters();
         parameters.insert("topology.nodes".to_string(), json!(topology.describe()));
         parameters.extend(phases.parameters());
