@@ -10,7 +10,9 @@
 //!   keyspace). Its core knows no network; thin adapters run it as a turmoil host or on real TCP.
 //! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
 //!   retention, metrics and the final-state audit. It never imports a world.
-//! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`history`]: the records the pipeline and the nemesis write, the recorder, the final state
+//!   the audit reads, and the history hash. It imports no world, no pipeline and no checker.
+//! - [`check`]: one checker per file, reading the history. It imports no world and no pipeline.
 //! - [`draws`]: what a seed draws before a run, in either world: the workload and the fault plan.
 //! - [`fault_plan`]: the faults of a run, drawn once from scenario and seed for both worlds;
 //!   each world only names its targets and applies the plan.
@@ -22,6 +24,8 @@
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
 //! - [`workload`]: the decisions of a seed, the same in both worlds.
+//! - [`mapping`]: the scenario's words onto the pipeline's and the checkers' types, once for
+//!   both worlds.
 //!
 //! `main.rs` holds the clap commands; it and the two worlds are the only places that know both a
 //! world and the checkers.
@@ -29,6 +33,8 @@
 pub mod check;
 pub mod draws;
 pub mod fault_plan;
+pub mod history;
+pub mod mapping;
 pub mod model;
 pub mod pipeline;
 pub mod real;

@@ -130,7 +130,7 @@ impl<T: FaultTarget> FaultPlan<T> {
             draw_kind(&mut rng, f, targets, kind, window_ms, &mut faults);
         }
         faults.sort_by_key(|p| p.at_ms);
-        let failpoint_rates = f.failpoint_rates(&enabled);
+        let failpoint_rates = crate::mapping::failpoint_rates(f, &enabled);
         Ok(FaultPlan {
             enabled,
             failpoint_rates,

@@ -23,9 +23,9 @@ use super::targets::RealHosts;
 use super::topology::Topology;
 use super::{config, image, RealError};
 use crate::check::check_all;
-use crate::check::history::Recorder;
-use crate::check::state::FinalState;
 use crate::draws::Draws;
+use crate::history::state::FinalState;
+use crate::history::Recorder;
 use crate::pipeline::audit;
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Link, Purpose};
@@ -186,7 +186,11 @@ impl RealRun {
         let (state, audit_error) =
             audit_state(&ctx, &self.draws.workload.tenants, ledger.as_ref()).await;
         let history = recorder.snapshot();
-        let report = check_all(&history, state.as_ref(), self.scenario.check_options());
+        let report = check_all(
+            &history,
+            state.as_ref(),
+            crate::mapping::check_options(&self.scenario),
+        );
         let mut parameters = self.parameters();
         parameters.insert("topology.nodes".to_string(), json!(topology.describe()));
         parameters.extend(phases.parameters());

@@ -9,10 +9,10 @@
 use super::summary::Summary;
 use super::sweep::SeedOutcome;
 use super::{replay_command, run_text, RunId};
-use crate::check::hash::history_hash;
-use crate::check::history::{CommitOutcome, Op, Phase, Record};
-use crate::check::state::FinalState;
 use crate::check::{Report, ViolationKind};
+use crate::history::hash::history_hash;
+use crate::history::state::FinalState;
+use crate::history::{CommitOutcome, Op, Phase, Record};
 use crate::scenario::Scenario;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};

@@ -5,7 +5,7 @@
 //! It compares; it never explains. The two histories are kept so a caller can diff them.
 
 use super::run::{RunError, SimRun};
-use crate::check::hash::format_hash;
+use crate::history::hash::format_hash;
 use crate::report::outcome::RunOutcome;
 
 /// Two runs of one seed.

@@ -12,8 +12,8 @@
 use super::targets::SimTarget;
 use super::world::{World, LINK_LATENCY_MS_MAX, REDIS};
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
-use crate::check::history::{Op, Phase};
 use crate::fault_plan::{Action, Agenda, FaultPlan, FaultTarget, PlannedFault};
+use crate::history::{Op, Phase};
 use crate::pipeline::drawn_failpoints::Fired;
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Faults};

@@ -122,7 +122,7 @@ impl SimRun {
             Ok(state) => (Some(state), None),
             Err(e) => (None, Some(e)),
         };
-        let report = check_all(&history, state.as_ref(), s.check_options());
+        let report = check_all(&history, state.as_ref(), crate::mapping::check_options(s));
         let redis_commands = world.redis.commands_processed();
         let mut parameters = self.parameters();
         parameters.extend(phases.parameters());
@@ -171,6 +171,6 @@ pub fn without_faults(scenario: &Scenario) -> Scenario {
     let mut quiet = scenario.clone();
     quiet.faults = Faults::default();
     quiet.must_reach.clear();
-    quiet.expect = crate::check::Expect::Pass;
+    quiet.expect = crate::scenario::Expectation::Pass;
     quiet
 }
