@@ -29,7 +29,7 @@
 
 pub mod check;
 pub mod history;
-pub mod mapping;
+pub(crate) mod mapping;
 pub mod model;
 pub mod pipeline;
 pub mod real;
@@ -37,4 +37,4 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
-pub mod workload;
+pub(crate) mod workload;
