@@ -56,7 +56,7 @@
 mod locate;
 mod seeds;
 mod validate;
-pub mod vocabulary;
+pub(crate) mod vocabulary;
 
 pub use locate::Seg;
 pub use seeds::{SeedRange, SeedRangeError, Shard, ShardError};
@@ -552,11 +552,6 @@ pub enum ScenarioError {
         name: String,
         known: String,
     },
-}
-
-impl ScenarioError {
-    /// The exit code of a bad scenario: bad input.
-    pub const EXIT_CODE: i32 = 2;
 }
 
 /// Loads and validates one file; the scenario's name must equal the file's stem.

@@ -13,11 +13,11 @@
 //! The reference is Redis 7.0.15: replies and error texts match it byte for byte, which the
 //! differential test (`tests/differential.rs`) checks against a real `redis-server`.
 
-pub mod cmd;
+pub(crate) mod cmd;
 pub mod frame;
-pub mod keyspace;
-pub mod lua;
+pub(crate) mod keyspace;
+pub(crate) mod lua;
 pub mod net;
-pub mod parse;
+pub(crate) mod parse;
 pub mod server;
-pub mod stream;
+pub(crate) mod stream;

@@ -166,3 +166,18 @@ pub fn is_window_name(name: &str) -> bool {
         .iter()
         .any(|p| name.strip_prefix(p).is_some_and(|n| !n.is_empty()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_names() {
+        assert!(is_window_name("dedupe-hit"));
+        assert!(is_window_name("failpoint-crash:consumer.after_read"));
+        assert!(is_window_name("fault:partition"));
+        assert!(!is_window_name("fault:meteor"));
+        assert!(!is_window_name("failpoint-crash:"));
+        assert!(!is_window_name("dedupe"));
+    }
+}
