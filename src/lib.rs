@@ -31,7 +31,7 @@
 //! world and the checkers.
 
 pub mod check;
-pub mod draws;
+pub(crate) mod draws;
 pub mod fault_plan;
 pub mod history;
 pub(crate) mod mapping;

@@ -21,15 +21,15 @@
 //! This module must never send traffic anywhere but the run's own containers, and never touch a
 //! container or network that does not carry its run's label.
 
-pub mod cleanup;
+pub(crate) mod cleanup;
 pub mod config;
-pub mod docker;
+pub(crate) mod docker;
 pub mod image;
-pub mod nemesis;
-pub mod processes;
-pub mod run;
-pub mod targets;
-pub mod topology;
+pub(crate) mod nemesis;
+pub(crate) mod processes;
+pub(crate) mod run;
+pub(crate) mod targets;
+pub(crate) mod topology;
 
 use thiserror::Error;
 

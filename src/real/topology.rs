@@ -141,14 +141,6 @@ impl Topology {
         Ok(topology)
     }
 
-    pub fn kind(&self) -> TopologyKind {
-        self.kind
-    }
-
-    pub fn nodes(&self) -> &[Node] {
-        &self.nodes
-    }
-
     pub fn servers(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(|n| !n.sentinel)
     }

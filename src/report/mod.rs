@@ -14,7 +14,7 @@
 pub mod jsonl;
 pub mod junit;
 pub mod outcome;
-pub mod summary;
+pub(crate) mod summary;
 pub mod sweep;
 
 use crate::check::{timeline, Input, Report, ViolationKind};

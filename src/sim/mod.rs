@@ -22,12 +22,12 @@
 //! unbiased `select!`. `check` and `pipeline` never import this module.
 
 pub mod determinism;
-pub mod driver;
-pub mod nemesis;
+pub(crate) mod driver;
+pub(crate) mod nemesis;
 pub mod net;
-pub mod run;
+pub(crate) mod run;
 pub mod sweep;
-pub mod targets;
-pub mod world;
+pub(crate) mod targets;
+pub(crate) mod world;
 
 pub use run::{redis_commands, run, without_faults, RunError, SimRun};
