@@ -107,13 +107,32 @@ fn default_seeds() -> SeedRange {
 
 /// Which Redis servers run. Only `standalone` exists in the worlds now; the others are
 /// accepted by the schema so the files need no change when they arrive.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Topology {
     pub kind: TopologyKind,
     pub replicas: u32,
     pub sentinels: u32,
     pub persistence: Persistence,
+    /// With `rdb`: a snapshot this often when anything changed (Redis's `save <s> 1`), in whole
+    /// seconds from 1 s to 1 h. 1 s by default.
+    pub snapshot_interval_ms: u64,
+}
+
+/// Bounds of `topology.snapshot_interval_ms`.
+pub const SNAPSHOT_INTERVAL_MS_MIN: u64 = 1_000;
+pub const SNAPSHOT_INTERVAL_MS_MAX: u64 = 3_600_000;
+
+impl Default for Topology {
+    fn default() -> Topology {
+        Topology {
+            kind: TopologyKind::default(),
+            replicas: 0,
+            sentinels: 0,
+            persistence: Persistence::default(),
+            snapshot_interval_ms: 1_000,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -68,6 +68,22 @@ impl Keyspace {
         Keyspace::default()
     }
 
+    /// The data alone, as a persistence file holds it: no WATCHes, no pending wake-ups.
+    pub fn data_copy(&self) -> Keyspace {
+        Keyspace {
+            entries: self.entries.clone(),
+            ..Keyspace::default()
+        }
+    }
+
+    /// [`Keyspace::data_copy`] without the copy.
+    pub fn into_data(self) -> Keyspace {
+        Keyspace {
+            entries: self.entries,
+            ..Keyspace::default()
+        }
+    }
+
     /// The live entry at `key`, expiring it first if its time has come.
     pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
         self.expire_if_due(key, now_ms);

@@ -19,5 +19,6 @@ pub mod keyspace;
 pub mod lua;
 pub mod net;
 pub mod parse;
+pub mod persist;
 pub mod server;
 pub mod stream;
