@@ -125,6 +125,9 @@ scenario_tests! {
     consumer_crash = "consumer-crash";
     idempotent_api = "idempotent-api";
     partitions = "partitions";
+    power_loss_always = "power-loss-always";
+    power_loss_everysec = "power-loss-everysec", faults_off_is_clean;
+    restart_no_persistence = "restart-no-persistence", faults_off_is_clean;
     naive_sink = "naive-sink", faults_off_is_clean;
     ack_first = "ack-first", faults_off_is_clean;
     dual_write = "dual-write", faults_off_is_clean;
@@ -151,6 +154,9 @@ fn every_shipped_scenario_has_its_tests() {
         "no-reclaim",
         "non-idempotent-api",
         "partitions",
+        "power-loss-always",
+        "power-loss-everysec",
+        "restart-no-persistence",
         "unsafe-trim",
     ];
     assert_eq!(
