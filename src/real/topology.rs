@@ -126,9 +126,7 @@ impl Topology {
             nodes,
         };
         for node in topology.servers() {
-            topology
-                .create_server(node, spec, image)
-                .await?;
+            topology.create_server(node, spec, image).await?;
         }
         for node in topology.servers() {
             topology.wait_ready(&node.name).await?;
