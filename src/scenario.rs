@@ -22,6 +22,7 @@
 //! [topology]
 //! kind = "standalone"         # standalone | replicated | sentinel
 //! persistence = "aof-always"  # none | aof-always | aof-everysec | rdb
+//! snapshot_interval_ms = 1000 # rdb: a snapshot this often if anything changed (1 s..1 h, whole s)
 //!
 //! [workload]
 //! tenants = 4
@@ -155,9 +156,11 @@ pub enum Persistence {
     /// A process crash loses nothing acknowledged, nor does a power loss.
     #[default]
     AofAlways,
-    /// A power loss loses the last second.
+    /// A process crash loses nothing acknowledged; a power loss loses what followed the last
+    /// fsync (up to a second).
     AofEverysec,
-    /// Snapshots.
+    /// Snapshots every `snapshot_interval_ms`: a crash or a power loss loses what followed the
+    /// last one.
     Rdb,
 }
 
@@ -843,6 +846,33 @@ concerns = ["billing"]
             "{MINIMAL}\n[faults]\nwindow_ms = 10\n[faults.rates.failpoint]\nnotapoint = 0.5\n"
         );
         assert!(err(&text).starts_with("scenarios/t.toml:14:1: key `faults.rates.failpoint.notapoint`: `notapoint` is not a failpoint name"), "{}", err(&text));
+    }
+
+    #[test]
+    fn a_snapshot_interval_is_whole_seconds_within_its_bounds() {
+        let with = |ms: &str| format!("{MINIMAL}\n[topology]\nsnapshot_interval_ms = {ms}\n");
+        assert_eq!(
+            parse(Path::new("t.toml"), &with("5000"))
+                .unwrap()
+                .topology
+                .snapshot_interval_ms,
+            5_000
+        );
+        assert_eq!(
+            parse(Path::new("t.toml"), MINIMAL)
+                .unwrap()
+                .topology
+                .snapshot_interval_ms,
+            1_000
+        );
+        for bad in ["0", "1500", "3601000"] {
+            let e = err(&with(bad));
+            assert!(
+                e.contains("key `topology.snapshot_interval_ms`: ")
+                    && e.contains("is not a whole number of seconds from 1000 to 3600000 ms"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
