@@ -12,6 +12,7 @@ use outbox_chaos::check::Expect;
 use outbox_chaos::history::hash::format_hash;
 use outbox_chaos::report::sweep::Sweep;
 use outbox_chaos::scenario::{self, Scenario, SeedRange, Shard};
+use outbox_chaos::scenario::{Expectation, ExpectedViolation};
 use outbox_chaos::sim::{self, sweep};
 use std::path::Path;
 
@@ -26,7 +27,7 @@ fn shipped(name: &str) -> Scenario {
 /// Runs `range` on one thread (nextest runs the scenarios side by side) and sums it up.
 fn run_sweep(s: &Scenario, range: SeedRange) -> Sweep {
     let seeds: Vec<u64> = range.iter().collect();
-    let options = sweep::Options {
+    let options = sweep::SweepOptions {
         jobs: 1,
         reports: None,
         stop_when: None,
@@ -41,7 +42,7 @@ fn determinism(name: &str) {
     let s = shipped(name);
     let run = |seed| sim::run(&s, seed).unwrap_or_else(|e| panic!("{e}"));
     let (first, again, other) = (run(1), run(1), run(2));
-    let hash = |r: &sim::RunOutcome| format_hash(r.history_hash());
+    let hash = |r: &outbox_chaos::report::outcome::RunOutcome| format_hash(r.history_hash());
     assert_eq!(
         hash(&first),
         hash(&again),
@@ -63,7 +64,7 @@ fn sweep_100_seeds(name: &str) {
     let s = shipped(name);
     let sweep = run_sweep(&s, SWEEP_SEEDS);
     let text = sweep.text(0.0);
-    if let Expect::Violation(kind) = s.expect {
+    if let Expect::Violation(kind) = Expect::from(s.expect) {
         assert!(
             sweep.outcomes().any(|o| o.found(kind)),
             "{name}: no seed of 0..100 found `{kind}`\n{text}"
@@ -87,7 +88,7 @@ fn sweep_100_seeds(name: &str) {
 
 fn faults_off_is_clean(name: &str) {
     let s = shipped(name);
-    assert_ne!(s.expect, Expect::Pass, "{name} plants no bug");
+    assert_ne!(s.expect, Expectation::Pass, "{name} plants no bug");
     let quiet = sim::without_faults(&s);
     let sweep = run_sweep(&quiet, FAULTS_OFF_SEEDS);
     assert!(
@@ -170,7 +171,7 @@ fn a_sweep_reports_seeds_in_order_whatever_the_jobs() {
     let s = shipped("naive-sink");
     let seeds: Vec<u64> = (0..6).collect();
     let outcomes = |jobs| {
-        let options = sweep::Options {
+        let options = sweep::SweepOptions {
             jobs,
             reports: None,
             stop_when: None,
@@ -214,7 +215,7 @@ fn a_redis_crash_loses_nothing_with_aof_always() {
 #[test]
 fn a_redis_crash_without_persistence_loses_committed_effects() {
     let mut s = redis_crash("none");
-    s.expect = Expect::Violation(outbox_chaos::check::ViolationKind::Lost);
+    s.expect = Expectation::Violation(ExpectedViolation::Lost);
     let run = sim::run(&s, 1).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         run.report

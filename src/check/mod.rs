@@ -1,6 +1,6 @@
 //! The checkers that judge a run's history and the final state it left (both from `history`).
 //!
-//! Every checker of DESIGN.md section 6 lives in its own file and is a plain function of an
+//! Every checker (ARCHITECTURE.md#srccheck) lives in its own file and is a plain function of an
 //! [`Input`] (the history, the final state when there is one, and an index built once from the
 //! history). [`check_all`] runs them all in a fixed order and adds the fault coverage.
 //!
@@ -11,16 +11,16 @@
 //! This module imports no world, reads no clock, and iterates only ordered maps, so the same
 //! history and final state always give the same report, byte for byte.
 
-pub mod coverage;
-pub mod duplicate;
-pub mod duplicate_event;
-pub mod facts;
-pub mod lost;
-pub mod phantom;
-pub mod reorder;
-pub mod stuck;
+pub(crate) mod coverage;
+pub(crate) mod duplicate;
+pub(crate) mod duplicate_event;
+pub(crate) mod facts;
+pub(crate) mod lost;
+pub(crate) mod phantom;
+pub(crate) mod reorder;
+pub(crate) mod stuck;
 pub mod timeline;
-pub mod torn;
+pub(crate) mod torn;
 
 use crate::history::state::FinalState;
 use crate::history::Record;

@@ -241,7 +241,10 @@ fn native_functions(lua: &Lua, rand: &Rc<Cell<u64>>) -> mlua::Result<Table> {
     let state = Rc::clone(rand);
     native.set(
         "srand48",
-        lua.create_function(move |_, seed: i64| Ok(srand48(&state, seed as i32)))?,
+        lua.create_function(move |_, seed: i64| {
+            srand48(&state, seed as i32);
+            Ok(())
+        })?,
     )?;
     native.set(
         "error_table",
@@ -657,7 +660,7 @@ pub fn format_g17(n: f64) -> String {
         .split_once('e')
         .expect("Rust's {:e} has an exponent");
     let exponent: i32 = exponent.parse().expect("a decimal exponent");
-    if exponent < -4 || exponent >= PRECISION {
+    if !(-4..PRECISION).contains(&exponent) {
         let sign = if exponent < 0 { '-' } else { '+' };
         format!(
             "{}e{sign}{:02}",

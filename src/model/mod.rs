@@ -1,4 +1,4 @@
-//! The Redis model: a RESP server written in this project (DESIGN.md section 3).
+//! The Redis model: a RESP server written in this project (ARCHITECTURE.md#srcmodel).
 //!
 //! # Layout (as tokio's mini-redis)
 //!
@@ -13,12 +13,12 @@
 //! The reference is Redis 7.0.15: replies and error texts match it byte for byte, which the
 //! differential test (`tests/differential.rs`) checks against a real `redis-server`.
 
-pub mod cmd;
+pub(crate) mod cmd;
 pub mod frame;
-pub mod keyspace;
-pub mod lua;
+pub(crate) mod keyspace;
+pub(crate) mod lua;
 pub mod net;
-pub mod parse;
-pub mod persist;
+pub(crate) mod parse;
+pub(crate) mod persist;
 pub mod server;
-pub mod stream;
+pub(crate) mod stream;

@@ -76,9 +76,6 @@ pub struct ClientState {
     pub multi_failed: bool,
     /// QUIT was called: the connection closes once this reply is written.
     pub close_after_reply: bool,
-    /// Library name and version from `CLIENT SETINFO` (Redis 7.2; unused while the model is 7.0).
-    pub lib_name: Option<Bytes>,
-    pub lib_ver: Option<Bytes>,
     /// What a client blocked in XREAD/XREADGROUP waits for (the ids `$` stood for, its
     /// deadline), read when the request is re-run by [`Server::execute_unblocked`].
     pub blocked_read: Option<crate::model::stream::BlockedRead>,

@@ -1,4 +1,4 @@
-//! The outbox pipeline under test (DESIGN.md section 2): a library a service could adopt.
+//! The outbox pipeline under test (ARCHITECTURE.md#srcpipeline): a library a service could adopt.
 //!
 //! - [`connector`]: dialers for both worlds, the Sentinel-aware connector, reconnecting links.
 //! - [`producer`]: commits a decision (marker, state, outbox entry) atomically.
@@ -18,15 +18,15 @@ pub mod config;
 pub mod connector;
 pub mod consumer;
 pub mod downstream;
-pub mod drawn_failpoints;
+pub(crate) mod drawn_failpoints;
 pub mod error;
 pub mod failpoint;
-pub mod keys;
+pub(crate) mod keys;
 pub mod load;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod producer;
 pub mod retention;
-pub mod script;
+pub(crate) mod script;
 pub mod sink;
 pub mod streams;
 

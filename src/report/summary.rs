@@ -84,7 +84,7 @@ impl Summary {
             records: history.len() as u64,
             verdict: verdict_line(report),
             expect: scenario.expect.to_string(),
-            expectation_met: report.meets(scenario.expect),
+            expectation_met: report.meets(scenario.expect.into()),
             violations: ViolationKind::ALL
                 .iter()
                 .map(|k| (k.name().to_string(), counts.get(k).copied().unwrap_or(0)))

@@ -121,7 +121,7 @@ impl Sweep {
     pub fn new(scenario: &Scenario, range: SeedRange, shard: Shard) -> Sweep {
         Sweep {
             scenario: scenario.name.clone(),
-            expect: scenario.expect,
+            expect: scenario.expect.into(),
             must_reach: scenario.must_reach.clone(),
             range,
             shard,

@@ -16,20 +16,22 @@
 //! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
 
 use crate::history::Recorder;
+use crate::mapping;
 use crate::model::keyspace::Keyspace;
-use crate::model::net::{serve_turmoil, Clock, Shared};
+use crate::model::net::{Clock, Shared};
 use crate::model::persist::{Disk, Kept, Loss, Policy};
 use crate::model::server::Server;
-use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
-use crate::pipeline::connector::{Addr, Connector, Target, TurmoilDialer};
+use crate::pipeline::config::PipelineConfig;
+use crate::pipeline::connector::{Addr, Connector, Target};
 use crate::pipeline::consumer::Worker;
-use crate::pipeline::downstream::{self, Downstream, DownstreamService, TcpDownstream};
+use crate::pipeline::downstream::{Downstream, DownstreamService, TcpDownstream};
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
-use crate::scenario::{Persistence, Scenario, Topology, TopologyKind};
+use crate::scenario::{Persistence, PipelineVariant, Scenario, Sink, Topology, TopologyKind};
+use crate::sim::net::{serve_downstream, serve_model, TurmoilDialer};
 use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
 use std::cell::{Cell, RefCell};
@@ -49,13 +51,13 @@ pub const EPOCH_SECS: u64 = 1_700_000_000;
 /// a run) and coarser timing.
 pub const TICK_MS: u64 = 1;
 /// Healthy links delay each message by 0..=this (turmoil's exponential curve, mostly 0).
-pub const LATENCY_MS_MAX: u64 = 2;
+pub const LINK_LATENCY_MS_MAX: u64 = 2;
 /// The key prefix of every run (each run has a Redis of its own).
 const PREFIX: &str = "oc:";
 
 /// The names of every host of one world.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Hosts {
+pub struct SimHosts {
     pub producers: Vec<String>,
     /// Concern by concern, then by index: `worker-billing-0`, `worker-billing-1`, ...
     pub workers: Vec<String>,
@@ -63,8 +65,8 @@ pub struct Hosts {
     pub downstream: Option<String>,
 }
 
-impl Hosts {
-    pub fn new(scenario: &Scenario) -> Hosts {
+impl SimHosts {
+    pub fn new(scenario: &Scenario) -> SimHosts {
         let p = &scenario.pipeline;
         let workers = scenario
             .workload
@@ -72,11 +74,11 @@ impl Hosts {
             .iter()
             .flat_map(|c| (0..p.workers_per_concern).map(move |i| format!("worker-{c}-{i}")))
             .collect();
-        Hosts {
+        SimHosts {
             producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
-            downstream: (p.sink == SinkKind::IdempotentApi).then(|| DOWNSTREAM.to_string()),
+            downstream: (p.sink == Sink::IdempotentApi).then(|| DOWNSTREAM.to_string()),
         }
     }
 
@@ -96,7 +98,7 @@ impl Hosts {
     }
 
     /// The hosts a name stands for: a host, or a group (`app`, `producers`, `workers`).
-    pub fn resolve(&self, name: &str) -> Option<Vec<String>> {
+    pub fn hosts_named(&self, name: &str) -> Option<Vec<String>> {
         match name {
             "app" => Some(self.app()),
             "producers" => Some(self.producers.clone()),
@@ -235,7 +237,7 @@ impl Common {
 /// The world of one seed, ready to step.
 pub struct World {
     pub sim: turmoil::Sim<'static>,
-    pub hosts: Hosts,
+    pub hosts: SimHosts,
     pub redis: Rc<RedisSlot>,
     pub downstream: Option<Arc<DownstreamService>>,
     pub progress: Vec<Rc<Progress>>,
@@ -254,8 +256,7 @@ pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.pipeline.wait_replicas > 0 {
         return Some("WAIT needs replicas, which the simulation does not run yet".into());
     }
-    scenario
-        .pipeline_config(PREFIX)
+    mapping::pipeline_config(scenario, PREFIX)
         .validate()
         .err()
         .map(|e| e.to_string())
@@ -266,16 +267,16 @@ impl World {
     pub fn build(
         seed: u64,
         scenario: &Scenario,
-        workload: Rc<Workload>,
+        workload: Arc<Workload>,
         failpoints: Arc<DrawnFailpoints>,
     ) -> World {
         let mut sim = simulation(seed);
-        let hosts = Hosts::new(scenario);
+        let hosts = SimHosts::new(scenario);
         let stopped = Rc::new(RefCell::new(Vec::new()));
         let recorder = simulated_recorder();
         let common = Rc::new(Common {
             seed,
-            config: scenario.pipeline_config(PREFIX),
+            config: mapping::pipeline_config(scenario, PREFIX),
             tenants: workload.tenants.clone(),
             recorder: recorder.clone(),
             failpoints: failpoints.clone(),
@@ -284,7 +285,7 @@ impl World {
         let redis = Rc::new(RedisSlot::new(policy(&scenario.topology)));
         add_redis(&mut sim, redis.clone());
         let downstream = hosts.downstream.as_ref().map(|_| {
-            let dedupe = scenario.pipeline.variant != Variant::NonIdempotentApi;
+            let dedupe = scenario.pipeline.variant != PipelineVariant::NonIdempotentApi;
             let service = DownstreamService::new(dedupe, recorder.clone());
             add_downstream(&mut sim, service.clone());
             service
@@ -363,7 +364,7 @@ fn simulation(seed: u64) -> turmoil::Sim<'static> {
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
         .tick_duration(Duration::from_millis(TICK_MS))
         .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::from_millis(LATENCY_MS_MAX))
+        .max_message_latency(Duration::from_millis(LINK_LATENCY_MS_MAX))
         // The driver bounds every run itself; turmoil's own limit must never cut one short.
         .simulation_duration(Duration::from_secs(365 * 24 * 3600))
         .build()
@@ -387,10 +388,10 @@ fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
             *slot.current.borrow_mut() = Some(shared.clone());
             let period_ms = slot.disk.borrow().policy().period_ms();
             let Some(period_ms) = period_ms else {
-                return serve_turmoil(REDIS_PORT, shared).await;
+                return serve_model(REDIS_PORT, shared).await;
             };
             tokio::select! {
-                served = serve_turmoil(REDIS_PORT, shared) => served,
+                served = serve_model(REDIS_PORT, shared) => served,
                 never = cron(&slot, period_ms) => match never {},
             }
         }
@@ -418,7 +419,7 @@ fn add_downstream(sim: &mut turmoil::Sim<'static>, service: Arc<DownstreamServic
         let service = service.clone();
         async move {
             let listener = turmoil::net::TcpListener::bind(("0.0.0.0", DOWNSTREAM_PORT)).await?;
-            downstream::serve_turmoil(listener, service).await?;
+            serve_downstream(listener, service).await?;
             Ok(())
         }
     });
@@ -428,7 +429,7 @@ fn add_producer(
     sim: &mut turmoil::Sim<'static>,
     common: &Rc<Common>,
     name: &str,
-    workload: Rc<Workload>,
+    workload: Arc<Workload>,
     progress: Rc<Progress>,
 ) {
     let (common, name_owned) = (common.clone(), name.to_string());
