@@ -228,7 +228,8 @@ fn find(table: &'static [CommandSpec], name: &[u8], parent: &str) -> Option<&'st
         } else {
             &spec.name[parent.len() + 1..]
         };
-        own.as_bytes().eq_ignore_ascii_case(name)
+        // Every request looks its name up here: the length test skips most entries cheaply.
+        own.len() == name.len() && own.as_bytes().eq_ignore_ascii_case(name)
     })
 }
 
