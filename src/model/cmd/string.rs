@@ -226,7 +226,7 @@ fn step(server: &mut Server, key: &Bytes, by: i64, now_ms: u64) -> Reply {
 const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";
 
 /// `strtold` as Redis's `string2ld` accepts it: no spaces, no NaN, the whole string.
-fn parse_float(arg: &[u8]) -> Option<f64> {
+pub(crate) fn parse_float(arg: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(arg).ok()?;
     if text.is_empty()
         || text.starts_with(char::is_whitespace)
