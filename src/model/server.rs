@@ -112,6 +112,8 @@ pub struct Server {
     pub commands_processed: u64,
     /// INFO's commandstats and errorstats; CONFIG RESETSTAT clears them.
     pub stats: Stats,
+    /// Clients parked in a blocking command (kept by the network adapter that parks them).
+    pub blocked_clients: usize,
 }
 
 /// Per-command counters as INFO commandstats reports them.
@@ -167,6 +169,7 @@ impl Server {
             lua: None,
             commands_processed: 0,
             stats: Stats::default(),
+            blocked_clients: 0,
         }
     }
 

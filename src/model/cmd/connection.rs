@@ -1,4 +1,4 @@
-//! Connection and server commands: PING, ECHO, HELLO, CLIENT, ROLE, QUIT.
+//! Connection and server commands: PING, ECHO, HELLO, CLIENT, ROLE, TIME, QUIT.
 //!
 //! These answer as a Redis 7.0.15 standalone primary with RESP2 only. They must
 //! never read the process's own state (pid, wall clock, hostname): everything they report comes
@@ -130,6 +130,18 @@ pub fn client_getname(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 pub fn client_id(_server: &mut Server, call: Call<'_>) -> Reply {
     Frame::Integer(call.client as i64).into()
+}
+
+/// ```text
+/// TIME
+/// ```
+/// The call's time (the simulation's clock in a simulation), as seconds and microseconds.
+pub fn time(_server: &mut Server, call: Call<'_>) -> Reply {
+    Frame::Array(vec![
+        Frame::bulk((call.now_ms / 1000).to_string()),
+        Frame::bulk((call.now_ms % 1000 * 1000).to_string()),
+    ])
+    .into()
 }
 
 /// ```text

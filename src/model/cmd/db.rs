@@ -1,4 +1,4 @@
-//! Database commands: SELECT, SWAPDB, MOVE, FLUSHDB, FLUSHALL, DBSIZE.
+//! Database commands: SELECT, SWAPDB, MOVE, COPY, FLUSHDB, FLUSHALL, DBSIZE.
 //!
 //! The server has Redis's 16 databases; a client's commands run on the one it SELECTed (the
 //! server loads it before each command). These only move whole databases or keys between them,
@@ -73,6 +73,45 @@ pub fn move_(server: &mut Server, call: Call<'_>) -> Reply {
     }
     let entry = server.keyspace.remove(key, call.now_ms).expect("present");
     server.db_mut(target).insert_entry(key.clone(), entry);
+    Frame::Integer(1).into()
+}
+
+/// ```text
+/// COPY source destination [DB destination-db] [REPLACE]
+/// ```
+/// 1 if copied (value and expiry), 0 if the source is missing or the destination exists.
+pub fn copy(server: &mut Server, call: Call<'_>) -> Reply {
+    let current = server.client(call.client).db;
+    let (mut target, mut replace) = (current, false);
+    let mut options = call.args[3..].iter();
+    while let Some(option) = options.next() {
+        if is_keyword(option, "REPLACE") {
+            replace = true;
+        } else if let (true, Some(index)) = (is_keyword(option, "DB"), options.as_slice().first()) {
+            options.next();
+            target = match db_index(index, parse::ERR_NOT_INTEGER) {
+                Ok(target) => target,
+                Err(e) => return e.into(),
+            };
+        } else {
+            return Frame::error(ERR_SYNTAX).into();
+        }
+    }
+    let (from, to) = (&call.args[1], &call.args[2]);
+    if target == current && from == to {
+        return Frame::error("ERR source and destination objects are the same").into();
+    }
+    let Some(entry) = server.keyspace.get(from, call.now_ms).cloned() else {
+        return Frame::Integer(0).into();
+    };
+    let dest = server.db_mut(target);
+    if dest.contains(to, call.now_ms) {
+        if !replace {
+            return Frame::Integer(0).into();
+        }
+        dest.remove(to, call.now_ms);
+    }
+    dest.insert_entry(to.clone(), entry);
     Frame::Integer(1).into()
 }
 

@@ -60,7 +60,7 @@ fn section(server: &mut Server, name: &str, now_ms: u64) -> String {
         "server" => server_fields(now_ms),
         "clients" => named(vec![
             ("connected_clients", server.clients.len().to_string()),
-            ("blocked_clients", "0".into()),
+            ("blocked_clients", server.blocked_clients.to_string()),
             ("maxclients", server.config.get("maxclients").to_string()),
         ]),
         "memory" => memory_fields(server, now_ms),

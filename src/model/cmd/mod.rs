@@ -225,6 +225,8 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("strlen", 2, N, string::strlen),
     cmd("setrange", 4, W, string::setrange),
     cmd("getrange", 4, N, string::getrange),
+    cmd("copy", -3, W, db::copy),
+    cmd("time", 1, Flags::STALE_OK, connection::time),
     cmd("expire", -3, W, keys::expire),
     cmd("expireat", -3, W, keys::expireat),
     cmd("pexpireat", -3, W, keys::pexpireat),

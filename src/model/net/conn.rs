@@ -106,6 +106,7 @@ impl Shared {
 
     fn disconnect(&self, client: ClientId) {
         self.blocked.borrow_mut().remove(client);
+        self.count_blocked();
         self.server.borrow_mut().disconnect(client);
     }
 
@@ -166,7 +167,9 @@ impl Shared {
             .borrow_mut()
             .execute_unblocked(client, &args, now_ms);
         if let Reply::Frame(frame) = reply {
-            if let Some(waiter) = self.blocked.borrow_mut().remove(client) {
+            let waiter = self.blocked.borrow_mut().remove(client);
+            self.count_blocked();
+            if let Some(waiter) = waiter {
                 // The receiver is gone only if the connection ended meanwhile: nothing to tell.
                 let _ = waiter.reply.send(frame);
             }
@@ -175,7 +178,14 @@ impl Shared {
 
     /// Takes a client out of the blocked set; false if it was already served.
     fn unblock(&self, client: ClientId) -> bool {
-        self.blocked.borrow_mut().remove(client).is_some()
+        let removed = self.blocked.borrow_mut().remove(client).is_some();
+        self.count_blocked();
+        removed
+    }
+
+    /// Tells the server how many clients are parked (INFO's `blocked_clients`).
+    fn count_blocked(&self) {
+        self.server.borrow_mut().blocked_clients = self.blocked.borrow().waiters.len();
     }
 }
 
@@ -288,6 +298,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             .blocked
             .borrow_mut()
             .add(self.client, Waiter { args, keys, reply });
+        self.shared.count_blocked();
         let deadline = block.deadline_ms.map(|ms| self.shared.clock.instant_at(ms));
         let timeout = async {
             match deadline {
