@@ -226,6 +226,7 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("setrange", 4, W, string::setrange),
     cmd("getrange", 4, N, string::getrange),
     cmd("copy", -3, W, db::copy),
+    cmd("xsetid", -3, W, stream::xsetid),
     cmd("time", 1, Flags::STALE_OK, connection::time),
     cmd("expire", -3, W, keys::expire),
     cmd("expireat", -3, W, keys::expireat),
