@@ -74,12 +74,26 @@ impl Frame {
     }
 }
 
-/// `<prefix><n>\r\n`, formatted straight into `out`: replies are encoded per command on the hot
-/// path, so no temporary `String`.
+/// `<prefix><n>\r\n`, formatted straight into `out`: every reply has one per value, so the
+/// digits are written by hand rather than through `fmt`.
 fn number_line(out: &mut Vec<u8>, prefix: u8, n: i64) {
-    use std::io::Write;
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
     out.push(prefix);
-    write!(out, "{n}\r\n").expect("writing to a Vec cannot fail");
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(b"\r\n");
 }
 
 fn line(out: &mut Vec<u8>, prefix: u8, body: &[u8]) {
@@ -324,6 +338,16 @@ mod tests {
                 "Protocol error: expected '$', got '+'".into()
             ))
         );
+    }
+
+    #[test]
+    fn encodes_numbers_as_decimal_lines() {
+        for n in [0, 7, -1, 10, 1234567890, i64::MAX, i64::MIN] {
+            assert_eq!(
+                Frame::Integer(n).to_bytes(),
+                format!(":{n}\r\n").into_bytes()
+            );
+        }
     }
 
     #[test]

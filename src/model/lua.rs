@@ -26,10 +26,15 @@
 use crate::model::cmd;
 use crate::model::frame::Frame;
 use bytes::Bytes;
-use mlua::{ffi, Function, Lua, LuaOptions, LuaString, MultiValue, StdLib, Table, Value, Variadic};
+use mlua::state::RawLua;
+use mlua::{
+    ffi, FromLuaMulti, Function, IntoLua, Lua, LuaOptions, LuaString, MultiValue, StdLib, Table,
+    Value, Variadic,
+};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::os::raw::c_int;
+use std::ptr::NonNull;
 use std::rc::Rc;
 
 /// Redis's `LUAI_MAXCSTACK`: converting a reply deeper than the Lua stack allows ends in an error.
@@ -37,8 +42,9 @@ const LUA_STACK_SLOTS_MAX: usize = 8000;
 /// Stack slots in use when Redis starts converting a script's result (error handler, result).
 const LUA_STACK_SLOTS_AT_RESULT: usize = 2;
 /// Most values one script reply may hold. A table reachable twice from itself (`t[1] = {t, t}`)
-/// expands exponentially; Redis then runs out of memory, the model stops with a clear panic.
-const REPLY_VALUES_MAX: usize = 1 << 24;
+/// expands exponentially; Redis then runs out of memory, the model answers an error reply
+/// (bounded so the conversion stays within a few hundred megabytes).
+const REPLY_VALUES_MAX: usize = 1 << 21;
 /// The chunk name of [`SANDBOX`]; the error handler skips frames of this source.
 const SANDBOX_NAME: &str = "=(redis sandbox)";
 
@@ -73,6 +79,9 @@ struct Script {
 }
 
 /// The interpreter of one server: a Lua state with Redis's sandbox and the compiled scripts.
+///
+/// Everything is built once per server (state, sandbox, the Rust functions scripts call) and
+/// reused by every run; a run only lends the engine its `host` (see [`HostSlot`]).
 pub struct Engine {
     lua: Lua,
     sandbox: Sandbox,
@@ -80,18 +89,59 @@ pub struct Engine {
     /// `redisLrand48`'s state. Redis keeps it in a C global: it is never reseeded per script and
     /// survives SCRIPT FLUSH, so it lives outside the Lua state.
     rand: Rc<Cell<u64>>,
+    host: Rc<HostSlot>,
 }
 
 /// Handles into the sandbox chunk.
 struct Sandbox {
     /// `compile(body) -> function | nil, message`
     compile: Function,
-    /// `run(function) -> true, result, resp | false, 'table', err, source, line | false, 'raw', message`
+    /// `run(function, KEYS, ARGV) -> true, result, resp | false, 'table', err, source, line |
+    /// false, 'raw', message`
     run: Function,
-    /// The table behind the scripts' read-only `_G`; KEYS and ARGV are set in it for each run.
-    globals: Table,
-    /// Per-run callbacks into Rust (`command`), set only while a script runs.
-    ctx: Table,
+}
+
+/// The command callback of the run in progress, which `native.command` (built once per Lua
+/// state) calls. Empty outside a run: a script that kept `redis.call` can only use it while it
+/// runs.
+#[derive(Default)]
+struct HostSlot(Cell<Option<NonNull<Host<'static>>>>);
+
+type Host<'a> = dyn FnMut(&[Bytes]) -> HostReply + 'a;
+
+/// Empties the slot when the run ends, however it ends.
+struct Lent<'a>(&'a HostSlot);
+
+impl HostSlot {
+    /// Lends `host` to the slot until the returned guard drops.
+    fn lend<'s>(&'s self, host: &mut Host<'_>) -> Lent<'s> {
+        assert!(self.0.get().is_none(), "a script run inside a script run");
+        let host = NonNull::from(host);
+        // SAFETY: only the lifetime is erased. The pointer is dereferenced only by `with`, while
+        // the guard lives; the guard cannot outlive the `&mut` borrow it was made from, and it
+        // empties the slot when dropped (also on unwinding).
+        let host =
+            unsafe { std::mem::transmute::<NonNull<Host<'_>>, NonNull<Host<'static>>>(host) };
+        self.0.set(Some(host));
+        Lent(self)
+    }
+
+    /// Runs `f` with the lent host; `None` outside a run. The slot is empty while `f` runs, so
+    /// the host is never borrowed twice.
+    fn with<R>(&self, f: impl FnOnce(&mut Host<'_>) -> R) -> Option<R> {
+        let mut host = self.0.take()?;
+        // SAFETY: the host was lent by `lend`, whose guard is alive (it empties the slot), and
+        // taking it out of the slot makes this the only reference until it is put back.
+        let result = f(unsafe { host.as_mut() });
+        self.0.set(Some(host));
+        Some(result)
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.0 .0.set(None);
+    }
 }
 
 impl Default for Engine {
@@ -103,19 +153,21 @@ impl Default for Engine {
 impl Engine {
     pub fn new() -> Engine {
         let rand = Rc::new(Cell::new(RAND48_SEED));
-        let (lua, sandbox) = open(&rand);
+        let host = Rc::new(HostSlot::default());
+        let (lua, sandbox) = open(&rand, &host);
         Engine {
             lua,
             sandbox,
             scripts: BTreeMap::new(),
             rand,
+            host,
         }
     }
 
     /// SCRIPT FLUSH: a fresh interpreter without scripts, as Redis's `scriptingReset`. The random
     /// generator goes on where it was.
     pub fn reset(&mut self) {
-        let (lua, sandbox) = open(&self.rand);
+        let (lua, sandbox) = open(&self.rand, &self.host);
         self.scripts.clear();
         self.sandbox = sandbox;
         self.lua = lua;
@@ -180,40 +232,28 @@ impl Engine {
         argv: &[Bytes],
         host: &mut dyn FnMut(&[Bytes]) -> HostReply,
     ) -> mlua::Result<Frame> {
-        let lua = &self.lua;
-        self.sandbox
-            .globals
-            .raw_set("KEYS", string_array(lua, keys)?)?;
-        self.sandbox
-            .globals
-            .raw_set("ARGV", string_array(lua, argv)?)?;
-        lua.scope(|scope| {
-            let command = scope.create_function_mut(
-                |lua, (raise, resp, args): (bool, i64, Variadic<Value>)| {
-                    command_bridge(lua, &mut *host, raise, resp == 3, &args)
-                },
-            )?;
-            self.sandbox.ctx.raw_set("command", command)?;
-            let outcome: MultiValue = self.sandbox.run.call(function)?;
-            self.sandbox.ctx.raw_set("command", Value::Nil)?;
-            script_reply(sha, outcome.into_vec())
-        })
+        let _lent = self.host.lend(host);
+        let outcome: MultiValue =
+            self.sandbox
+                .run
+                .call((function, StringArray(keys), StringArray(argv)))?;
+        script_reply(sha, outcome.into_vec())
     }
 }
 
 /// Creates a Lua state with the sandbox: base, table, string and math, and `debug` only for the
 /// sandbox's own use (the chunk keeps what it needs and scripts never see the library).
-fn open(rand: &Rc<Cell<u64>>) -> (Lua, Sandbox) {
+fn open(rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> (Lua, Sandbox) {
     let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
     // SAFETY: `debug` is unsafe only in scripts' hands; SANDBOX captures `debug.getinfo` and
     // `debug.getmetatable` in locals and builds the scripts' globals without it.
     let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
-    let sandbox = build_sandbox(&lua, rand).expect("the Lua sandbox initialises");
+    let sandbox = build_sandbox(&lua, rand, host).expect("the Lua sandbox initialises");
     (lua, sandbox)
 }
 
-fn build_sandbox(lua: &Lua, rand: &Rc<Cell<u64>>) -> mlua::Result<Sandbox> {
-    let native = native_functions(lua, rand)?;
+fn build_sandbox(lua: &Lua, rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> mlua::Result<Sandbox> {
+    let native = native_functions(lua, rand, host)?;
     let api: Table =
         lua.load(SANDBOX)
             .set_name(SANDBOX_NAME)
@@ -221,14 +261,20 @@ fn build_sandbox(lua: &Lua, rand: &Rc<Cell<u64>>) -> mlua::Result<Sandbox> {
     Ok(Sandbox {
         compile: api.get("compile")?,
         run: api.get("run")?,
-        globals: api.get("globals")?,
-        ctx: api.get("ctx")?,
     })
 }
 
 /// The Rust side of the sandbox: what Lua cannot do by itself.
-fn native_functions(lua: &Lua, rand: &Rc<Cell<u64>>) -> mlua::Result<Table> {
+fn native_functions(lua: &Lua, rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> mlua::Result<Table> {
     let native = lua.create_table()?;
+    let slot = Rc::clone(host);
+    native.set(
+        "command",
+        lua.create_function(move |lua, args: CommandArgs| {
+            slot.with(|host| command_bridge(lua, host, args))
+                .unwrap_or_else(|| Err(mlua::Error::runtime("redis.call outside a script run")))
+        })?,
+    )?;
     native.set(
         "sha1hex",
         lua.create_function(|_, s: LuaString| Ok(sha1_hex(&s.as_bytes())))?,
@@ -288,12 +334,10 @@ unsafe extern "C-unwind" fn c_trampoline(state: *mut ffi::lua_State) -> c_int {
 /// its reply. Returns the Lua value and whether `redis.call` must raise it.
 fn command_bridge(
     lua: &Lua,
-    host: &mut dyn FnMut(&[Bytes]) -> HostReply,
-    raise: bool,
-    resp3: bool,
-    args: &[Value],
+    host: &mut Host<'_>,
+    CommandArgs { raise, resp3, argv }: CommandArgs,
 ) -> mlua::Result<(Value, bool)> {
-    let argv = match script_argv(args) {
+    let argv = match argv {
         Ok(argv) => argv,
         Err(text) => return Ok((Value::Table(error_table(lua, text, false)?), raise)),
     };
@@ -310,16 +354,103 @@ fn command_bridge(
 /// `luaArgsToRedisArgv`: strings as they are, numbers as `%.17g`, anything else refused.
 fn script_argv(args: &[Value]) -> Result<Vec<Bytes>, &'static str> {
     if args.is_empty() {
-        return Err("Please specify at least one argument for this redis lib call");
+        return Err(NO_ARGUMENTS);
     }
     args.iter()
         .map(|arg| match arg {
             Value::String(s) => Ok(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(n) => Ok(Bytes::from(format_g17(*n as f64))),
             Value::Number(n) => Ok(Bytes::from(format_g17(*n))),
-            _ => Err("Lua redis lib command arguments must be strings or integers"),
+            _ => Err(BAD_ARGUMENT),
         })
         .collect()
+}
+
+/// What the sandbox passes to `native.command`: `raise, resp, command, args...`.
+struct CommandArgs {
+    /// `redis.call` (raise the error reply) rather than `redis.pcall`.
+    raise: bool,
+    resp3: bool,
+    /// The command's argv, or the text of the refusal of a bad argument.
+    argv: Result<Vec<Bytes>, &'static str>,
+}
+
+impl FromLuaMulti for CommandArgs {
+    fn from_lua_multi(values: MultiValue, _: &Lua) -> mlua::Result<CommandArgs> {
+        let values = values.into_vec();
+        let arg = |i: usize| values.get(i).unwrap_or(&Value::Nil);
+        Ok(CommandArgs {
+            raise: !matches!(arg(0), Value::Nil | Value::Boolean(false)),
+            resp3: number(arg(1)) == Some(3.0),
+            argv: script_argv(values.get(2..).unwrap_or_default()),
+        })
+    }
+
+    /// Every `redis.call` comes here: the arguments are read off the Lua stack as
+    /// `luaArgsToRedisArgv` reads them, without a Rust handle per value.
+    unsafe fn from_stack_args(
+        nargs: c_int,
+        _: usize,
+        _: Option<&str>,
+        lua: &RawLua,
+    ) -> mlua::Result<CommandArgs> {
+        let state = lua.state();
+        let at = |i: c_int| i - nargs; // the arguments are the top `nargs` slots
+        let raise = nargs > 0 && ffi::lua_toboolean(state, at(0)) != 0;
+        let resp3 = nargs > 1 && ffi::lua_tonumber(state, at(1)) == 3.0;
+        let argv = if nargs <= 2 {
+            Err(NO_ARGUMENTS)
+        } else {
+            (2..nargs).map(|i| stack_arg(state, at(i))).collect()
+        };
+        Ok(CommandArgs { raise, resp3, argv })
+    }
+}
+
+const NO_ARGUMENTS: &str = "Please specify at least one argument for this redis lib call";
+const BAD_ARGUMENT: &str = "Lua redis lib command arguments must be strings or integers";
+
+/// One argument of `redis.call` at stack index `index`: a string as it is, a number as `%.17g`.
+///
+/// # Safety
+/// `index` must be a valid index of `state`'s stack.
+unsafe fn stack_arg(state: *mut ffi::lua_State, index: c_int) -> Result<Bytes, &'static str> {
+    match ffi::lua_type(state, index) {
+        ffi::LUA_TSTRING => {
+            let mut len = 0usize;
+            // A string is read in place: no conversion, so no Lua error.
+            let data = ffi::lua_tolstring(state, index, &mut len);
+            Ok(Bytes::copy_from_slice(std::slice::from_raw_parts(
+                data.cast::<u8>(),
+                len,
+            )))
+        }
+        ffi::LUA_TNUMBER => Ok(Bytes::from(format_g17(ffi::lua_tonumber(state, index)))),
+        _ => Err(BAD_ARGUMENT),
+    }
+}
+
+/// KEYS or ARGV: a fresh Lua array of strings for each run, as Redis makes them.
+struct StringArray<'a>(&'a [Bytes]);
+
+impl IntoLua for StringArray<'_> {
+    fn into_lua(self, lua: &Lua) -> mlua::Result<Value> {
+        string_array(lua, self.0).map(Value::Table)
+    }
+
+    /// Builds the table on the stack, without a Rust handle per string.
+    unsafe fn push_into_stack(self, lua: &RawLua) -> mlua::Result<()> {
+        let state = lua.state();
+        if ffi::lua_checkstack(state, 2) == 0 {
+            return Err(mlua::Error::StackError);
+        }
+        ffi::lua_createtable(state, self.0.len().try_into().unwrap_or(c_int::MAX), 0);
+        for (i, item) in self.0.iter().enumerate() {
+            ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+            ffi::lua_rawseti(state, -2, (i + 1) as ffi::lua_Integer);
+        }
+        Ok(())
+    }
 }
 
 /// `redis.acl_check_cmd`: true for a known command (the model has one user who may run all).
@@ -485,10 +616,11 @@ fn lua_to_frame(value: Value, resp3: bool) -> mlua::Result<Frame> {
     let mut converted = 0usize;
     while let Some(step) = work.pop() {
         converted += 1;
-        assert!(
-            converted <= REPLY_VALUES_MAX,
-            "a script's reply has more than {REPLY_VALUES_MAX} values"
-        );
+        if converted > REPLY_VALUES_MAX {
+            return Ok(Frame::error(format!(
+                "ERR reply too large: a script's reply may hold at most {REPLY_VALUES_MAX} values"
+            )));
+        }
         match step {
             Step::Collect(n) => {
                 let items = done.split_off(done.len() - n);
@@ -760,7 +892,7 @@ fn srand48(state: &Cell<u64>, seed: i32) {
 }
 
 /// The sandbox, loaded once per Lua state with the native functions and its own chunk name.
-/// It returns `compile`, `run`, the scripts' real globals table and the per-run `ctx` table.
+/// It returns `compile` and `run`.
 ///
 /// Every function a script can call is wrapped by `native.cwrap` into a C closure, because Redis's
 /// are C functions: a script's `return redis.call(...)` then keeps the script's frame (Lua 5.1
@@ -776,7 +908,7 @@ local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable,
 local pcall, xpcall, setfenv, loadstring, load = pcall, xpcall, setfenv, loadstring, load
 local floor, sbyte = math.floor, string.byte
 local getinfo, rawmetatable = debug.getinfo, debug.getmetatable
-local cwrap = native.cwrap
+local cwrap, command = native.cwrap, native.command
 local base = _G
 
 -- The level, counted from the caller of api_level, of the C closure through which the script
@@ -985,18 +1117,17 @@ math.randomseed = cwrap(function(...)
 end)
 
 -- The redis API.
-local ctx = {}
 local resp = 2
 local function push_error(msg) return {err = 'ERR ' .. msg} end
 local function raise(msg) error(push_error(msg)) end
 local redis = {}
 redis.call = cwrap(function(...)
-  local r, fail = ctx.command(true, resp, ...)
+  local r, fail = command(true, resp, ...)
   if fail then error(r) end
   return r
 end)
 redis.pcall = cwrap(function(...)
-  local r = ctx.command(false, resp, ...)
+  local r = command(false, resp, ...)
   return r
 end)
 redis.sha1hex = cwrap(function(...)
@@ -1074,7 +1205,9 @@ local function compile(body)
 end
 -- Runs a script: true, result, resp; or false, 'table', err, source, line (luaExtractErrorInformation);
 -- or false, 'raw', message for an error that is not a table.
-local function run(f)
+local function run(f, keys, argv)
+  rawset(G, 'KEYS', keys)
+  rawset(G, 'ARGV', argv)
   resp = 2
   local ok, result = xpcall(f, handler)
   -- Raw writes that slipped into a face (table.insert on a library) must not outlive the run.
@@ -1086,7 +1219,7 @@ local function run(f)
   return false, 'table', as_string(result.err), as_string(result.source), as_string(result.line)
 end
 
-return {compile = compile, run = run, globals = G, ctx = ctx}
+return {compile = compile, run = run}
 "#;
 
 /// Redis's `__redis__err__handler` takes the frame that raised (level 2), or its caller when that

@@ -7,6 +7,7 @@
 //! - [`server`]: the network-agnostic core: `execute(client, args, now_ms) -> Reply`.
 //! - [`cmd`]: the command table, one file per command family.
 //! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
+//! - [`config`]: the parameters CONFIG GET/SET see, with Redis's defaults.
 //! - [`lua`]: the Lua 5.1 sandbox behind EVAL.
 //! - [`net`]: the adapters that put the core on a socket: a turmoil host and a real TCP server.
 //!
@@ -14,10 +15,12 @@
 //! differential test (`tests/differential.rs`) checks against a real `redis-server`.
 
 pub(crate) mod cmd;
+pub(crate) mod config;
 pub mod frame;
 pub(crate) mod keyspace;
 pub(crate) mod lua;
 pub mod net;
 pub(crate) mod parse;
+pub(crate) mod persist;
 pub mod server;
 pub(crate) mod stream;

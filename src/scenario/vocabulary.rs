@@ -122,7 +122,7 @@ pub const FAILPOINTS: [&str; 5] = [
 ];
 
 /// The fixed coverage windows a scenario may list in `must_reach`.
-pub const WINDOWS: [&str; 10] = [
+pub const WINDOWS: [&str; 11] = [
     "failpoint-crash",
     "redelivered-after-effect",
     "commit-unknown",
@@ -133,6 +133,7 @@ pub const WINDOWS: [&str; 10] = [
     "already-committed",
     "claimed-deleted",
     "trim",
+    "acked-unsynced",
 ];
 
 /// Prefixes of the per-name windows.

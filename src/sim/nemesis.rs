@@ -11,9 +11,12 @@
 
 use super::targets::SimTarget;
 use super::world::{World, LINK_LATENCY_MS_MAX, REDIS};
-use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
+use crate::check::coverage::{
+    fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL, KEPT_NOTHING, KEPT_UNTIL_PREFIX,
+};
 use crate::fault_plan::{Action, Agenda, FaultPlan, FaultTarget, PlannedFault};
 use crate::history::{Op, Phase};
+use crate::model::persist::{Kept, Loss};
 use crate::pipeline::drawn_failpoints::Fired;
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Faults};
@@ -143,12 +146,14 @@ impl SimNemesis {
                 if self.is_down(h) {
                     return; // already down: this fault does nothing, and schedules no restart
                 }
-                let what = if *kind == FaultKind::RedisPowerLoss {
-                    fault_kind::POWER_LOSS
+                let (what, loss) = if *kind == FaultKind::RedisPowerLoss {
+                    (fault_kind::POWER_LOSS, Loss::PowerLoss)
                 } else {
-                    fault_kind::CRASH
+                    (fault_kind::CRASH, Loss::Crash)
                 };
-                self.crash(world, h, what, "", now_ms);
+                let kept = (h == REDIS).then(|| world.redis.go_down(loss)).flatten();
+                let detail = kept.map(kept_detail).unwrap_or_default();
+                self.crash(world, h, what, &detail, now_ms);
             }
             (kind, target) => panic!("fault {kind:?} cannot hit {target:?}"),
         }
@@ -312,6 +317,15 @@ impl SimNemesis {
         for host in self.down.clone() {
             self.restart(world, &host, now_ms);
         }
+    }
+}
+
+/// A Redis crash's or power loss's `detail`: empty when nothing acknowledged is lost.
+fn kept_detail(kept: Kept) -> String {
+    match kept {
+        Kept::Everything => String::new(),
+        Kept::UntilMs(ms) => format!("{KEPT_UNTIL_PREFIX}{ms}"),
+        Kept::Nothing => KEPT_NOTHING.to_string(),
     }
 }
 
