@@ -13,6 +13,9 @@
 //! - [`history`]: the records the pipeline and the nemesis write, the recorder, the final state
 //!   the audit reads, and the history hash. It imports no world, no pipeline and no checker.
 //! - [`check`]: one checker per file, reading the history. It imports no world and no pipeline.
+//! - [`draws`]: what a seed draws before a run, in either world: the workload and the fault plan.
+//! - [`fault_plan`]: the faults of a run, drawn once from scenario and seed for both worlds;
+//!   each world only names its targets and applies the plan.
 //! - [`real`]: the container world: the pipeline against real Redis servers and Sentinels in
 //!   Docker containers, under a wall-clock nemesis (kill, pause, network cuts, failover).
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
@@ -28,8 +31,10 @@
 //! world and the checkers.
 
 pub mod check;
+pub mod draws;
+pub mod fault_plan;
 pub mod history;
-pub mod mapping;
+pub(crate) mod mapping;
 pub mod model;
 pub mod pipeline;
 pub mod real;
@@ -37,4 +42,4 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
-pub mod workload;
+pub(crate) mod workload;

@@ -143,21 +143,6 @@ mod tests {
                 coverage::FAULT_PREFIX
             ]
         );
-        let probes = [
-            "trim",
-            "fault:crash",
-            "fault:nope",
-            "failpoint:",
-            "failpoint:x",
-            "x",
-        ];
-        for name in probes {
-            assert_eq!(
-                vocabulary::is_window_name(name),
-                coverage::is_window_name(name),
-                "{name}"
-            );
-        }
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //! [topology]
 //! kind = "standalone"         # standalone | replicated | sentinel
 //! persistence = "aof-always"  # none | aof-always | aof-everysec | rdb
+//! snapshot_interval_ms = 1000 # rdb: a snapshot this often if anything changed (1 s..1 h, whole s)
 //!
 //! [workload]
 //! tenants = 4
@@ -56,7 +57,7 @@
 mod locate;
 mod seeds;
 mod validate;
-pub mod vocabulary;
+pub(crate) mod vocabulary;
 
 pub use locate::Seg;
 pub use seeds::{SeedRange, SeedRangeError, Shard, ShardError};
@@ -109,13 +110,32 @@ fn default_seeds() -> SeedRange {
 
 /// Which Redis servers run. Only `standalone` exists in the worlds now; the others are
 /// accepted by the schema so the files need no change when they arrive.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Topology {
     pub kind: TopologyKind,
     pub replicas: u32,
     pub sentinels: u32,
     pub persistence: Persistence,
+    /// With `rdb`: a snapshot this often when anything changed (Redis's `save <s> 1`), in whole
+    /// seconds from 1 s to 1 h. 1 s by default.
+    pub snapshot_interval_ms: u64,
+}
+
+/// Bounds of `topology.snapshot_interval_ms`.
+pub const SNAPSHOT_INTERVAL_MS_MIN: u64 = 1_000;
+pub const SNAPSHOT_INTERVAL_MS_MAX: u64 = 3_600_000;
+
+impl Default for Topology {
+    fn default() -> Topology {
+        Topology {
+            kind: TopologyKind::default(),
+            replicas: 0,
+            sentinels: 0,
+            persistence: Persistence::default(),
+            snapshot_interval_ms: 1_000,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,9 +158,11 @@ pub enum Persistence {
     /// A process crash loses nothing acknowledged, nor does a power loss.
     #[default]
     AofAlways,
-    /// A power loss loses the last second.
+    /// A process crash loses nothing acknowledged; a power loss loses what followed the last
+    /// fsync (up to a second).
     AofEverysec,
-    /// Snapshots.
+    /// Snapshots every `snapshot_interval_ms`: a crash or a power loss loses what followed the
+    /// last one.
     Rdb,
 }
 
@@ -554,11 +576,6 @@ pub enum ScenarioError {
     },
 }
 
-impl ScenarioError {
-    /// The exit code of a bad scenario: bad input.
-    pub const EXIT_CODE: i32 = 2;
-}
-
 /// Loads and validates one file; the scenario's name must equal the file's stem.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
@@ -624,6 +641,15 @@ pub fn find(dir: &Path, name: &str) -> Result<Scenario, ScenarioError> {
         name: name.to_string(),
         known,
     })
+}
+
+/// `scenarios/` under the current directory, else the one beside this crate's sources.
+pub fn scenarios_dir() -> std::path::PathBuf {
+    let here = std::path::PathBuf::from("scenarios");
+    if here.is_dir() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
 }
 
 fn serde_error(path: &Path, text: &str, key: String, e: toml::de::Error) -> ScenarioError {
@@ -769,6 +795,33 @@ concerns = ["billing"]
             "{MINIMAL}\n[faults]\nwindow_ms = 10\n[faults.rates.failpoint]\nnotapoint = 0.5\n"
         );
         assert!(err(&text).starts_with("scenarios/t.toml:14:1: key `faults.rates.failpoint.notapoint`: `notapoint` is not a failpoint name"), "{}", err(&text));
+    }
+
+    #[test]
+    fn a_snapshot_interval_is_whole_seconds_within_its_bounds() {
+        let with = |ms: &str| format!("{MINIMAL}\n[topology]\nsnapshot_interval_ms = {ms}\n");
+        assert_eq!(
+            parse(Path::new("t.toml"), &with("5000"))
+                .unwrap()
+                .topology
+                .snapshot_interval_ms,
+            5_000
+        );
+        assert_eq!(
+            parse(Path::new("t.toml"), MINIMAL)
+                .unwrap()
+                .topology
+                .snapshot_interval_ms,
+            1_000
+        );
+        for bad in ["0", "1500", "3601000"] {
+            let e = err(&with(bad));
+            assert!(
+                e.contains("key `topology.snapshot_interval_ms`: ")
+                    && e.contains("is not a whole number of seconds from 1000 to 3600000 ms"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,8 @@ use outbox_chaos::check::ViolationKind;
 use outbox_chaos::history::{CommitOutcome, Op, Phase};
 use outbox_chaos::real::config::find_scenario;
 use outbox_chaos::real::image::DEFAULT_IMAGE;
-use outbox_chaos::real::{leftovers, outcome_text, Options, Prepared, RealOutcome};
+use outbox_chaos::real::{leftovers, RealOptions, RealRun};
+use outbox_chaos::report::outcome::{outcome_text, RunOutcome};
 
 const BIN: &str = env!("CARGO_BIN_EXE_outbox-chaos");
 
@@ -59,34 +60,34 @@ async fn assert_nothing_left(run: &str) {
 }
 
 /// A scenario from `scenarios/` or `scenarios/real/`, run through the library.
-async fn run_library(name: &str) -> RealOutcome {
-    let options = Options {
+async fn run_library(name: &str) -> RunOutcome {
+    let options = RealOptions {
         scenario: find_scenario(name).expect("scenario"),
         window_ms: None,
         image: DEFAULT_IMAGE.to_string(),
         seed: None,
         run_id: None,
     };
-    let prepared = Prepared::new(&options).expect("prepared");
+    let prepared = RealRun::new(&options).expect("prepared");
     let started = Instant::now();
     let outcome = prepared
         .run()
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let text = outcome_text(&outcome, Path::new("(not written)"));
+    let text = outcome_text(&outcome, Path::new("(not written)"), &[]);
     let tail: Vec<&str> = text.lines().rev().take(6).collect();
     eprintln!(
         "{name} run {}: {:.1} s wall clock; {:?}",
-        outcome.run_id,
+        outcome.run,
         started.elapsed().as_secs_f64(),
         tail
     );
-    assert_nothing_left(&outcome.run_id).await;
+    assert_nothing_left(&outcome.run.to_string()).await;
     outcome
 }
 
 /// Decisions whose commit returned ok, computed here from the history alone.
-fn acknowledged(outcome: &RealOutcome) -> BTreeSet<String> {
+fn acknowledged(outcome: &RunOutcome) -> BTreeSet<String> {
     let mut acked = BTreeSet::new();
     for r in &outcome.history {
         if let Op::Commit {
@@ -110,7 +111,7 @@ fn acknowledged(outcome: &RealOutcome) -> BTreeSet<String> {
 
 /// The truth: acknowledged decisions of which nothing is left in the final state (no marker, no
 /// state, no outbox entry, no effect).
-fn vanished(outcome: &RealOutcome) -> BTreeSet<String> {
+fn vanished(outcome: &RunOutcome) -> BTreeSet<String> {
     let state = outcome.state.as_ref().expect("the run was audited");
     acknowledged(outcome)
         .into_iter()
@@ -127,7 +128,7 @@ fn vanished(outcome: &RealOutcome) -> BTreeSet<String> {
 }
 
 /// Acknowledged decisions the `lost` checker reports.
-fn reported_lost(outcome: &RealOutcome) -> BTreeSet<String> {
+fn reported_lost(outcome: &RunOutcome) -> BTreeSet<String> {
     let acked = acknowledged(outcome);
     let lost = outcome
         .report
@@ -142,7 +143,7 @@ fn reported_lost(outcome: &RealOutcome) -> BTreeSet<String> {
 }
 
 /// Times of the nemesis's records of one kind.
-fn faults(outcome: &RealOutcome, kind: &str) -> Vec<u64> {
+fn faults(outcome: &RunOutcome, kind: &str) -> Vec<u64> {
     outcome
         .history
         .iter()
@@ -260,7 +261,7 @@ async fn failover_with_wait_reports_no_loss() {
         truth.is_empty(),
         "WAIT 1 kept every acknowledged commit: {truth:?}"
     );
-    let text = outcome_text(&outcome, Path::new("x"));
+    let text = outcome_text(&outcome, Path::new("x"), &[]);
     assert!(text.contains("acknowledged commits lost: 0"), "{text}");
     let verdict = text.lines().last().unwrap();
     assert!(!verdict.contains("lost="), "{verdict}");
@@ -281,7 +282,7 @@ async fn partition_of_the_primary_from_the_app_loses_nothing() {
         vanished(&outcome).is_empty(),
         "no acknowledged commit vanished"
     );
-    let text = outcome_text(&outcome, Path::new("x"));
+    let text = outcome_text(&outcome, Path::new("x"), &[]);
     assert!(outcome.is_clean(), "{text}");
 }
 

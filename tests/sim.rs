@@ -27,7 +27,7 @@ fn shipped(name: &str) -> Scenario {
 /// Runs `range` on one thread (nextest runs the scenarios side by side) and sums it up.
 fn run_sweep(s: &Scenario, range: SeedRange) -> Sweep {
     let seeds: Vec<u64> = range.iter().collect();
-    let options = sweep::Options {
+    let options = sweep::SweepOptions {
         jobs: 1,
         reports: None,
         stop_when: None,
@@ -42,7 +42,7 @@ fn determinism(name: &str) {
     let s = shipped(name);
     let run = |seed| sim::run(&s, seed).unwrap_or_else(|e| panic!("{e}"));
     let (first, again, other) = (run(1), run(1), run(2));
-    let hash = |r: &sim::RunOutcome| format_hash(r.history_hash());
+    let hash = |r: &outbox_chaos::report::outcome::RunOutcome| format_hash(r.history_hash());
     assert_eq!(
         hash(&first),
         hash(&again),
@@ -126,6 +126,9 @@ scenario_tests! {
     consumer_crash = "consumer-crash";
     idempotent_api = "idempotent-api";
     partitions = "partitions";
+    power_loss_always = "power-loss-always";
+    power_loss_everysec = "power-loss-everysec", faults_off_is_clean;
+    restart_no_persistence = "restart-no-persistence", faults_off_is_clean;
     naive_sink = "naive-sink", faults_off_is_clean;
     ack_first = "ack-first", faults_off_is_clean;
     dual_write = "dual-write", faults_off_is_clean;
@@ -152,6 +155,9 @@ fn every_shipped_scenario_has_its_tests() {
         "no-reclaim",
         "non-idempotent-api",
         "partitions",
+        "power-loss-always",
+        "power-loss-everysec",
+        "restart-no-persistence",
         "unsafe-trim",
     ];
     assert_eq!(
@@ -165,7 +171,7 @@ fn a_sweep_reports_seeds_in_order_whatever_the_jobs() {
     let s = shipped("naive-sink");
     let seeds: Vec<u64> = (0..6).collect();
     let outcomes = |jobs| {
-        let options = sweep::Options {
+        let options = sweep::SweepOptions {
             jobs,
             reports: None,
             stop_when: None,
@@ -249,4 +255,67 @@ fn a_swarm_of_every_fault_kind_is_clean_with_the_api_sink() {
     let s = swarm("idempotent-api", "crash-downstream = 0.2");
     let sweep = run_sweep(&s, SeedRange { start: 0, end: 40 });
     assert!(sweep.passed(), "{}", sweep.text(0.0));
+}
+
+/// 300 decisions over about 3 s; Redis goes down at 1.5 s (`kind`) for 500 ms.
+fn redis_down(persistence: &str, kind: &str, extra_topology: &str) -> Scenario {
+    let text = format!(
+        "name = \"redis-down\"\ndescription = \"d\"\ndrain_ms = 5000\nexpect = \"pass\"\n\
+         [topology]\npersistence = \"{persistence}\"\n{extra_topology}\n\
+         [workload]\ntenants = 2\ndecisions = 300\nrate_per_s = 100.0\nconcerns = [\"billing\", \"crm\"]\n\
+         [faults]\nwindow_ms = 3000\n\
+         [[faults.script]]\nat_ms = 1500\nkind = \"{kind}\"\nduration_ms = 500\n"
+    );
+    scenario::parse(Path::new("redis-down.toml"), &text).unwrap()
+}
+
+/// The `detail` of the run's one Redis crash or power loss.
+fn down_detail(run: &sim::RunOutcome) -> String {
+    run.history
+        .iter()
+        .find_map(|r| match &r.op {
+            outbox_chaos::history::Op::Fault { kind, detail, .. }
+                if kind == "crash" || kind == "power-loss" =>
+            {
+                Some(detail.clone())
+            }
+            _ => None,
+        })
+        .expect("Redis went down")
+}
+
+#[test]
+fn a_redis_process_crash_keeps_the_page_cache_with_aof_everysec() {
+    let s = redis_down("aof-everysec", "redis-crash", "");
+    let sweep = run_sweep(&s, SeedRange { start: 0, end: 5 });
+    assert!(sweep.passed(), "{}", sweep.text(0.0));
+    assert_eq!(sweep.coverage().get("acked-unsynced"), 0);
+}
+
+#[test]
+fn a_power_loss_with_aof_everysec_keeps_the_last_fsync_and_loses_what_followed() {
+    let s = redis_down("aof-everysec", "redis-power-loss", "");
+    let run = sim::run(&s, 3).unwrap_or_else(|e| panic!("{e}"));
+    // The fsyncs run once a second of the Redis process's life: the last before 1.5 s is at 1 s.
+    assert_eq!(down_detail(&run), "kept-until-ms=1000");
+    assert!(run.report.coverage.get("acked-unsynced") > 0);
+    assert!(
+        run.report
+            .counts()
+            .contains_key(&outbox_chaos::check::ViolationKind::Lost),
+        "{}",
+        outbox_chaos::report::verdict_line(&run.report)
+    );
+}
+
+#[test]
+fn rdb_restarts_from_the_last_snapshot_after_a_process_crash() {
+    let s = redis_down("rdb", "redis-crash", "snapshot_interval_ms = 1000");
+    let run = sim::run(&s, 3).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(down_detail(&run), "kept-until-ms=1000");
+    assert!(run.report.coverage.get("acked-unsynced") > 0);
+    // With snapshots every 2 s none was taken before the crash: Redis restarts empty.
+    let s = redis_down("rdb", "redis-crash", "snapshot_interval_ms = 2000");
+    let run = sim::run(&s, 3).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(down_detail(&run), "kept-until-ms=0");
 }

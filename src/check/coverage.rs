@@ -18,6 +18,8 @@
 //! already-committed          a retried commit found its decision already committed
 //! claimed-deleted            XAUTOCLAIM reported pending ids that were no longer in the stream
 //! trim                       the trimmer removed entries
+//! acked-unsynced             a commit acknowledged after the last fsync or snapshot, dropped
+//!                            by a Redis crash or power loss (the restart does not have it)
 //! failpoint-crash:<name>     failpoint-crash, per failpoint name
 //! failpoint:<name>           a failpoint fired (crash or not)
 //! fault:<kind>               the nemesis recorded a fault of this kind
@@ -38,7 +40,9 @@ pub mod fault_kind {
     pub const CRASH: &str = "crash";
     /// A crashed host was started again.
     pub const RESTART: &str = "restart";
-    /// A Redis host lost power: like a crash, and unsynced writes are gone.
+    /// A Redis host lost power: like a crash, and unsynced writes are gone. For a Redis crash
+    /// or power loss that drops acknowledged writes, `detail` says what the restart keeps:
+    /// [`super::KEPT_UNTIL_PREFIX`]`<ms>` or [`super::KEPT_NOTHING`]; empty when it keeps all.
     pub const POWER_LOSS: &str = "power-loss";
     /// A link or a group of links was cut.
     pub const PARTITION: &str = "partition";
@@ -55,6 +59,8 @@ pub mod fault_kind {
     /// Sentinel promoted a replica; `target` is the new primary.
     pub const FAILOVER: &str = "failover";
 
+    /// Every kind; `scenario::vocabulary::RECORDED_FAULT_KINDS` mirrors it (`mapping`'s tests).
+    #[cfg(test)]
     pub const ALL: [&str; 10] = [
         CRASH, RESTART, POWER_LOSS, PARTITION, HEAL, HOLD, RELEASE, LOSS, LATENCY, FAILOVER,
     ];
@@ -62,6 +68,11 @@ pub mod fault_kind {
 
 /// The `detail` of a crash the nemesis made because a failpoint fired: `failpoint=<name>`.
 pub const FAILPOINT_DETAIL_PREFIX: &str = "failpoint=";
+/// The `detail` of a Redis crash or power loss after which Redis restarts with its keyspace as
+/// of this simulated time (its last fsync or snapshot): `kept-until-ms=<ms>`.
+pub const KEPT_UNTIL_PREFIX: &str = "kept-until-ms=";
+/// The `detail` of a Redis crash or power loss after which Redis restarts empty.
+pub const KEPT_NOTHING: &str = "kept=nothing";
 /// The `target` of a `heal` that ends every cut.
 pub const HEAL_ALL: &str = "*";
 
@@ -75,9 +86,10 @@ pub const DEAD_LETTER: &str = "dead-letter";
 pub const ALREADY_COMMITTED: &str = "already-committed";
 pub const CLAIMED_DELETED: &str = "claimed-deleted";
 pub const TRIM: &str = "trim";
+pub const ACKED_UNSYNCED: &str = "acked-unsynced";
 
 /// Every fixed window name, in the order summaries print them.
-pub const WINDOWS: [&str; 10] = [
+pub const WINDOWS: [&str; 11] = [
     FAILPOINT_CRASH,
     REDELIVERED_AFTER_EFFECT,
     COMMIT_UNKNOWN,
@@ -88,25 +100,13 @@ pub const WINDOWS: [&str; 10] = [
     ALREADY_COMMITTED,
     CLAIMED_DELETED,
     TRIM,
+    ACKED_UNSYNCED,
 ];
 
 /// Prefixes of the per-name windows.
 pub const FAILPOINT_CRASH_PREFIX: &str = "failpoint-crash:";
 pub const FAILPOINT_PREFIX: &str = "failpoint:";
 pub const FAULT_PREFIX: &str = "fault:";
-
-/// Whether `name` is a window a scenario may list in `must_reach`.
-pub fn is_window_name(name: &str) -> bool {
-    if WINDOWS.contains(&name) {
-        return true;
-    }
-    if let Some(kind) = name.strip_prefix(FAULT_PREFIX) {
-        return fault_kind::ALL.contains(&kind);
-    }
-    [FAILPOINT_CRASH_PREFIX, FAILPOINT_PREFIX]
-        .iter()
-        .any(|p| name.strip_prefix(p).is_some_and(|n| !n.is_empty()))
-}
 
 /// How often each window was reached, by name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +170,7 @@ pub fn count(history: &[Record]) -> Coverage {
     count_commit_unknown(history, &mut cov);
     count_partition_in_flight(history, &mut cov);
     count_dedupe_hits(history, &mut cov);
+    count_acked_unsynced(history, &mut cov);
     cov
 }
 
@@ -365,6 +366,41 @@ fn count_dedupe_hits(history: &[Record], cov: &mut Coverage) {
     cov.bump(DEDUPE_HIT, hits.values().map(|(e, a)| *e.max(a)).sum());
 }
 
+/// Acknowledged commits a Redis crash or power loss dropped: acknowledged after what the restart
+/// keeps (its detail) and after the previous such fault (which dropped or kept them already).
+fn count_acked_unsynced(history: &[Record], cov: &mut Coverage) {
+    let mut acked: Vec<u64> = Vec::new(); // times of acknowledged commits, in order
+    let mut previous_down_ms = 0;
+    for r in history {
+        match &r.op {
+            Op::Commit {
+                outcome: Some(CommitOutcome::Committed | CommitOutcome::AlreadyCommitted),
+                ..
+            } if r.phase == Phase::Ok => acked.push(r.time_ms),
+            Op::Fault { kind, detail, .. }
+                if kind == fault_kind::CRASH || kind == fault_kind::POWER_LOSS =>
+            {
+                let kept_until = if detail == KEPT_NOTHING {
+                    Some(0)
+                } else {
+                    detail
+                        .strip_prefix(KEPT_UNTIL_PREFIX)
+                        .and_then(|ms| ms.parse::<u64>().ok())
+                };
+                let Some(kept_until) = kept_until else {
+                    continue;
+                };
+                let from = kept_until.max(previous_down_ms);
+                let dropped = acked.iter().filter(|t| **t > from).count();
+                cov.bump(ACKED_UNSYNCED, dropped as u64);
+                previous_down_ms = r.time_ms;
+                acked.clear();
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,13 +480,17 @@ mod tests {
     }
 
     #[test]
-    fn window_names() {
-        assert!(is_window_name("dedupe-hit"));
-        assert!(is_window_name("failpoint-crash:consumer.after_read"));
-        assert!(is_window_name("fault:partition"));
-        assert!(!is_window_name("fault:meteor"));
-        assert!(!is_window_name("failpoint-crash:"));
-        assert!(!is_window_name("dedupe"));
+    fn acked_unsynced_counts_commits_after_what_a_redis_restart_keeps() {
+        let mut h = Hist::new();
+        h.commit("a", 1, Phase::Ok); // acked at 10 ms, before the fsync at 15 ms
+        h.commit("b", 1, Phase::Ok); // acked at 30 ms
+        h.commit("c", 1, Phase::Info); // not acknowledged
+        h.fault("crash", "redis", ""); // a crash that keeps everything
+        h.fault("power-loss", "redis", "kept-until-ms=15");
+        h.commit("d", 1, Phase::Ok);
+        h.fault("crash", "redis", "kept=nothing");
+        let cov = count(&h.records);
+        assert_eq!(cov.get(ACKED_UNSYNCED), 2, "b, then d");
     }
 
     #[test]

@@ -83,10 +83,6 @@ impl ConcernFacts {
         self.applied.max(self.api_applied)
     }
 
-    pub fn deduped_max(&self) -> u64 {
-        self.deduped.max(self.api_deduped)
-    }
-
     /// Any record of this event in this concern at all.
     pub fn any(&self) -> bool {
         *self != ConcernFacts::default()

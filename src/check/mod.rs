@@ -11,16 +11,16 @@
 //! This module imports no world, reads no clock, and iterates only ordered maps, so the same
 //! history and final state always give the same report, byte for byte.
 
-pub mod coverage;
-pub mod duplicate;
-pub mod duplicate_event;
-pub mod facts;
-pub mod lost;
-pub mod phantom;
-pub mod reorder;
-pub mod stuck;
+pub(crate) mod coverage;
+pub(crate) mod duplicate;
+pub(crate) mod duplicate_event;
+pub(crate) mod facts;
+pub(crate) mod lost;
+pub(crate) mod phantom;
+pub(crate) mod reorder;
+pub(crate) mod stuck;
 pub mod timeline;
-pub mod torn;
+pub(crate) mod torn;
 
 use crate::history::state::FinalState;
 use crate::history::Record;

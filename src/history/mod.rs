@@ -236,10 +236,6 @@ impl Recorder {
         }
     }
 
-    pub fn is_enabled(&self) -> bool {
-        self.inner.is_some()
-    }
-
     pub fn record(&self, process: &str, phase: Phase, op: Op) {
         let Some(inner) = &self.inner else { return };
         let mut inner = inner.lock().expect("history recorder poisoned");

@@ -45,10 +45,6 @@ impl Frame {
         Frame::Bulk(data.into())
     }
 
-    pub fn is_error(&self) -> bool {
-        matches!(self, Frame::Error(_))
-    }
-
     /// Appends the RESP2 encoding of this frame to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
         match self {

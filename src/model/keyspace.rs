@@ -1,4 +1,4 @@
-//! The keyspace of the model's one database: keys, typed values, expiry and WATCH bookkeeping.
+//! The keyspace of one of the model's databases: keys, typed values, expiry and WATCH bookkeeping.
 //!
 //! It is ordered (`BTreeMap`) so that anything that walks keys walks them in one order on every
 //! run. Time is passed in (`now_ms`), never read: the simulation's clock is not the wall clock.
@@ -61,11 +61,29 @@ pub struct Keyspace {
     dirty: BTreeSet<ClientId>,
     /// Keys written since the last [`Keyspace::take_signaled`], to wake blocked readers.
     signaled: BTreeSet<Bytes>,
+    /// Keys removed because their time had come (INFO's `expired_keys`).
+    pub expired: u64,
 }
 
 impl Keyspace {
     pub fn new() -> Keyspace {
         Keyspace::default()
+    }
+
+    /// The data alone, as a persistence file holds it: no WATCHes, no pending wake-ups.
+    pub fn data_copy(&self) -> Keyspace {
+        Keyspace {
+            entries: self.entries.clone(),
+            ..Keyspace::default()
+        }
+    }
+
+    /// [`Keyspace::data_copy`] without the copy.
+    pub fn into_data(self) -> Keyspace {
+        Keyspace {
+            entries: self.entries,
+            ..Keyspace::default()
+        }
     }
 
     /// The live entry at `key`, expiring it first if its time has come.
@@ -119,6 +137,28 @@ impl Keyspace {
         });
     }
 
+    /// Inserts an entry with its expiry (MOVE), replacing any, and touches the key.
+    pub fn insert_entry(&mut self, key: Bytes, entry: Entry) {
+        self.touch(&key);
+        self.entries.insert(key, entry);
+    }
+
+    /// SWAPDB: exchanges the keys of two databases. WATCH and blocked readers stay with their
+    /// database, so every key present in either before is touched in both.
+    pub fn swap_entries(&mut self, other: &mut Keyspace) {
+        let keys: BTreeSet<Bytes> = self
+            .entries
+            .keys()
+            .chain(other.entries.keys())
+            .cloned()
+            .collect();
+        std::mem::swap(&mut self.entries, &mut other.entries);
+        for key in &keys {
+            self.touch(key);
+            other.touch(key);
+        }
+    }
+
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         self.expire_if_due(key, now_ms);
         let removed = self.entries.remove(key);
@@ -144,6 +184,17 @@ impl Keyspace {
             .values()
             .filter(|e| e.expires_at_ms.is_some() && !is_due(e, now_ms))
             .count()
+    }
+
+    /// A rough size of the data in bytes (keys, values, per-key overhead), for INFO's
+    /// `used_memory`: deterministic, never the process's real memory.
+    pub fn approx_bytes(&self, now_ms: u64) -> usize {
+        const PER_KEY_OVERHEAD_BYTES: usize = 56;
+        self.entries
+            .iter()
+            .filter(|(_, e)| !is_due(e, now_ms))
+            .map(|(k, e)| k.len() + PER_KEY_OVERHEAD_BYTES + value_bytes(&e.value))
+            .sum()
     }
 
     pub fn is_empty(&self, now_ms: u64) -> bool {
@@ -215,8 +266,23 @@ impl Keyspace {
     fn expire_if_due(&mut self, key: &[u8], now_ms: u64) {
         if self.entries.get(key).is_some_and(|e| is_due(e, now_ms)) {
             self.entries.remove(key);
+            self.expired += 1;
             self.touch(key);
         }
+    }
+}
+
+fn value_bytes(value: &Value) -> usize {
+    const PER_ITEM_OVERHEAD_BYTES: usize = 16;
+    match value {
+        Value::String(s) => s.len(),
+        Value::Hash(h) => h
+            .iter()
+            .map(|(f, v)| f.len() + v.len() + PER_ITEM_OVERHEAD_BYTES)
+            .sum(),
+        Value::Set(s) => s.iter().map(|m| m.len() + PER_ITEM_OVERHEAD_BYTES).sum(),
+        Value::List(l) => l.iter().map(|m| m.len() + PER_ITEM_OVERHEAD_BYTES).sum(),
+        Value::Stream(s) => s.len() as usize * 64,
     }
 }
 

@@ -42,8 +42,9 @@ const LUA_STACK_SLOTS_MAX: usize = 8000;
 /// Stack slots in use when Redis starts converting a script's result (error handler, result).
 const LUA_STACK_SLOTS_AT_RESULT: usize = 2;
 /// Most values one script reply may hold. A table reachable twice from itself (`t[1] = {t, t}`)
-/// expands exponentially; Redis then runs out of memory, the model stops with a clear panic.
-const REPLY_VALUES_MAX: usize = 1 << 24;
+/// expands exponentially; Redis then runs out of memory, the model answers an error reply
+/// (bounded so the conversion stays within a few hundred megabytes).
+const REPLY_VALUES_MAX: usize = 1 << 21;
 /// The chunk name of [`SANDBOX`]; the error handler skips frames of this source.
 const SANDBOX_NAME: &str = "=(redis sandbox)";
 
@@ -286,7 +287,10 @@ fn native_functions(lua: &Lua, rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> mlu
     let state = Rc::clone(rand);
     native.set(
         "srand48",
-        lua.create_function(move |_, seed: i64| Ok(srand48(&state, seed as i32)))?,
+        lua.create_function(move |_, seed: i64| {
+            srand48(&state, seed as i32);
+            Ok(())
+        })?,
     )?;
     native.set(
         "error_table",
@@ -612,10 +616,11 @@ fn lua_to_frame(value: Value, resp3: bool) -> mlua::Result<Frame> {
     let mut converted = 0usize;
     while let Some(step) = work.pop() {
         converted += 1;
-        assert!(
-            converted <= REPLY_VALUES_MAX,
-            "a script's reply has more than {REPLY_VALUES_MAX} values"
-        );
+        if converted > REPLY_VALUES_MAX {
+            return Ok(Frame::error(format!(
+                "ERR reply too large: a script's reply may hold at most {REPLY_VALUES_MAX} values"
+            )));
+        }
         match step {
             Step::Collect(n) => {
                 let items = done.split_off(done.len() - n);
@@ -787,7 +792,7 @@ pub fn format_g17(n: f64) -> String {
         .split_once('e')
         .expect("Rust's {:e} has an exponent");
     let exponent: i32 = exponent.parse().expect("a decimal exponent");
-    if exponent < -4 || exponent >= PRECISION {
+    if !(-4..PRECISION).contains(&exponent) {
         let sign = if exponent < 0 { '-' } else { '+' };
         format!(
             "{}e{sign}{:02}",

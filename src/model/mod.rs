@@ -7,17 +7,20 @@
 //! - [`server`]: the network-agnostic core: `execute(client, args, now_ms) -> Reply`.
 //! - [`cmd`]: the command table, one file per command family.
 //! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
+//! - [`config`]: the parameters CONFIG GET/SET see, with Redis's defaults.
 //! - [`lua`]: the Lua 5.1 sandbox behind EVAL.
 //! - [`net`]: the adapters that put the core on a socket: a turmoil host and a real TCP server.
 //!
 //! The reference is Redis 7.0.15: replies and error texts match it byte for byte, which the
 //! differential test (`tests/differential.rs`) checks against a real `redis-server`.
 
-pub mod cmd;
+pub(crate) mod cmd;
+pub(crate) mod config;
 pub mod frame;
-pub mod keyspace;
-pub mod lua;
+pub(crate) mod keyspace;
+pub(crate) mod lua;
 pub mod net;
-pub mod parse;
+pub(crate) mod parse;
+pub(crate) mod persist;
 pub mod server;
-pub mod stream;
+pub(crate) mod stream;

@@ -46,27 +46,23 @@ impl<'a> Args<'a> {
         Args { args, pos: skip }
     }
 
-    pub fn next(&mut self) -> Option<&'a Bytes> {
-        let arg = self.args.get(self.pos)?;
-        self.pos += 1;
-        Some(arg)
-    }
-
     /// The next argument; a missing one is a syntax error, as in most Redis commands.
     pub fn required(&mut self) -> Result<&'a Bytes, Frame> {
         self.next().ok_or_else(|| Frame::error(ERR_SYNTAX))
     }
 
-    pub fn peek(&self) -> Option<&'a Bytes> {
-        self.args.get(self.pos)
-    }
-
     pub fn remaining(&self) -> &'a [Bytes] {
         &self.args[self.pos.min(self.args.len())..]
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.pos >= self.args.len()
+impl<'a> Iterator for Args<'a> {
+    type Item = &'a Bytes;
+
+    fn next(&mut self) -> Option<&'a Bytes> {
+        let arg = self.args.get(self.pos)?;
+        self.pos += 1;
+        Some(arg)
     }
 }
 

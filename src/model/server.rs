@@ -66,27 +66,38 @@ pub struct Block {
     pub timeout_reply: Frame,
 }
 
+/// Redis's default `databases`: SELECT takes 0..=15.
+pub const DATABASES: usize = 16;
+
 /// Per-connection state.
 #[derive(Clone, Debug, Default)]
 pub struct ClientState {
     pub name: Option<Bytes>,
+    /// The SELECTed database.
+    pub db: usize,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub multi: Option<Vec<Vec<Bytes>>>,
     /// A queued command was rejected (unknown, wrong arity): EXEC answers EXECABORT.
     pub multi_failed: bool,
     /// QUIT was called: the connection closes once this reply is written.
     pub close_after_reply: bool,
-    /// Library name and version from `CLIENT SETINFO` (Redis 7.2; unused while the model is 7.0).
-    pub lib_name: Option<Bytes>,
-    pub lib_ver: Option<Bytes>,
     /// What a client blocked in XREAD/XREADGROUP waits for (the ids `$` stood for, its
     /// deadline), read when the request is re-run by [`Server::execute_unblocked`].
     pub blocked_read: Option<crate::model::stream::BlockedRead>,
 }
 
-/// The whole server: keyspace, clients, scripts. One per simulated Redis host.
+/// The whole server: databases, clients, scripts. One per simulated Redis host.
+///
+/// Commands reach the database of the client that runs them through `keyspace`: before each
+/// command the server swaps that client's database into it (two `mem::swap`s, only when the
+/// database changes), so no handler needs to know about SELECT.
 pub struct Server {
+    /// The database loaded for the running command (index `db`).
     pub keyspace: Keyspace,
+    /// Every database; `dbs[db]` is an empty stand-in while database `db` is in `keyspace`.
+    dbs: Vec<Keyspace>,
+    db: usize,
+    pub config: crate::model::config::Config,
     pub clients: BTreeMap<ClientId, ClientState>,
     next_client_id: ClientId,
     /// Script bodies by lowercase hex SHA1, for EVALSHA and SCRIPT EXISTS.
@@ -96,6 +107,44 @@ pub struct Server {
     pub lua: Option<crate::model::lua::Engine>,
     /// Commands executed, for INFO and benchmarks.
     pub commands_processed: u64,
+    /// INFO's commandstats and errorstats; CONFIG RESETSTAT clears them.
+    pub stats: Stats,
+    /// Clients parked in a blocking command (kept by the network adapter that parks them).
+    pub blocked_clients: usize,
+}
+
+/// Per-command counters as INFO commandstats reports them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CommandStats {
+    pub calls: u64,
+    /// Refused before running (wrong arity, not allowed here).
+    pub rejected: u64,
+    /// Ran and answered an error.
+    pub failed: u64,
+}
+
+/// The counters INFO reports that are not keyspace facts.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// By Redis's full command name (`config|set`).
+    pub commands: BTreeMap<&'static str, CommandStats>,
+    /// Error replies by code (the first word: `ERR`, `WRONGTYPE`).
+    pub errors: BTreeMap<String, u64>,
+    pub error_replies: u64,
+}
+
+impl Stats {
+    /// Counts an error reply under its code.
+    pub fn error(&mut self, text: &str) {
+        let code = text.split(' ').next().unwrap_or("ERR");
+        self.error_replies += 1;
+        match self.errors.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                self.errors.insert(code.to_string(), 1);
+            }
+        }
+    }
 }
 
 impl Default for Server {
@@ -108,11 +157,16 @@ impl Server {
     pub fn new() -> Server {
         Server {
             keyspace: Keyspace::new(),
+            dbs: (0..DATABASES).map(|_| Keyspace::new()).collect(),
+            db: 0,
+            config: crate::model::config::Config::default(),
             clients: BTreeMap::new(),
             next_client_id: 1,
             scripts: BTreeMap::new(),
             lua: None,
             commands_processed: 0,
+            stats: Stats::default(),
+            blocked_clients: 0,
         }
     }
 
@@ -125,8 +179,54 @@ impl Server {
     }
 
     pub fn disconnect(&mut self, client: ClientId) {
-        self.keyspace.unwatch_all(client);
+        self.unwatch_all(client);
         self.clients.remove(&client);
+    }
+
+    /// Loads database `index` into `keyspace` (a no-op when it is loaded already).
+    pub fn use_db(&mut self, index: usize) {
+        assert!(index < DATABASES, "database {index} out of range");
+        if index != self.db {
+            std::mem::swap(&mut self.keyspace, &mut self.dbs[self.db]);
+            std::mem::swap(&mut self.keyspace, &mut self.dbs[index]);
+            self.db = index;
+        }
+    }
+
+    /// Database `index`, loaded or not.
+    pub fn db_mut(&mut self, index: usize) -> &mut Keyspace {
+        if index == self.db {
+            &mut self.keyspace
+        } else {
+            &mut self.dbs[index]
+        }
+    }
+
+    /// Every database, in index order.
+    pub fn dbs_mut(&mut self) -> impl Iterator<Item = &mut Keyspace> {
+        let loaded = self.db;
+        let (keyspace, dbs) = (&mut self.keyspace, &mut self.dbs);
+        let mut keyspace = Some(keyspace);
+        dbs.iter_mut().enumerate().map(move |(i, db)| {
+            if i == loaded {
+                keyspace.take().expect("once")
+            } else {
+                db
+            }
+        })
+    }
+
+    /// Forgets the client's WATCHes in every database (UNWATCH, EXEC, DISCARD, disconnect).
+    pub fn unwatch_all(&mut self, client: ClientId) {
+        for db in self.dbs_mut() {
+            db.unwatch_all(client);
+        }
+    }
+
+    /// Whether a key the client watches, in any database, was touched or has expired since.
+    pub fn watch_broken(&mut self, client: ClientId, now_ms: u64) -> bool {
+        self.dbs_mut()
+            .any(|db| db.is_dirty(client) || db.watched_key_expired(client, now_ms))
     }
 
     pub fn client(&mut self, client: ClientId) -> &mut ClientState {
@@ -158,6 +258,8 @@ impl Server {
     /// Looks the command up, checks its arity, queues it inside MULTI, or runs it.
     fn run(&mut self, call: Call<'_>) -> Reply {
         assert!(!call.args.is_empty(), "empty request reached the server");
+        let db = self.clients.get(&call.client).map_or(0, |c| c.db);
+        self.use_db(db);
         let spec = match cmd::lookup(call.args) {
             Ok(spec) => spec,
             Err(error) => return self.reject(call, error),
@@ -182,13 +284,28 @@ impl Server {
     /// Runs a command whose name and arity were already checked (also used by EXEC and scripts).
     pub fn dispatch(&mut self, spec: &'static CommandSpec, call: Call<'_>) -> Reply {
         self.commands_processed += 1;
-        (spec.handler)(self, call)
+        let reply = (spec.handler)(self, call);
+        let stats = self.stats.commands.entry(spec.name).or_default();
+        stats.calls += 1;
+        if let Reply::Frame(Frame::Error(text)) = &reply {
+            stats.failed += 1;
+            self.stats.error(text);
+        }
+        reply
     }
 
     /// A request refused before it runs (unknown command, wrong arity) dooms the transaction
     /// being queued. A refused EXEC ends it at once, as Redis's `rejectCommand` does through
     /// `execCommandAbort`: the whole error becomes an EXECABORT.
     fn reject(&mut self, call: Call<'_>, error: Frame) -> Reply {
+        if let Frame::Error(text) = &error {
+            self.stats.error(text);
+            if crate::model::lua::is_arity_error(text) {
+                if let Some(spec) = cmd::find_command(call.args) {
+                    self.stats.commands.entry(spec.name).or_default().rejected += 1;
+                }
+            }
+        }
         let Some(state) = self.clients.get_mut(&call.client) else {
             return error.into();
         };
@@ -200,7 +317,7 @@ impl Server {
         }
         state.multi = None;
         state.multi_failed = false;
-        self.keyspace.unwatch_all(call.client);
+        self.unwatch_all(call.client);
         let Frame::Error(text) = error else {
             unreachable!("lookup errors are error frames")
         };

@@ -345,10 +345,6 @@ impl Link {
         Ok(self.conn.as_mut().expect("connection was just opened"))
     }
 
-    pub fn is_connected(&self) -> bool {
-        self.conn.is_some()
-    }
-
     /// The last call worked: the next error starts the backoff from its base again.
     pub fn succeeded(&mut self) {
         self.backoff.reset();

@@ -24,10 +24,6 @@ impl LuaScript {
         LuaScript { name, source, sha }
     }
 
-    pub fn sha(&self) -> &str {
-        &self.sha
-    }
-
     /// SCRIPT LOAD; the server must answer our SHA1.
     pub async fn load(&self, conn: &mut MultiplexedConnection) -> Result<(), PipelineError> {
         let sha: String = redis::cmd("SCRIPT")
@@ -82,6 +78,6 @@ mod tests {
     fn sha_is_redis_sha1_hex() {
         // `redis-cli SCRIPT LOAD "return 1"` answers this digest.
         let s = LuaScript::new("one", "return 1");
-        assert_eq!(s.sha(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        assert_eq!(s.sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
     }
 }

@@ -4,10 +4,10 @@
 //!
 //! Pure functions of the scenario, apart from reading the file asked for.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::pipeline::config::PipelineConfig;
-use crate::scenario::{self, Scenario, ScenarioError};
+use crate::scenario::{self, scenarios_dir, Scenario, ScenarioError};
 
 /// Every run has servers of its own, so every run can use the same prefix.
 const PREFIX: &str = "oc:";
@@ -53,15 +53,6 @@ pub fn find_scenario(arg: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
-/// `scenarios/` under the current directory, else the one beside this crate's sources.
-pub fn scenarios_dir() -> PathBuf {
-    let here = PathBuf::from("scenarios");
-    if here.is_dir() {
-        return here;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,7 +73,7 @@ mod tests {
         let real = scenarios_dir().join(REAL_DIR);
         for s in scenario::list_scenarios(&real).unwrap() {
             assert_eq!(find_scenario(&s.name).unwrap(), s);
-            let options = crate::real::Options {
+            let options = crate::real::RealOptions {
                 scenario: s.clone(),
                 window_ms: None,
                 image: crate::real::image::DEFAULT_IMAGE.to_string(),
@@ -90,8 +81,8 @@ mod tests {
                 run_id: Some("t".into()),
             };
             let prepared =
-                crate::real::Prepared::new(&options).unwrap_or_else(|e| panic!("{}: {e}", s.name));
-            assert!(!prepared.plan.faults.is_empty(), "{}", s.name);
+                crate::real::RealRun::new(&options).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            assert!(!prepared.draws.plan.faults.is_empty(), "{}", s.name);
         }
         let e = find_scenario("nope").unwrap_err().to_string();
         assert!(e.contains("in real/: "), "{e}");

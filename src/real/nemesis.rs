@@ -1,4 +1,5 @@
-//! The container world's nemesis: applies a run's fault [`Plan`] on the wall clock and
+//! The container world's nemesis: applies a run's [`FaultPlan`] (drawn by `crate::fault_plan`)
+//! on the wall clock and
 //! heals everything at the end of the window.
 //!
 //! What each kind does here (the kinds and targets of `check::coverage` are what it records):
@@ -24,7 +25,7 @@
 //! them (exit 2). The plan is fixed before the run (and printed); the run itself is not
 //! replayable, since real timing decides what each fault hits. Every fault it starts is recorded
 //! and healed by the end of the window; it must never leave a container paused, killed or cut,
-//! nor a task crashed or paused, once [`Nemesis::heal_all`] returns.
+//! nor a task crashed or paused, once [`RealNemesis::heal_all`] returns.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -32,11 +33,12 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::plan::{FaultTarget, Hosts, How, Plan, PlannedFault, Who};
 use super::processes::Processes;
+use super::targets::{How, RealHosts, RealTarget, Who};
 use super::topology::{Net, Topology};
 use super::RealError;
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
+use crate::fault_plan::{Action, Agenda, FaultPlan, PlannedFault};
 use crate::history::{Op, Phase, Recorder};
 use crate::pipeline::drawn_failpoints::{DrawnFailpoints, Fired};
 use crate::rng::Rng;
@@ -49,33 +51,24 @@ const TICK_MS: u64 = 50;
 /// How long a failover is watched for the Sentinels' promotion.
 const FAILOVER_WATCH_MS: u64 = 30_000;
 
-/// What happens at one instant. An `End` carries the containers its start resolved.
-#[derive(Clone, Debug)]
-enum Action {
-    Start(PlannedFault),
-    End(PlannedFault, Vec<String>),
-    Restart(String),
-}
-
 /// What the nemesis acts on and records to.
 pub struct Wiring {
     pub topology: Arc<Topology>,
     pub recorder: Recorder,
     pub hook: Arc<DrawnFailpoints>,
-    pub hosts: Hosts,
+    pub hosts: RealHosts,
     /// The run's start: the schedule's times count from it.
     pub start: tokio::time::Instant,
 }
 
 /// The nemesis at work on one run.
-pub struct Nemesis {
+pub struct RealNemesis {
     topology: Arc<Topology>,
     recorder: Recorder,
     hook: Arc<DrawnFailpoints>,
-    hosts: Hosts,
+    hosts: RealHosts,
     start: tokio::time::Instant,
-    queue: BTreeMap<(u64, u64), Action>,
-    seq: u64,
+    agenda: Agenda<RealTarget>,
     restarts: Rng,
     restart_ms: (u64, u64),
     paused: BTreeMap<String, u32>,
@@ -84,32 +77,27 @@ pub struct Nemesis {
     watchers: Vec<JoinHandle<()>>,
 }
 
-impl Nemesis {
-    pub fn new(seed: u64, plan: &Plan, faults: &Faults, wiring: Wiring) -> Nemesis {
-        let mut nemesis = Nemesis {
+impl RealNemesis {
+    pub fn new(
+        seed: u64,
+        plan: &FaultPlan<RealTarget>,
+        faults: &Faults,
+        wiring: Wiring,
+    ) -> RealNemesis {
+        RealNemesis {
             topology: wiring.topology,
             recorder: wiring.recorder,
             hook: wiring.hook,
             hosts: wiring.hosts,
             start: wiring.start,
-            queue: BTreeMap::new(),
-            seq: 0,
+            agenda: Agenda::new(plan),
             restarts: Rng::derive(seed, "restarts"),
             restart_ms: (faults.duration_ms_min, faults.duration_ms_max),
             paused: BTreeMap::new(),
             killed: BTreeSet::new(),
             cuts: BTreeMap::new(),
             watchers: Vec::new(),
-        };
-        for fault in &plan.faults {
-            nemesis.push(fault.at_ms, Action::Start(fault.clone()));
         }
-        nemesis
-    }
-
-    fn push(&mut self, at_ms: u64, action: Action) {
-        self.queue.insert((at_ms, self.seq), action);
-        self.seq += 1;
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -141,7 +129,7 @@ impl Nemesis {
             self.apply_due(procs, now_ms).await?;
             self.crash_parked(procs, hook.take_fired()).await?;
             procs.check().await?;
-            let due_ms = self.queue.keys().next().map_or(window_ms, |k| k.0);
+            let due_ms = self.agenda.next_due_ms().unwrap_or(window_ms);
             let next_ms = due_ms.min(window_ms).min(now_ms + TICK_MS);
             let wake = self.start + Duration::from_millis(next_ms);
             tokio::select! {
@@ -153,11 +141,8 @@ impl Nemesis {
     }
 
     async fn apply_due(&mut self, procs: &mut Processes, now_ms: u64) -> Result<(), RealError> {
-        while let Some(entry) = self.queue.first_entry() {
-            if entry.key().0 > now_ms {
-                return Ok(());
-            }
-            match entry.remove() {
+        while let Some(action) = self.agenda.pop_due(now_ms) {
+            match action {
                 Action::Start(f) => self.start_fault(procs, f).await?,
                 Action::End(f, hit) => self.end_fault(procs, &f, &hit).await?,
                 Action::Restart(task) => self.restart_task(procs, &task)?,
@@ -179,7 +164,8 @@ impl Nemesis {
             let detail = format!("{FAILPOINT_DETAIL_PREFIX}{point}");
             self.record(fault_kind::CRASH, &process, &detail);
             let downtime_ms = self.restarts.range(self.restart_ms.0, self.restart_ms.1);
-            self.push(self.now_ms() + downtime_ms, Action::Restart(process));
+            let at_ms = self.now_ms() + downtime_ms;
+            self.agenda.push(at_ms, Action::Restart(process));
         }
         Ok(())
     }
@@ -208,28 +194,28 @@ impl Nemesis {
     async fn start_fault(
         &mut self,
         procs: &mut Processes,
-        f: PlannedFault,
+        f: PlannedFault<RealTarget>,
     ) -> Result<(), RealError> {
         let hit: Vec<String> = match &f.target {
-            FaultTarget::Point(point) => {
+            RealTarget::Point(point) => {
                 self.hook.arm_once(point);
                 return Ok(());
             }
-            FaultTarget::Task(task) if f.kind == FaultKind::Pause => {
+            RealTarget::Task(task) if f.kind == FaultKind::Pause => {
                 if !procs.set_paused(task, true) {
                     return Ok(());
                 }
                 self.record(fault_kind::HOLD, task, "");
                 vec![task.clone()]
             }
-            FaultTarget::Task(task) => {
+            RealTarget::Task(task) => {
                 if !procs.crash(task).await {
                     return Ok(());
                 }
                 self.record(fault_kind::CRASH, task, "");
                 vec![task.clone()]
             }
-            FaultTarget::Container(who) => {
+            RealTarget::Container(who) => {
                 let name = self.resolve(who).await?;
                 if self.busy(&name) {
                     return Ok(());
@@ -240,49 +226,49 @@ impl Nemesis {
                 }
                 vec![name]
             }
-            FaultTarget::Cut { cut, nets } => {
+            RealTarget::Cut { cut, nets } => {
                 let mut names = Vec::new();
                 for who in cut {
                     names.push(self.resolve(who).await?);
                 }
                 self.cut(&names, nets, "").await?
             }
-            FaultTarget::Failover(how) => self.start_failover(*how).await?,
+            RealTarget::Failover(how) => self.start_failover(*how).await?,
         };
         let at_ms = self.now_ms() + f.duration_ms;
-        self.push(at_ms, Action::End(f, hit));
+        self.agenda.push(at_ms, Action::End(f, hit));
         Ok(())
     }
 
     async fn end_fault(
         &mut self,
         procs: &mut Processes,
-        f: &PlannedFault,
+        f: &PlannedFault<RealTarget>,
         hit: &[String],
     ) -> Result<(), RealError> {
         match &f.target {
-            FaultTarget::Task(task) if f.kind == FaultKind::Pause => {
+            RealTarget::Task(task) if f.kind == FaultKind::Pause => {
                 if procs.set_paused(task, false) {
                     self.record(fault_kind::RELEASE, task, "");
                 }
                 Ok(())
             }
-            FaultTarget::Task(task) => self.restart_task(procs, task),
-            FaultTarget::Container(_) if f.kind == FaultKind::RedisCrash => {
+            RealTarget::Task(task) => self.restart_task(procs, task),
+            RealTarget::Container(_) if f.kind == FaultKind::RedisCrash => {
                 for name in hit {
                     self.start_again(name).await?;
                 }
                 Ok(())
             }
-            FaultTarget::Container(_) | FaultTarget::Failover(How::Pause) => {
+            RealTarget::Container(_) | RealTarget::Failover(How::Pause) => {
                 for name in hit {
                     self.unpause(name).await?;
                 }
                 Ok(())
             }
-            FaultTarget::Cut { nets, .. } => self.heal(hit, nets).await,
-            FaultTarget::Failover(How::Isolate) => self.heal(hit, &[Net::Cluster]).await,
-            FaultTarget::Point(_) => Ok(()),
+            RealTarget::Cut { nets, .. } => self.heal(hit, nets).await,
+            RealTarget::Failover(How::Isolate) => self.heal(hit, &[Net::Cluster]).await,
+            RealTarget::Point(_) => Ok(()),
         }
     }
 
@@ -403,9 +389,9 @@ impl Nemesis {
     pub async fn heal_all(&mut self, procs: &mut Processes) -> Result<(), RealError> {
         self.hook.disable();
         self.crash_parked(procs, self.hook.take_fired()).await?;
-        let pending = std::mem::take(&mut self.queue);
+        let pending = self.agenda.take_all();
         let had_cuts = !self.cuts.is_empty();
-        for action in pending.into_values() {
+        for action in pending {
             match action {
                 Action::Start(_) => {}
                 Action::End(f, hit) => self.end_fault(procs, &f, &hit).await?,

@@ -1,15 +1,15 @@
 //! One run in the container world, from the scenario to the checkers' report.
 //!
-//! [`Prepared::new`] fixes everything that can be fixed before Docker is touched (the pipeline's
+//! [`RealRun::new`] fixes everything that can be fixed before Docker is touched (the pipeline's
 //! configuration, the workload, the fault plan, the run id) and refuses what this world cannot do;
-//! [`Prepared::run`] starts the topology, runs the pipeline's processes in this process on the
+//! [`RealRun::run`] starts the topology, runs the pipeline's processes in this process on the
 //! caller's tokio runtime, drives the fault window on the wall clock, heals everything, drains
 //! (until nothing is pending and every decision has an outcome, or `drain_ms`), audits the final
 //! state through the pipeline's own audit and runs the same checkers as the simulation.
 //!
 //! Every container and network is removed before `run` returns, whatever happened.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,14 +17,15 @@ use serde_json::json;
 
 use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
-use super::nemesis::{Nemesis, Wiring};
-use super::plan::{Hosts, Plan};
+use super::nemesis::{RealNemesis, Wiring};
 use super::processes::Processes;
+use super::targets::RealHosts;
 use super::topology::Topology;
 use super::{config, image, RealError};
-use crate::check::{check_all, Report, ViolationKind};
+use crate::check::check_all;
+use crate::draws::Draws;
 use crate::history::state::FinalState;
-use crate::history::{CommitOutcome, Op, Phase, Record, Recorder};
+use crate::history::Recorder;
 use crate::pipeline::audit;
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Link, Purpose};
@@ -33,10 +34,9 @@ use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::load;
 use crate::pipeline::Context;
-use crate::report::summary::Summary;
+use crate::report::outcome::{Figures, Phases, RunOutcome};
 use crate::report::RunId;
 use crate::scenario::Scenario;
-use crate::workload::Workload;
 
 /// How often the drain looks at the groups.
 const DRAIN_POLL_MS: u64 = 100;
@@ -45,7 +45,7 @@ const AUDIT_ATTEMPTS_MAX: u32 = 10;
 
 /// What a run is asked to do.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub struct RealOptions {
     pub scenario: Scenario,
     /// The fault window; the scenario's `faults.window_ms` when `None` (`--duration`).
     pub window_ms: Option<u64>,
@@ -58,21 +58,18 @@ pub struct Options {
 }
 
 /// A run with everything fixed that can be fixed before Docker is touched.
-pub struct Prepared {
+pub struct RealRun {
     pub scenario: Scenario,
     pub run_id: String,
-    pub seed: u64,
     pub image: String,
     pub window_ms: u64,
     pub config: PipelineConfig,
-    pub workload: Arc<Workload>,
-    pub hosts: Hosts,
-    pub plan: Plan,
+    pub draws: Draws<RealHosts>,
 }
 
-impl Prepared {
+impl RealRun {
     /// Bad input (what this world cannot run) is [`RealError::Unsupported`].
-    pub fn new(opts: &Options) -> Result<Prepared, RealError> {
+    pub fn new(opts: &RealOptions) -> Result<RealRun, RealError> {
         let scenario = opts.scenario.clone();
         let unsupported = |message: String| RealError::Unsupported {
             scenario: scenario.name.clone(),
@@ -82,51 +79,43 @@ impl Prepared {
         let seed = opts.seed.unwrap_or_else(|| seed_of(&run_id));
         let window_ms = opts.window_ms.unwrap_or(scenario.faults.window_ms);
         let config = config::pipeline_config(&scenario).map_err(unsupported)?;
-        let hosts = Hosts::new(&scenario);
-        let plan = Plan::draw(seed, &scenario, &hosts, window_ms).map_err(unsupported)?;
-        let workload = Arc::new(Workload::generate(seed, &scenario.workload));
-        Ok(Prepared {
+        let hosts = RealHosts::new(&scenario);
+        let draws = Draws::new(seed, &scenario, hosts, window_ms).map_err(unsupported)?;
+        Ok(RealRun {
             scenario,
             run_id,
-            seed,
             image: opts.image.clone(),
             window_ms,
             config,
-            workload,
-            hosts,
-            plan,
+            draws,
         })
     }
 
     /// Every parameter of the run, for printing and `summary.json`.
     pub fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
         let (s, t) = (&self.scenario, &self.scenario.topology);
-        let mut p = BTreeMap::from([
-            ("seed".to_string(), json!(self.seed)),
+        let hosts = &self.draws.hosts;
+        let mut p = self.draws.parameters();
+        p.extend([
             ("real.run_id".to_string(), json!(self.run_id)),
             ("real.image".to_string(), json!(self.image)),
             ("real.window_ms".to_string(), json!(self.window_ms)),
             ("real.drain_ms".to_string(), json!(s.drain_ms)),
             ("topology.kind".to_string(), json!(t.kind)),
             ("topology.persistence".to_string(), json!(t.persistence)),
-            ("hosts.producers".to_string(), json!(self.hosts.producers)),
-            ("hosts.workers".to_string(), json!(self.hosts.workers)),
-            (
-                "hosts.containers".to_string(),
-                json!(self.hosts.containers()),
-            ),
+            ("hosts.producers".to_string(), json!(hosts.producers)),
+            ("hosts.workers".to_string(), json!(hosts.workers)),
+            ("hosts.containers".to_string(), json!(hosts.containers())),
             ("pipeline.sink".to_string(), json!(self.config.sink)),
             ("pipeline.variant".to_string(), json!(self.config.variant)),
             ("pipeline.wait".to_string(), json!(self.config.wait)),
         ]);
-        p.extend(self.workload.parameters());
-        p.extend(self.plan.parameters());
         p
     }
 
     /// Runs it. Docker unreachable or the image impossible to build: exit-2 errors; a topology
     /// that does not start or a process that stops by itself: a broken run.
-    pub async fn run(&self) -> Result<RealOutcome, RealError> {
+    pub async fn run(&self) -> Result<RunOutcome, RealError> {
         let docker = Docker::connect(&self.run_id).await?;
         image::ensure(&docker, &self.image).await?;
         let cleanup = Cleanup::new(docker.clone());
@@ -140,24 +129,25 @@ impl Prepared {
             });
         }
         let mut outcome = result?;
-        outcome.wall_ms = started.elapsed().as_millis() as u64;
+        let wall_ms = started.elapsed().as_millis() as u64;
+        outcome.figures = Figures::WallClock { wall_ms };
         outcome
             .parameters
-            .insert("run.wall_ms".to_string(), json!(outcome.wall_ms));
+            .insert("run.wall_ms".to_string(), json!(wall_ms));
         Ok(outcome)
     }
 
-    async fn drive(&self, docker: &Docker) -> Result<RealOutcome, RealError> {
+    async fn drive(&self, docker: &Docker) -> Result<RunOutcome, RealError> {
         let topology =
             Arc::new(Topology::start(docker, &self.scenario.topology, &self.image).await?);
         let recorder = Recorder::new();
         let start = tokio::time::Instant::now();
         let hook = Arc::new(DrawnFailpoints::new(
-            self.seed,
-            self.plan.failpoint_rates.clone(),
+            self.draws.seed,
+            self.draws.plan.failpoint_rates.clone(),
         ));
         let connector = topology.connector(self.config.connect.clone());
-        let ctx = Context::new(self.config.clone(), connector, self.seed)
+        let ctx = Context::new(self.config.clone(), connector, self.draws.seed)
             .map_err(|e| RealError::Broken(e.to_string()))?
             .with_recorder(recorder.clone())
             .with_failpoints(Failpoints::with_hook(hook.clone()));
@@ -169,7 +159,7 @@ impl Prepared {
         let p = &self.scenario.pipeline;
         let mut procs = Processes::new(
             &ctx,
-            self.workload.clone(),
+            self.draws.workload.clone(),
             downstream,
             p.producers,
             p.workers_per_concern,
@@ -179,16 +169,22 @@ impl Prepared {
             topology: topology.clone(),
             recorder: recorder.clone(),
             hook,
-            hosts: self.hosts.clone(),
+            hosts: self.draws.hosts.clone(),
             start,
         };
-        let mut nemesis = Nemesis::new(self.seed, &self.plan, &self.scenario.faults, wiring);
+        let mut nemesis = RealNemesis::new(
+            self.draws.seed,
+            &self.draws.plan,
+            &self.scenario.faults,
+            wiring,
+        );
         let phases = self.phases(&ctx, &mut procs, &mut nemesis, &topology).await;
         procs.stop_all().await;
         nemesis.stop();
         let phases = phases?;
         let ledger = service.map(|s| s.ledger());
-        let (state, audit_error) = audit_state(&ctx, &self.workload.tenants, ledger.as_ref()).await;
+        let (state, audit_error) =
+            audit_state(&ctx, &self.draws.workload.tenants, ledger.as_ref()).await;
         let history = recorder.snapshot();
         let report = check_all(
             &history,
@@ -198,17 +194,18 @@ impl Prepared {
         let mut parameters = self.parameters();
         parameters.insert("topology.nodes".to_string(), json!(topology.describe()));
         parameters.extend(phases.parameters());
-        Ok(RealOutcome {
+        Ok(RunOutcome {
             scenario: self.scenario.clone(),
-            run_id: self.run_id.clone(),
-            seed: self.seed,
+            run: RunId::Id(self.run_id.clone()),
+            seed: self.draws.seed,
             history,
             state,
             audit_error,
             report,
             parameters,
             phases,
-            wall_ms: 0,
+            // Set by `run` once every container is gone.
+            figures: Figures::WallClock { wall_ms: 0 },
         })
     }
 
@@ -217,7 +214,7 @@ impl Prepared {
         &self,
         ctx: &Context,
         procs: &mut Processes,
-        nemesis: &mut Nemesis,
+        nemesis: &mut RealNemesis,
         topology: &Topology,
     ) -> Result<Phases, RealError> {
         procs.start_all()?;
@@ -228,7 +225,7 @@ impl Prepared {
             ctx,
             procs,
             topology,
-            &self.workload.tenants,
+            &self.draws.workload.tenants,
             self.scenario.drain_ms,
         )
         .await?;
@@ -237,25 +234,6 @@ impl Prepared {
             drained,
             stopped_at_ms: nemesis.now_ms(),
         })
-    }
-}
-
-/// When the run's phases ended, in ms after its start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Phases {
-    pub healed_at_ms: u64,
-    /// Every decision has an outcome, the servers agree with the Sentinels, nothing is pending.
-    pub drained: bool,
-    pub stopped_at_ms: u64,
-}
-
-impl Phases {
-    fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
-        BTreeMap::from([
-            ("run.healed_at_ms".to_string(), json!(self.healed_at_ms)),
-            ("run.drained".to_string(), json!(self.drained)),
-            ("run.stopped_at_ms".to_string(), json!(self.stopped_at_ms)),
-        ])
     }
 }
 
@@ -324,68 +302,6 @@ async fn audit_state(
         }
     }
     (None, Some(last))
-}
-
-/// Everything one real run produced.
-pub struct RealOutcome {
-    pub scenario: Scenario,
-    pub run_id: String,
-    pub seed: u64,
-    pub history: Vec<Record>,
-    /// `None` when the audit could not read Redis (`audit_error` says why).
-    pub state: Option<FinalState>,
-    pub audit_error: Option<String>,
-    pub report: Report,
-    pub parameters: BTreeMap<String, serde_json::Value>,
-    pub phases: Phases,
-    /// From connecting to Docker to the last container removed.
-    pub wall_ms: u64,
-}
-
-impl RealOutcome {
-    pub fn is_clean(&self) -> bool {
-        self.report.is_clean()
-    }
-
-    pub fn summary(&self) -> Summary {
-        let run = RunId::Id(self.run_id.clone());
-        Summary::build(
-            &self.scenario,
-            &run,
-            &self.history,
-            &self.report,
-            self.parameters.clone(),
-        )
-    }
-
-    /// Decisions whose commit returned ok and that the `lost` checker reports lost.
-    pub fn lost_acknowledged(&self) -> BTreeSet<String> {
-        let acknowledged = acknowledged_commits(&self.history);
-        let Some(lost) = self.report.result(ViolationKind::Lost) else {
-            return BTreeSet::new();
-        };
-        lost.findings
-            .violations
-            .iter()
-            .filter_map(|v| v.event.clone())
-            .filter(|e| acknowledged.contains(e))
-            .collect()
-    }
-}
-
-/// Decisions with a commit that returned ok (committed, or found committed by a retry).
-pub fn acknowledged_commits(history: &[Record]) -> BTreeSet<String> {
-    history
-        .iter()
-        .filter_map(|r| match &r.op {
-            Op::Commit {
-                event,
-                outcome: Some(CommitOutcome::Committed | CommitOutcome::AlreadyCommitted),
-                ..
-            } if r.phase == Phase::Ok => Some(event.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// `20261125T101500Z-3fa9`: the UTC time and four hex digits that set runs started in the same

@@ -126,9 +126,7 @@ impl Topology {
             nodes,
         };
         for node in topology.servers() {
-            topology
-                .create_server(node, spec.persistence, image)
-                .await?;
+            topology.create_server(node, spec, image).await?;
         }
         for node in topology.servers() {
             topology.wait_ready(&node.name).await?;
@@ -185,10 +183,10 @@ impl Topology {
     async fn create_server(
         &self,
         node: &Node,
-        persistence: Persistence,
+        spec: &TopologySpec,
         image: &str,
     ) -> Result<(), RealError> {
-        let mut args = server_args(persistence);
+        let mut args = server_args(spec.persistence, spec.snapshot_interval_ms);
         if node.name != PRIMARY {
             let primary = self.node(PRIMARY)?;
             args.extend([
@@ -483,7 +481,8 @@ fn address_book(nodes: &[Node]) -> BTreeMap<String, Ipv4Addr> {
     book
 }
 
-fn server_args(persistence: Persistence) -> Vec<String> {
+/// `snapshot_interval_ms` is whole seconds (validated with the scenario): Redis's `save`.
+fn server_args(persistence: Persistence, snapshot_interval_ms: u64) -> Vec<String> {
     let mut args: Vec<String> = [
         "--port",
         "6379",
@@ -499,6 +498,7 @@ fn server_args(persistence: Persistence) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
+    let save = format!("{} 1", snapshot_interval_ms / 1_000);
     let durability: &[&str] = match persistence {
         Persistence::None => &["--save", "", "--appendonly", "no"],
         Persistence::AofAlways => &[
@@ -517,7 +517,8 @@ fn server_args(persistence: Persistence) -> Vec<String> {
             "--appendfsync",
             "everysec",
         ],
-        Persistence::Rdb => &["--save", "1 1", "--appendonly", "no"],
+        // A snapshot every interval when anything changed, as the simulation's model does.
+        Persistence::Rdb => &["--save", &save, "--appendonly", "no"],
     };
     args.extend(durability.iter().map(|s| s.to_string()));
     args
@@ -605,6 +606,7 @@ mod tests {
             replicas: 2,
             sentinels: 3,
             persistence: Persistence::AofAlways,
+            ..TopologySpec::default()
         };
         let nodes = plan_nodes("r1", &spec, [10, 201, 3], [10, 202, 4]);
         let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
@@ -629,7 +631,7 @@ mod tests {
         assert_eq!(book.len(), 18);
         assert!(sentinel_conf(nodes[0].cluster_ip, 2)
             .contains("sentinel monitor mymaster 10.202.4.10 6379 2\n"));
-        assert!(server_args(Persistence::AofAlways)
+        assert!(server_args(Persistence::AofAlways, 1_000)
             .windows(2)
             .any(|w| w == ["--appendfsync", "always"]));
     }

@@ -4,6 +4,7 @@
 //! - [`summary`]: `summary.json` of one run.
 //! - [`sweep`]: a sweep's accumulated outcome, its text summary, `summary.json` and exit code.
 //! - [`junit`]: JUnit XML for a sweep.
+//! - [`outcome`]: one run's outcome in either world, and the text every command prints about it.
 //! - here: the verdict line, a run's text ending (`history-hash:`, `verdict:`), and the layout
 //!   of `reports/<scenario>/<seed>/`.
 //!
@@ -12,6 +13,7 @@
 
 pub mod jsonl;
 pub mod junit;
+pub mod outcome;
 pub mod summary;
 pub mod sweep;
 

@@ -94,6 +94,18 @@ fn validate_topology(t: &Topology) -> Result<(), Invalid> {
             format!("kind `{kind}` needs {need}, found {}", t.sentinels),
         ));
     }
+    validate_snapshot_interval(t.snapshot_interval_ms)
+}
+
+/// Redis's `save` counts whole seconds.
+fn validate_snapshot_interval(ms: u64) -> Result<(), Invalid> {
+    use super::{SNAPSHOT_INTERVAL_MS_MAX, SNAPSHOT_INTERVAL_MS_MIN};
+    if !(SNAPSHOT_INTERVAL_MS_MIN..=SNAPSHOT_INTERVAL_MS_MAX).contains(&ms) || ms % 1_000 != 0 {
+        return Err(invalid(
+            &["topology", "snapshot_interval_ms"],
+            format!("{ms} is not a whole number of seconds from {SNAPSHOT_INTERVAL_MS_MIN} to {SNAPSHOT_INTERVAL_MS_MAX} ms"),
+        ));
+    }
     Ok(())
 }
 

@@ -122,7 +122,7 @@ pub const FAILPOINTS: [&str; 5] = [
 ];
 
 /// The fixed coverage windows a scenario may list in `must_reach`.
-pub const WINDOWS: [&str; 10] = [
+pub const WINDOWS: [&str; 11] = [
     "failpoint-crash",
     "redelivered-after-effect",
     "commit-unknown",
@@ -133,6 +133,7 @@ pub const WINDOWS: [&str; 10] = [
     "already-committed",
     "claimed-deleted",
     "trim",
+    "acked-unsynced",
 ];
 
 /// Prefixes of the per-name windows.
@@ -165,4 +166,19 @@ pub fn is_window_name(name: &str) -> bool {
     [FAILPOINT_CRASH_PREFIX, FAILPOINT_PREFIX]
         .iter()
         .any(|p| name.strip_prefix(p).is_some_and(|n| !n.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_names() {
+        assert!(is_window_name("dedupe-hit"));
+        assert!(is_window_name("failpoint-crash:consumer.after_read"));
+        assert!(is_window_name("fault:partition"));
+        assert!(!is_window_name("fault:meteor"));
+        assert!(!is_window_name("failpoint-crash:"));
+        assert!(!is_window_name("dedupe"));
+    }
 }

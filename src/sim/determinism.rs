@@ -4,8 +4,9 @@
 //!
 //! It compares; it never explains. The two histories are kept so a caller can diff them.
 
-use super::run::{Prepared, RunError, RunOutcome};
+use super::run::{RunError, SimRun};
 use crate::history::hash::format_hash;
+use crate::report::outcome::RunOutcome;
 
 /// Two runs of one seed.
 pub struct Determinism {
@@ -43,7 +44,7 @@ impl Determinism {
 }
 
 /// Runs `prepared` twice.
-pub fn check(prepared: &Prepared) -> Result<Determinism, RunError> {
+pub fn check(prepared: &SimRun) -> Result<Determinism, RunError> {
     Ok(Determinism {
         first: prepared.run()?,
         second: prepared.run()?,

@@ -11,11 +11,12 @@
 //! Every loop here is bounded in simulated time. It must never read the wall clock: time is
 //! `Sim::elapsed`, and the records it makes carry that time.
 
-use super::nemesis::Nemesis;
+use super::nemesis::SimNemesis;
 use super::world::{World, REDIS, REDIS_PORT};
 use crate::history::state::FinalState;
 use crate::pipeline::audit;
 use crate::pipeline::connector::{Addr, Backoff, Connector, Purpose, Target};
+use crate::report::outcome::Phases;
 use crate::rng::Rng;
 use crate::sim::net::TurmoilDialer;
 use redis::RedisConnectionInfo;
@@ -32,17 +33,6 @@ const AUDIT_CONNECT_ATTEMPTS: u32 = 20;
 /// a few round trips to land.
 const SETTLE_MS: u64 = 200;
 
-/// How the phases went.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Phases {
-    /// When the fault window ended and everything healed.
-    pub healed_at_ms: u64,
-    /// Every producer done and every group drained before `drain_ms` ran out.
-    pub drained: bool,
-    /// When the pipeline was stopped for the audit.
-    pub stopped_at_ms: u64,
-}
-
 /// A run that could not go on: a host's software gave up, or turmoil failed.
 pub type Broken = String;
 
@@ -51,7 +41,7 @@ pub fn elapsed_ms(world: &World) -> u64 {
 }
 
 /// One step, with the failpoint crashes and nemesis actions due before it.
-fn step(world: &mut World, nemesis: &mut Nemesis) -> Result<(), Broken> {
+fn step(world: &mut World, nemesis: &mut SimNemesis) -> Result<(), Broken> {
     let now_ms = elapsed_ms(world);
     let fired = world.failpoints.take_fired();
     nemesis.crash_parked(world, fired, now_ms);
@@ -74,7 +64,7 @@ fn step(world: &mut World, nemesis: &mut Nemesis) -> Result<(), Broken> {
 /// lasts at most `drain_ms` past the later of the window's end and the last commit's due time.
 pub fn run_phases(
     world: &mut World,
-    nemesis: &mut Nemesis,
+    nemesis: &mut SimNemesis,
     window_ms: u64,
     drain: Drain,
 ) -> Result<Phases, Broken> {
@@ -131,7 +121,7 @@ pub struct Drain {
 /// until `deadline_ms`; true when drained.
 fn drain_until_settled(
     world: &mut World,
-    nemesis: &mut Nemesis,
+    nemesis: &mut SimNemesis,
     deadline_ms: u64,
 ) -> Result<bool, Broken> {
     let mut drained_since_ms: Option<u64> = None;

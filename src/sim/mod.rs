@@ -6,11 +6,13 @@
 //!   `worker-<concern>-<i>`, `trimmer`), with the state that survives crashes kept outside them.
 //! - [`net`]: simulation-only network code: the turmoil dialer, the model and the downstream as
 //!   turmoil hosts.
-//! - [`nemesis`]: the fault schedule drawn from scenario + seed, and applying and healing it.
+//! - [`targets`]: what a fault can hit here, for the plan `crate::fault_plan` draws from scenario
+//!   + seed; [`nemesis`]: applying and healing that plan between steps.
 //! - failpoints: `pipeline::drawn_failpoints`, shared with the container world (a fired point
 //!   parks its task; the driver crashes the host).
 //! - [`driver`]: the step loop: fault window, heal, bounded drain, audit.
-//! - [`run`]: one seed → a [`RunOutcome`] (history, final state, report, coverage, hash).
+//! - [`run`]: one seed → a `report::outcome::RunOutcome` (history, final state, report,
+//!   coverage, hash).
 //! - [`determinism`]: one seed twice, hashes compared.
 //! - [`sweep`]: many seeds on several OS threads, one simulation per thread at a time.
 //!
@@ -25,6 +27,7 @@ pub mod nemesis;
 pub mod net;
 pub mod run;
 pub mod sweep;
+pub mod targets;
 pub mod world;
 
-pub use run::{run, without_faults, Prepared, RunError, RunOutcome};
+pub use run::{redis_commands, run, without_faults, RunError, SimRun};

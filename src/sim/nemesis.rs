@@ -1,320 +1,30 @@
-//! The nemesis: the fault schedule a seed draws from its scenario, and the code that applies and
-//! heals those faults on the simulation.
+//! The simulation's nemesis: applies a seed's [`FaultPlan`] (drawn by `crate::fault_plan`) to
+//! the turmoil world between steps, and heals everything at the window's end.
 //!
-//! [`Plan::draw`] fixes everything up front from `Rng::derive(seed, "nemesis")` (TigerBeetle
-//! style, so the whole plan can be printed before the run): the kinds this seed turns on (all of
-//! them, or a swarm subset), the failpoints' per-pass probabilities, the scripted faults with
-//! their missing targets and durations drawn, and for every kind with a rate a Poisson stream of
-//! faults inside the fault window, each with a target and a duration in the episode bounds.
+//! It crashes and restarts hosts, cuts, slows and drops links, holds hosts, arms scripted
+//! failpoints, crashes the hosts failpoints parked, and at the window's end heals everything.
+//! Overlapping faults on one link are counted, so a link heals only when its last fault ends.
+//! Every fault is recorded as `Op::Fault` with the kinds and target syntax of `check::coverage`.
 //!
-//! [`Nemesis`] then applies the plan between steps: crashes and restarts hosts, cuts, slows and
-//! drops links, holds hosts, arms scripted failpoints, crashes the hosts failpoints parked, and at
-//! the window's end heals everything. Overlapping faults on one link are counted, so a link heals
-//! only when its last fault ends. Every fault is recorded as `Op::Fault` with the kinds and target
-//! syntax of `check::coverage`.
-//!
-//! It must never run inside a host, and never draw from any stream but its own two (`nemesis`
-//! for the plan, `restarts` for the downtime after a failpoint crash).
+//! It must never run inside a host, and never draw from any stream but `restarts` (the downtime
+//! after a failpoint crash).
 
-use super::world::{Hosts, World, LATENCY_MS_MAX, REDIS};
-use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
+use super::targets::SimTarget;
+use super::world::{World, LINK_LATENCY_MS_MAX, REDIS};
+use crate::check::coverage::{
+    fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL, KEPT_NOTHING, KEPT_UNTIL_PREFIX,
+};
+use crate::fault_plan::{Action, Agenda, FaultPlan, FaultTarget, PlannedFault};
 use crate::history::{Op, Phase};
+use crate::model::persist::{Kept, Loss};
 use crate::pipeline::drawn_failpoints::Fired;
 use crate::rng::Rng;
-use crate::scenario::{FaultKind, Faults, Scenario, ScriptedFault};
+use crate::scenario::{FaultKind, Faults};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-/// Faults drawn per kind at most: a bound on a schedule, whatever the rate.
-const FAULTS_PER_KIND_MAX: usize = 10_000;
 /// The process name of the nemesis's records.
 pub const NEMESIS: &str = "nemesis";
-
-/// What a fault hits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FaultTarget {
-    Host(String),
-    /// Every link between a host of one side and a host of the other.
-    Cut(Vec<String>, Vec<String>),
-    /// A failpoint's name.
-    Point(String),
-}
-
-impl FaultTarget {
-    /// As `Op::Fault` records it: `host`, `a,b|c`, or the point's name.
-    pub fn text(&self) -> String {
-        match self {
-            FaultTarget::Host(h) | FaultTarget::Point(h) => h.clone(),
-            FaultTarget::Cut(a, b) => format!("{}|{}", a.join(","), b.join(",")),
-        }
-    }
-}
-
-/// One fault of the schedule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlannedFault {
-    pub at_ms: u64,
-    pub kind: FaultKind,
-    pub target: FaultTarget,
-    /// Until the heal or restart.
-    pub duration_ms: u64,
-}
-
-impl PlannedFault {
-    pub fn describe(&self) -> String {
-        let kind = kind_name(self.kind);
-        match self.kind {
-            FaultKind::Failpoint => format!(
-                "{}ms {kind} {} (fires once)",
-                self.at_ms,
-                self.target.text()
-            ),
-            _ => format!(
-                "{}ms {kind} {} for {}ms",
-                self.at_ms,
-                self.target.text(),
-                self.duration_ms
-            ),
-        }
-    }
-}
-
-/// The scenario's kebab-case name of a kind.
-pub fn kind_name(kind: FaultKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// Everything the nemesis will do in one seed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
-    /// Kinds with a rate this seed turned on (all of them unless swarm).
-    pub enabled: Vec<FaultKind>,
-    /// Per-pass probabilities of the failpoints' crashes and stalls (empty for the kinds the
-    /// seed turned off).
-    pub failpoint_rates: crate::pipeline::drawn_failpoints::Rates,
-    /// Scripted and drawn, by time (scripted first at equal times).
-    pub faults: Vec<PlannedFault>,
-}
-
-impl Plan {
-    /// Draws the plan; an error names a scripted target the world does not have.
-    pub fn draw(seed: u64, scenario: &Scenario, hosts: &Hosts) -> Result<Plan, String> {
-        let f = &scenario.faults;
-        let enabled = f.enabled_kinds(seed);
-        let mut rng = Rng::derive(seed, "nemesis");
-        let mut faults = Vec::new();
-        for (i, s) in f.script.iter().enumerate() {
-            let planned = scripted(&mut rng, f, hosts, s)
-                .map_err(|why| format!("faults.script[{i}].target: {why}"))?;
-            faults.push(planned);
-        }
-        for kind in enabled.iter().copied().filter(|k| drawn_by_rate(*k)) {
-            draw_kind(&mut rng, f, hosts, kind, &mut faults);
-        }
-        faults.sort_by_key(|p| p.at_ms);
-        let failpoint_rates = crate::mapping::failpoint_rates(f, &enabled);
-        Ok(Plan {
-            enabled,
-            failpoint_rates,
-            faults,
-        })
-    }
-
-    /// The plan as the parameters a run prints at its start and puts in `summary.json`.
-    pub fn parameters(&self) -> BTreeMap<String, serde_json::Value> {
-        let enabled: Vec<String> = self.enabled.iter().map(|k| kind_name(*k)).collect();
-        let faults: Vec<String> = self.faults.iter().map(PlannedFault::describe).collect();
-        BTreeMap::from([
-            ("faults.enabled".to_string(), serde_json::json!(enabled)),
-            (
-                "faults.failpoints".to_string(),
-                serde_json::json!(self.failpoint_rates.crash),
-            ),
-            (
-                "faults.stalls".to_string(),
-                serde_json::json!(self.failpoint_rates.stall),
-            ),
-            ("faults.schedule".to_string(), serde_json::json!(faults)),
-        ])
-    }
-}
-
-/// Kinds scheduled in time from a rate (failpoints and stalls fire per pass; failover needs
-/// Sentinels).
-fn drawn_by_rate(kind: FaultKind) -> bool {
-    !matches!(
-        kind,
-        FaultKind::Failpoint | FaultKind::Stall | FaultKind::Failover
-    )
-}
-
-/// A Poisson stream of faults of one kind inside the window.
-fn draw_kind(
-    rng: &mut Rng,
-    f: &Faults,
-    hosts: &Hosts,
-    kind: FaultKind,
-    out: &mut Vec<PlannedFault>,
-) {
-    let mean_gap_ms = 1_000.0 / f.rates.of(kind);
-    let mut at_ms = 0.0;
-    for _ in 0..FAULTS_PER_KIND_MAX {
-        at_ms += exponential(rng) * mean_gap_ms;
-        if at_ms >= f.window_ms as f64 {
-            return;
-        }
-        let Some(target) = draw_target(rng, hosts, kind) else {
-            return;
-        };
-        let duration_ms = rng.range(f.duration_ms_min, f.duration_ms_max);
-        out.push(PlannedFault {
-            at_ms: at_ms as u64,
-            kind,
-            target,
-            duration_ms,
-        });
-    }
-}
-
-/// A draw from the exponential distribution with mean 1.
-fn exponential(rng: &mut Rng) -> f64 {
-    let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    -(1.0 - unit).ln()
-}
-
-fn pick(rng: &mut Rng, hosts: &[String]) -> Option<String> {
-    (!hosts.is_empty()).then(|| hosts[rng.below(hosts.len() as u64) as usize].clone())
-}
-
-/// A target for a drawn fault; `None` when the world has no host of that kind.
-fn draw_target(rng: &mut Rng, hosts: &Hosts, kind: FaultKind) -> Option<FaultTarget> {
-    let host = |h: Option<String>| h.map(FaultTarget::Host);
-    match kind {
-        FaultKind::CrashWorker => host(pick(rng, &hosts.workers)),
-        FaultKind::CrashProducer => host(pick(rng, &hosts.producers)),
-        FaultKind::CrashTrimmer => host(hosts.trimmer.clone()),
-        FaultKind::CrashDownstream => host(hosts.downstream.clone()),
-        FaultKind::RedisCrash | FaultKind::RedisPowerLoss => host(Some(REDIS.to_string())),
-        FaultKind::Pause => host(pick(rng, &hosts.all_but_redis())),
-        FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => Some(draw_cut(rng, hosts)),
-        FaultKind::Failpoint | FaultKind::Stall | FaultKind::Failover => None,
-    }
-}
-
-/// One app host from Redis (most often), every app host from Redis, or the workers from the
-/// downstream when there is one.
-fn draw_cut(rng: &mut Rng, hosts: &Hosts) -> FaultTarget {
-    let redis = vec![REDIS.to_string()];
-    let choices = if hosts.downstream.is_some() { 4 } else { 3 };
-    match rng.below(choices) {
-        0 => FaultTarget::Cut(hosts.app(), redis),
-        3 => FaultTarget::Cut(
-            hosts.workers.clone(),
-            hosts.downstream.iter().cloned().collect(),
-        ),
-        _ => FaultTarget::Cut(
-            vec![pick(rng, &hosts.app()).expect("a world has producers")],
-            redis,
-        ),
-    }
-}
-
-/// A scripted fault, its target resolved (or drawn when left out) and its duration drawn when
-/// left out.
-fn scripted(
-    rng: &mut Rng,
-    f: &Faults,
-    hosts: &Hosts,
-    s: &ScriptedFault,
-) -> Result<PlannedFault, String> {
-    let target = match &s.target {
-        None => draw_target(rng, hosts, s.kind)
-            .ok_or_else(|| format!("the world has no host for `{}`", kind_name(s.kind)))?,
-        Some(text) => resolve_target(hosts, s.kind, text)?,
-    };
-    let duration_ms = match s.duration_ms {
-        Some(d) => d,
-        None => rng.range(f.duration_ms_min, f.duration_ms_max),
-    };
-    Ok(PlannedFault {
-        at_ms: s.at_ms,
-        kind: s.kind,
-        target,
-        duration_ms,
-    })
-}
-
-fn resolve_target(hosts: &Hosts, kind: FaultKind, text: &str) -> Result<FaultTarget, String> {
-    let one_of = |class: &str, pool: Vec<String>| -> Result<FaultTarget, String> {
-        match pool.iter().find(|h| *h == text) {
-            Some(h) => Ok(FaultTarget::Host(h.clone())),
-            None => Err(format!(
-                "`{text}` is not {class} (one of: {})",
-                pool.join(", ")
-            )),
-        }
-    };
-    match kind {
-        FaultKind::CrashWorker => one_of("a worker host", hosts.workers.clone()),
-        FaultKind::CrashProducer => one_of("a producer host", hosts.producers.clone()),
-        FaultKind::CrashTrimmer => one_of("the trimmer", hosts.trimmer.iter().cloned().collect()),
-        FaultKind::CrashDownstream => {
-            one_of("the downstream", hosts.downstream.iter().cloned().collect())
-        }
-        FaultKind::RedisCrash | FaultKind::RedisPowerLoss => {
-            one_of("the Redis host", vec![REDIS.to_string()])
-        }
-        FaultKind::Pause => {
-            let mut all = hosts.all_but_redis();
-            all.push(REDIS.to_string());
-            one_of("a host", all)
-        }
-        FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(hosts, text),
-        FaultKind::Failpoint => Ok(FaultTarget::Point(text.to_string())),
-        FaultKind::Failover => {
-            Err("failover needs Sentinels, which the simulation does not run yet".into())
-        }
-        FaultKind::Stall => Err("stalls are drawn per pass from [faults.rates.stall]".into()),
-    }
-}
-
-/// `a|b`, each side a comma-separated list of hosts or groups (`app`, `producers`, `workers`).
-fn resolve_cut(hosts: &Hosts, text: &str) -> Result<FaultTarget, String> {
-    let (a, b) = text
-        .split_once('|')
-        .ok_or_else(|| format!("`{text}` is not a cut `a|b`"))?;
-    let side = |side: &str| -> Result<Vec<String>, String> {
-        let mut out: Vec<String> = Vec::new();
-        for name in side.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let found = hosts.resolve(name).ok_or_else(|| {
-                format!(
-                    "`{name}` names no host or group (app, producers, workers, redis, or a host)"
-                )
-            })?;
-            out.extend(
-                found
-                    .into_iter()
-                    .filter(|h| !out.contains(h))
-                    .collect::<Vec<_>>(),
-            );
-        }
-        if out.is_empty() {
-            return Err(format!("`{text}` has an empty side"));
-        }
-        Ok(out)
-    };
-    let (a, b) = (side(a)?, side(b)?);
-    if a.iter().any(|h| b.contains(h)) {
-        return Err(format!("`{text}`: a host cannot be on both sides of a cut"));
-    }
-    Ok(FaultTarget::Cut(a, b))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Applying the plan.
 
 /// Faults in force on one link, counted so that overlapping faults heal in the right order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -348,14 +58,6 @@ impl LinkFaults {
     }
 }
 
-/// What happens at one instant.
-#[derive(Clone, Debug)]
-enum Action {
-    Start(PlannedFault),
-    End(PlannedFault),
-    Restart(String),
-}
-
 /// How a fault changes a link's counts: +1 when it starts, -1 when it ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LinkFault {
@@ -365,10 +67,9 @@ enum LinkFault {
     Slow,
 }
 
-/// The nemesis at work on one world.
-pub struct Nemesis {
-    queue: BTreeMap<(u64, u64), Action>,
-    seq: u64,
+/// The nemesis at work on one simulated world.
+pub struct SimNemesis {
+    agenda: Agenda<SimTarget>,
     links: BTreeMap<(String, String), LinkFaults>,
     /// Hosts held, with how many holds.
     held: BTreeMap<String, u32>,
@@ -379,11 +80,10 @@ pub struct Nemesis {
     restart_ms: (u64, u64),
 }
 
-impl Nemesis {
-    pub fn new(seed: u64, faults: &Faults, plan: &Plan) -> Nemesis {
-        let mut nemesis = Nemesis {
-            queue: BTreeMap::new(),
-            seq: 0,
+impl SimNemesis {
+    pub fn new(seed: u64, faults: &Faults, plan: &FaultPlan<SimTarget>) -> SimNemesis {
+        SimNemesis {
+            agenda: Agenda::new(plan),
             links: BTreeMap::new(),
             held: BTreeMap::new(),
             down: BTreeSet::new(),
@@ -391,16 +91,7 @@ impl Nemesis {
             loss_probability: faults.loss_probability,
             latency_ms_max: faults.latency_ms_max,
             restart_ms: (faults.duration_ms_min, faults.duration_ms_max),
-        };
-        for fault in &plan.faults {
-            nemesis.push(fault.at_ms, Action::Start(fault.clone()));
         }
-        nemesis
-    }
-
-    fn push(&mut self, at_ms: u64, action: Action) {
-        self.queue.insert((at_ms, self.seq), action);
-        self.seq += 1;
     }
 
     pub fn is_down(&self, host: &str) -> bool {
@@ -409,13 +100,10 @@ impl Nemesis {
 
     /// Applies every action due at or before `now_ms`, in time order.
     pub fn apply_due(&mut self, world: &mut World, now_ms: u64) {
-        while let Some(entry) = self.queue.first_entry() {
-            if entry.key().0 > now_ms {
-                return;
-            }
-            match entry.remove() {
+        while let Some(action) = self.agenda.pop_due(now_ms) {
+            match action {
                 Action::Start(f) => self.start(world, f, now_ms),
-                Action::End(f) => self.end(world, f, now_ms),
+                Action::End(f, _) => self.end(world, f, now_ms),
                 Action::Restart(host) => self.restart(world, &host, now_ms),
             }
         }
@@ -435,53 +123,58 @@ impl Nemesis {
             let detail = format!("{FAILPOINT_DETAIL_PREFIX}{point}");
             self.crash(world, &host, fault_kind::CRASH, &detail, now_ms);
             let downtime_ms = self.restarts.range(self.restart_ms.0, self.restart_ms.1);
-            self.push(now_ms + downtime_ms, Action::Restart(host));
+            self.agenda
+                .push(now_ms + downtime_ms, Action::Restart(host));
         }
     }
 
-    fn start(&mut self, world: &mut World, f: PlannedFault, now_ms: u64) {
+    fn start(&mut self, world: &mut World, f: PlannedFault<SimTarget>, now_ms: u64) {
         match (&f.kind, &f.target) {
-            (FaultKind::Failpoint, FaultTarget::Point(point)) => {
+            (FaultKind::Failpoint, SimTarget::Point(point)) => {
                 return world.failpoints.arm_once(point)
             }
-            (FaultKind::Pause, FaultTarget::Host(h)) => {
+            (FaultKind::Pause, SimTarget::Host(h)) => {
                 self.hold(world, h, 1);
                 record(world, now_ms, fault_kind::HOLD, h, "");
             }
-            (_, FaultTarget::Cut(a, b)) => {
+            (_, SimTarget::Cut(a, b)) => {
                 let (which, kind, detail) = self.link_fault(f.kind);
                 self.change_links(world, a, b, which, 1);
                 record(world, now_ms, kind, &f.target.text(), &detail);
             }
-            (kind, FaultTarget::Host(h)) => {
+            (kind, SimTarget::Host(h)) => {
                 if self.is_down(h) {
                     return; // already down: this fault does nothing, and schedules no restart
                 }
-                let what = if *kind == FaultKind::RedisPowerLoss {
-                    fault_kind::POWER_LOSS
+                let (what, loss) = if *kind == FaultKind::RedisPowerLoss {
+                    (fault_kind::POWER_LOSS, Loss::PowerLoss)
                 } else {
-                    fault_kind::CRASH
+                    (fault_kind::CRASH, Loss::Crash)
                 };
-                self.crash(world, h, what, "", now_ms);
+                let kept = (h == REDIS).then(|| world.redis.go_down(loss)).flatten();
+                let detail = kept.map(kept_detail).unwrap_or_default();
+                self.crash(world, h, what, &detail, now_ms);
             }
             (kind, target) => panic!("fault {kind:?} cannot hit {target:?}"),
         }
-        self.push(now_ms + f.duration_ms, Action::End(f));
+        // The simulation's targets name their hosts: nothing resolved to remember.
+        self.agenda
+            .push(now_ms + f.duration_ms, Action::End(f, Vec::new()));
     }
 
-    fn end(&mut self, world: &mut World, f: PlannedFault, now_ms: u64) {
+    fn end(&mut self, world: &mut World, f: PlannedFault<SimTarget>, now_ms: u64) {
         match &f.target {
-            FaultTarget::Host(h) if f.kind == FaultKind::Pause => {
+            SimTarget::Host(h) if f.kind == FaultKind::Pause => {
                 self.hold(world, h, -1);
                 record(world, now_ms, fault_kind::RELEASE, h, "");
             }
-            FaultTarget::Host(h) => self.restart(world, h, now_ms),
-            FaultTarget::Cut(a, b) => {
+            SimTarget::Host(h) => self.restart(world, h, now_ms),
+            SimTarget::Cut(a, b) => {
                 let (which, _, _) = self.link_fault(f.kind);
                 self.change_links(world, a, b, which, -1);
                 record(world, now_ms, fault_kind::HEAL, &f.target.text(), "");
             }
-            FaultTarget::Point(_) => {}
+            SimTarget::Point(_) => {}
         }
     }
 
@@ -598,7 +291,7 @@ impl Nemesis {
             } else {
                 0
             };
-            let max = Duration::from_millis(LATENCY_MS_MAX + extra_ms);
+            let max = Duration::from_millis(LINK_LATENCY_MS_MAX + extra_ms);
             sim.set_link_max_message_latency(a.as_str(), b.as_str(), max);
         }
     }
@@ -606,7 +299,7 @@ impl Nemesis {
     /// The end of the fault window: every link healthy, every hold released, every crashed host
     /// restarted; nothing scheduled is left.
     pub fn heal_all(&mut self, world: &mut World, now_ms: u64) {
-        self.queue.clear();
+        self.agenda.take_all();
         let links: Vec<((String, String), LinkFaults)> =
             std::mem::take(&mut self.links).into_iter().collect();
         let cut_or_slowed = links
@@ -627,6 +320,15 @@ impl Nemesis {
     }
 }
 
+/// A Redis crash's or power loss's `detail`: empty when nothing acknowledged is lost.
+fn kept_detail(kept: Kept) -> String {
+    match kept {
+        Kept::Everything => String::new(),
+        Kept::UntilMs(ms) => format!("{KEPT_UNTIL_PREFIX}{ms}"),
+        Kept::Nothing => KEPT_NOTHING.to_string(),
+    }
+}
+
 fn record(world: &World, now_ms: u64, kind: &str, target: &str, detail: &str) {
     let op = Op::Fault {
         kind: kind.to_string(),
@@ -634,59 +336,4 @@ fn record(world: &World, now_ms: u64, kind: &str, target: &str, detail: &str) {
         detail: detail.to_string(),
     };
     world.recorder.record_at(now_ms, NEMESIS, Phase::Event, op);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::parse;
-    use std::path::Path;
-
-    fn scenario(faults: &str) -> Scenario {
-        let text = format!("name = \"t\"\ndescription = \"d\"\ndrain_ms = 1000\nexpect = \"pass\"\n[workload]\ntenants = 2\ndecisions = 10\nconcerns = [\"billing\", \"crm\"]\n[pipeline]\nsink = \"idempotent-api\"\n{faults}");
-        parse(Path::new("t.toml"), &text).unwrap()
-    }
-
-    #[test]
-    fn draws_the_same_plan_for_a_seed_within_the_window() {
-        let s = scenario("[faults]\nwindow_ms = 10000\n[faults.rates]\ncrash-worker = 1.0\npartition = 0.5\npause = 0.5\n");
-        let hosts = Hosts::new(&s);
-        let plan = Plan::draw(4, &s, &hosts).unwrap();
-        assert_eq!(plan, Plan::draw(4, &s, &hosts).unwrap());
-        assert_ne!(plan, Plan::draw(5, &s, &hosts).unwrap());
-        assert!(plan.faults.len() > 5, "{plan:?}");
-        assert!(plan.faults.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
-        for f in &plan.faults {
-            assert!(
-                f.at_ms < 10_000 && (200..=3_000).contains(&f.duration_ms),
-                "{f:?}"
-            );
-            if f.kind == FaultKind::CrashWorker {
-                assert!(
-                    matches!(&f.target, FaultTarget::Host(h) if h.starts_with("worker-")),
-                    "{f:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn scripted_targets_resolve_groups_and_reject_unknown_hosts() {
-        let s = scenario("[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"partition\"\ntarget = \"producers,worker-crm-1|redis\"\nduration_ms = 100\n");
-        let plan = Plan::draw(1, &s, &Hosts::new(&s)).unwrap();
-        assert_eq!(
-            plan.faults[0].target.text(),
-            "producer-0,producer-1,worker-crm-1|redis"
-        );
-        assert_eq!(
-            plan.faults[0].describe(),
-            "5ms partition producer-0,producer-1,worker-crm-1|redis for 100ms"
-        );
-        let bad = scenario("[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"crash-worker\"\ntarget = \"producer-0\"\n");
-        let e = Plan::draw(1, &bad, &Hosts::new(&bad)).unwrap_err();
-        assert!(
-            e.starts_with("faults.script[0].target: `producer-0` is not a worker host"),
-            "{e}"
-        );
-    }
 }

@@ -10,7 +10,7 @@
 //! so a sweep never holds more than `jobs` histories in memory. A world must never cross
 //! threads: each seed is prepared, run and dropped on the thread that took it.
 
-use super::run::{Prepared, RunError};
+use super::run::{redis_commands, RunError, SimRun};
 use crate::report::sweep::SeedOutcome;
 use crate::report::{run_dir, write_run, RunId};
 use crate::scenario::Scenario;
@@ -29,7 +29,7 @@ pub struct SeedResult {
 }
 
 /// How to sweep.
-pub struct Options<'a> {
+pub struct SweepOptions<'a> {
     pub jobs: usize,
     /// Write failing seeds' reports under this directory.
     pub reports: Option<PathBuf>,
@@ -42,11 +42,11 @@ pub struct Options<'a> {
 pub fn run_seeds(
     scenario: &Scenario,
     seeds: &[u64],
-    options: &Options<'_>,
+    options: &SweepOptions<'_>,
     mut on_done: impl FnMut(&SeedResult),
 ) -> Result<Vec<SeedResult>, RunError> {
     if let Some(first) = seeds.first() {
-        Prepared::new(scenario, *first)?; // bad input fails before any thread starts
+        SimRun::new(scenario, *first)?; // bad input fails before any thread starts
     }
     let cursor = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -82,7 +82,7 @@ pub fn run_seeds(
 
 /// One seed, its report written when it fails.
 pub fn run_one(scenario: &Scenario, seed: u64, reports: Option<&std::path::Path>) -> SeedResult {
-    let run = Prepared::new(scenario, seed).and_then(|p| p.run());
+    let run = SimRun::new(scenario, seed).and_then(|p| p.run());
     match run {
         Ok(outcome) => {
             let seed_outcome = outcome.seed_outcome();
@@ -100,7 +100,7 @@ pub fn run_one(scenario: &Scenario, seed: u64, reports: Option<&std::path::Path>
             };
             SeedResult {
                 outcome: seed_outcome,
-                redis_commands: outcome.redis_commands,
+                redis_commands: redis_commands(&outcome),
                 report_dir,
             }
         }

@@ -7,8 +7,9 @@
 //! Every host's process has the host's name, so a failpoint's process names the host to crash.
 //!
 //! State that must survive a crash lives outside the host closures and is cloned in: the Redis
-//! keyspace when persistence is `aof-always` (a restart builds a fresh server around it, as Redis
-//! replays its AOF into a new process), the downstream's ledger, producers' progress. Everything
+//! server's disk (`model::persist`: what a process crash and a power loss each leave; a restart
+//! builds a fresh server around it, as Redis loads its AOF or RDB into a new process), the
+//! downstream's ledger, producers' progress. Everything
 //! inside a closure is rebuilt when turmoil restarts the host.
 //!
 //! This module must never read the wall clock, spawn threads or draw randomness of its own: the
@@ -16,7 +17,9 @@
 
 use crate::history::Recorder;
 use crate::mapping;
+use crate::model::keyspace::Keyspace;
 use crate::model::net::{Clock, Shared};
+use crate::model::persist::{Disk, Kept, Loss, Policy};
 use crate::model::server::Server;
 use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::connector::{Addr, Connector, Target};
@@ -27,7 +30,7 @@ use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
-use crate::scenario::{Persistence, PipelineVariant, Scenario, Sink, TopologyKind};
+use crate::scenario::{Persistence, PipelineVariant, Scenario, Sink, Topology, TopologyKind};
 use crate::sim::net::{serve_downstream, serve_model, TurmoilDialer};
 use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
@@ -48,13 +51,13 @@ pub const EPOCH_SECS: u64 = 1_700_000_000;
 /// a run) and coarser timing.
 pub const TICK_MS: u64 = 1;
 /// Healthy links delay each message by 0..=this (turmoil's exponential curve, mostly 0).
-pub const LATENCY_MS_MAX: u64 = 2;
+pub const LINK_LATENCY_MS_MAX: u64 = 2;
 /// The key prefix of every run (each run has a Redis of its own).
 const PREFIX: &str = "oc:";
 
 /// The names of every host of one world.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Hosts {
+pub struct SimHosts {
     pub producers: Vec<String>,
     /// Concern by concern, then by index: `worker-billing-0`, `worker-billing-1`, ...
     pub workers: Vec<String>,
@@ -62,8 +65,8 @@ pub struct Hosts {
     pub downstream: Option<String>,
 }
 
-impl Hosts {
-    pub fn new(scenario: &Scenario) -> Hosts {
+impl SimHosts {
+    pub fn new(scenario: &Scenario) -> SimHosts {
         let p = &scenario.pipeline;
         let workers = scenario
             .workload
@@ -71,7 +74,7 @@ impl Hosts {
             .iter()
             .flat_map(|c| (0..p.workers_per_concern).map(move |i| format!("worker-{c}-{i}")))
             .collect();
-        Hosts {
+        SimHosts {
             producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
@@ -95,7 +98,7 @@ impl Hosts {
     }
 
     /// The hosts a name stands for: a host, or a group (`app`, `producers`, `workers`).
-    pub fn resolve(&self, name: &str) -> Option<Vec<String>> {
+    pub fn hosts_named(&self, name: &str) -> Option<Vec<String>> {
         match name {
             "app" => Some(self.app()),
             "producers" => Some(self.producers.clone()),
@@ -110,42 +113,75 @@ impl Hosts {
     }
 }
 
-/// The Redis host's server, kept across crashes when persistence says so.
+/// The Redis host's server and its disk, which outlive the host's crashes.
 pub struct RedisSlot {
-    persistence: Persistence,
     current: RefCell<Option<Rc<Shared>>>,
+    /// What the disk holds across restarts (see `model::persist`).
+    disk: RefCell<Disk>,
+    /// The keyspace the next start finds, chosen when the server went down.
+    restore: RefCell<Option<Keyspace>>,
     /// Commands run by earlier incarnations.
     commands_before: Cell<u64>,
 }
 
+/// The model's durability policy for a scenario's persistence.
+pub fn policy(topology: &Topology) -> Policy {
+    match topology.persistence {
+        Persistence::None => Policy::None,
+        Persistence::AofAlways => Policy::AofAlways,
+        Persistence::AofEverysec => Policy::AofEverysec,
+        Persistence::Rdb => Policy::Rdb {
+            interval_ms: topology.snapshot_interval_ms,
+        },
+    }
+}
+
 impl RedisSlot {
-    fn new(persistence: Persistence) -> RedisSlot {
+    fn new(policy: Policy) -> RedisSlot {
         RedisSlot {
-            persistence,
             current: RefCell::new(None),
+            disk: RefCell::new(Disk::new(policy)),
+            restore: RefCell::new(None),
             commands_before: Cell::new(0),
         }
     }
 
-    /// A server for a (re)starting host: the old keyspace with `aof-always`, an empty one with
-    /// `none`. Connections, blocked clients and the script cache never survive, as in Redis.
+    /// A server for a (re)starting host around the keyspace the disk kept. Connections, blocked
+    /// clients and the script cache never survive, as in Redis.
     fn start(&self) -> Server {
+        if self.current.borrow().is_some() {
+            // Restarted without going through `go_down`: the process died, the OS did not.
+            self.go_down(Loss::Crash);
+        }
         let mut fresh = Server::new();
-        let Some(old) = self.current.borrow_mut().take() else {
-            return fresh;
-        };
-        let mut old = std::mem::take(&mut *old.server());
-        self.commands_before
-            .set(self.commands_before.get() + old.commands_processed);
-        if self.persistence == Persistence::AofAlways {
-            let clients: Vec<u64> = old.clients.keys().copied().collect();
-            for client in clients {
-                old.keyspace.unwatch_all(client);
-            }
-            old.keyspace.take_signaled();
-            fresh.keyspace = old.keyspace;
+        if let Some(keyspace) = self.restore.borrow_mut().take() {
+            fresh.keyspace = keyspace;
         }
         fresh
+    }
+
+    /// The server goes down (the nemesis crashes its host): the disk decides what the next start
+    /// finds. Returns what survives; `None` when the server was not running.
+    pub fn go_down(&self, loss: Loss) -> Option<Kept> {
+        let old = self.current.borrow_mut().take()?;
+        let old = std::mem::take(&mut *old.server());
+        self.commands_before
+            .set(self.commands_before.get() + old.commands_processed);
+        let (keyspace, kept) = self.disk.borrow_mut().survivor(old.keyspace, loss);
+        *self.restore.borrow_mut() = Some(keyspace);
+        Some(kept)
+    }
+
+    /// The fsync or snapshot of the running server's cron (inside the Redis host).
+    fn sync(&self, now_ms: u64) {
+        let commands = self.commands_processed();
+        let current = self.current.borrow();
+        if let Some(shared) = current.as_ref() {
+            let server = shared.server();
+            self.disk
+                .borrow_mut()
+                .sync(&server.keyspace, commands, now_ms);
+        }
     }
 
     /// Commands executed by every incarnation of the server.
@@ -201,7 +237,7 @@ impl Common {
 /// The world of one seed, ready to step.
 pub struct World {
     pub sim: turmoil::Sim<'static>,
-    pub hosts: Hosts,
+    pub hosts: SimHosts,
     pub redis: Rc<RedisSlot>,
     pub downstream: Option<Arc<DownstreamService>>,
     pub progress: Vec<Rc<Progress>>,
@@ -217,12 +253,6 @@ pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.topology.kind != TopologyKind::Standalone {
         return Some("the simulation runs `standalone` topologies only (replicas and Sentinels are not simulated yet)".into());
     }
-    if !matches!(
-        scenario.topology.persistence,
-        Persistence::None | Persistence::AofAlways
-    ) {
-        return Some("the simulation models persistence `none` and `aof-always` only".into());
-    }
     if scenario.pipeline.wait_replicas > 0 {
         return Some("WAIT needs replicas, which the simulation does not run yet".into());
     }
@@ -237,11 +267,11 @@ impl World {
     pub fn build(
         seed: u64,
         scenario: &Scenario,
-        workload: Rc<Workload>,
+        workload: Arc<Workload>,
         failpoints: Arc<DrawnFailpoints>,
     ) -> World {
         let mut sim = simulation(seed);
-        let hosts = Hosts::new(scenario);
+        let hosts = SimHosts::new(scenario);
         let stopped = Rc::new(RefCell::new(Vec::new()));
         let recorder = simulated_recorder();
         let common = Rc::new(Common {
@@ -252,7 +282,7 @@ impl World {
             failpoints: failpoints.clone(),
             stopped: stopped.clone(),
         });
-        let redis = Rc::new(RedisSlot::new(scenario.topology.persistence));
+        let redis = Rc::new(RedisSlot::new(policy(&scenario.topology)));
         add_redis(&mut sim, redis.clone());
         let downstream = hosts.downstream.as_ref().map(|_| {
             let dedupe = scenario.pipeline.variant != PipelineVariant::NonIdempotentApi;
@@ -334,7 +364,7 @@ fn simulation(seed: u64) -> turmoil::Sim<'static> {
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
         .tick_duration(Duration::from_millis(TICK_MS))
         .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::from_millis(LATENCY_MS_MAX))
+        .max_message_latency(Duration::from_millis(LINK_LATENCY_MS_MAX))
         // The driver bounds every run itself; turmoil's own limit must never cut one short.
         .simulation_duration(Duration::from_secs(365 * 24 * 3600))
         .build()
@@ -356,9 +386,32 @@ fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
             // Inside the host: the clock reads the simulation's time from now on.
             let shared = Shared::new(slot.start(), Clock::turmoil());
             *slot.current.borrow_mut() = Some(shared.clone());
-            serve_model(REDIS_PORT, shared).await
+            let period_ms = slot.disk.borrow().policy().period_ms();
+            let Some(period_ms) = period_ms else {
+                return serve_model(REDIS_PORT, shared).await;
+            };
+            tokio::select! {
+                served = serve_model(REDIS_PORT, shared) => served,
+                never = cron(&slot, period_ms) => match never {},
+            }
         }
     });
+}
+
+/// The Redis process's fsync or snapshot timer: every `period_ms` of its life, as Redis's own
+/// cron runs (a restart starts the count again).
+async fn cron(slot: &RedisSlot, period_ms: u64) -> std::convert::Infallible {
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_millis(period_ms),
+        Duration::from_millis(period_ms),
+    );
+    loop {
+        tick.tick().await;
+        let now_ms = turmoil::sim_elapsed()
+            .expect("inside the Redis host")
+            .as_millis() as u64;
+        slot.sync(now_ms);
+    }
 }
 
 fn add_downstream(sim: &mut turmoil::Sim<'static>, service: Arc<DownstreamService>) {
@@ -376,7 +429,7 @@ fn add_producer(
     sim: &mut turmoil::Sim<'static>,
     common: &Rc<Common>,
     name: &str,
-    workload: Rc<Workload>,
+    workload: Arc<Workload>,
     progress: Rc<Progress>,
 ) {
     let (common, name_owned) = (common.clone(), name.to_string());

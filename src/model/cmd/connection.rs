@@ -1,12 +1,11 @@
-//! Connection and server commands: PING, ECHO, SELECT, HELLO, CLIENT, INFO, ROLE, FLUSHALL, DBSIZE,
-//! QUIT.
+//! Connection and server commands: PING, ECHO, HELLO, CLIENT, ROLE, TIME, QUIT.
 //!
-//! These answer as a Redis 7.0.15 standalone primary with one database and RESP2 only. They must
+//! These answer as a Redis 7.0.15 standalone primary with RESP2 only. They must
 //! never read the process's own state (pid, wall clock, hostname): everything they report comes
 //! from the [`Server`] and the call's `now_ms`, so a simulated run stays replayable.
 
 use crate::model::frame::Frame;
-use crate::model::parse::{self, is_keyword, Args, ERR_SYNTAX};
+use crate::model::parse::{self, is_keyword, Args};
 use crate::model::server::{Call, Reply, Server};
 use bytes::Bytes;
 
@@ -30,19 +29,6 @@ pub fn ping(_server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 pub fn echo(_server: &mut Server, call: Call<'_>) -> Reply {
     Frame::Bulk(call.args[1].clone()).into()
-}
-
-/// ```text
-/// SELECT index
-/// ```
-/// The model has one database: index 0 is accepted, any other answers Redis's out-of-range text
-/// (which Redis itself gives only outside 0..=15; the differential test sends no 1..=15).
-pub fn select(_server: &mut Server, call: Call<'_>) -> Reply {
-    match parse::int_arg(&call.args[1]) {
-        Err(e) => e.into(),
-        Ok(0) => Frame::ok().into(),
-        Ok(_) => Frame::error("ERR DB index is out of range").into(),
-    }
 }
 
 /// ```text
@@ -146,87 +132,16 @@ pub fn client_id(_server: &mut Server, call: Call<'_>) -> Reply {
     Frame::Integer(call.client as i64).into()
 }
 
-/// The INFO sections the model writes, in Redis's order.
-const INFO_SECTIONS: [&str; 5] = ["server", "clients", "stats", "replication", "keyspace"];
-
 /// ```text
-/// INFO [section [section ...]]
+/// TIME
 /// ```
-/// A subset of Redis's fields: the ones clients and tests read (version, role, offsets, key
-/// counts). Unknown sections are skipped, as Redis does; `all`, `everything` and `default` name
-/// every section the model has.
-pub fn info(server: &mut Server, call: Call<'_>) -> Reply {
-    let wanted = |section: &str| {
-        call.args.len() == 1
-            || call.args[1..].iter().any(|a| {
-                ["all", "everything", "default", section]
-                    .iter()
-                    .any(|k| is_keyword(a, k))
-            })
-    };
-    let texts: Vec<String> = INFO_SECTIONS
-        .iter()
-        .filter(|s| wanted(s))
-        .map(|s| info_section(server, s, call.now_ms))
-        .collect();
-    Frame::bulk(texts.join("\r\n")).into()
-}
-
-fn info_section(server: &mut Server, section: &str, now_ms: u64) -> String {
-    let fields: Vec<(&str, String)> = match section {
-        "server" => vec![
-            ("redis_version", REDIS_VERSION.into()),
-            ("redis_git_sha1", "00000000".into()),
-            ("redis_git_dirty", "0".into()),
-            ("redis_mode", "standalone".into()),
-            ("os", "outbox-chaos model".into()),
-            ("arch_bits", "64".into()),
-            ("server_time_usec", (now_ms * 1000).to_string()),
-            ("hz", "10".into()),
-        ],
-        "clients" => vec![
-            ("connected_clients", server.clients.len().to_string()),
-            ("maxclients", "10000".into()),
-        ],
-        "stats" => vec![(
-            "total_commands_processed",
-            server.commands_processed.to_string(),
-        )],
-        "replication" => replication_fields(),
-        _ => return keyspace_section(server, now_ms),
-    };
-    let title = format!("# {}{}\r\n", section[..1].to_uppercase(), &section[1..]);
-    fields
-        .iter()
-        .fold(title, |text, (k, v)| text + k + ":" + v + "\r\n")
-}
-
-/// A primary without replicas (replication is modelled later, in `repl`).
-fn replication_fields() -> Vec<(&'static str, String)> {
-    vec![
-        ("role", "master".into()),
-        ("connected_slaves", "0".into()),
-        ("master_failover_state", "no-failover".into()),
-        ("master_replid", "0".repeat(39) + "1"),
-        ("master_replid2", "0".repeat(40)),
-        ("master_repl_offset", "0".into()),
-        ("second_repl_offset", "-1".into()),
-        ("repl_backlog_active", "0".into()),
-        ("repl_backlog_size", "1048576".into()),
-        ("repl_backlog_first_byte_offset", "0".into()),
-        ("repl_backlog_histlen", "0".into()),
-    ]
-}
-
-/// `db0:keys=…,expires=…,avg_ttl=0`, only when the database has keys (as Redis).
-fn keyspace_section(server: &mut Server, now_ms: u64) -> String {
-    let keys = server.keyspace.len(now_ms);
-    let expires = server.keyspace.expires_count(now_ms);
-    let mut text = "# Keyspace\r\n".to_string();
-    if keys > 0 {
-        text += &format!("db0:keys={keys},expires={expires},avg_ttl=0\r\n");
-    }
-    text
+/// The call's time (the simulation's clock in a simulation), as seconds and microseconds.
+pub fn time(_server: &mut Server, call: Call<'_>) -> Reply {
+    Frame::Array(vec![
+        Frame::bulk((call.now_ms / 1000).to_string()),
+        Frame::bulk((call.now_ms % 1000 * 1000).to_string()),
+    ])
+    .into()
 }
 
 /// ```text
@@ -239,29 +154,6 @@ pub fn role(_server: &mut Server, _call: Call<'_>) -> Reply {
         Frame::Array(vec![]),
     ])
     .into()
-}
-
-/// ```text
-/// FLUSHALL [ASYNC | SYNC]
-/// ```
-pub fn flushall(server: &mut Server, call: Call<'_>) -> Reply {
-    let valid = match call.args {
-        [_] => true,
-        [_, mode] => is_keyword(mode, "ASYNC") || is_keyword(mode, "SYNC"),
-        _ => false,
-    };
-    if !valid {
-        return Frame::error(ERR_SYNTAX).into();
-    }
-    server.keyspace.flush();
-    Frame::ok().into()
-}
-
-/// ```text
-/// DBSIZE
-/// ```
-pub fn dbsize(server: &mut Server, call: Call<'_>) -> Reply {
-    Frame::Integer(server.keyspace.len(call.now_ms) as i64).into()
 }
 
 /// ```text
@@ -301,25 +193,5 @@ mod tests {
             run(&mut s, c, 0, "HELLO 2 LOUD"),
             Frame::error("ERR Syntax error in HELLO option 'LOUD'")
         );
-    }
-
-    #[test]
-    fn info_names_version_and_role() {
-        let mut s = Server::new();
-        let c = s.connect();
-        let Frame::Bulk(text) = run(&mut s, c, 0, "INFO") else {
-            panic!("INFO is a bulk")
-        };
-        let text = String::from_utf8_lossy(&text);
-        assert!(
-            text.starts_with("# Server\r\nredis_version:7.0.15\r\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"),
-            "{text}"
-        );
-        assert!(text.contains("master_repl_offset:0\r\n"), "{text}");
-        assert_eq!(run(&mut s, c, 0, "INFO nosuch"), bulk(""));
     }
 }

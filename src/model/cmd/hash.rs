@@ -1,10 +1,11 @@
-//! Hash commands: HSET, HGET, HGETALL, HINCRBY.
+//! Hash commands: HSET, HMSET, HSETNX, HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN, HEXISTS, HSTRLEN,
+//! HDEL, HINCRBY, HINCRBYFLOAT.
 //!
 //! Fields keep insertion order (an updated field keeps its place), which is the order Redis's
 //! listpack encoding gives HGETALL for small hashes. Hashes must never be std `HashMap`s: their
 //! order is visible in HGETALL and would change from run to run.
 
-use crate::model::cmd::string::checked_incr;
+use crate::model::cmd::string::{checked_incr, human_float, parse_float};
 use crate::model::frame::Frame;
 use crate::model::keyspace::{Hash, Keyspace, Value};
 use crate::model::parse;
@@ -101,4 +102,166 @@ fn hincr_by(ks: &mut Keyspace, call: Call<'_>) -> Result<Frame, Frame> {
     hash.insert(field.clone(), Bytes::from(value.to_string()));
     ks.touch(key);
     Ok(Frame::Integer(value))
+}
+
+/// Removes `key` when its hash has no field left (Redis deletes emptied aggregates).
+fn drop_if_empty(ks: &mut Keyspace, key: &[u8], now_ms: u64) {
+    if ks
+        .typed(key, now_ms, pick_hash)
+        .ok()
+        .flatten()
+        .is_some_and(|h| h.is_empty())
+    {
+        ks.remove(key, now_ms);
+    }
+}
+
+/// ```text
+/// HDEL key field [field ...]
+/// ```
+pub fn hdel(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    let ks = &mut server.keyspace;
+    let removed = match ks.typed(key, call.now_ms, pick_hash) {
+        Err(e) => return e.into(),
+        Ok(None) => 0,
+        Ok(Some(hash)) => call.args[2..]
+            .iter()
+            .filter(|f| hash.shift_remove(&f[..]).is_some())
+            .count(),
+    };
+    if removed > 0 {
+        ks.touch(key);
+        drop_if_empty(ks, key, call.now_ms);
+    }
+    Frame::Integer(removed as i64).into()
+}
+
+/// Applies `read` to the hash at the call's key (an empty one when missing).
+fn read_hash(server: &mut Server, call: &Call<'_>, read: impl FnOnce(&Hash) -> Frame) -> Reply {
+    match server.keyspace.typed(&call.args[1], call.now_ms, pick_hash) {
+        Ok(Some(hash)) => read(hash).into(),
+        Ok(None) => read(&Hash::default()).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// HLEN key
+/// ```
+pub fn hlen(server: &mut Server, call: Call<'_>) -> Reply {
+    read_hash(server, &call, |h| Frame::Integer(h.len() as i64))
+}
+
+/// ```text
+/// HEXISTS key field
+/// ```
+pub fn hexists(server: &mut Server, call: Call<'_>) -> Reply {
+    let field = call.args[2].clone();
+    read_hash(server, &call, |h| {
+        Frame::Integer(h.contains_key(&field) as i64)
+    })
+}
+
+/// ```text
+/// HSTRLEN key field
+/// ```
+pub fn hstrlen(server: &mut Server, call: Call<'_>) -> Reply {
+    let field = call.args[2].clone();
+    read_hash(server, &call, |h| {
+        Frame::Integer(h.get(&field).map_or(0, |v| v.len()) as i64)
+    })
+}
+
+/// ```text
+/// HKEYS key
+/// ```
+pub fn hkeys(server: &mut Server, call: Call<'_>) -> Reply {
+    read_hash(server, &call, |h| {
+        Frame::Array(h.keys().map(|k| Frame::Bulk(k.clone())).collect())
+    })
+}
+
+/// ```text
+/// HVALS key
+/// ```
+pub fn hvals(server: &mut Server, call: Call<'_>) -> Reply {
+    read_hash(server, &call, |h| {
+        Frame::Array(h.values().map(|v| Frame::Bulk(v.clone())).collect())
+    })
+}
+
+/// ```text
+/// HMGET key field [field ...]
+/// ```
+pub fn hmget(server: &mut Server, call: Call<'_>) -> Reply {
+    let fields = &call.args[2..];
+    read_hash(server, &call, |h| {
+        Frame::Array(
+            fields
+                .iter()
+                .map(|f| h.get(f).map_or(Frame::Null, |v| Frame::Bulk(v.clone())))
+                .collect(),
+        )
+    })
+}
+
+/// ```text
+/// HMSET key field value [field value ...]
+/// ```
+pub fn hmset(server: &mut Server, call: Call<'_>) -> Reply {
+    if call.args.len() % 2 == 1 {
+        return Frame::error("ERR wrong number of arguments for 'hmset' command").into();
+    }
+    match hset(server, call) {
+        Reply::Frame(Frame::Integer(_)) => Frame::ok().into(),
+        other => other,
+    }
+}
+
+/// ```text
+/// HSETNX key field value
+/// ```
+pub fn hsetnx(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    let hash = match hash_for_write(&mut server.keyspace, key, call.now_ms) {
+        Ok(hash) => hash,
+        Err(e) => return e.into(),
+    };
+    if hash.contains_key(&call.args[2]) {
+        return Frame::Integer(0).into();
+    }
+    hash.insert(call.args[2].clone(), call.args[3].clone());
+    server.keyspace.touch(key);
+    Frame::Integer(1).into()
+}
+
+/// ```text
+/// HINCRBYFLOAT key field increment
+/// ```
+pub fn hincrbyfloat(server: &mut Server, call: Call<'_>) -> Reply {
+    let not_float = || Frame::error("ERR value is not a valid float");
+    let Some(incr) = parse_float(&call.args[3]) else {
+        return not_float().into();
+    };
+    let (key, field) = (&call.args[1], &call.args[2]);
+    let hash = match hash_for_write(&mut server.keyspace, key, call.now_ms) {
+        Ok(hash) => hash,
+        Err(e) => return e.into(),
+    };
+    let old = match hash.get(field) {
+        Some(text) => match parse_float(text) {
+            Some(n) => n,
+            None => return Frame::error("ERR hash value is not a float").into(),
+        },
+        None => 0.0,
+    };
+    let value = old + incr;
+    if !value.is_finite() {
+        return Frame::error("ERR increment would produce NaN or Infinity").into();
+    }
+    let text = Bytes::from(human_float(value));
+    hash.insert(field.clone(), text.clone());
+    server.keyspace.touch(key);
+    Frame::Bulk(text).into()
 }

@@ -1,11 +1,14 @@
-//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, PEXPIRE, PTTL, SCAN.
+//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL,
+//! PTTL, EXPIRETIME, PEXPIRETIME, PERSIST, KEYS, SCAN, RENAME, RENAMENX, RANDOMKEY, OBJECT.
 //!
 //! Expiry times are absolute milliseconds on the server's clock (`now_ms` of the call), never the
 //! wall clock. A key whose time has come is gone for every command (the keyspace expires it
 //! lazily and counts that as a write for WATCH).
 
 use crate::model::cmd::connection::c_string;
+use crate::model::config::Config;
 use crate::model::frame::Frame;
+use crate::model::keyspace::Value;
 use crate::model::parse::{self, is_keyword};
 use crate::model::server::{Call, Reply, Server};
 
@@ -57,23 +60,63 @@ struct ExpireFlags {
 /// ```
 /// Options are checked before the number, as Redis does. A time already past deletes the key.
 pub fn pexpire(server: &mut Server, call: Call<'_>) -> Reply {
+    expire_generic(server, call, 1, false, "pexpire")
+}
+
+/// ```text
+/// EXPIRE key seconds [NX | XX | GT | LT]
+/// ```
+pub fn expire(server: &mut Server, call: Call<'_>) -> Reply {
+    expire_generic(server, call, 1000, false, "expire")
+}
+
+/// ```text
+/// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
+/// ```
+pub fn expireat(server: &mut Server, call: Call<'_>) -> Reply {
+    expire_generic(server, call, 1000, true, "expireat")
+}
+
+/// ```text
+/// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
+/// ```
+pub fn pexpireat(server: &mut Server, call: Call<'_>) -> Reply {
+    expire_generic(server, call, 1, true, "pexpireat")
+}
+
+/// Redis's `expireGenericCommand`: `unit_ms` per unit of the argument, relative or absolute.
+fn expire_generic(
+    server: &mut Server,
+    call: Call<'_>,
+    unit_ms: i64,
+    absolute: bool,
+    name: &str,
+) -> Reply {
     let flags = match expire_flags(&call.args[3..]) {
         Ok(flags) => flags,
         Err(e) => return e.into(),
     };
-    let ttl_ms = match parse::int_arg(&call.args[2]) {
-        Ok(ms) => ms,
+    let when = match parse::int_arg(&call.args[2]) {
+        Ok(n) => n,
         Err(e) => return e.into(),
     };
+    let invalid = || Frame::error(format!("ERR invalid expire time in '{name}' command")).into();
+    let Some(when) = when.checked_mul(unit_ms) else {
+        return invalid();
+    };
     let now = call.now_ms as i64;
-    if ttl_ms > i64::MAX - now {
-        return Frame::error("ERR invalid expire time in 'pexpire' command").into();
-    }
+    let when = if absolute {
+        when
+    } else {
+        match when.checked_add(now) {
+            Some(at) => at,
+            None => return invalid(),
+        }
+    };
     let key = &call.args[1];
     let Some(entry) = server.keyspace.get_mut(key, call.now_ms) else {
         return Frame::Integer(0).into();
     };
-    let when = ttl_ms + now;
     if !expire_allowed(&flags, entry.expires_at_ms, when) {
         return Frame::Integer(0).into();
     }
@@ -84,6 +127,176 @@ pub fn pexpire(server: &mut Server, call: Call<'_>) -> Reply {
         server.keyspace.touch(key);
     }
     Frame::Integer(1).into()
+}
+
+/// The expiry of `key`: `Err(-2)` missing, `Ok(None)` no expiry.
+fn expiry_of(server: &mut Server, key: &[u8], now_ms: u64) -> Result<Option<u64>, i64> {
+    server
+        .keyspace
+        .get(key, now_ms)
+        .map(|e| e.expires_at_ms)
+        .ok_or(-2)
+}
+
+/// ```text
+/// TTL key
+/// ```
+pub fn ttl(server: &mut Server, call: Call<'_>) -> Reply {
+    let ttl = match expiry_of(server, &call.args[1], call.now_ms) {
+        Err(n) => n,
+        Ok(None) => -1,
+        Ok(Some(at)) => (at.saturating_sub(call.now_ms) as i64 + 500) / 1000,
+    };
+    Frame::Integer(ttl).into()
+}
+
+/// ```text
+/// EXPIRETIME key
+/// ```
+pub fn expiretime(server: &mut Server, call: Call<'_>) -> Reply {
+    let at = match expiry_of(server, &call.args[1], call.now_ms) {
+        Err(n) => n,
+        Ok(None) => -1,
+        Ok(Some(at)) => at as i64 / 1000,
+    };
+    Frame::Integer(at).into()
+}
+
+/// ```text
+/// PEXPIRETIME key
+/// ```
+pub fn pexpiretime(server: &mut Server, call: Call<'_>) -> Reply {
+    let at = match expiry_of(server, &call.args[1], call.now_ms) {
+        Err(n) => n,
+        Ok(None) => -1,
+        Ok(Some(at)) => at as i64,
+    };
+    Frame::Integer(at).into()
+}
+
+/// ```text
+/// PERSIST key
+/// ```
+pub fn persist(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    let had = match server.keyspace.get_mut(key, call.now_ms) {
+        Some(entry) => entry.expires_at_ms.take().is_some(),
+        None => false,
+    };
+    if had {
+        server.keyspace.touch(key);
+    }
+    Frame::Integer(had as i64).into()
+}
+
+/// ```text
+/// KEYS pattern
+/// ```
+pub fn keys(server: &mut Server, call: Call<'_>) -> Reply {
+    let pattern = &call.args[1];
+    let found = server
+        .keyspace
+        .keys(call.now_ms)
+        .filter(|k| glob_match(pattern, k))
+        .map(|k| Frame::Bulk(k.clone()))
+        .collect();
+    Frame::Array(found).into()
+}
+
+/// ```text
+/// RANDOMKEY
+/// ```
+/// Deterministic: the key at a position drawn from the server's command count.
+pub fn randomkey(server: &mut Server, call: Call<'_>) -> Reply {
+    let n = server.keyspace.len(call.now_ms) as u64;
+    if n == 0 {
+        return Frame::Null.into();
+    }
+    let pick = (server
+        .commands_processed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        >> 11)
+        % n;
+    let key = server
+        .keyspace
+        .keys(call.now_ms)
+        .nth(pick as usize)
+        .cloned();
+    key.map_or(Frame::Null, Frame::Bulk).into()
+}
+
+/// ```text
+/// RENAME key newkey
+/// ```
+pub fn rename(server: &mut Server, call: Call<'_>) -> Reply {
+    rename_generic(server, call, false)
+}
+
+/// ```text
+/// RENAMENX key newkey
+/// ```
+pub fn renamenx(server: &mut Server, call: Call<'_>) -> Reply {
+    rename_generic(server, call, true)
+}
+
+/// The key keeps its value and expiry under the new name.
+fn rename_generic(server: &mut Server, call: Call<'_>, nx: bool) -> Reply {
+    let (from, to) = (&call.args[1], &call.args[2]);
+    if !server.keyspace.contains(from, call.now_ms) {
+        return Frame::error("ERR no such key").into();
+    }
+    if from == to {
+        return if nx { Frame::Integer(0) } else { Frame::ok() }.into();
+    }
+    if nx && server.keyspace.contains(to, call.now_ms) {
+        return Frame::Integer(0).into();
+    }
+    let entry = server.keyspace.remove(from, call.now_ms).expect("present");
+    server.keyspace.remove(to, call.now_ms);
+    server.keyspace.insert_entry(to.clone(), entry);
+    if nx { Frame::Integer(1) } else { Frame::ok() }.into()
+}
+
+/// ```text
+/// OBJECT ENCODING key
+/// ```
+/// Redis 7.0's encoding rules, from the value and the `*-max-*` parameters.
+pub fn object_encoding(server: &mut Server, call: Call<'_>) -> Reply {
+    let config = server.config.clone();
+    match server.keyspace.get(&call.args[2], call.now_ms) {
+        None => Frame::Null.into(),
+        Some(entry) => Frame::bulk(encoding(&entry.value, &config)).into(),
+    }
+}
+
+fn encoding(value: &Value, config: &Config) -> &'static str {
+    let small = |n: usize, limit: &str| n as i64 <= config.int(limit);
+    match value {
+        Value::String(s) if s.len() <= 20 && parse::parse_i64(s).is_some() => "int",
+        Value::String(s) if s.len() <= 44 => "embstr",
+        Value::String(_) => "raw",
+        Value::Hash(h) => {
+            let value_max = config.int("hash-max-listpack-value");
+            let short = h
+                .iter()
+                .all(|(f, v)| f.len() as i64 <= value_max && v.len() as i64 <= value_max);
+            if small(h.len(), "hash-max-listpack-entries") && short {
+                "listpack"
+            } else {
+                "hashtable"
+            }
+        }
+        Value::Set(s) => {
+            let ints = s.iter().all(|m| parse::parse_i64(m).is_some());
+            if ints && small(s.len(), "set-max-intset-entries") {
+                "intset"
+            } else {
+                "hashtable"
+            }
+        }
+        Value::List(_) => "quicklist",
+        Value::Stream(_) => "stream",
+    }
 }
 
 fn expire_flags(options: &[bytes::Bytes]) -> Result<ExpireFlags, Frame> {

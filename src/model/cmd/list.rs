@@ -1,4 +1,4 @@
-//! List commands: RPUSH, LRANGE.
+//! List commands: RPUSH, LPUSH, LPOP, RPOP, LLEN, LRANGE.
 //!
 //! A list is a `VecDeque`; LRANGE's index arithmetic is Redis's, clamping included, and its
 //! arguments are checked before the key's type, in Redis's order.
@@ -37,6 +37,110 @@ pub fn rpush(server: &mut Server, call: Call<'_>) -> Reply {
     };
     ks.touch(key);
     Frame::Integer(len as i64).into()
+}
+
+/// ```text
+/// LPUSH key element [element ...]
+/// ```
+pub fn lpush(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    let ks = &mut server.keyspace;
+    let len = match ks.typed(key, call.now_ms, pick_list) {
+        Err(e) => return e.into(),
+        Ok(Some(list)) => {
+            for e in &call.args[2..] {
+                list.push_front(e.clone());
+            }
+            list.len()
+        }
+        Ok(None) => {
+            let list: VecDeque<_> = call.args[2..].iter().rev().cloned().collect();
+            let len = list.len();
+            ks.insert_new(key.clone(), Value::List(list));
+            len
+        }
+    };
+    ks.touch(key);
+    Frame::Integer(len as i64).into()
+}
+
+/// ```text
+/// LPOP key [count]
+/// ```
+pub fn lpop(server: &mut Server, call: Call<'_>) -> Reply {
+    pop(server, call, true)
+}
+
+/// ```text
+/// RPOP key [count]
+/// ```
+pub fn rpop(server: &mut Server, call: Call<'_>) -> Reply {
+    pop(server, call, false)
+}
+
+/// Without COUNT one element or nil; with it an array (nil array for a missing key). The key
+/// goes when its last element does.
+fn pop(server: &mut Server, call: Call<'_>, left: bool) -> Reply {
+    let count = match call.args.get(2) {
+        None => None,
+        Some(arg) => match parse::parse_i64(arg) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => return Frame::error("ERR value is out of range, must be positive").into(),
+        },
+    };
+    if call.args.len() > 3 {
+        return Frame::error(format!(
+            "ERR wrong number of arguments for '{}' command",
+            if left { "lpop" } else { "rpop" }
+        ))
+        .into();
+    }
+    let key = &call.args[1];
+    let ks = &mut server.keyspace;
+    let list = match ks.typed(key, call.now_ms, pick_list) {
+        Err(e) => return e.into(),
+        Ok(None) => {
+            return if count.is_some() {
+                Frame::NullArray
+            } else {
+                Frame::Null
+            }
+            .into()
+        }
+        Ok(Some(list)) => list,
+    };
+    let take = count.unwrap_or(1).min(list.len());
+    let popped: Vec<Frame> = (0..take)
+        .filter_map(|_| {
+            if left {
+                list.pop_front()
+            } else {
+                list.pop_back()
+            }
+        })
+        .map(Frame::Bulk)
+        .collect();
+    let emptied = list.is_empty();
+    if take > 0 {
+        ks.touch(key);
+    }
+    if emptied {
+        ks.remove(key, call.now_ms);
+    }
+    match count {
+        Some(_) => Frame::Array(popped).into(),
+        None => popped.into_iter().next().unwrap_or(Frame::Null).into(),
+    }
+}
+
+/// ```text
+/// LLEN key
+/// ```
+pub fn llen(server: &mut Server, call: Call<'_>) -> Reply {
+    match server.keyspace.typed(&call.args[1], call.now_ms, pick_list) {
+        Ok(list) => Frame::Integer(list.map_or(0, |l| l.len()) as i64).into(),
+        Err(e) => e.into(),
+    }
 }
 
 /// ```text

@@ -6,8 +6,12 @@
 //! writes (WATCH and blocked readers depend on it). Lookup and arity errors are produced here,
 //! with Redis 7.0's texts, so no handler repeats them.
 
+pub mod config;
 pub mod connection;
+pub mod db;
+pub mod function;
 pub mod hash;
+pub mod info;
 pub mod keys;
 pub mod list;
 pub mod script;
@@ -100,7 +104,7 @@ static COMMANDS: &[CommandSpec] = &[
     // is allowed in scripts)
     cmd("ping", -1, N, connection::ping),
     cmd("echo", 2, Flags::STALE_OK, connection::echo),
-    cmd("select", 2, Flags::STALE_OK, connection::select),
+    cmd("select", 2, Flags::STALE_OK, db::select),
     cmd("hello", -1, CONN, connection::hello),
     // No `client|setinfo`: Redis 7.0 does not have it (7.2 does); the `redis` crate sends it on
     // connect and ignores Redis 7.0's "unknown subcommand" answer.
@@ -112,10 +116,10 @@ static COMMANDS: &[CommandSpec] = &[
             cmd("client|id", 2, CONN, connection::client_id),
         ],
     ),
-    cmd("info", -1, Flags::STALE_OK, connection::info),
+    cmd("info", -1, Flags::STALE_OK, info::info),
     cmd("role", 1, CONN, connection::role),
-    cmd("flushall", -1, W, connection::flushall),
-    cmd("dbsize", 1, N, connection::dbsize),
+    cmd("flushall", -1, W, db::flushall),
+    cmd("dbsize", 1, N, db::dbsize),
     cmd("quit", -1, TX, connection::quit),
     // keys and strings
     cmd("del", -2, W, keys::del),
@@ -192,6 +196,103 @@ static COMMANDS: &[CommandSpec] = &[
             cmd("script|flush", -2, Flags::NOSCRIPT, script::script_flush),
         ],
     ),
+    // Beyond what the pipeline sends, after it: the lookup walks the table in order, so the
+    // pipeline's commands keep their place at the front.
+    cmd("swapdb", 3, W, db::swapdb),
+    cmd("move", 3, W, db::move_),
+    cmd("flushdb", -1, W, db::flushdb),
+    container(
+        "config",
+        &[
+            cmd("config|get", -3, CONN, config::config_get),
+            cmd("config|set", -4, CONN, config::config_set),
+            cmd("config|resetstat", 2, CONN, config::config_resetstat),
+            cmd("config|rewrite", 2, CONN, config::config_rewrite),
+        ],
+    ),
+    cmd("incr", 2, W, string::incr),
+    cmd("decr", 2, W, string::decr),
+    cmd("decrby", 3, W, string::decrby),
+    cmd("incrbyfloat", 3, W, string::incrbyfloat),
+    cmd("setex", 4, W, string::setex),
+    cmd("psetex", 4, W, string::psetex),
+    cmd("setnx", 3, W, string::setnx),
+    cmd("getset", 3, W, string::getset),
+    cmd("getdel", 2, W, string::getdel),
+    cmd("mset", -3, W, string::mset),
+    cmd("msetnx", -3, W, string::msetnx),
+    cmd("append", 3, W, string::append),
+    cmd("strlen", 2, N, string::strlen),
+    cmd("setrange", 4, W, string::setrange),
+    cmd("getrange", 4, N, string::getrange),
+    cmd("copy", -3, W, db::copy),
+    cmd("xsetid", -3, W, stream::xsetid),
+    cmd("time", 1, Flags::STALE_OK, connection::time),
+    cmd("expire", -3, W, keys::expire),
+    cmd("expireat", -3, W, keys::expireat),
+    cmd("pexpireat", -3, W, keys::pexpireat),
+    cmd("ttl", 2, N, keys::ttl),
+    cmd("expiretime", 2, N, keys::expiretime),
+    cmd("pexpiretime", 2, N, keys::pexpiretime),
+    cmd("persist", 2, W, keys::persist),
+    cmd("keys", 2, N, keys::keys),
+    cmd("randomkey", 1, N, keys::randomkey),
+    cmd("rename", 3, W, keys::rename),
+    cmd("renamenx", 3, W, keys::renamenx),
+    container(
+        "object",
+        &[cmd("object|encoding", 3, N, keys::object_encoding)],
+    ),
+    cmd("lpush", -3, W, list::lpush),
+    cmd("lpop", -2, W, list::lpop),
+    cmd("rpop", -2, W, list::rpop),
+    cmd("llen", 2, N, list::llen),
+    cmd("hdel", -3, W, hash::hdel),
+    cmd("hlen", 2, N, hash::hlen),
+    cmd("hexists", 3, N, hash::hexists),
+    cmd("hstrlen", 3, N, hash::hstrlen),
+    cmd("hkeys", 2, N, hash::hkeys),
+    cmd("hvals", 2, N, hash::hvals),
+    cmd("hmget", -3, N, hash::hmget),
+    cmd("hmset", -4, W, hash::hmset),
+    cmd("hsetnx", 4, W, hash::hsetnx),
+    cmd("hincrbyfloat", 4, W, hash::hincrbyfloat),
+    cmd("srem", -3, W, set::srem),
+    cmd("smembers", 2, N, set::smembers),
+    cmd("smismember", -3, N, set::smismember),
+    cmd("spop", -2, W, set::spop),
+    cmd("srandmember", -2, N, set::srandmember),
+    container(
+        "function",
+        &[
+            cmd(
+                "function|flush",
+                -2,
+                Flags::NOSCRIPT.with(W),
+                function::function_flush,
+            ),
+            cmd(
+                "function|list",
+                -2,
+                Flags::NOSCRIPT,
+                function::function_list,
+            ),
+            cmd(
+                "function|delete",
+                3,
+                Flags::NOSCRIPT.with(W),
+                function::function_delete,
+            ),
+            cmd(
+                "function|load",
+                -3,
+                Flags::NOSCRIPT.with(W),
+                function::function_load,
+            ),
+        ],
+    ),
+    cmd("fcall", -3, Flags::NOSCRIPT.with(W), function::fcall),
+    cmd("fcall_ro", -3, Flags::NOSCRIPT, function::fcall),
 ];
 
 /// Finds the command (and subcommand) a request names and checks its arity, answering with
@@ -219,6 +320,15 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
         )));
     }
     Ok(spec)
+}
+
+/// The command (or subcommand) a request names, whatever its argument count.
+pub fn find_command(args: &[Bytes]) -> Option<&'static CommandSpec> {
+    let spec = find(COMMANDS, args.first()?, "")?;
+    match args.get(1) {
+        Some(sub) if !spec.subcommands.is_empty() => find(spec.subcommands, sub, spec.name),
+        _ => Some(spec),
+    }
 }
 
 fn find(table: &'static [CommandSpec], name: &[u8], parent: &str) -> Option<&'static CommandSpec> {

@@ -520,4 +520,28 @@ mod calls {
         (&["eval", "redis.setresp(3) return redis.call('get', 'missing') == nil", "0"], b":1\r\n"),
         ]);
     }
+
+    /// A reply that expands without end (a table reachable twice from itself) is an error
+    /// reply, not a panic of the connection's task.
+    #[test]
+    fn a_self_doubling_reply_is_an_error() {
+        use crate::model::cmd::testing::run;
+        use crate::model::frame::Frame;
+        let mut server = crate::model::server::Server::new();
+        let client = server.connect();
+        let reply = run(
+            &mut server,
+            client,
+            0,
+            "EVAL local\tt={}\tt[1]={t,t}\treturn\tt 0",
+        );
+        let Frame::Error(text) = reply else {
+            panic!("expected an error, got {reply:?}")
+        };
+        assert!(text.starts_with("ERR reply too large"), "{text}");
+        assert_eq!(
+            run(&mut server, client, 0, "PING"),
+            Frame::Simple("PONG".into())
+        );
+    }
 }

@@ -1,10 +1,14 @@
-//! Set commands: SADD, SISMEMBER, SCARD.
+//! Set commands: SADD, SREM, SISMEMBER, SMISMEMBER, SMEMBERS, SCARD, SPOP, SRANDMEMBER.
+//!
+//! Random choices (SPOP, SRANDMEMBER) are drawn from the call's time and the command count, never
+//! from an OS source, so a simulated run replays them.
 //!
 //! Members are kept ordered (`BTreeSet`) so nothing that walks a set depends on a hasher.
 
 use crate::model::frame::Frame;
 use crate::model::keyspace::Value;
 use crate::model::server::{Call, Reply, Server};
+use bytes::Bytes;
 use std::collections::BTreeSet;
 
 fn pick_set(value: &mut Value) -> Option<&mut BTreeSet<bytes::Bytes>> {
@@ -58,4 +62,173 @@ pub fn scard(server: &mut Server, call: Call<'_>) -> Reply {
         Ok(set) => Frame::Integer(set.map_or(0, |s| s.len()) as i64).into(),
         Err(e) => e.into(),
     }
+}
+
+/// Applies `read` to the set at the call's key (an empty one when missing).
+fn read_set(
+    server: &mut Server,
+    call: &Call<'_>,
+    read: impl FnOnce(&BTreeSet<Bytes>) -> Frame,
+) -> Reply {
+    match server.keyspace.typed(&call.args[1], call.now_ms, pick_set) {
+        Ok(Some(set)) => read(set).into(),
+        Ok(None) => read(&BTreeSet::new()).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SMEMBERS key
+/// ```
+pub fn smembers(server: &mut Server, call: Call<'_>) -> Reply {
+    read_set(server, &call, |s| {
+        Frame::Array(s.iter().map(|m| Frame::Bulk(m.clone())).collect())
+    })
+}
+
+/// ```text
+/// SMISMEMBER key member [member ...]
+/// ```
+pub fn smismember(server: &mut Server, call: Call<'_>) -> Reply {
+    let members = &call.args[2..];
+    read_set(server, &call, |s| {
+        Frame::Array(
+            members
+                .iter()
+                .map(|m| Frame::Integer(s.contains(m) as i64))
+                .collect(),
+        )
+    })
+}
+
+/// ```text
+/// SREM key member [member ...]
+/// ```
+pub fn srem(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    let ks = &mut server.keyspace;
+    let (removed, emptied) = match ks.typed(key, call.now_ms, pick_set) {
+        Err(e) => return e.into(),
+        Ok(None) => (0, false),
+        Ok(Some(set)) => {
+            let removed = call.args[2..].iter().filter(|m| set.remove(*m)).count();
+            (removed, set.is_empty())
+        }
+    };
+    if removed > 0 {
+        ks.touch(key);
+    }
+    if emptied {
+        ks.remove(key, call.now_ms);
+    }
+    Frame::Integer(removed as i64).into()
+}
+
+/// A deterministic stand-in for Redis's random member choice: positions spread by a fixed
+/// multiplier over the call's time and the set's size.
+fn picks(len: usize, count: usize, seed: u64) -> Vec<usize> {
+    let mut chosen: Vec<usize> = (0..len).collect();
+    let mut state = seed | 1;
+    for i in (1..len).rev() {
+        state = state
+            .wrapping_mul(0x5851_F42D_4C95_7F2D)
+            .wrapping_add(0x1405_7B7E_F767_814F);
+        chosen.swap(i, (state >> 33) as usize % (i + 1));
+    }
+    chosen.truncate(count);
+    chosen
+}
+
+/// ```text
+/// SPOP key [count]
+/// ```
+pub fn spop(server: &mut Server, call: Call<'_>) -> Reply {
+    let count = match call.args.get(2) {
+        None => None,
+        Some(arg) => match crate::model::parse::parse_i64(arg) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => return Frame::error("ERR value is out of range, must be positive").into(),
+        },
+    };
+    if call.args.len() > 3 {
+        return Frame::error(crate::model::parse::ERR_SYNTAX).into();
+    }
+    let key = &call.args[1];
+    let seed = call.now_ms ^ server.commands_processed;
+    let ks = &mut server.keyspace;
+    let set = match ks.typed(key, call.now_ms, pick_set) {
+        Err(e) => return e.into(),
+        Ok(None) => {
+            return if count.is_some() {
+                Frame::Array(vec![])
+            } else {
+                Frame::Null
+            }
+            .into()
+        }
+        Ok(Some(set)) => set,
+    };
+    let members: Vec<Bytes> = set.iter().cloned().collect();
+    let chosen: Vec<Bytes> = picks(members.len(), count.unwrap_or(1), seed)
+        .into_iter()
+        .map(|i| members[i].clone())
+        .collect();
+    for m in &chosen {
+        set.remove(m);
+    }
+    let emptied = set.is_empty();
+    if !chosen.is_empty() {
+        ks.touch(key);
+    }
+    if emptied {
+        ks.remove(key, call.now_ms);
+    }
+    match count {
+        Some(_) => Frame::Array(chosen.into_iter().map(Frame::Bulk).collect()).into(),
+        None => chosen
+            .into_iter()
+            .next()
+            .map_or(Frame::Null, Frame::Bulk)
+            .into(),
+    }
+}
+
+/// ```text
+/// SRANDMEMBER key [count]
+/// ```
+/// A negative count may repeat members.
+pub fn srandmember(server: &mut Server, call: Call<'_>) -> Reply {
+    let count = match call.args.get(2) {
+        None => None,
+        Some(arg) => match crate::model::parse::int_arg(arg) {
+            Ok(n) => Some(n),
+            Err(e) => return e.into(),
+        },
+    };
+    if call.args.len() > 3 {
+        return Frame::error(crate::model::parse::ERR_SYNTAX).into();
+    }
+    let seed = call.now_ms ^ server.commands_processed;
+    read_set(server, &call, |set| {
+        let members: Vec<&Bytes> = set.iter().collect();
+        match count {
+            None if members.is_empty() => Frame::Null,
+            None => Frame::Bulk(members[picks(members.len(), 1, seed)[0]].clone()),
+            Some(n) if n >= 0 => Frame::Array(
+                picks(members.len(), n as usize, seed)
+                    .into_iter()
+                    .map(|i| Frame::Bulk(members[i].clone()))
+                    .collect(),
+            ),
+            Some(_) if members.is_empty() => Frame::Array(vec![]),
+            Some(n) => Frame::Array(
+                (0..n.unsigned_abs())
+                    .map(|i| {
+                        let at = picks(members.len(), 1, seed.wrapping_add(i))[0];
+                        Frame::Bulk(members[at].clone())
+                    })
+                    .collect(),
+            ),
+        }
+    })
 }

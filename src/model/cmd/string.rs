@@ -1,4 +1,5 @@
-//! String commands: GET, MGET, SET, INCRBY.
+//! String commands: GET, MGET, SET, SETEX, PSETEX, SETNX, GETSET, GETDEL, MSET, MSETNX, APPEND,
+//! STRLEN, SETRANGE, GETRANGE, INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT.
 //!
 //! SET's option parser follows Redis 7.0's `parseExtendedStringArgumentsOrReply` rule by rule,
 //! including its quirks (a repeated `EX` is accepted, the last one wins), because its syntax
@@ -187,6 +188,315 @@ fn incr_by(ks: &mut Keyspace, key: &Bytes, incr: &[u8], now_ms: u64) -> Result<F
         None => ks.insert_new(key.clone(), text),
     }
     Ok(Frame::Integer(value))
+}
+
+/// ```text
+/// INCR key
+/// ```
+pub fn incr(server: &mut Server, call: Call<'_>) -> Reply {
+    step(server, &call.args[1], 1, call.now_ms)
+}
+
+/// ```text
+/// DECR key
+/// ```
+pub fn decr(server: &mut Server, call: Call<'_>) -> Reply {
+    step(server, &call.args[1], -1, call.now_ms)
+}
+
+/// ```text
+/// DECRBY key decrement
+/// ```
+/// Redis refuses to negate `i64::MIN`.
+pub fn decrby(server: &mut Server, call: Call<'_>) -> Reply {
+    match parse::int_arg(&call.args[2]) {
+        Err(e) => e.into(),
+        Ok(i64::MIN) => Frame::error("ERR decrement would overflow").into(),
+        Ok(n) => step(server, &call.args[1], -n, call.now_ms),
+    }
+}
+
+fn step(server: &mut Server, key: &Bytes, by: i64, now_ms: u64) -> Reply {
+    let by = Bytes::from(by.to_string());
+    match incr_by(&mut server.keyspace, key, &by, now_ms) {
+        Ok(n) | Err(n) => n.into(),
+    }
+}
+
+const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";
+
+/// `strtold` as Redis's `string2ld` accepts it: no spaces, no NaN, the whole string.
+pub(crate) fn parse_float(arg: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(arg).ok()?;
+    if text.is_empty()
+        || text.starts_with(char::is_whitespace)
+        || text.ends_with(char::is_whitespace)
+    {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("nan") {
+        return None;
+    }
+    lower.parse::<f64>().ok()
+}
+
+/// Redis's `LD_STR_HUMAN`: fixed notation, 17 decimals, trailing zeros dropped, no `-0`.
+pub(crate) fn human_float(n: f64) -> String {
+    let text = format!("{n:.17}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// ```text
+/// INCRBYFLOAT key increment
+/// ```
+pub fn incrbyfloat(server: &mut Server, call: Call<'_>) -> Reply {
+    match incr_by_float(
+        &mut server.keyspace,
+        &call.args[1],
+        &call.args[2],
+        call.now_ms,
+    ) {
+        Ok(n) | Err(n) => n.into(),
+    }
+}
+
+fn incr_by_float(ks: &mut Keyspace, key: &Bytes, incr: &[u8], now_ms: u64) -> Result<Frame, Frame> {
+    let old = match string_at(ks, key, now_ms)? {
+        Some(text) => parse_float(&text).ok_or_else(|| Frame::error(ERR_NOT_FLOAT))?,
+        None => 0.0,
+    };
+    let incr = parse_float(incr).ok_or_else(|| Frame::error(ERR_NOT_FLOAT))?;
+    let value = old + incr;
+    if !value.is_finite() {
+        return Err(Frame::error("ERR increment would produce NaN or Infinity"));
+    }
+    let text = Bytes::from(human_float(value));
+    write_string(ks, key, text.clone(), now_ms);
+    Ok(Frame::Bulk(text))
+}
+
+/// Replaces a string's value keeping its expiry, or creates the key.
+fn write_string(ks: &mut Keyspace, key: &Bytes, value: Bytes, now_ms: u64) {
+    match ks.get_mut(key, now_ms) {
+        Some(entry) => {
+            entry.value = Value::String(value);
+            ks.touch(key);
+        }
+        None => ks.insert_new(key.clone(), Value::String(value)),
+    }
+}
+
+/// ```text
+/// SETEX key seconds value
+/// ```
+pub fn setex(server: &mut Server, call: Call<'_>) -> Reply {
+    set_expiring(server, call, ExpireUnit::Ex, "setex")
+}
+
+/// ```text
+/// PSETEX key milliseconds value
+/// ```
+pub fn psetex(server: &mut Server, call: Call<'_>) -> Reply {
+    set_expiring(server, call, ExpireUnit::Px, "psetex")
+}
+
+fn set_expiring(server: &mut Server, call: Call<'_>, unit: ExpireUnit, name: &str) -> Reply {
+    let at = match expire_at_ms(unit, &call.args[2], call.now_ms) {
+        Ok(at) => at,
+        Err(Frame::Error(text)) if text.starts_with("ERR invalid expire") => {
+            return Frame::error(format!("ERR invalid expire time in '{name}' command")).into()
+        }
+        Err(e) => return e.into(),
+    };
+    let key = &call.args[1];
+    server
+        .keyspace
+        .set(key.clone(), Value::String(call.args[3].clone()));
+    if let Some(entry) = server.keyspace.get_mut(key, call.now_ms) {
+        entry.expires_at_ms = Some(at);
+    }
+    Frame::ok().into()
+}
+
+/// ```text
+/// SETNX key value
+/// ```
+pub fn setnx(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    if server.keyspace.contains(key, call.now_ms) {
+        return Frame::Integer(0).into();
+    }
+    server
+        .keyspace
+        .set(key.clone(), Value::String(call.args[2].clone()));
+    Frame::Integer(1).into()
+}
+
+/// ```text
+/// GETSET key value
+/// ```
+pub fn getset(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    match string_at(&mut server.keyspace, key, call.now_ms) {
+        Err(e) => e.into(),
+        Ok(old) => {
+            server
+                .keyspace
+                .set(key.clone(), Value::String(call.args[2].clone()));
+            old.map_or(Frame::Null, Frame::Bulk).into()
+        }
+    }
+}
+
+/// ```text
+/// GETDEL key
+/// ```
+pub fn getdel(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    match string_at(&mut server.keyspace, key, call.now_ms) {
+        Err(e) => e.into(),
+        Ok(None) => Frame::Null.into(),
+        Ok(Some(value)) => {
+            server.keyspace.remove(key, call.now_ms);
+            Frame::Bulk(value).into()
+        }
+    }
+}
+
+/// ```text
+/// MSET key value [key value ...]
+/// ```
+pub fn mset(server: &mut Server, call: Call<'_>) -> Reply {
+    if call.args.len() % 2 == 0 {
+        return Frame::error("ERR wrong number of arguments for 'mset' command").into();
+    }
+    for pair in call.args[1..].chunks_exact(2) {
+        server
+            .keyspace
+            .set(pair[0].clone(), Value::String(pair[1].clone()));
+    }
+    Frame::ok().into()
+}
+
+/// ```text
+/// MSETNX key value [key value ...]
+/// ```
+/// Sets all or none: 0 if any key exists.
+pub fn msetnx(server: &mut Server, call: Call<'_>) -> Reply {
+    if call.args.len() % 2 == 0 {
+        return Frame::error("ERR wrong number of arguments for 'msetnx' command").into();
+    }
+    let pairs = call.args[1..].chunks_exact(2);
+    if pairs
+        .clone()
+        .any(|pair| server.keyspace.contains(&pair[0], call.now_ms))
+    {
+        return Frame::Integer(0).into();
+    }
+    for pair in pairs {
+        server
+            .keyspace
+            .set(pair[0].clone(), Value::String(pair[1].clone()));
+    }
+    Frame::Integer(1).into()
+}
+
+/// Redis's `proto-max-bulk-len` default: the largest string SETRANGE and APPEND may make.
+const STRING_MAX_BYTES: usize = 512 * 1024 * 1024;
+const ERR_TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+/// ```text
+/// APPEND key value
+/// ```
+pub fn append(server: &mut Server, call: Call<'_>) -> Reply {
+    let key = &call.args[1];
+    let old = match string_at(&mut server.keyspace, key, call.now_ms) {
+        Ok(old) => old.unwrap_or_default(),
+        Err(e) => return e.into(),
+    };
+    if old.len() + call.args[2].len() > STRING_MAX_BYTES {
+        return Frame::error(ERR_TOO_BIG).into();
+    }
+    let mut value = old.to_vec();
+    value.extend_from_slice(&call.args[2]);
+    let len = value.len();
+    write_string(&mut server.keyspace, key, Bytes::from(value), call.now_ms);
+    Frame::Integer(len as i64).into()
+}
+
+/// ```text
+/// STRLEN key
+/// ```
+pub fn strlen(server: &mut Server, call: Call<'_>) -> Reply {
+    match string_at(&mut server.keyspace, &call.args[1], call.now_ms) {
+        Ok(value) => Frame::Integer(value.map_or(0, |v| v.len()) as i64).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SETRANGE key offset value
+/// ```
+/// Pads with zero bytes; an empty value on a missing key creates nothing.
+pub fn setrange(server: &mut Server, call: Call<'_>) -> Reply {
+    let offset = match parse::int_arg(&call.args[2]) {
+        Ok(n) if n < 0 => return Frame::error("ERR offset is out of range").into(),
+        Ok(n) => n as usize,
+        Err(e) => return e.into(),
+    };
+    let (key, patch) = (&call.args[1], &call.args[3]);
+    let old = match string_at(&mut server.keyspace, key, call.now_ms) {
+        Ok(old) => old,
+        Err(e) => return e.into(),
+    };
+    let old_len = old.as_ref().map_or(0, |o| o.len());
+    if patch.is_empty() {
+        return Frame::Integer(old_len as i64).into();
+    }
+    if offset.saturating_add(patch.len()) > STRING_MAX_BYTES {
+        return Frame::error(ERR_TOO_BIG).into();
+    }
+    let mut value = old.map_or_else(Vec::new, |o| o.to_vec());
+    if value.len() < offset + patch.len() {
+        value.resize(offset + patch.len(), 0);
+    }
+    value[offset..offset + patch.len()].copy_from_slice(patch);
+    let len = value.len();
+    write_string(&mut server.keyspace, key, Bytes::from(value), call.now_ms);
+    Frame::Integer(len as i64).into()
+}
+
+/// ```text
+/// GETRANGE key start end
+/// ```
+pub fn getrange(server: &mut Server, call: Call<'_>) -> Reply {
+    let (start, end) = match (parse::int_arg(&call.args[2]), parse::int_arg(&call.args[3])) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(e), _) | (_, Err(e)) => return e.into(),
+    };
+    let value = match string_at(&mut server.keyspace, &call.args[1], call.now_ms) {
+        Ok(value) => value.unwrap_or_default(),
+        Err(e) => return e.into(),
+    };
+    let len = value.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return Frame::bulk("").into();
+    }
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let end = if end < 0 { (len + end).max(0) } else { end }.min(len - 1);
+    if start > end || len == 0 {
+        return Frame::bulk("").into();
+    }
+    Frame::Bulk(value.slice(start as usize..=end as usize)).into()
 }
 
 /// `old + incr`, or Redis's overflow error (shared with HINCRBY).

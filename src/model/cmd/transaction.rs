@@ -33,9 +33,8 @@ pub fn exec(server: &mut Server, call: Call<'_>) -> Reply {
         return Frame::error("ERR EXEC without MULTI").into();
     };
     let failed = std::mem::take(&mut state.multi_failed);
-    let ks = &mut server.keyspace;
-    let dirty = ks.is_dirty(call.client) || ks.watched_key_expired(call.client, call.now_ms);
-    ks.unwatch_all(call.client);
+    let dirty = server.watch_broken(call.client, call.now_ms);
+    server.unwatch_all(call.client);
     if failed {
         return Frame::error("EXECABORT Transaction discarded because of previous errors.").into();
     }
@@ -79,7 +78,7 @@ pub fn discard(server: &mut Server, call: Call<'_>) -> Reply {
         return Frame::error("ERR DISCARD without MULTI").into();
     }
     state.multi_failed = false;
-    server.keyspace.unwatch_all(call.client);
+    server.unwatch_all(call.client);
     Frame::ok().into()
 }
 
@@ -103,7 +102,7 @@ pub fn watch(server: &mut Server, call: Call<'_>) -> Reply {
 /// UNWATCH
 /// ```
 pub fn unwatch(server: &mut Server, call: Call<'_>) -> Reply {
-    server.keyspace.unwatch_all(call.client);
+    server.unwatch_all(call.client);
     Frame::ok().into()
 }
 

@@ -13,9 +13,9 @@
 //! Nothing here may decide a reply: replies come from [`crate::model::server::Server`]. Nothing
 //! here may use threads or the wall clock in the simulated path.
 
-pub mod clock;
-pub mod conn;
-pub mod tcp;
+pub(crate) mod clock;
+pub(crate) mod conn;
+pub(crate) mod tcp;
 
 pub use clock::Clock;
 pub use conn::{serve_connection, Shared};

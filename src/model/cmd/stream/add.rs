@@ -1,4 +1,4 @@
-//! XADD and XTRIM: appending an entry under Redis's id rules (explicit, `ms-*`, `*`) and
+//! XADD, XTRIM and XSETID: appending an entry under Redis's id rules (explicit, `ms-*`, `*`) and
 //! trimming by MAXLEN or MINID, exact or approximate, on add or alone.
 
 use super::{err, id_frame, kw, reply, stream, strict_id, Result};
@@ -195,6 +195,65 @@ fn xtrim_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
         server.keyspace.touch(key);
     }
     Ok(Frame::Integer(deleted as i64))
+}
+
+/// ```text
+/// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
+/// ```
+/// Options are checked before the key, then the ids against the stream, in Redis's order.
+pub fn xsetid(server: &mut Server, call: Call<'_>) -> Reply {
+    reply(xsetid_apply(server, call))
+}
+
+fn xsetid_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
+    let id = strict_id(&call.args[2])?;
+    let (mut entries_added, mut max_deleted) = (None, StreamId::default());
+    let mut i = 3;
+    while i < call.args.len() {
+        let more = i + 1 < call.args.len();
+        if kw(&call.args[i], "ENTRIESADDED") && more {
+            let n = int_arg(&call.args[i + 1])?;
+            if n < 0 {
+                return Err(err("ERR entries_added must be positive"));
+            }
+            entries_added = Some(n as u64);
+        } else if kw(&call.args[i], "MAXDELETEDID") && more {
+            max_deleted = strict_id(&call.args[i + 1])?;
+            if id < max_deleted {
+                return Err(err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"));
+            }
+        } else {
+            return Err(err(ERR_SYNTAX));
+        }
+        i += 2;
+    }
+    let key = &call.args[1];
+    let s =
+        stream(&mut server.keyspace, key, call.now_ms)?.ok_or_else(|| err("ERR no such key"))?;
+    if id < s.max_deleted_entry_id {
+        return Err(err(
+            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
+        ));
+    }
+    if s.len() > 0 {
+        if id < s.last_valid_id() {
+            return Err(err(
+                "ERR The ID specified in XSETID is smaller than the target stream top item",
+            ));
+        }
+        if entries_added.is_some_and(|n| n < s.len()) {
+            return Err(err("ERR The entries_added specified in XSETID is smaller than the target stream length"));
+        }
+    }
+    s.last_id = id;
+    if let Some(n) = entries_added {
+        s.entries_added = n;
+    }
+    if !max_deleted.is_zero() {
+        s.max_deleted_entry_id = max_deleted;
+    }
+    server.keyspace.touch(key);
+    Ok(Frame::ok())
 }
 
 #[cfg(test)]

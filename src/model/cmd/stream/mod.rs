@@ -25,7 +25,7 @@ mod range;
 mod read;
 
 pub use ack::{xack, xpending};
-pub use add::{xadd, xtrim};
+pub use add::{xadd, xsetid, xtrim};
 pub use claim::{xautoclaim, xclaim};
 pub use group::{
     xgroup_create, xgroup_createconsumer, xgroup_delconsumer, xgroup_destroy, xgroup_setid,

@@ -1,0 +1,100 @@
+//! The `real` command: a scenario against real Redis servers (and Sentinels) in Docker
+//! containers, through `outbox_chaos::real`, on a tokio runtime of its own. Ctrl-C drops the run
+//! (its guard removes the containers) and exits 130.
+
+use std::path::PathBuf;
+
+use outbox_chaos::fault_plan::kind_name;
+use outbox_chaos::real::{config, RealError, RealOptions, RealRun};
+use outbox_chaos::report::outcome::{header_line, parameters_text};
+use outbox_chaos::report::{run_dir, write_run, RunId};
+use outbox_chaos::scenario::FaultKind;
+
+use super::{kebab, print_outcome};
+
+/// Exit code of a run interrupted by Ctrl-C (128 + SIGINT), after its cleanup.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// `real`'s flags.
+#[derive(clap::Args)]
+pub struct RealCli {
+    /// A scenario file, or a name looked up in `scenarios/`, then `scenarios/real/`.
+    scenario: String,
+    /// The fault window in seconds (default: the scenario's `faults.window_ms`).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Reports go to `DIR/<scenario>/<run id>/`.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+    /// The Redis image every container runs; the default is built locally when missing.
+    #[arg(long, default_value = outbox_chaos::real::image::DEFAULT_IMAGE)]
+    image: String,
+    /// Seed of the workload and the fault plan (default: drawn from the run id).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Switch a fault kind of the scenario off (repeatable), e.g. one this world cannot inject.
+    #[arg(long, value_parser = kebab::<FaultKind>)]
+    without: Vec<FaultKind>,
+}
+
+/// Runs the `real` command and returns its exit code.
+pub fn run_real(cmd: &RealCli) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("outbox-chaos real: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            biased;
+            _ = tokio::signal::ctrl_c() => None,
+            result = real_run(cmd) => Some(result),
+        }
+    });
+    match result {
+        None => {
+            eprintln!(
+                "outbox-chaos real: interrupted; the run's containers and networks were removed"
+            );
+            EXIT_INTERRUPTED
+        }
+        Some(Ok(code)) => code,
+        Some(Err(e)) => {
+            eprintln!("outbox-chaos real: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn real_run(cmd: &RealCli) -> Result<u8, RealError> {
+    let mut scenario = config::find_scenario(&cmd.scenario)?;
+    for kind in &cmd.without {
+        scenario.faults.rates.clear(*kind);
+        scenario.faults.script.retain(|f| f.kind != *kind);
+    }
+    let options = RealOptions {
+        scenario,
+        window_ms: cmd.duration.map(|s| s.saturating_mul(1_000)),
+        image: cmd.image.clone(),
+        seed: cmd.seed,
+        run_id: None,
+    };
+    let prepared = RealRun::new(&options)?;
+    let s = &prepared.scenario;
+    let run_id = RunId::Id(prepared.run_id.clone());
+    println!("{}", header_line("real", s, &run_id));
+    for kind in &cmd.without {
+        println!("fault kind `{}` switched off (--without)", kind_name(*kind));
+    }
+    print!("{}", parameters_text(&prepared.parameters()));
+    let outcome = prepared.run().await?;
+    let dir = run_dir(&cmd.reports, &s.name, &outcome.run);
+    write_run(&dir, &outcome.history, &outcome.summary())?;
+    print_outcome(&outcome, &dir, &[]);
+    Ok(if outcome.is_clean() { 0 } else { 1 })
+}

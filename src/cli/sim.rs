@@ -1,0 +1,251 @@
+//! The simulation commands: `sim`, `replay`, `sweep` and `scenarios`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use outbox_chaos::check::timeline;
+use outbox_chaos::report::outcome::RunOutcome;
+use outbox_chaos::report::sweep::{sweep_dir, write_sweep, Sweep};
+use outbox_chaos::report::{self, junit, run_dir, write_run, RunId};
+use outbox_chaos::scenario::{self, scenarios_dir, Scenario, SeedRange, Shard};
+use outbox_chaos::sim::{self, determinism, SimRun};
+
+use super::{print_outcome, print_start, Failure};
+
+/// Where `sim`, `replay` and `sweep` put their reports, and which scenario they run.
+#[derive(clap::Args)]
+pub struct Target {
+    /// A scenario file (`scenarios/x.toml`) or a name (`x`, looked up in `scenarios/`).
+    scenario: String,
+    /// Reports go to `DIR/<scenario>/<seed>/`.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+    /// Switch every fault off (and expect `pass`): a planted bug must need its fault.
+    #[arg(long)]
+    no_faults: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SimCli {
+    #[command(flatten)]
+    target: Target,
+    #[arg(long)]
+    seed: u64,
+    /// Run the seed twice; fail (exit 1) if the two histories differ.
+    #[arg(long)]
+    check_determinism: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SweepCli {
+    #[command(flatten)]
+    target: Target,
+    /// Seeds `A..B` (end excluded); the scenario's `seeds` by default.
+    #[arg(long)]
+    seeds: Option<SeedRange>,
+    /// Seeds run at once on OS threads; the number of cores by default.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run every N-th seed from the I-th (1-based), for a CI matrix: `--shard 2/4`.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Also write the JUnit XML here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ReplayCli {
+    #[command(flatten)]
+    target: Target,
+    #[arg(long)]
+    seed: u64,
+    /// Print this event's (decision's) timeline, e.g. `d-000123`.
+    #[arg(long)]
+    event: Option<String>,
+}
+
+/// A path (`x.toml`, `dir/x.toml`) or a name looked up in `scenarios/`.
+fn load_scenario(target: &Target) -> Result<Scenario, Failure> {
+    let arg = target.scenario.as_str();
+    let scenario = if arg.ends_with(".toml") || arg.contains('/') {
+        scenario::load(Path::new(arg))?
+    } else {
+        scenario::find(&scenarios_dir(), arg)?
+    };
+    Ok(if target.no_faults {
+        sim::without_faults(&scenario)
+    } else {
+        scenario
+    })
+}
+
+/// Writes `DIR/<scenario>/<seed>/`; a directory that cannot be written is bad input.
+fn write_reports(base: &Path, run: &RunOutcome) -> Result<PathBuf, Failure> {
+    let dir = run_dir(base, &run.scenario.name, &run.run);
+    write_run(&dir, &run.history, &run.summary()).map_err(Failure::bad_input)?;
+    Ok(dir)
+}
+
+pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
+    let scenario = load_scenario(&args.target)?;
+    let prepared = SimRun::new(&scenario, args.seed)?;
+    let run_id = RunId::Seed(args.seed);
+    print_start("sim", &scenario, &run_id, &prepared.parameters());
+    let (run, extra, same) = if args.check_determinism {
+        let twice = determinism::check(&prepared)?;
+        let line = twice.line();
+        let same = twice.same();
+        (twice.first, vec![line], same)
+    } else {
+        (prepared.run()?, Vec::new(), true)
+    };
+    let dir = write_reports(&args.target.reports, &run)?;
+    print_outcome(&run, &dir, &extra);
+    Ok(if run.is_clean() && same { 0 } else { 1 })
+}
+
+pub fn run_replay(args: &ReplayCli) -> Result<u8, Failure> {
+    let scenario = load_scenario(&args.target)?;
+    let prepared = SimRun::new(&scenario, args.seed)?;
+    let run_id = RunId::Seed(args.seed);
+    print_start("replay", &scenario, &run_id, &prepared.parameters());
+    let run = prepared.run()?;
+    println!("trace ({} records):", run.history.len());
+    run.history
+        .iter()
+        .for_each(|r| println!("  {}", timeline::render_record(r)));
+    let mut extra = Vec::new();
+    if let Some(event) = &args.event {
+        let text = report::event_timeline(&run.history, run.state.as_ref(), event);
+        if text.is_empty() {
+            return Err(Failure::bad_input(format!(
+                "event `{event}` does not appear in the history of seed {}",
+                args.seed
+            )));
+        }
+        extra.push(format!("timeline of {event}:"));
+        extra.extend(text.lines().map(|l| format!("  {l}")));
+    }
+    let dir = write_reports(&args.target.reports, &run)?;
+    print_outcome(&run, &dir, &extra);
+    Ok(if run.is_clean() { 0 } else { 1 })
+}
+
+pub fn list_scenarios(dir: &Path) -> Result<u8, Failure> {
+    for s in scenario::list_scenarios(dir)? {
+        println!(
+            "{:<20} expect {:<10} {}",
+            s.name,
+            s.expect.to_string(),
+            s.description
+        );
+    }
+    Ok(0)
+}
+
+pub fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
+    let scenario = load_scenario(&args.target)?;
+    let range = args.seeds.unwrap_or(scenario.seeds);
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let seeds: Vec<u64> = shard.seeds(range).collect();
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        return Err(Failure::bad_input("--jobs must be at least 1"));
+    }
+    let options = sim::sweep::SweepOptions {
+        jobs,
+        reports: Some(args.target.reports.clone()),
+        stop_when: None,
+    };
+    let started = Instant::now();
+    let mut progress = Progress::new(&scenario.name, seeds.len() as u64);
+    let results = sim::sweep::run_seeds(&scenario, &seeds, &options, |r| {
+        progress.seed_done(r.outcome.is_failing())
+    })?;
+    progress.finish();
+    let elapsed_s = started.elapsed().as_secs_f64();
+    let mut sweep = Sweep::new(&scenario, range, shard);
+    let commands: u64 = results.iter().map(|r| r.redis_commands).sum();
+    results.into_iter().for_each(|r| sweep.add(r.outcome));
+    let text = sweep.text(elapsed_s);
+    let (body, result_line) = text
+        .trim_end()
+        .rsplit_once('\n')
+        .unwrap_or(("", text.trim_end()));
+    println!("{body}");
+    let per_min = seeds.len() as f64 * 60.0 / elapsed_s.max(1e-9);
+    let commands_per_s = commands as f64 / elapsed_s.max(1e-9);
+    println!("speed: {per_min:.0} seeds/min on {jobs} jobs, {commands} simulated Redis commands ({commands_per_s:.0} per wall-clock second)");
+    let dir = sweep_dir(&args.target.reports, &sweep);
+    write_sweep(&dir, &sweep, elapsed_s).map_err(Failure::bad_input)?;
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit::junit_xml(&sweep, elapsed_s))
+            .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))?;
+    }
+    println!("report: {}", dir.display());
+    println!("{result_line}");
+    Ok(sweep.exit_code() as u8)
+}
+
+/// The sweep's progress on stderr: a bar on a terminal, a plain line per tenth otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    name: String,
+    total: u64,
+    done: u64,
+    failing: u64,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(name: &str, total: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} seeds, {per_sec}, eta {eta}",
+            )
+            .expect("a valid progress template")
+            .progress_chars("=> ");
+            indicatif::ProgressBar::new(total).with_style(style)
+        });
+        Progress {
+            bar,
+            name: name.to_string(),
+            total,
+            done: 0,
+            failing: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn seed_done(&mut self, failing: bool) {
+        self.done += 1;
+        self.failing += u64::from(failing);
+        let message = format!("sweep {}: {} failing", self.name, self.failing);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(message);
+                bar.inc(1);
+            }
+            None => {
+                let step = (self.total / 10).max(1);
+                if self.done.is_multiple_of(step) || self.done == self.total {
+                    let secs = self.started.elapsed().as_secs_f64();
+                    eprintln!(
+                        "{message}, {}/{} seeds in {secs:.1} s",
+                        self.done, self.total
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
