@@ -38,14 +38,27 @@ pub fn record_line(record: &Record) -> String {
     serde_json::to_string(record).expect("a history record always serialises")
 }
 
-/// The hash of a whole history.
+/// The hash of a whole history: each record is serialised straight into the hasher, the same
+/// bytes [`record_line`] gives, without building its line.
 pub fn history_hash(history: &[Record]) -> u64 {
     let mut h = Fnv64::default();
     for r in history {
-        h.write(record_line(r).as_bytes());
+        serde_json::to_writer(&mut h, r).expect("a history record always serialises");
         h.write(b"\n");
     }
     h.finish()
+}
+
+/// The hasher as the sink of a serialiser: it hashes every byte written, in order.
+impl std::io::Write for Fnv64 {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        Fnv64::write(self, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `history-hash` as printed: 16 lowercase hex digits.
@@ -68,6 +81,18 @@ mod tests {
         assert_eq!(hash(""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(hash("a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(hash("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn streamed_hash_is_the_hash_of_the_jsonl_lines() {
+        let (history, _) = clean_run();
+        let mut lines = Fnv64::default();
+        for r in &history {
+            lines.write(record_line(r).as_bytes());
+            lines.write(b"\n");
+        }
+        assert!(history.len() > 10);
+        assert_eq!(history_hash(&history), lines.finish());
     }
 
     #[test]

@@ -266,6 +266,17 @@ impl Recorder {
         }
     }
 
+    /// Everything recorded so far, moved out: the recorder is left empty. For the end of a run,
+    /// when nothing records any more (a copy of a whole history costs a copy of every string).
+    pub fn take(&self) -> Vec<Record> {
+        match &self.inner {
+            Some(inner) => {
+                std::mem::take(&mut inner.lock().expect("history recorder poisoned").records)
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// How many records so far.
     pub fn len(&self) -> usize {
         match &self.inner {

@@ -117,7 +117,7 @@ impl SimRun {
         };
         let phases = driver::run_phases(&mut world, &mut nemesis, s.faults.window_ms, drain)?;
         let audit = driver::audit(&mut world, draws.seed)?;
-        let history = world.recorder.snapshot();
+        let history = world.recorder.take();
         let (state, audit_error) = match audit {
             Ok(state) => (Some(state), None),
             Err(e) => (None, Some(e)),
