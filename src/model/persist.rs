@@ -107,6 +107,7 @@ impl Disk {
     }
 
     /// When the durable copy was taken (`aof-everysec`, `rdb`).
+    #[cfg(test)]
     pub fn synced_at_ms(&self) -> u64 {
         self.synced_at_ms
     }
