@@ -270,7 +270,7 @@ fn redis_down(persistence: &str, kind: &str, extra_topology: &str) -> Scenario {
 }
 
 /// The `detail` of the run's one Redis crash or power loss.
-fn down_detail(run: &sim::RunOutcome) -> String {
+fn down_detail(run: &outbox_chaos::report::outcome::RunOutcome) -> String {
     run.history
         .iter()
         .find_map(|r| match &r.op {
