@@ -106,12 +106,6 @@ impl Disk {
         self.policy
     }
 
-    /// When the durable copy was taken (`aof-everysec`, `rdb`).
-    #[cfg(test)]
-    pub fn synced_at_ms(&self) -> u64 {
-        self.synced_at_ms
-    }
-
     /// The cron's fsync (`aof-everysec`) or snapshot (`rdb`) at `now_ms`: copies `live` unless
     /// no command ran since the last one (`commands` counts every command of every incarnation).
     /// Returns whether it copied.
@@ -186,7 +180,7 @@ mod tests {
         assert!(!disk.sync(&with(&[]), 0, 1_000), "nothing ran yet");
         assert!(disk.sync(&with(&["a"]), 5, 2_000));
         assert!(!disk.sync(&with(&["a"]), 5, 3_000), "nothing ran since");
-        assert_eq!(disk.synced_at_ms(), 2_000);
+        assert_eq!(disk.synced_at_ms, 2_000);
         // A crash restarts from the page cache ("a", "b") with no new command: the next fsync
         // must still run, or a later power loss would lose "b".
         let (live, _) = disk.survivor(with(&["a", "b"]), Loss::Crash);
