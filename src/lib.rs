@@ -16,6 +16,8 @@
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
 //! - [`sim`]: the simulated world: turmoil hosts, the nemesis, the driver loop, one seed → a run
 //!   outcome, determinism checks and multi-threaded sweeps.
+//! - [`shrink`]: from a failing seed to the smallest scenario that still shows its violation
+//!   kind, every fault scripted. It drives `sim` runs; nothing below it imports it.
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
 //! - [`workload`]: the decisions of a seed, the same in both worlds.
@@ -30,5 +32,6 @@ pub mod real;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod workload;

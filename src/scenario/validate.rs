@@ -1,8 +1,8 @@
 //! The rules of a scenario that serde cannot check field by field: consistency across fields
 //! and sections. Pure functions of a parsed [`Scenario`]; each error names its key path.
 
-use super::is_failpoint_name;
 use super::locate::Seg;
+use super::{failpoint_target, is_failpoint_name};
 use super::{
     FaultKind, Faults, Pipeline, Scenario, ScriptedFault, SinkKind, Topology, TopologyKind,
     Variant, Workload,
@@ -197,13 +197,14 @@ fn validate_scripted(
             ),
         ));
     }
-    if s.kind == FaultKind::Failpoint && !s.target.as_deref().is_some_and(is_failpoint_name) {
+    let point = s.target.as_deref().map(|t| failpoint_target(t).0);
+    if s.kind == FaultKind::Failpoint && !point.is_some_and(is_failpoint_name) {
         return Err(at(
             "target",
-            "a scripted failpoint needs the point's name as target (`component.place`)".into(),
+            "a scripted failpoint needs the point's name as target (`component.place`, optionally `@host`)".into(),
         ));
     }
-    if let (FaultKind::Failpoint, Some(point)) = (s.kind, s.target.as_deref()) {
+    if let (FaultKind::Failpoint, Some(point)) = (s.kind, point) {
         if !crate::pipeline::failpoint::ALL.contains(&point) {
             return Err(at("target", super::unknown_failpoint(point)));
         }
@@ -264,6 +265,6 @@ fn armed(faults: &Faults) -> BTreeSet<&str> {
         .script
         .iter()
         .filter(|s| s.kind == FaultKind::Failpoint)
-        .filter_map(|s| s.target.as_deref());
+        .filter_map(|s| s.target.as_deref().map(|t| failpoint_target(t).0));
     drawn.chain(scripted).collect()
 }

@@ -21,7 +21,7 @@ use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
 use crate::check::history::{Op, Phase};
 use crate::pipeline::drawn_failpoints::Fired;
 use crate::rng::Rng;
-use crate::scenario::{FaultKind, Faults, Scenario, ScriptedFault};
+use crate::scenario::{failpoint_target, FaultKind, Faults, Scenario, ScriptedFault};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -273,7 +273,13 @@ fn resolve_target(hosts: &Hosts, kind: FaultKind, text: &str) -> Result<FaultTar
             one_of("a host", all)
         }
         FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(hosts, text),
-        FaultKind::Failpoint => Ok(FaultTarget::Point(text.to_string())),
+        FaultKind::Failpoint => match failpoint_target(text).1 {
+            Some(host) if !hosts.all_but_redis().iter().any(|h| h == host) => Err(format!(
+                "`{host}` is not a host of the pipeline (one of: {})",
+                hosts.all_but_redis().join(", ")
+            )),
+            _ => Ok(FaultTarget::Point(text.to_string())),
+        },
         FaultKind::Failover => {
             Err("failover needs Sentinels, which the simulation does not run yet".into())
         }
