@@ -34,8 +34,8 @@ const TIME_GRAIN_MS: u64 = 10;
 /// Why there is nothing to shrink, or no reproducer.
 #[derive(Debug, thiserror::Error)]
 pub enum ShrinkError {
-    /// The seed shows no violation: bad input (exit 2).
-    #[error("seed {seed} of `{scenario}` shows no violation ({verdict}): there is nothing to shrink; give a failing seed (a sweep lists them)")]
+    /// The seed shows no violation that fails the run: bad input (exit 2).
+    #[error("seed {seed} of `{scenario}` shows no violation that fails the run ({verdict}): there is nothing to shrink; give a failing seed (a sweep lists them), or `--kind` for a kind only reported")]
     Clean {
         scenario: String,
         seed: u64,
@@ -233,13 +233,6 @@ fn chosen_kind(
 ) -> Result<ViolationKind, ShrinkError> {
     let counts = run.report.counts();
     let found = crate::report::kind_counts(&counts);
-    if counts.is_empty() {
-        return Err(ShrinkError::Clean {
-            scenario: scenario.name.clone(),
-            seed: run.seed,
-            verdict: crate::report::verdict_line(&run.report),
-        });
-    }
     if let Some(kind) = asked {
         return match counts.contains_key(&kind) {
             true => Ok(kind),
@@ -252,13 +245,16 @@ fn chosen_kind(
         };
     }
     let gating = run.report.gating_counts();
+    let Some(first) = gating.keys().next() else {
+        return Err(ShrinkError::Clean {
+            scenario: scenario.name.clone(),
+            seed: run.seed,
+            verdict: crate::report::verdict_line(&run.report),
+        });
+    };
     Ok(match scenario.expect {
-        Expect::Violation(k) if counts.contains_key(&k) => k,
-        _ => *gating
-            .keys()
-            .chain(counts.keys())
-            .next()
-            .expect("not empty"),
+        Expect::Violation(k) if gating.contains_key(&k) => k,
+        _ => *first,
     })
 }
 
@@ -517,8 +513,8 @@ impl Search<'_> {
         }
     }
 
-    /// The smallest value in `lo..=current value` (to `grain`) for which the scenario `set`
-    /// to it still holds: `lo` first, then steps halving from the distance left.
+    /// The smallest value in `lo..=now` (to `grain`) for which the scenario `set` to it still
+    /// holds: `lo` first, then steps halving from the distance left.
     fn minimize(
         &mut self,
         current: &mut Scenario,
@@ -606,6 +602,9 @@ pub fn to_toml(s: &Scenario, header: &[String]) -> String {
     let top = top.as_table().expect("a table");
     for key in ["name", "description", "seeds", "drain_ms", "expect"] {
         out.push_str(&format!("{key} = {}\n", top[key]));
+    }
+    if !s.must_reach.is_empty() {
+        out.push_str(&format!("must_reach = {}\n", top["must_reach"]));
     }
     if s.reorder_gates {
         out.push_str("reorder_gates = true\n");
@@ -740,6 +739,7 @@ mod tests {
             target: Some("producer-0|redis".into()),
             duration_ms: Some(300),
         }];
+        s.must_reach = vec!["dedupe-hit".into()];
         let text = to_toml(&s, &["from a test".into()]);
         assert!(
             text.starts_with("# from a test\nname = \"consumer-crash\"\n"),
