@@ -10,7 +10,9 @@
 //!   keyspace). Its core knows no network; thin adapters run it as a turmoil host or on real TCP.
 //! - [`pipeline`]: the system under test, the outbox producer, consumer workers, sinks,
 //!   retention, metrics and the final-state audit. It never imports a world.
-//! - [`check`]: the history and one checker per file. It imports no world.
+//! - [`history`]: the records the pipeline and the nemesis write, the recorder, the final state
+//!   the audit reads, and the history hash. It imports no world, no pipeline and no checker.
+//! - [`check`]: one checker per file, reading the history. It imports no world and no pipeline.
 //! - [`real`]: the container world: the pipeline against real Redis servers and Sentinels in
 //!   Docker containers, under a wall-clock nemesis (kill, pause, network cuts, failover).
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
@@ -21,11 +23,15 @@
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
 //! - [`workload`]: the decisions of a seed, the same in both worlds.
+//! - [`mapping`]: the scenario's words onto the pipeline's and the checkers' types, once for
+//!   both worlds.
 //!
-//! `main.rs` holds the clap commands; it and the two worlds are the only places that know both a
+//! `main.rs` holds the clap commands; it, `shrink` and the two worlds are the only places that know both a
 //! world and the checkers.
 
 pub mod check;
+pub mod history;
+pub mod mapping;
 pub mod model;
 pub mod pipeline;
 pub mod real;

@@ -8,7 +8,9 @@
 //! their line through a map of the document's spans.
 //!
 //! This module is plain data and pure functions: no clock, no world, no I/O beyond reading the
-//! file asked for. The worlds map these structs onto their own configurations.
+//! file asked for. It never imports the pipeline or a checker: its words for sinks, planted bugs,
+//! expectations and names are its own ([`vocabulary`]), and `crate::mapping` turns them into
+//! the pipeline's and the checkers' types, once for both worlds.
 //!
 //! ```toml
 //! name = "consumer-crash"
@@ -54,19 +56,19 @@
 mod locate;
 mod seeds;
 mod validate;
+pub mod vocabulary;
 
 pub use locate::Seg;
 pub use seeds::{SeedRange, SeedRangeError, Shard, ShardError};
 pub use validate::{validate, Invalid};
 
-use crate::check::{CheckOptions, Expect};
-pub use crate::pipeline::config::{SinkKind, Variant};
 use crate::rng::Rng;
 use locate::{line_column, path_text};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+pub use vocabulary::{Expectation, ExpectedViolation, PipelineVariant, Sink};
 
 /// The seed range a scenario sweeps when the command line gives none.
 pub const DEFAULT_SEEDS: SeedRange = SeedRange { start: 0, end: 100 };
@@ -85,8 +87,8 @@ pub struct Scenario {
     /// fault window or the last commit's due time, whichever is later.
     #[serde(deserialize_with = "positive_u64")]
     pub drain_ms: u64,
-    pub expect: Expect,
-    /// Coverage windows a sweep must reach (see `check::coverage`).
+    pub expect: Expectation,
+    /// Coverage windows a sweep must reach (see [`vocabulary::is_window_name`]).
     #[serde(default)]
     pub must_reach: Vec<String>,
     /// Reorder violations fail the run; otherwise they are reported only.
@@ -127,7 +129,7 @@ pub enum TopologyKind {
     Sentinel,
 }
 
-/// Redis durability (DESIGN.md section 3).
+/// Redis durability: what a crash or a power loss of a Redis server keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Persistence {
@@ -173,9 +175,9 @@ fn default_rate() -> f64 {
 #[serde(default, deny_unknown_fields)]
 pub struct Pipeline {
     /// `atomic` | `idempotent-api` (the pipeline's own names).
-    pub sink: SinkKind,
+    pub sink: Sink,
     /// `none` (also spelled `correct`) or the planted bug.
-    pub variant: Variant,
+    pub variant: PipelineVariant,
     #[serde(deserialize_with = "positive_u32")]
     pub producers: u32,
     #[serde(deserialize_with = "positive_u32")]
@@ -206,8 +208,8 @@ pub struct Pipeline {
 impl Default for Pipeline {
     fn default() -> Pipeline {
         Pipeline {
-            sink: SinkKind::Atomic,
-            variant: Variant::Correct,
+            sink: Sink::Atomic,
+            variant: PipelineVariant::Correct,
             producers: 2,
             workers_per_concern: 2,
             read_count: 16,
@@ -426,14 +428,6 @@ impl Faults {
     }
 }
 
-impl Scenario {
-    pub fn check_options(&self) -> CheckOptions {
-        CheckOptions {
-            reorder_gates: self.reorder_gates,
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Field-level checks, run by serde so their errors carry the value's span and key path.
 
@@ -521,7 +515,7 @@ impl TryFrom<f64> for Probability {
 
 /// The error for a well-formed name the pipeline has no failpoint for.
 pub fn unknown_failpoint(name: &str) -> String {
-    let known = crate::pipeline::failpoint::ALL.join(", ");
+    let known = vocabulary::FAILPOINTS.join(", ");
     format!("the pipeline has no failpoint `{name}` (it has: {known})")
 }
 
@@ -534,7 +528,7 @@ impl TryFrom<String> for FailpointName {
     fn try_from(s: String) -> Result<Self, String> {
         if !is_failpoint_name(&s) {
             Err(format!("`{s}` is not a failpoint name (`component.place`, e.g. `consumer.after_effect_before_ack`)"))
-        } else if !crate::pipeline::failpoint::ALL.contains(&s.as_str()) {
+        } else if !vocabulary::FAILPOINTS.contains(&s.as_str()) {
             Err(unknown_failpoint(&s))
         } else {
             Ok(FailpointName(s))
@@ -574,55 +568,6 @@ pub enum ScenarioError {
 impl ScenarioError {
     /// The exit code of a bad scenario: bad input.
     pub const EXIT_CODE: i32 = 2;
-}
-
-impl Scenario {
-    /// The scenario's `[pipeline]` as the pipeline's own configuration, every key under `prefix`.
-    /// Both worlds run exactly this configuration.
-    pub fn pipeline_config(&self, prefix: &str) -> crate::pipeline::PipelineConfig {
-        use crate::pipeline::config::{ConnectConfig, PipelineConfig, WaitConfig};
-        let p = &self.pipeline;
-        PipelineConfig {
-            prefix: prefix.to_string(),
-            concerns: self.workload.concerns.clone(),
-            sink: p.sink,
-            variant: p.variant,
-            read_count: u64::from(p.read_count),
-            block_ms: p.block_ms,
-            min_idle_ms: p.min_idle_ms,
-            reclaim_interval_ms: p.reclaim_interval_ms,
-            max_deliveries: u64::from(p.max_deliveries),
-            wait: (p.wait_replicas > 0).then_some(WaitConfig {
-                replicas: u64::from(p.wait_replicas),
-                timeout_ms: p.wait_timeout_ms,
-            }),
-            trim_interval_ms: p.trim_interval_ms,
-            connect: ConnectConfig {
-                response_timeout_ms: p.commit_timeout_ms,
-                ..Default::default()
-            },
-            ..PipelineConfig::default()
-        }
-    }
-}
-
-impl Faults {
-    /// The failpoint hook's probabilities for a seed that turned `enabled` kinds on.
-    pub fn failpoint_rates(
-        &self,
-        enabled: &[FaultKind],
-    ) -> crate::pipeline::drawn_failpoints::Rates {
-        let on = |kind, rates: &BTreeMap<String, f64>| match enabled.contains(&kind) {
-            true => rates.clone(),
-            false => BTreeMap::new(),
-        };
-        crate::pipeline::drawn_failpoints::Rates {
-            crash: on(FaultKind::Failpoint, &self.rates.failpoint),
-            stall: on(FaultKind::Stall, &self.rates.stall),
-            stall_ms_min: self.duration_ms_min,
-            stall_ms_max: self.duration_ms_max,
-        }
-    }
 }
 
 /// Loads and validates one file; the scenario's name must equal the file's stem.
@@ -738,7 +683,7 @@ fn located(file: &Path, text: &str, path: &[Seg], message: String) -> ScenarioEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::ViolationKind;
+    use ExpectedViolation as ViolationKind;
 
     const MINIMAL: &str = r#"name = "t"
 description = "a test"
@@ -938,24 +883,30 @@ concerns = ["billing"]
             ]
         );
         let expect = |n: &str| scenarios.iter().find(|s| s.name == n).unwrap().expect;
-        assert_eq!(expect("baseline"), Expect::Pass);
+        assert_eq!(expect("baseline"), Expectation::Pass);
         assert_eq!(
             expect("naive-sink"),
-            Expect::Violation(ViolationKind::Duplicate)
+            Expectation::Violation(ViolationKind::Duplicate)
         );
-        assert_eq!(expect("ack-first"), Expect::Violation(ViolationKind::Lost));
-        assert_eq!(expect("dual-write"), Expect::Violation(ViolationKind::Torn));
+        assert_eq!(
+            expect("ack-first"),
+            Expectation::Violation(ViolationKind::Lost)
+        );
+        assert_eq!(
+            expect("dual-write"),
+            Expectation::Violation(ViolationKind::Torn)
+        );
         assert_eq!(
             expect("no-reclaim"),
-            Expect::Violation(ViolationKind::Stuck)
+            Expectation::Violation(ViolationKind::Stuck)
         );
         assert_eq!(
             expect("unsafe-trim"),
-            Expect::Violation(ViolationKind::Lost)
+            Expectation::Violation(ViolationKind::Lost)
         );
         assert_eq!(
             expect("non-idempotent-api"),
-            Expect::Violation(ViolationKind::Duplicate)
+            Expectation::Violation(ViolationKind::Duplicate)
         );
         for s in &scenarios {
             assert!(
@@ -977,7 +928,7 @@ concerns = ["billing"]
             ),
             (1000, 4, 3)
         );
-        assert_eq!(s.pipeline.sink, SinkKind::Atomic);
+        assert_eq!(s.pipeline.sink, Sink::Atomic);
         assert!(s
             .faults
             .rates

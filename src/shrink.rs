@@ -18,9 +18,12 @@
 //! tried, never what a run does.
 
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX};
-use crate::check::history::{Op, Record};
 use crate::check::{Expect, ViolationKind};
-use crate::scenario::{self, FaultKind, Faults, Rates, Scenario, ScriptedFault, SeedRange};
+use crate::history::{Op, Record};
+use crate::scenario::{
+    self, Expectation, ExpectedViolation, FaultKind, Faults, Rates, Scenario, ScriptedFault,
+    SeedRange,
+};
 use crate::sim::nemesis::{kind_name, Plan, NEMESIS};
 use crate::sim::world::TICK_MS;
 use crate::sim::{Prepared, RunError, RunOutcome};
@@ -252,7 +255,7 @@ fn chosen_kind(
             verdict: crate::report::verdict_line(&run.report),
         });
     };
-    Ok(match scenario.expect {
+    Ok(match Expect::from(scenario.expect) {
         Expect::Violation(k) if gating.contains_key(&k) => k,
         _ => *first,
     })
@@ -275,7 +278,7 @@ fn written_down(
         start: seed,
         end: seed + 1,
     };
-    s.expect = Expect::Violation(kind);
+    s.expect = expecting(kind);
     s.must_reach.clear();
     let window_ms = s.faults.window_ms;
     let mut script: Vec<ScriptedFault> = plan
@@ -302,6 +305,15 @@ fn written_down(
         ..s.faults.clone()
     };
     s
+}
+
+/// The scenario's word for a checker's kind (the two vocabularies name kinds alike).
+fn expecting(kind: ViolationKind) -> Expectation {
+    let word = ExpectedViolation::ALL
+        .into_iter()
+        .find(|e| e.name() == kind.name())
+        .expect("every checked kind can be expected");
+    Expectation::Violation(word)
 }
 
 /// Every failpoint crash of the history, as a failpoint armed for its host one tick before
@@ -632,9 +644,30 @@ pub fn to_toml(s: &Scenario, header: &[String]) -> String {
             out.push_str(&toml::to_string(&one).expect("a table prints"));
         }
     }
+    s.faults
+        .script
+        .iter()
+        .for_each(|f| out.push_str(&script_entry(f)));
     let back = scenario::parse(Path::new("shrunk.toml"), &out)
         .unwrap_or_else(|e| panic!("the reproducer does not parse: {e}\n{out}"));
     assert_eq!(&back, s, "the reproducer does not read back as written");
+    out
+}
+
+/// One `[[faults.script]]` entry, its keys in the order a reader asks: when, what, where, how long.
+fn script_entry(f: &ScriptedFault) -> String {
+    let text = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let mut out = format!(
+        "\n[[faults.script]]\nat_ms = {}\nkind = {}\n",
+        f.at_ms,
+        text(&kind_name(f.kind))
+    );
+    if let Some(t) = &f.target {
+        out.push_str(&format!("target = {}\n", text(t)));
+    }
+    if let Some(d) = f.duration_ms {
+        out.push_str(&format!("duration_ms = {d}\n"));
+    }
     out
 }
 
@@ -652,8 +685,8 @@ fn pruned<T: serde::Serialize>(value: &T, default: &T) -> toml::Value {
     toml::Value::Table(kept)
 }
 
-/// `[faults]` with the window, the bounds that differ from the defaults, stall rates if any,
-/// and the script.
+/// `[faults]` with the window, the bounds that differ from the defaults and stall rates if
+/// any (the script is written after it, entry by entry).
 fn faults_value(f: &Faults) -> toml::Value {
     let mut t = match pruned(f, &Faults::default()) {
         toml::Value::Table(t) => t,
@@ -669,12 +702,6 @@ fn faults_value(f: &Faults) -> toml::Value {
         t.insert("rates".into(), pruned(&rates, &Rates::default()));
     }
     t.remove("script");
-    if !f.script.is_empty() {
-        t.insert(
-            "script".into(),
-            toml::Value::try_from(&f.script).expect("serializes"),
-        );
-    }
     toml::Value::Table(t)
 }
 

@@ -11,8 +11,8 @@ use redis::aio::MultiplexedConnection;
 use redis::RedisConnectionInfo;
 use tokio::task::JoinHandle;
 
-use outbox_chaos::check::history::{CommitOutcome, Op, Record, Recorder};
-use outbox_chaos::check::state::FinalState;
+use outbox_chaos::history::state::FinalState;
+use outbox_chaos::history::{CommitOutcome, Op, Record, Recorder};
 use outbox_chaos::pipeline::audit::{self, AuditSummary};
 use outbox_chaos::pipeline::config::{
     ConnectConfig, PipelineConfig, SinkKind, Variant, WaitConfig,

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use outbox_chaos::check::history::{CommitOutcome, Op, Phase};
 use outbox_chaos::check::ViolationKind;
+use outbox_chaos::history::{CommitOutcome, Op, Phase};
 use outbox_chaos::real::config::find_scenario;
 use outbox_chaos::real::image::DEFAULT_IMAGE;
 use outbox_chaos::real::{leftovers, outcome_text, Options, Prepared, RealOutcome};

@@ -99,7 +99,7 @@ fn shrink(scenario_arg: &str, seed: u64, dir: &Path) -> (PathBuf, String) {
 /// Shrinks a failing seed of the planted bug `name` and checks the reproducer.
 fn planted(name: &str) {
     let s = shipped(name);
-    let Expect::Violation(kind) = s.expect else {
+    let Expect::Violation(kind) = Expect::from(s.expect) else {
         panic!("{name} is not a planted bug")
     };
     let seed = failing_seed(&s, kind);
@@ -125,7 +125,7 @@ fn planted(name: &str) {
             .all(|f| f.target.is_some()
                 && (f.kind == FaultKind::Failpoint || f.duration_ms.is_some()))
     );
-    assert_eq!(shrunk.expect, Expect::Violation(kind));
+    assert_eq!(Expect::from(shrunk.expect), Expect::Violation(kind));
     let written = std::fs::read_to_string(&file).unwrap();
     assert!(
         written.starts_with(&format!(
@@ -202,11 +202,14 @@ fn a_failing_seed_of_a_pass_scenario_shrinks() {
     let file = dir.path().join("expects-pass.toml");
     std::fs::write(&file, text).unwrap();
     let s = scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(s.expect, Expect::Pass);
+    assert_eq!(Expect::from(s.expect), Expect::Pass);
     let seed = failing_seed(&s, ViolationKind::Duplicate);
     let (repro, _) = shrink(file.to_str().unwrap(), seed, dir.path());
     let shrunk = scenario::load(&repro).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(shrunk.expect, Expect::Violation(ViolationKind::Duplicate));
+    assert_eq!(
+        Expect::from(shrunk.expect),
+        Expect::Violation(ViolationKind::Duplicate)
+    );
     assert!(shrunk.faults.script.len() <= FAULTS_MAX);
 }
 

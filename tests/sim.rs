@@ -8,10 +8,11 @@
 //! - `faults_off_is_clean` (planted bugs): with every fault switched off, 20 seeds are clean:
 //!   the bug needs its fault, so a finding without one would be a checker's or the world's bug.
 
-use outbox_chaos::check::hash::format_hash;
 use outbox_chaos::check::Expect;
+use outbox_chaos::history::hash::format_hash;
 use outbox_chaos::report::sweep::Sweep;
 use outbox_chaos::scenario::{self, Scenario, SeedRange, Shard};
+use outbox_chaos::scenario::{Expectation, ExpectedViolation};
 use outbox_chaos::sim::{self, sweep};
 use std::path::Path;
 
@@ -63,7 +64,7 @@ fn sweep_100_seeds(name: &str) {
     let s = shipped(name);
     let sweep = run_sweep(&s, SWEEP_SEEDS);
     let text = sweep.text(0.0);
-    if let Expect::Violation(kind) = s.expect {
+    if let Expect::Violation(kind) = Expect::from(s.expect) {
         assert!(
             sweep.outcomes().any(|o| o.found(kind)),
             "{name}: no seed of 0..100 found `{kind}`\n{text}"
@@ -87,7 +88,7 @@ fn sweep_100_seeds(name: &str) {
 
 fn faults_off_is_clean(name: &str) {
     let s = shipped(name);
-    assert_ne!(s.expect, Expect::Pass, "{name} plants no bug");
+    assert_ne!(s.expect, Expectation::Pass, "{name} plants no bug");
     let quiet = sim::without_faults(&s);
     let sweep = run_sweep(&quiet, FAULTS_OFF_SEEDS);
     assert!(
@@ -208,7 +209,7 @@ fn a_redis_crash_loses_nothing_with_aof_always() {
 #[test]
 fn a_redis_crash_without_persistence_loses_committed_effects() {
     let mut s = redis_crash("none");
-    s.expect = Expect::Violation(outbox_chaos::check::ViolationKind::Lost);
+    s.expect = Expectation::Violation(ExpectedViolation::Lost);
     let run = sim::run(&s, 1).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         run.report

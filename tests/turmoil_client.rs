@@ -3,14 +3,15 @@
 //!
 //! Each scenario records a transcript (simulated time and reply of every step); the same seed
 //! must give the same transcript, another seed other timings. `MultiplexedConnection` is built
-//! with `new_with_config` over a `turmoil::net::TcpStream` and its driver is spawned (DESIGN.md
-//! section 9); a blocking read gets a connection of its own with a longer response timeout.
+//! with `new_with_config` over a `turmoil::net::TcpStream` and its driver is spawned, as the
+//! pipeline's connector does (ARCHITECTURE.md#srcpipeline); a blocking read gets a connection
+//! of its own with a longer response timeout.
 //!
 //! `atomic_commit_*` needs only strings, hashes and transactions. `outbox_*` also needs streams
 //! and scripts (XADD in the transaction, EVALSHA after NOSCRIPT, XREADGROUP BLOCK woken by an
 //! XADD from another connection).
 
-use outbox_chaos::model::net::turmoil_host;
+use outbox_chaos::sim::net::model_host;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, RedisConnectionInfo, Value};
 use std::cell::RefCell;
@@ -32,7 +33,7 @@ fn sim(seed: u64) -> turmoil::Sim<'static> {
         .max_message_latency(Duration::from_millis(25))
         .simulation_duration(Duration::from_secs(60))
         .build();
-    sim.host("redis", turmoil_host(REDIS_PORT));
+    sim.host("redis", model_host(REDIS_PORT));
     sim
 }
 

@@ -23,7 +23,7 @@
 //! fault:<kind>               the nemesis recorded a fault of this kind
 //! ```
 
-use super::history::{CommitOutcome, Op, Phase, Record};
+use crate::history::{CommitOutcome, Op, Phase, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -368,7 +368,7 @@ fn count_dedupe_hits(history: &[Record], cov: &mut Coverage) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
 
     #[test]
     fn fixed_windows_are_always_present() {

@@ -48,8 +48,8 @@ fn counts<'a>(input: &'a Input) -> BTreeMap<(&'a str, &'a str), (u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::Phase;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
+    use crate::history::Phase;
 
     #[test]
     fn naive_sink_applies_twice() {

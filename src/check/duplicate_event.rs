@@ -56,8 +56,8 @@ fn entry_ids<'a>(input: &'a Input) -> BTreeMap<&'a str, BTreeSet<&'a str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::Phase;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
+    use crate::history::Phase;
 
     #[test]
     fn two_entries_delivered_for_one_decision() {

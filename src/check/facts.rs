@@ -4,7 +4,7 @@
 //! It only summarises; it never judges (that is the checkers' job) and never reads the final
 //! state. Positions are indexes into the history slice; every map is ordered.
 
-use super::history::{CommitOutcome, Op, Phase, Record};
+use crate::history::{CommitOutcome, Op, Phase, Record};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -280,7 +280,7 @@ fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
 
     #[test]
     fn status_over_attempts() {

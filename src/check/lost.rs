@@ -8,8 +8,8 @@
 //! Without a final state this checker cannot decide; it never passes for want of evidence.
 
 use super::facts::{CommitStatus, DecisionFacts};
-use super::state::{DecisionState, FinalState};
 use super::{Findings, Input, ViolationKind};
+use crate::history::state::{DecisionState, FinalState};
 use std::collections::BTreeSet;
 
 pub fn check(input: &Input) -> Findings {
@@ -108,10 +108,10 @@ fn message(input: &Input, decision: &DecisionFacts, concern: &str, event: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::Phase;
-    use crate::check::state::{GroupState, OwedEntry};
-    use crate::check::testkit::*;
     use crate::check::{Input, Verdict};
+    use crate::history::state::{GroupState, OwedEntry};
+    use crate::history::testkit::*;
+    use crate::history::Phase;
 
     fn run(h: &Hist, state: &FinalState) -> Findings {
         check(&Input::new(&h.records, Some(state)))

@@ -1,6 +1,6 @@
-//! The history of a run, the final state it left, and the checkers that judge them.
+//! The checkers that judge a run's history and the final state it left (both from `history`).
 //!
-//! Every checker of DESIGN.md section 6 lives in its own file and is a plain function of an
+//! Every checker (ARCHITECTURE.md#srccheck) lives in its own file and is a plain function of an
 //! [`Input`] (the history, the final state when there is one, and an index built once from the
 //! history). [`check_all`] runs them all in a fixed order and adds the fault coverage.
 //!
@@ -15,24 +15,18 @@ pub mod coverage;
 pub mod duplicate;
 pub mod duplicate_event;
 pub mod facts;
-pub mod hash;
-pub mod history;
 pub mod lost;
 pub mod phantom;
 pub mod reorder;
-pub mod state;
 pub mod stuck;
 pub mod timeline;
 pub mod torn;
 
-#[cfg(test)]
-pub(crate) mod testkit;
-
+use crate::history::state::FinalState;
+use crate::history::Record;
 use coverage::Coverage;
 use facts::Facts;
-use history::Record;
 use serde::{Deserialize, Serialize};
-use state::FinalState;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -413,8 +407,8 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use super::testkit::*;
     use super::*;
+    use crate::history::testkit::*;
 
     #[test]
     fn kinds_are_in_alphabetical_order_and_round_trip() {

@@ -7,8 +7,8 @@
 //! state and with none in the history, undecided.
 
 use super::facts::{CommitStatus, DecisionFacts};
-use super::state::DecisionState;
 use super::{Findings, Input, ViolationKind};
+use crate::history::state::DecisionState;
 use std::collections::BTreeSet;
 
 pub fn check(input: &Input) -> Findings {
@@ -72,8 +72,8 @@ fn trace(seen: &DecisionFacts, found: Option<&DecisionState>) -> Option<&'static
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::Phase;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
+    use crate::history::Phase;
 
     #[test]
     fn failed_commit_with_delivered_event_is_phantom() {

@@ -6,8 +6,8 @@
 //! downstream applies in that order); otherwise the sink's `Effect` records. Versions come from
 //! the commits. A run that recorded no applied effect at all cannot show an order: undecided.
 
-use super::history::{Op, Record};
 use super::{Findings, Input, ViolationKind};
+use crate::history::{Op, Record};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub fn check(input: &Input) -> Findings {
@@ -85,8 +85,8 @@ fn applied<'a>(r: &'a Record, api_concerns: &BTreeSet<&str>) -> Option<(&'a str,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::Phase;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
+    use crate::history::Phase;
 
     #[test]
     fn version_two_before_one_is_reordered() {

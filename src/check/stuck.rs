@@ -5,8 +5,8 @@
 //! Read from the final state only; without it, undecided. A concern with no group state while
 //! decisions exist is undecided too (the group itself vanished, e.g. Redis lost it).
 
-use super::state::{FinalState, OwedEntry};
 use super::{Findings, Input, Violation, ViolationKind};
+use crate::history::state::{FinalState, OwedEntry};
 
 pub fn check(input: &Input) -> Findings {
     let Some(state) = input.state else {
@@ -78,9 +78,9 @@ fn groups_outside_concerns(state: &FinalState, findings: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::Phase;
-    use crate::check::state::GroupState;
-    use crate::check::testkit::*;
+    use crate::history::state::GroupState;
+    use crate::history::testkit::*;
+    use crate::history::Phase;
 
     fn owed(entry: &str, event: Option<&str>, consumer: Option<&str>) -> OwedEntry {
         OwedEntry {

@@ -9,8 +9,8 @@
 
 use super::coverage::{runs_on, target_hosts};
 use super::facts::compare_stream_ids;
-use super::history::{Op, Phase, Record};
 use super::Input;
+use crate::history::{Op, Phase, Record};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -299,8 +299,8 @@ fn describe(op: &Op) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::testkit::*;
     use crate::check::Input;
+    use crate::history::testkit::*;
 
     fn story() -> Hist {
         let mut h = Hist::new();

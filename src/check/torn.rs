@@ -9,8 +9,8 @@
 //! called torn. Needs the final state; without it, undecided.
 
 use super::facts::DecisionFacts;
-use super::state::DecisionState;
 use super::{Findings, Input, ViolationKind};
+use crate::history::state::DecisionState;
 
 pub fn check(input: &Input) -> Findings {
     let Some(state) = input.state else {
@@ -77,8 +77,8 @@ fn state_without_event(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::Phase;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
+    use crate::history::Phase;
 
     #[test]
     fn dual_write_crash_after_state_is_torn() {

@@ -1,4 +1,4 @@
-//! The Redis model: a RESP server written in this project (DESIGN.md section 3).
+//! The Redis model: a RESP server written in this project (ARCHITECTURE.md#srcmodel).
 //!
 //! # Layout (as tokio's mini-redis)
 //!

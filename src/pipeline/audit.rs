@@ -13,7 +13,7 @@ use std::fmt;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
 
-use crate::check::state::{DecisionState, FinalState, GroupState, OwedEntry};
+use crate::history::state::{DecisionState, FinalState, GroupState, OwedEntry};
 use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::downstream::Ledger;
 use crate::pipeline::error::PipelineError;

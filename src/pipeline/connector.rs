@@ -1,7 +1,7 @@
 //! Connections to the current Redis primary, in both worlds.
 //!
-//! A [`Dialer`] opens a byte stream (real tokio TCP, or turmoil's simulated TCP); the
-//! [`Connector`] turns it into a `redis::aio::MultiplexedConnection` with
+//! A [`Dialer`] opens a byte stream (real tokio TCP here; turmoil's simulated TCP in
+//! `sim::net`); the [`Connector`] turns it into a `redis::aio::MultiplexedConnection` with
 //! `new_with_config` and spawns its driver, after asking the Sentinels (if any) which server is
 //! the primary and checking that server's `ROLE`. A [`Link`] is one component's reconnecting
 //! handle: it keeps a connection, drops it when an error says so, and backs off exponentially with
@@ -73,20 +73,6 @@ impl Dialer for TokioDialer {
             let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
             // Small request/reply traffic: Nagle would add up to 40 ms per round trip.
             stream.set_nodelay(true)?;
-            Ok(Box::new(stream) as BoxIo)
-        })
-    }
-}
-
-/// Simulated TCP through turmoil (only usable inside a turmoil host or client).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TurmoilDialer;
-
-impl Dialer for TurmoilDialer {
-    fn dial(&self, addr: &Addr) -> BoxFuture<'static, io::Result<BoxIo>> {
-        let (host, port) = (addr.host.clone(), addr.port);
-        Box::pin(async move {
-            let stream = turmoil::net::TcpStream::connect((host, port)).await?;
             Ok(Box::new(stream) as BoxIo)
         })
     }
@@ -403,7 +389,6 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
     fn backoff_is_capped_jittered_and_seeded() {
@@ -453,73 +438,5 @@ mod tests {
         let before = tokio::time::Instant::now();
         assert_eq!(link.recover(&wrongtype).await, Retry::Never);
         assert_eq!(before.elapsed(), Duration::ZERO);
-    }
-
-    /// Answers PING with PONG and anything else (the client's CLIENT SETINFO) with OK: just
-    /// enough RESP for a handshake and one command.
-    async fn tiny_resp_server(mut stream: turmoil::net::TcpStream) -> io::Result<()> {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 1024];
-        loop {
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-            while let Some((command, used)) = parse_command(&buf) {
-                buf.drain(..used);
-                let reply: &[u8] = if command.eq_ignore_ascii_case("PING") {
-                    b"+PONG\r\n"
-                } else {
-                    b"+OK\r\n"
-                };
-                stream.write_all(reply).await?;
-            }
-        }
-    }
-
-    /// The first word of one complete RESP array of bulk strings, and its length in bytes.
-    fn parse_command(buf: &[u8]) -> Option<(String, usize)> {
-        let text = std::str::from_utf8(buf).ok()?;
-        let mut lines = text.split_inclusive("\r\n");
-        let head = lines.next()?.strip_suffix("\r\n")?;
-        let count: usize = head.strip_prefix('*')?.parse().ok()?;
-        let mut used = head.len() + 2;
-        let mut first = None;
-        for _ in 0..count {
-            let len_line = lines.next()?.strip_suffix("\r\n")?;
-            let word = lines.next()?.strip_suffix("\r\n")?;
-            used += len_line.len() + word.len() + 4;
-            first.get_or_insert_with(|| word.to_string());
-        }
-        Some((first?, used))
-    }
-
-    #[test]
-    fn turmoil_dialer_reaches_a_resp_host() {
-        let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut sim = turmoil::Builder::new().rng_seed(7).epoch(epoch).build();
-        sim.host("redis", || async {
-            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 6379)).await?;
-            loop {
-                let (stream, _) = listener.accept().await?;
-                tokio::spawn(tiny_resp_server(stream));
-            }
-        });
-        sim.client("client", async {
-            let target = Target::Direct(Addr::new("redis", 6379));
-            let info = RedisConnectionInfo::default();
-            let connector = Connector::new(
-                Arc::new(TurmoilDialer),
-                target,
-                info,
-                ConnectConfig::default(),
-            );
-            let mut link = Link::new(connector, Purpose::Commands, Rng::derive(7, "client"));
-            let pong: String = redis::cmd("PING").query_async(link.conn().await?).await?;
-            assert_eq!(pong, "PONG");
-            Ok(())
-        });
-        sim.run().expect("simulation failed");
     }
 }

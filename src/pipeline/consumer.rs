@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use redis::Value;
 
-use crate::check::history::{Op, Phase};
+use crate::history::{Op, Phase};
 use crate::pipeline::config::Variant;
 use crate::pipeline::connector::{Link, Purpose};
 use crate::pipeline::downstream::Downstream;

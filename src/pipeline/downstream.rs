@@ -3,8 +3,8 @@
 //! [`Downstream`] is the client trait. [`DownstreamService`] is the service itself: a ledger of
 //! idempotency keys seen and effects applied, which dedupes by key unless built as the planted
 //! bug `non-idempotent-api`. It runs in-process (it implements [`Downstream`] directly) or behind a
-//! tiny line protocol over any byte stream ([`serve_connection`], with accept loops for tokio and
-//! turmoil listeners), reached by [`TcpDownstream`] through a [`Dialer`], so the simulation can run
+//! tiny line protocol over any byte stream ([`serve_connection`], with an accept loop for tokio
+//! listeners here and one for turmoil's in `sim::net`), reached by [`TcpDownstream`] through a [`Dialer`], so the simulation can run
 //! it as a host of its own.
 //!
 //! Protocol, one request and one reply per line:
@@ -27,7 +27,7 @@ use tokio::io::{
     AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream,
 };
 
-use crate::check::history::{Op, Phase, Recorder};
+use crate::history::{Op, Phase, Recorder};
 use crate::pipeline::connector::{Addr, BoxFuture, BoxIo, Dialer};
 use crate::pipeline::keys::check_name;
 
@@ -227,17 +227,6 @@ pub async fn serve_tokio(
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
-        tokio::spawn(serve_connection(stream, service.clone()));
-    }
-}
-
-/// Accept loop on a turmoil listener (the downstream as a simulated host).
-pub async fn serve_turmoil(
-    listener: turmoil::net::TcpListener,
-    service: Arc<DownstreamService>,
-) -> io::Result<()> {
-    loop {
-        let (stream, _) = listener.accept().await?;
         tokio::spawn(serve_connection(stream, service.clone()));
     }
 }

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::check::history::{Op, Phase, Recorder};
+use crate::history::{Op, Phase, Recorder};
 
 /// Before the producer's commit is sent (nothing written yet).
 pub const PRODUCER_BEFORE_COMMIT: &str = "producer.before_commit";

@@ -16,7 +16,7 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::task::JoinHandle;
 
-use crate::check::state::FinalState;
+use crate::history::state::FinalState;
 use crate::pipeline::audit::{self, AuditSummary};
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Addr, Connector, Purpose, Target, TokioDialer};

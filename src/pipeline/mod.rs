@@ -1,4 +1,4 @@
-//! The outbox pipeline under test (DESIGN.md section 2): a library a service could adopt.
+//! The outbox pipeline under test (ARCHITECTURE.md#srcpipeline): a library a service could adopt.
 //!
 //! - [`connector`]: dialers for both worlds, the Sentinel-aware connector, reconnecting links.
 //! - [`producer`]: commits a decision (marker, state, outbox entry) atomically.
@@ -32,7 +32,7 @@ pub mod streams;
 
 use std::sync::Arc;
 
-use crate::check::history::Recorder;
+use crate::history::Recorder;
 use crate::rng::Rng;
 
 pub use config::{PipelineConfig, SinkKind, Variant};

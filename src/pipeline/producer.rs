@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
-use crate::check::history::{CommitOutcome, Op, Phase};
+use crate::history::{CommitOutcome, Op, Phase};
 use crate::pipeline::config::Variant;
 use crate::pipeline::connector::{Link, Purpose};
 use crate::pipeline::error::{PipelineError, Retry};

@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::Value;
 
-use crate::check::history::{Op, Phase};
+use crate::history::{Op, Phase};
 use crate::pipeline::config::Variant;
 use crate::pipeline::connector::{Link, Purpose};
 use crate::pipeline::error::{PipelineError, Retry};

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use redis::Value;
 
-use crate::check::history::{Op, Phase};
+use crate::history::{Op, Phase};
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::Link;
 use crate::pipeline::downstream::{ApiCall, ApiReply, Downstream};

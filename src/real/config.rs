@@ -23,7 +23,7 @@ pub fn pipeline_config(s: &Scenario) -> Result<PipelineConfig, String> {
             p.wait_replicas, s.topology.replicas
         ));
     }
-    let config = s.pipeline_config(PREFIX);
+    let config = crate::mapping::pipeline_config(s, PREFIX);
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
 }

@@ -1,4 +1,4 @@
-//! The container world (DESIGN.md section 8): the same pipeline and the same checkers as the
+//! The container world (ARCHITECTURE.md#srcreal): the same pipeline and the same checkers as the
 //! simulation, against real Redis 7 servers and Sentinels in Docker containers, where a finding
 //! of the simulation can be confirmed. Only the connector (a dialer onto the containers) and the
 //! nemesis differ.

@@ -37,7 +37,7 @@ use super::processes::Processes;
 use super::topology::{Net, Topology};
 use super::RealError;
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
-use crate::check::history::{Op, Phase, Recorder};
+use crate::history::{Op, Phase, Recorder};
 use crate::pipeline::drawn_failpoints::{DrawnFailpoints, Fired};
 use crate::rng::Rng;
 use crate::scenario::{FaultKind, Faults};

@@ -199,7 +199,7 @@ impl Plan {
             draw_kind(&mut rng, f, hosts, kind, window_ms, &mut faults);
         }
         faults.sort_by_key(|p| p.at_ms);
-        let failpoint_rates = f.failpoint_rates(&enabled);
+        let failpoint_rates = crate::mapping::failpoint_rates(f, &enabled);
         Ok(Plan {
             enabled,
             failpoint_rates,

@@ -22,9 +22,9 @@ use super::plan::{Hosts, Plan};
 use super::processes::Processes;
 use super::topology::Topology;
 use super::{config, image, RealError};
-use crate::check::history::{CommitOutcome, Op, Phase, Record, Recorder};
-use crate::check::state::FinalState;
 use crate::check::{check_all, Report, ViolationKind};
+use crate::history::state::FinalState;
+use crate::history::{CommitOutcome, Op, Phase, Record, Recorder};
 use crate::pipeline::audit;
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Link, Purpose};
@@ -190,7 +190,11 @@ impl Prepared {
         let ledger = service.map(|s| s.ledger());
         let (state, audit_error) = audit_state(&ctx, &self.workload.tenants, ledger.as_ref()).await;
         let history = recorder.snapshot();
-        let report = check_all(&history, state.as_ref(), self.scenario.check_options());
+        let report = check_all(
+            &history,
+            state.as_ref(),
+            crate::mapping::check_options(&self.scenario),
+        );
         let mut parameters = self.parameters();
         parameters.insert("topology.nodes".to_string(), json!(topology.describe()));
         parameters.extend(phases.parameters());

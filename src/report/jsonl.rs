@@ -1,11 +1,11 @@
 //! `history.jsonl`: the history, one JSON record per line, each line ending in a newline.
 //!
-//! The lines are exactly what the history hash covers (`check::hash::record_line`), so the
+//! The lines are exactly what the history hash covers (`history::hash::record_line`), so the
 //! hash of a file read back equals the hash printed by the run that wrote it.
 
 use super::ReportError;
-use crate::check::hash::record_line;
-use crate::check::history::Record;
+use crate::history::hash::record_line;
+use crate::history::Record;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
@@ -58,8 +58,8 @@ pub fn read_history_file(path: &Path) -> Result<Vec<Record>, ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::hash::{history_hash, Fnv64};
-    use crate::check::testkit::*;
+    use crate::history::hash::{history_hash, Fnv64};
+    use crate::history::testkit::*;
 
     #[test]
     fn round_trips_and_hashes_the_file_bytes() {

@@ -155,7 +155,7 @@ fn seed_case(sweep: &Sweep, o: &SeedOutcome) -> Case {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
     use crate::scenario::Shard;
 
     #[test]

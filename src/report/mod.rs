@@ -15,9 +15,10 @@ pub mod junit;
 pub mod summary;
 pub mod sweep;
 
-use crate::check::history::Record;
-use crate::check::state::FinalState;
-use crate::check::{hash, timeline, Input, Report, ViolationKind};
+use crate::check::{timeline, Input, Report, ViolationKind};
+use crate::history::hash;
+use crate::history::state::FinalState;
+use crate::history::Record;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -200,8 +201,8 @@ pub fn event_timeline(history: &[Record], state: Option<&FinalState>, event: &st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::testkit::*;
     use crate::check::{check_all, CheckOptions};
+    use crate::history::testkit::*;
 
     #[test]
     fn verdict_lines() {
@@ -212,13 +213,13 @@ mod tests {
         );
         let (mut h, mut s) = duplicated_run();
         let mut extra = Hist::new();
-        extra.commit("d2", 2, crate::check::history::Phase::Ok);
+        extra.commit("d2", 2, crate::history::Phase::Ok);
         for mut r in extra.records {
             r.index = h.len() as u64;
             h.push(r);
         }
         // d2's event is in the outbox but took effect nowhere: lost.
-        let d2 = crate::check::state::DecisionState {
+        let d2 = crate::history::state::DecisionState {
             tenant: "t1".into(),
             marker: true,
             state: true,

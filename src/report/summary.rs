@@ -6,9 +6,9 @@
 
 use super::{verdict_line, RunId};
 use crate::check::coverage::Coverage;
-use crate::check::hash::{format_hash, history_hash};
-use crate::check::history::{CommitOutcome, Op, Phase, Record};
 use crate::check::{timeline, Report, Violation, ViolationKind};
+use crate::history::hash::{format_hash, history_hash};
+use crate::history::{CommitOutcome, Op, Phase, Record};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -84,7 +84,7 @@ impl Summary {
             records: history.len() as u64,
             verdict: verdict_line(report),
             expect: scenario.expect.to_string(),
-            expectation_met: report.meets(scenario.expect),
+            expectation_met: report.meets(scenario.expect.into()),
             violations: ViolationKind::ALL
                 .iter()
                 .map(|k| (k.name().to_string(), counts.get(k).copied().unwrap_or(0)))
@@ -177,8 +177,8 @@ fn per_s(n: u64, duration_ms: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::testkit::*;
     use crate::check::{check_all, CheckOptions};
+    use crate::history::testkit::*;
     use crate::scenario::parse;
     use std::path::Path;
 

@@ -10,9 +10,9 @@
 
 use super::{kind_counts, replay_command, shrink_command, verdict_line, write_json, ReportError};
 use crate::check::coverage::Coverage;
-use crate::check::hash::{format_hash, history_hash};
-use crate::check::history::Record;
 use crate::check::{Expect, Report, ViolationKind};
+use crate::history::hash::{format_hash, history_hash};
+use crate::history::Record;
 use crate::scenario::{Scenario, SeedRange, Shard};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,7 +121,7 @@ impl Sweep {
     pub fn new(scenario: &Scenario, range: SeedRange, shard: Shard) -> Sweep {
         Sweep {
             scenario: scenario.name.clone(),
-            expect: scenario.expect,
+            expect: scenario.expect.into(),
             must_reach: scenario.must_reach.clone(),
             range,
             shard,
@@ -410,8 +410,8 @@ fn undecided_note(o: &SeedOutcome) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::check::coverage::DEDUPE_HIT;
-    use crate::check::testkit::*;
     use crate::check::{check_all, CheckOptions};
+    use crate::history::testkit::*;
     use crate::scenario::parse;
     use std::path::Path;
 
@@ -422,7 +422,7 @@ pub(crate) mod tests {
 
     pub(crate) fn outcome(
         seed: u64,
-        run: (Vec<Record>, crate::check::state::FinalState),
+        run: (Vec<Record>, crate::history::state::FinalState),
     ) -> SeedOutcome {
         let report = check_all(&run.0, Some(&run.1), CheckOptions::default());
         SeedOutcome::new(seed, &run.0, &report)

@@ -2,12 +2,12 @@
 //! and sections. Pure functions of a parsed [`Scenario`]; each error names its key path.
 
 use super::locate::Seg;
+use super::vocabulary::{self, FAILPOINTS};
 use super::{failpoint_target, is_failpoint_name};
 use super::{
-    FaultKind, Faults, Pipeline, Scenario, ScriptedFault, SinkKind, Topology, TopologyKind,
-    Variant, Workload,
+    FaultKind, Faults, Pipeline, PipelineVariant, Scenario, ScriptedFault, Sink, Topology,
+    TopologyKind, Workload,
 };
-use crate::check::coverage;
 use std::collections::BTreeSet;
 
 /// A rule broken by a scenario that parsed.
@@ -98,10 +98,10 @@ fn validate_topology(t: &Topology) -> Result<(), Invalid> {
 }
 
 fn validate_pipeline(p: &Pipeline) -> Result<(), Invalid> {
-    if p.variant == Variant::NonIdempotentApi && p.sink != SinkKind::IdempotentApi {
+    if p.variant == PipelineVariant::NonIdempotentApi && p.sink != Sink::IdempotentApi {
         return Err(invalid(&["pipeline", "variant"], "`non-idempotent-api` plants its bug in the downstream: it needs sink = \"idempotent-api\""));
     }
-    if p.variant == Variant::Naive && p.sink != SinkKind::Atomic {
+    if p.variant == PipelineVariant::Naive && p.sink != Sink::Atomic {
         return Err(invalid(&["pipeline", "variant"], "`naive` plants its bug in the atomic sink's script: it needs sink = \"atomic\" (use `non-idempotent-api` for the API)"));
     }
     if p.wait_replicas > 0 && p.wait_timeout_ms == 0 {
@@ -152,7 +152,7 @@ fn validate_hosts(f: &Faults, p: &Pipeline) -> Result<(), Invalid> {
         (
             FaultKind::CrashDownstream,
             "crash-downstream",
-            p.sink != SinkKind::IdempotentApi,
+            p.sink != Sink::IdempotentApi,
             "there is no downstream host: it needs sink = \"idempotent-api\"",
         ),
         (
@@ -205,7 +205,7 @@ fn validate_scripted(
         ));
     }
     if let (FaultKind::Failpoint, Some(point)) = (s.kind, point) {
-        if !crate::pipeline::failpoint::ALL.contains(&point) {
+        if !FAILPOINTS.contains(&point) {
             return Err(at("target", super::unknown_failpoint(point)));
         }
     }
@@ -231,14 +231,14 @@ fn validate_must_reach(windows: &[String], faults: &Faults) -> Result<(), Invali
             path: vec![Seg::key("must_reach"), Seg::Index(i)],
             message,
         };
-        if !coverage::is_window_name(w) {
-            let known = coverage::WINDOWS.join(", ");
+        if !vocabulary::is_window_name(w) {
+            let known = vocabulary::WINDOWS.join(", ");
             return Err(at(format!("`{w}` is not a coverage window (one of {known}, or failpoint-crash:<point>, failpoint:<point>, fault:<kind>)")));
         }
         if !seen.insert(w) {
             return Err(at(format!("`{w}` is listed twice")));
         }
-        if let Some(point) = w.strip_prefix(coverage::FAILPOINT_CRASH_PREFIX) {
+        if let Some(point) = w.strip_prefix(vocabulary::FAILPOINT_CRASH_PREFIX) {
             if !armed(faults).contains(point) {
                 return Err(at(format!("`{w}` can never be reached: the failpoint `{point}` is in neither [faults.rates.failpoint] nor the script")));
             }
@@ -253,9 +253,12 @@ fn validate_must_reach(windows: &[String], faults: &Faults) -> Result<(), Invali
 
 /// The failpoint a per-point window names (`failpoint-crash:<point>`, `failpoint:<point>`).
 fn named_failpoint(window: &str) -> Option<&str> {
-    [coverage::FAILPOINT_CRASH_PREFIX, coverage::FAILPOINT_PREFIX]
-        .iter()
-        .find_map(|p| window.strip_prefix(p))
+    [
+        vocabulary::FAILPOINT_CRASH_PREFIX,
+        vocabulary::FAILPOINT_PREFIX,
+    ]
+    .iter()
+    .find_map(|p| window.strip_prefix(p))
 }
 
 /// Every failpoint the scenario can fire.

@@ -5,7 +5,7 @@
 //! It compares; it never explains. The two histories are kept so a caller can diff them.
 
 use super::run::{Prepared, RunError, RunOutcome};
-use crate::check::hash::format_hash;
+use crate::history::hash::format_hash;
 
 /// Two runs of one seed.
 pub struct Determinism {

@@ -13,10 +13,11 @@
 
 use super::nemesis::Nemesis;
 use super::world::{World, REDIS, REDIS_PORT};
-use crate::check::state::FinalState;
+use crate::history::state::FinalState;
 use crate::pipeline::audit;
-use crate::pipeline::connector::{Addr, Backoff, Connector, Purpose, Target, TurmoilDialer};
+use crate::pipeline::connector::{Addr, Backoff, Connector, Purpose, Target};
 use crate::rng::Rng;
+use crate::sim::net::TurmoilDialer;
 use redis::RedisConnectionInfo;
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,9 +1,11 @@
-//! The simulation world (DESIGN.md sections 4 and 5): the pipeline's real client code over
+//! The simulation world (ARCHITECTURE.md#srcsim): the pipeline's real client code over
 //! turmoil's simulated TCP, against the Redis model, under a seeded nemesis.
 //!
 //! - `crate::workload`: the decisions of a seed, when they are due and which producer owns them.
 //! - [`world`]: builds the turmoil `Sim` and its hosts (`redis`, `downstream`, `producer-<i>`,
 //!   `worker-<concern>-<i>`, `trimmer`), with the state that survives crashes kept outside them.
+//! - [`net`]: simulation-only network code: the turmoil dialer, the model and the downstream as
+//!   turmoil hosts.
 //! - [`nemesis`]: the fault schedule drawn from scenario + seed, and applying and healing it.
 //! - failpoints: `pipeline::drawn_failpoints`, shared with the container world (a fired point
 //!   parks its task; the driver crashes the host).
@@ -12,7 +14,7 @@
 //! - [`determinism`]: one seed twice, hashes compared.
 //! - [`sweep`]: many seeds on several OS threads, one simulation per thread at a time.
 //!
-//! Determinism rules (DESIGN.md section 4): one seed drives everything; turmoil gets it and a
+//! Determinism rules (ARCHITECTURE.md#determinism): one seed drives everything; turmoil gets it and a
 //! fixed epoch; every other draw comes from `Rng::derive(seed, "<stream>")`. Nothing in here
 //! reads the wall clock, spawns a thread inside a run, iterates a std `HashMap`, or uses an
 //! unbiased `select!`. `check` and `pipeline` never import this module.
@@ -20,6 +22,7 @@
 pub mod determinism;
 pub mod driver;
 pub mod nemesis;
+pub mod net;
 pub mod run;
 pub mod sweep;
 pub mod world;

@@ -18,7 +18,7 @@
 
 use super::world::{Hosts, World, LATENCY_MS_MAX, REDIS};
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
-use crate::check::history::{Op, Phase};
+use crate::history::{Op, Phase};
 use crate::pipeline::drawn_failpoints::Fired;
 use crate::rng::Rng;
 use crate::scenario::{failpoint_target, FaultKind, Faults, Scenario, ScriptedFault};
@@ -115,7 +115,7 @@ impl Plan {
             draw_kind(&mut rng, f, hosts, kind, &mut faults);
         }
         faults.sort_by_key(|p| p.at_ms);
-        let failpoint_rates = f.failpoint_rates(&enabled);
+        let failpoint_rates = crate::mapping::failpoint_rates(f, &enabled);
         Ok(Plan {
             enabled,
             failpoint_rates,

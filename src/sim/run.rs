@@ -11,10 +11,10 @@
 use super::driver::{self, Phases};
 use super::nemesis::{Nemesis, Plan};
 use super::world::{self, Hosts, World};
-use crate::check::hash::history_hash;
-use crate::check::history::Record;
-use crate::check::state::FinalState;
 use crate::check::{check_all, Report};
+use crate::history::hash::history_hash;
+use crate::history::state::FinalState;
+use crate::history::Record;
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::report::summary::Summary;
 use crate::report::sweep::SeedOutcome;
@@ -135,7 +135,7 @@ impl Prepared {
             Ok(state) => (Some(state), None),
             Err(e) => (None, Some(e)),
         };
-        let report = check_all(&history, state.as_ref(), s.check_options());
+        let report = check_all(&history, state.as_ref(), crate::mapping::check_options(s));
         let mut parameters = self.parameters();
         parameters.extend(phase_parameters(&phases, world.redis.commands_processed()));
         Ok(RunOutcome {
@@ -221,6 +221,6 @@ pub fn without_faults(scenario: &Scenario) -> Scenario {
     let mut quiet = scenario.clone();
     quiet.faults = Faults::default();
     quiet.must_reach.clear();
-    quiet.expect = crate::check::Expect::Pass;
+    quiet.expect = crate::scenario::Expectation::Pass;
     quiet
 }

@@ -14,19 +14,21 @@
 //! This module must never read the wall clock, spawn threads or draw randomness of its own: the
 //! turmoil builder gets the seed and a fixed epoch; hosts derive their RNGs from the seed.
 
-use crate::check::history::Recorder;
-use crate::model::net::{serve_turmoil, Clock, Shared};
+use crate::history::Recorder;
+use crate::mapping;
+use crate::model::net::{Clock, Shared};
 use crate::model::server::Server;
-use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
-use crate::pipeline::connector::{Addr, Connector, Target, TurmoilDialer};
+use crate::pipeline::config::PipelineConfig;
+use crate::pipeline::connector::{Addr, Connector, Target};
 use crate::pipeline::consumer::Worker;
-use crate::pipeline::downstream::{self, Downstream, DownstreamService, TcpDownstream};
+use crate::pipeline::downstream::{Downstream, DownstreamService, TcpDownstream};
 use crate::pipeline::drawn_failpoints::DrawnFailpoints;
 use crate::pipeline::failpoint::Failpoints;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
-use crate::scenario::{Persistence, Scenario, TopologyKind};
+use crate::scenario::{Persistence, PipelineVariant, Scenario, Sink, TopologyKind};
+use crate::sim::net::{serve_downstream, serve_model, TurmoilDialer};
 use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
 use std::cell::{Cell, RefCell};
@@ -73,7 +75,7 @@ impl Hosts {
             producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
-            downstream: (p.sink == SinkKind::IdempotentApi).then(|| DOWNSTREAM.to_string()),
+            downstream: (p.sink == Sink::IdempotentApi).then(|| DOWNSTREAM.to_string()),
         }
     }
 
@@ -224,8 +226,7 @@ pub fn unsupported(scenario: &Scenario) -> Option<String> {
     if scenario.pipeline.wait_replicas > 0 {
         return Some("WAIT needs replicas, which the simulation does not run yet".into());
     }
-    scenario
-        .pipeline_config(PREFIX)
+    mapping::pipeline_config(scenario, PREFIX)
         .validate()
         .err()
         .map(|e| e.to_string())
@@ -245,7 +246,7 @@ impl World {
         let recorder = simulated_recorder();
         let common = Rc::new(Common {
             seed,
-            config: scenario.pipeline_config(PREFIX),
+            config: mapping::pipeline_config(scenario, PREFIX),
             tenants: workload.tenants.clone(),
             recorder: recorder.clone(),
             failpoints: failpoints.clone(),
@@ -254,7 +255,7 @@ impl World {
         let redis = Rc::new(RedisSlot::new(scenario.topology.persistence));
         add_redis(&mut sim, redis.clone());
         let downstream = hosts.downstream.as_ref().map(|_| {
-            let dedupe = scenario.pipeline.variant != Variant::NonIdempotentApi;
+            let dedupe = scenario.pipeline.variant != PipelineVariant::NonIdempotentApi;
             let service = DownstreamService::new(dedupe, recorder.clone());
             add_downstream(&mut sim, service.clone());
             service
@@ -355,7 +356,7 @@ fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
             // Inside the host: the clock reads the simulation's time from now on.
             let shared = Shared::new(slot.start(), Clock::turmoil());
             *slot.current.borrow_mut() = Some(shared.clone());
-            serve_turmoil(REDIS_PORT, shared).await
+            serve_model(REDIS_PORT, shared).await
         }
     });
 }
@@ -365,7 +366,7 @@ fn add_downstream(sim: &mut turmoil::Sim<'static>, service: Arc<DownstreamServic
         let service = service.clone();
         async move {
             let listener = turmoil::net::TcpListener::bind(("0.0.0.0", DOWNSTREAM_PORT)).await?;
-            downstream::serve_turmoil(listener, service).await?;
+            serve_downstream(listener, service).await?;
             Ok(())
         }
     });

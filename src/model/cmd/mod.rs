@@ -269,11 +269,7 @@ pub(crate) mod testing {
 
     /// Runs `words` for `client` at `now_ms` and returns the frame it answers.
     pub fn run(server: &mut Server, client: ClientId, now_ms: u64, words: &str) -> Frame {
-        let args: Vec<Bytes> = words
-            .split(' ')
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
-        match server.execute(client, &args, now_ms) {
+        match server.execute(client, &args(words), now_ms) {
             Reply::Frame(frame) => frame,
             Reply::Block(block) => panic!("{words} blocked: {block:?}"),
         }
@@ -281,6 +277,41 @@ pub(crate) mod testing {
 
     pub fn bulk(text: &str) -> Frame {
         Frame::bulk(Bytes::copy_from_slice(text.as_bytes()))
+    }
+
+    /// The reply to `words` as Redis writes it (RESP2), for comparing with replies captured
+    /// from `redis-server` byte for byte.
+    pub fn wire(server: &mut Server, client: ClientId, now_ms: u64, words: &str) -> String {
+        String::from_utf8_lossy(&run(server, client, now_ms, words).to_bytes()).into_owned()
+    }
+
+    /// Runs `(request, expected reply bytes)` pairs as one client of a fresh server at `now_ms`.
+    pub fn check(now_ms: u64, steps: &[(&str, &str)]) {
+        let mut server = Server::new();
+        let client = server.connect();
+        for (request, want) in steps {
+            assert_eq!(
+                wire(&mut server, client, now_ms, request),
+                *want,
+                "reply to {request}"
+            );
+        }
+    }
+
+    /// The bytes of a reply that must be final (not blocked).
+    pub fn wire_of(reply: Reply) -> Vec<u8> {
+        match reply {
+            Reply::Frame(frame) => frame.to_bytes(),
+            Reply::Block(block) => panic!("still blocked: {block:?}"),
+        }
+    }
+
+    /// A request's words as the server receives them.
+    pub fn args(words: &str) -> Vec<Bytes> {
+        words
+            .split(' ')
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
     }
 }
 

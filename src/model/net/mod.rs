@@ -7,8 +7,8 @@
 //!   (`Rc<RefCell<…>>` on a `LocalSet`: the Lua engine is not `Send`).
 //! - [`clock`]: the milliseconds every command is given: simulated time plus a fixed epoch in a
 //!   simulation, the wall clock only in the real TCP server.
-//! - [`tcp`]: `outbox-chaos serve-model` on a real port. [`turmoil`]: the same server as a
-//!   turmoil host.
+//! - [`tcp`]: `outbox-chaos serve-model` on a real port. The same server as a turmoil host is
+//!   simulation-only code and lives in `sim::net`.
 //!
 //! Nothing here may decide a reply: replies come from [`crate::model::server::Server`]. Nothing
 //! here may use threads or the wall clock in the simulated path.
@@ -16,9 +16,7 @@
 pub mod clock;
 pub mod conn;
 pub mod tcp;
-pub mod turmoil;
 
 pub use clock::Clock;
 pub use conn::{serve_connection, Shared};
 pub use tcp::{bind_tcp, serve_tcp, serve_tcp_blocking};
-pub use turmoil::{serve_turmoil, turmoil_host};

@@ -5,7 +5,7 @@
 //! our own code, with no dependency, so an upgrade can never change it; and it hashes exactly
 //! the bytes `history.jsonl` holds, so a file and its hash can be checked against each other.
 
-use super::history::Record;
+use super::Record;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -56,7 +56,7 @@ pub fn format_hash(hash: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::testkit::*;
+    use crate::history::testkit::*;
 
     #[test]
     fn fnv1a_known_values() {

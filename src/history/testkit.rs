@@ -1,8 +1,8 @@
 //! Hand-written histories for the checkers' tests: a builder that numbers records and advances
 //! time by one millisecond per record, and a few complete runs. Test code only.
 
-use super::history::{CommitOutcome, Op, Phase, Record};
 use super::state::{DecisionState, FinalState};
+use super::{CommitOutcome, Op, Phase, Record};
 
 pub const PRODUCER: &str = "producer-0";
 pub const TENANT: &str = "t1";

@@ -1,10 +1,19 @@
-//! The Jepsen-style history of one run: every operation the pipeline, the downstream and the
-//! nemesis performed, in the order they happened.
+//! The history stage: the Jepsen-style history of one run (every operation the pipeline, the
+//! downstream and the nemesis performed, in the order they happened), the final state the run
+//! left, and the history hash.
 //!
-//! The pipeline writes it through a [`Recorder`]; the checkers read it as plain data. It must never
-//! hold wall-clock time in the simulation (times come from `tokio::time`, which turmoil drives),
-//! and its serialisation is the input of the history hash, so field order and content are part of
-//! the determinism contract: never put a std `HashMap` in an event.
+//! The pipeline writes it through a [`Recorder`] and its audit fills a [`state::FinalState`];
+//! the checkers (`check`) and the reports read both as plain data. This module imports neither
+//! a world, nor the pipeline, nor a checker. It must never hold wall-clock time in the simulation
+//! (times come from `tokio::time`, which turmoil drives), and its serialisation is the input of
+//! the history hash ([`hash`]), so field order and content are part of the determinism
+//! contract: never put a std `HashMap` in an event.
+
+pub mod hash;
+pub mod state;
+
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
