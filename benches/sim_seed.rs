@@ -23,7 +23,7 @@ fn one_seed(c: &mut Criterion) {
     let scenario = scenario::find(&dir, SCENARIO).unwrap_or_else(|e| panic!("{e}"));
     let run = || {
         let outcome = sim::run(&scenario, SEED).unwrap_or_else(|e| panic!("{e}"));
-        (outcome.history_hash(), outcome.redis_commands)
+        (outcome.history_hash(), sim::redis_commands(&outcome))
     };
     let (hash, commands) = run();
     let mut group = c.benchmark_group("sim");

@@ -932,6 +932,9 @@ concerns = ["billing"]
                 "no-reclaim",
                 "non-idempotent-api",
                 "partitions",
+                "power-loss-always",
+                "power-loss-everysec",
+                "restart-no-persistence",
                 "unsafe-trim"
             ]
         );

@@ -100,7 +100,9 @@ fn validate_topology(t: &Topology) -> Result<(), Invalid> {
 /// Redis's `save` counts whole seconds.
 fn validate_snapshot_interval(ms: u64) -> Result<(), Invalid> {
     use super::{SNAPSHOT_INTERVAL_MS_MAX, SNAPSHOT_INTERVAL_MS_MIN};
-    if !(SNAPSHOT_INTERVAL_MS_MIN..=SNAPSHOT_INTERVAL_MS_MAX).contains(&ms) || ms % 1_000 != 0 {
+    if !(SNAPSHOT_INTERVAL_MS_MIN..=SNAPSHOT_INTERVAL_MS_MAX).contains(&ms)
+        || !ms.is_multiple_of(1_000)
+    {
         return Err(invalid(
             &["topology", "snapshot_interval_ms"],
             format!("{ms} is not a whole number of seconds from {SNAPSHOT_INTERVAL_MS_MIN} to {SNAPSHOT_INTERVAL_MS_MAX} ms"),

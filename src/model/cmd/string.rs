@@ -372,7 +372,7 @@ pub fn getdel(server: &mut Server, call: Call<'_>) -> Reply {
 /// MSET key value [key value ...]
 /// ```
 pub fn mset(server: &mut Server, call: Call<'_>) -> Reply {
-    if call.args.len() % 2 == 0 {
+    if call.args.len().is_multiple_of(2) {
         return Frame::error("ERR wrong number of arguments for 'mset' command").into();
     }
     for pair in call.args[1..].chunks_exact(2) {
@@ -388,7 +388,7 @@ pub fn mset(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 /// Sets all or none: 0 if any key exists.
 pub fn msetnx(server: &mut Server, call: Call<'_>) -> Reply {
-    if call.args.len() % 2 == 0 {
+    if call.args.len().is_multiple_of(2) {
         return Frame::error("ERR wrong number of arguments for 'msetnx' command").into();
     }
     let pairs = call.args[1..].chunks_exact(2);

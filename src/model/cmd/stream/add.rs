@@ -235,7 +235,7 @@ fn xsetid_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
             "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
         ));
     }
-    if s.len() > 0 {
+    if !s.is_empty() {
         if id < s.last_valid_id() {
             return Err(err(
                 "ERR The ID specified in XSETID is smaller than the target stream top item",
