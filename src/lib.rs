@@ -21,14 +21,16 @@
 //! - [`scenario`]: the TOML schema of `scenarios/*.toml`, its validation, seed ranges and shards.
 //! - [`sim`]: the simulated world: turmoil hosts, the nemesis, the driver loop, one seed → a run
 //!   outcome, determinism checks and multi-threaded sweeps.
+//! - [`shrink`]: from a failing seed to the smallest scenario that still shows its violation
+//!   kind, every fault scripted. It drives `sim` runs; nothing below it imports it.
 //! - [`report`]: `history.jsonl`, `summary.json`, JUnit XML, the verdict line and sweep summaries.
 //! - [`rng`]: the seeded generator every random choice draws from.
 //! - [`workload`]: the decisions of a seed, the same in both worlds.
 //! - [`mapping`]: the scenario's words onto the pipeline's and the checkers' types, once for
 //!   both worlds.
 //!
-//! `main.rs` holds the clap commands; it and the two worlds are the only places that know both a
-//! world and the checkers.
+//! `main.rs` holds the clap commands (their runtimes in `cli/`); it, `shrink` and the two worlds
+//! are the only places that know both a world and the checkers.
 
 pub mod check;
 pub(crate) mod draws;
@@ -41,5 +43,6 @@ pub mod real;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub(crate) mod workload;

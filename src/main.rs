@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use cli::exit;
 use cli::load::{run_load, serve_model, LoadCli};
 use cli::real::{run_real, RealCli};
+use cli::shrink::{run_shrink, ShrinkCli};
 use cli::sim::{list_scenarios, run_replay, run_sim, run_sweep, ReplayCli, SimCli, SweepCli};
 
 /// A simulated seed allocates and frees about a million small objects (frames, reply values,
@@ -47,6 +48,11 @@ enum Command {
     Sweep(SweepCli),
     /// Rerun one seed with a full trace, and with `--event` print that event's timeline.
     Replay(ReplayCli),
+    /// Shrink a failing seed to the smallest scenario that still shows its violation kind, and
+    /// write it as a scenario file with every fault scripted. Exit 0 when the search ran to its
+    /// end, 1 when the budget cut it short (the file is written either way) or the seed's faults
+    /// written down do not reproduce, 2 on bad input or a seed that shows no violation.
+    Shrink(ShrinkCli),
     /// List the scenarios with their one-line descriptions.
     Scenarios {
         /// Where the scenario files are.
@@ -64,6 +70,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => exit(run_sim(&args)),
         Command::Sweep(args) => exit(run_sweep(&args)),
         Command::Replay(args) => exit(run_replay(&args)),
+        Command::Shrink(args) => exit(run_shrink(&args)),
         Command::Scenarios { dir } => exit(list_scenarios(&dir)),
         Command::Real(args) => ExitCode::from(run_real(&args)),
     }

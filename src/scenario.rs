@@ -389,8 +389,10 @@ impl Rates {
 pub struct ScriptedFault {
     pub at_ms: u64,
     pub kind: FaultKind,
-    /// A host (`worker-billing-0`), a cut (`app|redis`), or for `failpoint` the point's name.
-    /// Left out, the seed picks.
+    /// A host (`worker-billing-0`), a cut (`app|redis`), or for `failpoint` the point's name,
+    /// optionally `@host` (`consumer.after_ack@worker-billing-0`): then only that host's next
+    /// pass fires it, which is how `shrink` writes down a firing the seed drew. Left out, the
+    /// seed picks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// How long until the heal or restart; left out, drawn from the episode bounds.
@@ -495,6 +497,15 @@ fn probability<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         )));
     }
     Ok(v)
+}
+
+/// A scripted failpoint's target split into the point and the host it is kept to, if any:
+/// `consumer.after_ack@worker-billing-0` → (`consumer.after_ack`, `Some("worker-billing-0")`).
+pub fn failpoint_target(target: &str) -> (&str, Option<&str>) {
+    match target.split_once('@') {
+        Some((point, host)) => (point, Some(host)),
+        None => (target, None),
+    }
 }
 
 /// A failpoint name: `component.place`, lowercase, digits and underscores (`consumer.after_read`).
@@ -921,6 +932,9 @@ concerns = ["billing"]
                 "no-reclaim",
                 "non-idempotent-api",
                 "partitions",
+                "power-loss-always",
+                "power-loss-everysec",
+                "restart-no-persistence",
                 "unsafe-trim"
             ]
         );

@@ -28,6 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("draws", &["fault_plan", "rng", "scenario", "workload"]),
     ("sim", WORLD),
     ("real", WORLD),
+    ("shrink", SHRINK),
 ];
 
 /// What a world may import: everything but the other world.
@@ -42,6 +43,23 @@ const WORLD: &[&str] = &[
     "report",
     "rng",
     "scenario",
+    "workload",
+];
+
+/// What `shrink` may import: it sits beside the worlds and drives `sim` runs, so the simulated
+/// world and what a world may import, never the container world.
+const SHRINK: &[&str] = &[
+    "check",
+    "draws",
+    "fault_plan",
+    "history",
+    "mapping",
+    "model",
+    "pipeline",
+    "report",
+    "rng",
+    "scenario",
+    "sim",
     "workload",
 ];
 

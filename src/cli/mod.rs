@@ -4,6 +4,7 @@
 
 pub mod load;
 pub mod real;
+pub mod shrink;
 pub mod sim;
 
 use std::process::ExitCode;

@@ -20,7 +20,7 @@ pub struct Target {
     scenario: String,
     /// Reports go to `DIR/<scenario>/<seed>/`.
     #[arg(long, default_value = "reports")]
-    reports: PathBuf,
+    pub(super) reports: PathBuf,
     /// Switch every fault off (and expect `pass`): a planted bug must need its fault.
     #[arg(long)]
     no_faults: bool,
@@ -67,7 +67,7 @@ pub struct ReplayCli {
 }
 
 /// A path (`x.toml`, `dir/x.toml`) or a name looked up in `scenarios/`.
-fn load_scenario(target: &Target) -> Result<Scenario, Failure> {
+pub(super) fn load_scenario(target: &Target) -> Result<Scenario, Failure> {
     let arg = target.scenario.as_str();
     let scenario = if arg.ends_with(".toml") || arg.contains('/') {
         scenario::load(Path::new(arg))?

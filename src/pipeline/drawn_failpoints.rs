@@ -40,7 +40,8 @@ pub struct Rates {
 struct State {
     enabled: bool,
     rates: Rates,
-    /// Points armed to fire once, at their next pass, by scripted faults.
+    /// Points armed to fire once, at their next pass (`point`) or their next pass by one
+    /// process (`point@process`), by scripted faults.
     armed: Vec<String>,
     rng: Rng,
     fired: Vec<Fired>,
@@ -76,7 +77,8 @@ impl DrawnFailpoints {
         self.state.lock().expect("failpoint state poisoned")
     }
 
-    /// `point` fires at its next pass, whatever its probability.
+    /// `point` fires at its next pass, whatever its probability; `point@process` only at that
+    /// process's next pass.
     pub fn arm_once(&self, point: &str) {
         self.state().armed.push(point.to_string());
     }
@@ -106,7 +108,13 @@ impl FailpointHook for DrawnFailpoints {
         if !state.enabled {
             return None;
         }
-        let crashes = match state.armed.iter().position(|p| p == point) {
+        let armed = state.armed.iter().position(|p| {
+            p == point
+                || p.strip_prefix(point)
+                    .and_then(|r| r.strip_prefix('@'))
+                    .is_some_and(|host| host == process)
+        });
+        let crashes = match armed {
             Some(i) => {
                 state.armed.remove(i);
                 true
@@ -169,6 +177,9 @@ mod tests {
             hook.hit(CONSUMER_AFTER_ACK, "w").is_none(),
             "no rate, no fire"
         );
+        hook.arm_once(&format!("{CONSUMER_AFTER_ACK}@w3"));
+        assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_none(), "kept to w3");
+        assert!(hook.hit(CONSUMER_AFTER_ACK, "w3").is_some());
         hook.arm_once(CONSUMER_AFTER_ACK);
         assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_some());
         assert!(hook.hit(CONSUMER_AFTER_ACK, "w2").is_none(), "armed once");

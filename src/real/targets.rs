@@ -13,7 +13,7 @@ use super::processes::{producer_name, worker_name, TRIMMER};
 use super::topology::{Net, PRIMARY};
 use crate::fault_plan::{cut_sides, kind_name, one_of, pick, FaultTarget, Targets};
 use crate::rng::Rng;
-use crate::scenario::{FaultKind, Scenario, TopologyKind};
+use crate::scenario::{failpoint_target, FaultKind, Scenario, TopologyKind};
 
 /// The run's process and container names: the targets a fault may name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -178,7 +178,16 @@ impl Targets for RealHosts {
             FaultKind::Pause => container(&self.containers()).map(RealTarget::Container),
             FaultKind::RedisCrash => container(&self.servers).map(RealTarget::Container),
             FaultKind::Partition => resolve_cut(self, text),
-            FaultKind::Failpoint => Ok(RealTarget::Point(text.to_string())),
+            // `point@task` fires only at that task's next pass: the task must be one of the
+            // pipeline's (they carry the same process names as the simulation's hosts).
+            FaultKind::Failpoint => match failpoint_target(text).1 {
+                Some(task) if !self.app().iter().any(|h| h == task) => Err(format!(
+                    "`{task}` is not a process of the pipeline in this world (`point@process` \
+                     keeps a failpoint to one of: {})",
+                    self.app().join(", ")
+                )),
+                _ => Ok(RealTarget::Point(text.to_string())),
+            },
             FaultKind::Failover => match text {
                 "pause" => Ok(RealTarget::Failover(How::Pause)),
                 "isolate" => Ok(RealTarget::Failover(How::Isolate)),

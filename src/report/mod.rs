@@ -100,6 +100,11 @@ pub fn replay_command(scenario: &str, seed: u64) -> String {
     format!("outbox-chaos replay {scenario} --seed {seed}")
 }
 
+/// The command that shrinks one failing seed to a small reproducer.
+pub fn shrink_command(scenario: &str, seed: u64) -> String {
+    format!("outbox-chaos shrink {scenario} --seed {seed}")
+}
+
 /// `kind=count,...` in kind order.
 pub fn kind_counts(counts: &BTreeMap<ViolationKind, u64>) -> String {
     counts

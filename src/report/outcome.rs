@@ -8,7 +8,7 @@
 
 use super::summary::Summary;
 use super::sweep::SeedOutcome;
-use super::{replay_command, run_text, RunId};
+use super::{replay_command, run_text, shrink_command, RunId};
 use crate::check::{Report, ViolationKind};
 use crate::history::hash::history_hash;
 use crate::history::state::FinalState;
@@ -151,7 +151,7 @@ pub fn parameters_text(parameters: &BTreeMap<String, serde_json::Value>) -> Stri
 }
 
 /// The run's text: violations with timelines, the audit's error if any, the world's figures,
-/// where the report went, the replay command of a failing seed, `extra` lines; last
+/// where the report went, the replay (and, simulated, shrink) command of a failing seed, `extra` lines; last
 /// `history-hash:` and `verdict:`.
 pub fn outcome_text(outcome: &RunOutcome, report_dir: &Path, extra: &[String]) -> String {
     let text = run_text(&outcome.history, &outcome.report);
@@ -181,6 +181,13 @@ pub fn outcome_text(outcome: &RunOutcome, report_dir: &Path, extra: &[String]) -
             "replay: {}",
             replay_command(&outcome.scenario.name, *seed)
         ));
+        // Only a simulated seed replays exactly, so only it can be shrunk.
+        if let Figures::Simulated { .. } = outcome.figures {
+            out.push(format!(
+                "shrink: {}",
+                shrink_command(&outcome.scenario.name, *seed)
+            ));
+        }
     }
     out.extend(extra.iter().cloned());
     out.extend(tail.iter().map(|l| l.to_string()));

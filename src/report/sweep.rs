@@ -8,7 +8,7 @@
 //!
 //! Seeds may be added in any order (parallel jobs); everything printed is in seed order.
 
-use super::{kind_counts, replay_command, verdict_line, write_json, ReportError};
+use super::{kind_counts, replay_command, shrink_command, verdict_line, write_json, ReportError};
 use crate::check::coverage::Coverage;
 use crate::check::{Expect, Report, ViolationKind};
 use crate::history::hash::{format_hash, history_hash};
@@ -350,10 +350,11 @@ impl Sweep {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  seed {}:{found}{}{error}  replay: {}",
+                "  seed {}:{found}{}{error}  replay: {}  shrink: {}",
                 o.seed,
                 undecided_note(o),
-                replay_command(&self.scenario, o.seed)
+                replay_command(&self.scenario, o.seed),
+                shrink_command(&self.scenario, o.seed)
             );
         }
         if failing.len() > FAILING_LISTED_MAX {
@@ -476,7 +477,7 @@ pub(crate) mod tests {
             text.contains("violations: duplicate=2 (2 seeds)\n"),
             "{text}"
         );
-        assert!(text.contains("failing seeds: 2\n  seed 1: duplicate=1  replay: outbox-chaos replay s --seed 1\n  seed 2:"), "{text}");
+        assert!(text.contains("failing seeds: 2\n  seed 1: duplicate=1  replay: outbox-chaos replay s --seed 1  shrink: outbox-chaos shrink s --seed 1\n  seed 2:"), "{text}");
         let sum = s.summary(2.0);
         assert_eq!(
             sum.failing.iter().map(|f| f.seed).collect::<Vec<_>>(),

@@ -1,9 +1,9 @@
 //! The rules of a scenario that serde cannot check field by field: consistency across fields
 //! and sections. Pure functions of a parsed [`Scenario`]; each error names its key path.
 
-use super::is_failpoint_name;
 use super::locate::Seg;
 use super::vocabulary::{self, FAILPOINTS};
+use super::{failpoint_target, is_failpoint_name};
 use super::{
     FaultKind, Faults, Pipeline, PipelineVariant, Scenario, ScriptedFault, Sink, Topology,
     TopologyKind, Workload,
@@ -211,13 +211,14 @@ fn validate_scripted(
             ),
         ));
     }
-    if s.kind == FaultKind::Failpoint && !s.target.as_deref().is_some_and(is_failpoint_name) {
+    let point = s.target.as_deref().map(|t| failpoint_target(t).0);
+    if s.kind == FaultKind::Failpoint && !point.is_some_and(is_failpoint_name) {
         return Err(at(
             "target",
-            "a scripted failpoint needs the point's name as target (`component.place`)".into(),
+            "a scripted failpoint needs the point's name as target (`component.place`, optionally `@host`)".into(),
         ));
     }
-    if let (FaultKind::Failpoint, Some(point)) = (s.kind, s.target.as_deref()) {
+    if let (FaultKind::Failpoint, Some(point)) = (s.kind, point) {
         if !FAILPOINTS.contains(&point) {
             return Err(at("target", super::unknown_failpoint(point)));
         }
@@ -281,6 +282,6 @@ fn armed(faults: &Faults) -> BTreeSet<&str> {
         .script
         .iter()
         .filter(|s| s.kind == FaultKind::Failpoint)
-        .filter_map(|s| s.target.as_deref());
+        .filter_map(|s| s.target.as_deref().map(|t| failpoint_target(t).0));
     drawn.chain(scripted).collect()
 }

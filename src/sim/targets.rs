@@ -5,7 +5,7 @@
 use super::world::{SimHosts, REDIS};
 use crate::fault_plan::{cut_sides, one_of, pick, FaultTarget, Targets};
 use crate::rng::Rng;
-use crate::scenario::FaultKind;
+use crate::scenario::{failpoint_target, FaultKind};
 
 /// What a fault hits in the simulation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub enum SimTarget {
     Host(String),
     /// Every link between a host of one side and a host of the other.
     Cut(Vec<String>, Vec<String>),
-    /// A failpoint's name.
+    /// A failpoint's name, optionally `@host`.
     Point(String),
 }
 
@@ -76,7 +76,15 @@ impl Targets for SimHosts {
                 one_of("a host", all)
             }
             FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(self, text),
-            FaultKind::Failpoint => Ok(SimTarget::Point(text.to_string())),
+            // `point@host` fires only at that host's next pass: the host must be one of the
+            // pipeline's.
+            FaultKind::Failpoint => match failpoint_target(text).1 {
+                Some(host) if !self.all_but_redis().iter().any(|h| h == host) => Err(format!(
+                    "`{host}` is not a host of the pipeline (one of: {})",
+                    self.all_but_redis().join(", ")
+                )),
+                _ => Ok(SimTarget::Point(text.to_string())),
+            },
             FaultKind::Failover => Err(self.supports(kind).unwrap_err()),
             FaultKind::Stall => Err("stalls are drawn per pass from [faults.rates.stall]".into()),
         }
