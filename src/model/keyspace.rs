@@ -272,7 +272,8 @@ impl Keyspace {
     }
 }
 
-fn value_bytes(value: &Value) -> usize {
+/// A rough size of one value in bytes (MEMORY USAGE, INFO's `used_memory`).
+pub fn value_bytes(value: &Value) -> usize {
     const PER_ITEM_OVERHEAD_BYTES: usize = 16;
     match value {
         Value::String(s) => s.len(),

@@ -73,7 +73,7 @@ pub fn hgetall(server: &mut Server, call: Call<'_>) -> Reply {
         Ok(hash) => {
             let pairs = hash.into_iter().flatten();
             let items = pairs.flat_map(|(f, v)| [Frame::Bulk(f.clone()), Frame::Bulk(v.clone())]);
-            Frame::Array(items.collect()).into()
+            Frame::Map(items.collect()).into()
         }
         Err(e) => e.into(),
     }
