@@ -359,11 +359,10 @@ impl Engine {
             return Frame::error("ERR Function not found");
         };
         let function = script.function.clone();
-        let call: mlua::Result<Function> = self.sandbox.as_call.call((
-            function,
-            StringArray(keys),
-            StringArray(argv),
-        ));
+        let call: mlua::Result<Function> =
+            self.sandbox
+                .as_call
+                .call((function, StringArray(keys), StringArray(argv)));
         match call {
             Ok(call) => self
                 .run_function(name, call, keys, argv, host)
@@ -1330,9 +1329,10 @@ G.unpack = cwrap(function(...)
   if select('#', ...) >= 2 and (select(2, ...)) ~= nil then i = checkint(2, ...) end
   if select('#', ...) >= 3 and (select(3, ...)) ~= nil then e = checkint(3, ...) else e = #t end
   if i > e then return end
+  -- lua_checkstack(L, n) of unpack's own frame, which holds its arguments.
   local n = e - i + 1
-  if n >= 2147483647 then c_error('too many results to unpack') end
-  return base_unpack(t, i, e)
+  if n >= 2147483647 or n + select('#', ...) > 8000 then c_error('too many results to unpack') end
+  return base_unpack(...)
 end)
 for _, name in ipairs {'assert', 'collectgarbage', 'error', 'gcinfo', 'ipairs', 'rawequal', 'select',
                        'tonumber', 'tostring', 'type', 'xpcall', '_VERSION'} do

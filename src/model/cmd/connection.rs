@@ -75,7 +75,11 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
     if let Some(resp3) = resp3 {
         server.client(call.client).resp3 = resp3;
     }
-    let proto = if server.client(call.client).resp3 { 3 } else { 2 };
+    let proto = if server.client(call.client).resp3 {
+        3
+    } else {
+        2
+    };
     hello_map(call.client, proto).into()
 }
 
@@ -200,4 +204,12 @@ mod tests {
             Frame::error("ERR Syntax error in HELLO option 'LOUD'")
         );
     }
+}
+
+/// ```text
+/// CLUSTER subcommand [argument ...]
+/// ```
+/// The model is a standalone server, as Redis with `cluster-enabled no`.
+pub fn cluster(_server: &mut Server, _call: Call<'_>) -> Reply {
+    Frame::error("ERR This instance has cluster support disabled").into()
 }

@@ -332,9 +332,8 @@ fn fcall_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
     run_state.running.set(Some(false));
     let db = caller_db(server, call.client);
     let reply = {
-        let mut host = |args: &[Bytes]| {
-            call_from_script(server, call.client, call.now_ms, read_only, args)
-        };
+        let mut host =
+            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
         engine.run_fcall(&name, keys, argv, &mut host)
     };
     run_state.finish();

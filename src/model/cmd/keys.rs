@@ -278,8 +278,8 @@ pub fn object_refcount(server: &mut Server, call: Call<'_>) -> Reply {
     const SHARED_REFCOUNT: i64 = i32::MAX as i64;
     const SHARED_INTEGERS: i64 = 10_000;
     let policy = server.config.get("maxmemory-policy");
-    let shares = server.config.int("maxmemory") == 0
-        || !(policy.contains("lru") || policy.contains("lfu"));
+    let shares =
+        server.config.int("maxmemory") == 0 || !(policy.contains("lru") || policy.contains("lfu"));
     match server.keyspace.get(&call.args[2], call.now_ms) {
         None => Frame::Null.into(),
         Some(entry) => {
@@ -350,6 +350,14 @@ fn encoding(value: &Value, config: &Config) -> &'static str {
         }
         Value::List(_) => "quicklist",
         Value::Stream(_) => "stream",
+        Value::ZSet(z) => {
+            let short = z.longest_member() as i64 <= config.int("zset-max-listpack-value");
+            if small(z.len(), "zset-max-listpack-entries") && short {
+                "listpack"
+            } else {
+                "skiplist"
+            }
+        }
     }
 }
 

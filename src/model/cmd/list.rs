@@ -180,7 +180,7 @@ fn list_range(len: i64, start: i64, stop: i64) -> std::ops::Range<usize> {
 
 /// Redis's `getTimeoutFromObjectOrReply` for the blocking list commands: seconds as a float,
 /// 0 for ever; the absolute deadline in milliseconds or `None`.
-fn block_deadline(arg: &[u8], now_ms: u64) -> Result<Option<u64>, Frame> {
+pub fn block_deadline(arg: &[u8], now_ms: u64) -> Result<Option<u64>, Frame> {
     let seconds = crate::model::cmd::string::parse_float(arg)
         .filter(|s| s.is_finite())
         .ok_or_else(|| Frame::error("ERR timeout is not a float or out of range"))?;
@@ -278,7 +278,9 @@ fn lmove_inner(
     }
     // The destination's type is checked before anything moves.
     ks.typed(to, now, pick_list)?;
-    let list = ks.typed(from, now, pick_list)?.unwrap_or_else(|| unreachable!());
+    let list = ks
+        .typed(from, now, pick_list)?
+        .unwrap_or_else(|| unreachable!());
     let value = if pop_left {
         list.pop_front()
     } else {

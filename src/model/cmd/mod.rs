@@ -20,6 +20,7 @@ pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod transaction;
+pub mod zset;
 
 use crate::model::frame::Frame;
 use crate::model::server::{Call, Reply, Server};
@@ -290,12 +291,7 @@ static COMMANDS: &[CommandSpec] = &[
                 Flags::NOSCRIPT.with(W),
                 function::function_delete,
             ),
-            cmd(
-                "function|kill",
-                2,
-                Flags::NOSCRIPT,
-                function::function_kill,
-            ),
+            cmd("function|kill", 2, Flags::NOSCRIPT, function::function_kill),
             cmd(
                 "function|load",
                 -3,
@@ -304,11 +300,34 @@ static COMMANDS: &[CommandSpec] = &[
             ),
         ],
     ),
-    container(
-        "memory",
-        &[cmd("memory|usage", -3, N, keys::memory_usage)],
-    ),
+    container("memory", &[cmd("memory|usage", -3, N, keys::memory_usage)]),
     cmd("getex", -2, W, string::getex),
+    cmd("hrandfield", -2, N, hash::hrandfield),
+    cmd("zadd", -4, W, zset::zadd),
+    cmd("zincrby", 4, W, zset::zincrby),
+    cmd("zrem", -3, W, zset::zrem),
+    cmd("zcard", 2, N, zset::zcard),
+    cmd("zscore", 3, N, zset::zscore),
+    cmd("zmscore", -3, N, zset::zmscore),
+    cmd("zrank", 3, N, zset::zrank),
+    cmd("zrevrank", 3, N, zset::zrevrank),
+    cmd("zrange", -4, N, zset::zrange),
+    cmd("zrevrange", -4, N, zset::zrevrange),
+    cmd("zpopmin", -2, W, zset::zpopmin),
+    cmd("zpopmax", -2, W, zset::zpopmax),
+    cmd(
+        "bzpopmin",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        zset::bzpopmin,
+    ),
+    cmd(
+        "bzpopmax",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        zset::bzpopmax,
+    ),
+    cmd("cluster", -2, Flags::NOSCRIPT, connection::cluster),
     cmd("sinter", -2, N, set::sinter),
     cmd("sinterstore", -3, W, set::sinterstore),
     cmd("sintercard", -3, N, set::sintercard),
@@ -319,10 +338,30 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("smove", 4, W, set::smove),
     cmd("lmove", 5, W, list::lmove),
     cmd("rpoplpush", 3, W, list::rpoplpush),
-    cmd("blpop", -3, W.with(Flags::NOSCRIPT).with(Flags::BLOCKING), list::blpop),
-    cmd("brpop", -3, W.with(Flags::NOSCRIPT).with(Flags::BLOCKING), list::brpop),
-    cmd("blmove", 6, W.with(Flags::NOSCRIPT).with(Flags::BLOCKING), list::blmove),
-    cmd("brpoplpush", 4, W.with(Flags::NOSCRIPT).with(Flags::BLOCKING), list::brpoplpush),
+    cmd(
+        "blpop",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::blpop,
+    ),
+    cmd(
+        "brpop",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::brpop,
+    ),
+    cmd(
+        "blmove",
+        6,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::blmove,
+    ),
+    cmd(
+        "brpoplpush",
+        4,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::brpoplpush,
+    ),
     cmd("sort", -2, W, sort::sort),
     cmd("sort_ro", -2, N, sort::sort_ro),
     cmd("fcall", -3, Flags::NOSCRIPT.with(W), function::fcall),

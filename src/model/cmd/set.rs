@@ -127,7 +127,8 @@ pub fn srem(server: &mut Server, call: Call<'_>) -> Reply {
 
 /// A deterministic stand-in for Redis's random member choice: positions spread by a fixed
 /// multiplier over the call's time and the set's size.
-fn picks(len: usize, count: usize, seed: u64) -> Vec<usize> {
+/// `count` distinct positions out of `len`, drawn from `seed` (a shuffle's prefix).
+pub(crate) fn picks(len: usize, count: usize, seed: u64) -> Vec<usize> {
     let mut chosen: Vec<usize> = (0..len).collect();
     let mut state = seed | 1;
     for i in (1..len).rev() {
@@ -270,11 +271,7 @@ fn members_reply(set: BTreeSet<Bytes>) -> Frame {
 }
 
 /// Redis's `sinterGenericCommand`: a missing key ends the lookup at once with an empty result.
-fn intersect(
-    server: &mut Server,
-    keys: &[Bytes],
-    now_ms: u64,
-) -> Result<BTreeSet<Bytes>, Frame> {
+fn intersect(server: &mut Server, keys: &[Bytes], now_ms: u64) -> Result<BTreeSet<Bytes>, Frame> {
     let mut sets = Vec::with_capacity(keys.len());
     for key in keys {
         match server.keyspace.typed(key, now_ms, pick_set)? {
@@ -343,7 +340,11 @@ pub fn sintercard(server: &mut Server, call: Call<'_>) -> Reply {
     }
     match intersect(server, keys, call.now_ms) {
         Ok(set) => {
-            let n = if limit > 0 { set.len().min(limit) } else { set.len() };
+            let n = if limit > 0 {
+                set.len().min(limit)
+            } else {
+                set.len()
+            };
             Frame::Integer(n as i64).into()
         }
         Err(e) => e.into(),

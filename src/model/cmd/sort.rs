@@ -76,6 +76,7 @@ fn sort_generic(server: &mut Server, call: Call<'_>, read_only: bool) -> Result<
         None => Vec::new(),
         Some(Value::List(list)) => list.iter().cloned().collect(),
         Some(Value::Set(set)) => set.iter().cloned().collect(),
+        Some(Value::ZSet(zset)) => zset.iter().map(|(m, _)| m.clone()).collect(),
         Some(_) => return Err(Frame::error(crate::model::keyspace::WRONGTYPE)),
     };
     // BY without `*` means "do not sort" (a constant key is the same for every element).
@@ -91,9 +92,11 @@ fn sort_generic(server: &mut Server, call: Call<'_>, read_only: bool) -> Result<
                 SortKey::Text(by_value)
             } else {
                 let score = match by_value {
-                    Some(text) => crate::model::cmd::string::parse_float(&text).filter(|f| !f.is_nan()).ok_or_else(|| {
-                        Frame::error("ERR One or more scores can't be converted into double")
-                    })?,
+                    Some(text) => crate::model::cmd::string::parse_float(&text)
+                        .filter(|f| !f.is_nan())
+                        .ok_or_else(|| {
+                            Frame::error("ERR One or more scores can't be converted into double")
+                        })?,
                     None => 0.0,
                 };
                 SortKey::Score(score)
@@ -102,9 +105,10 @@ fn sort_generic(server: &mut Server, call: Call<'_>, read_only: bool) -> Result<
         }
         keyed.sort_by(|(ka, ea), (kb, eb)| {
             let ord = match (ka, kb) {
-                (SortKey::Score(a), SortKey::Score(b)) => {
-                    a.partial_cmp(b).unwrap_or(Ordering::Equal).then_with(|| ea.cmp(eb))
-                }
+                (SortKey::Score(a), SortKey::Score(b)) => a
+                    .partial_cmp(b)
+                    .unwrap_or(Ordering::Equal)
+                    .then_with(|| ea.cmp(eb)),
                 (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
                 _ => Ordering::Equal,
             };
@@ -150,7 +154,8 @@ fn sort_generic(server: &mut Server, call: Call<'_>, read_only: bool) -> Result<
                 ks.remove(dest, now);
                 ks.touch(dest);
             } else {
-                let list: VecDeque<Bytes> = out.into_iter().map(|v| v.unwrap_or_default()).collect();
+                let list: VecDeque<Bytes> =
+                    out.into_iter().map(|v| v.unwrap_or_default()).collect();
                 ks.set(dest.clone(), Value::List(list));
             }
             Ok(Frame::Integer(n as i64))
@@ -166,7 +171,12 @@ enum SortKey {
 
 /// Redis's `lookupKeyByPattern`: `#` is the element itself; the first `*` is replaced by the
 /// element; `key->field` reads a hash field; anything but a string (or the field) is nil.
-fn lookup_by_pattern(server: &mut Server, pattern: &[u8], element: &Bytes, now: u64) -> Option<Bytes> {
+fn lookup_by_pattern(
+    server: &mut Server,
+    pattern: &[u8],
+    element: &Bytes,
+    now: u64,
+) -> Option<Bytes> {
     if pattern == b"#" {
         return Some(element.clone());
     }

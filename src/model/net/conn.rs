@@ -126,7 +126,10 @@ impl Shared {
     /// refused with BUSY.
     fn busy_reply(&self, args: &[Bytes]) -> Frame {
         let eval = self.run.running.get().unwrap_or(true);
-        let word = |i: usize, w: &str| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+        let word = |i: usize, w: &str| {
+            args.get(i)
+                .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+        };
         if args.len() == 2 && word(1, "kill") && (word(0, "script") || word(0, "function")) {
             return script::kill_reply(&self.run, word(0, "script"));
         }
@@ -319,7 +322,15 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = stream;
-    shared.idle().await;
+    let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    if shared.busy()
+        && !matches!(
+            serve_while_busy(&mut stream, &shared, &mut input).await,
+            Ok(true)
+        )
+    {
+        return;
+    }
     let Some(client) = shared.connect() else {
         // Best effort, as Redis: the client is refused either way.
         let _ = stream
@@ -331,7 +342,7 @@ where
         stream,
         shared,
         client,
-        input: BytesMut::with_capacity(READ_CHUNK_BYTES),
+        input,
         output: Vec::with_capacity(READ_CHUNK_BYTES),
         resp3: false,
     };
@@ -339,6 +350,42 @@ where
     let _ = conn.run().await;
     conn.shared.idle().await;
     conn.shared.disconnect(client);
+}
+
+/// A connection accepted while a script holds the server: its requests are answered as Redis
+/// answers them then (BUSY; SCRIPT KILL and SHUTDOWN act) without registering a client, which
+/// needs the server. True once the script has ended (the connection then goes on as usual with
+/// what it sent since), false when the peer left.
+async fn serve_while_busy<S>(
+    stream: &mut S,
+    shared: &Shared,
+    input: &mut BytesMut,
+) -> io::Result<bool>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut output = Vec::new();
+    while shared.busy() {
+        while shared.busy() {
+            let Ok(request) = frame::parse_request(input) else {
+                break; // incomplete, or a protocol error the usual loop will answer
+            };
+            input.advance(request.consumed);
+            if !request.args.is_empty() {
+                shared.busy_reply(&request.args).encode(&mut output);
+            }
+        }
+        if !output.is_empty() {
+            stream.write_all(&output).await?;
+            output.clear();
+        }
+        input.reserve(READ_CHUNK_BYTES);
+        tokio::select! {
+            read = stream.read_buf(input) => if read? == 0 { return Ok(false) },
+            () = tokio::time::sleep(std::time::Duration::from_millis(1)) => {}
+        }
+    }
+    Ok(true)
 }
 
 struct Connection<S> {
@@ -500,9 +547,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
 /// The commands that run a script, which may outlast `busy-reply-threshold`.
 fn is_script_command(name: &[u8]) -> bool {
-    ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+    [
+        "eval",
+        "evalsha",
+        "eval_ro",
+        "evalsha_ro",
+        "fcall",
+        "fcall_ro",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
 }
 
 /// Moves what the socket has now into `input` without waiting; true at end of stream. When
