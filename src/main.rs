@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use cli::bench::{run_bench, BenchCli};
 use cli::exit;
 use cli::load::{run_load, serve_model, LoadCli};
 use cli::real::{run_real, RealCli};
@@ -61,6 +62,9 @@ enum Command {
     },
     /// Run a scenario against real Redis servers (and Sentinels) in Docker containers.
     Real(RealCli),
+    /// Drive the pipeline at its maximum rate (or --rate) while the scenario's faults fire, and
+    /// report throughput, latency, lag and recovery over time; exit 1 on a violation.
+    Bench(BenchCli),
 }
 
 fn main() -> ExitCode {
@@ -73,5 +77,6 @@ fn main() -> ExitCode {
         Command::Shrink(args) => exit(run_shrink(&args)),
         Command::Scenarios { dir } => exit(list_scenarios(&dir)),
         Command::Real(args) => ExitCode::from(run_real(&args)),
+        Command::Bench(args) => exit(run_bench(&args)),
     }
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use outbox_chaos::fault_plan::kind_name;
 use outbox_chaos::real::{config, RealError, RealOptions, RealRun};
 use outbox_chaos::report::outcome::{header_line, parameters_text};
+use outbox_chaos::report::html::write_run_html;
+use outbox_chaos::report::series::Perf;
 use outbox_chaos::report::{run_dir, write_run, RunId};
 use outbox_chaos::scenario::FaultKind;
 
@@ -95,6 +97,64 @@ async fn real_run(cmd: &RealCli) -> Result<u8, RealError> {
     let outcome = prepared.run().await?;
     let dir = run_dir(&cmd.reports, &s.name, &outcome.run);
     write_run(&dir, &outcome.history, &outcome.summary())?;
-    print_outcome(&outcome, &dir, &[]);
+    let html = write_run_html(&dir, &outcome, &Perf::build(&outcome.history), &[])?;
+    print_outcome(&outcome, &dir, &[format!("html: {}", html.display())]);
     Ok(if outcome.is_clean() { 0 } else { 1 })
+}
+
+/// `bench --world real`: the bench's scenario through the ordinary container run, then its
+/// figures (see `cli::bench`).
+pub fn bench_real(
+    scenario: &outbox_chaos::scenario::Scenario,
+    seed: u64,
+    reports: &std::path::Path,
+    offered: f64,
+    max: bool,
+) -> Result<u8, super::Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| super::Failure::bad_input(format!("cannot start the runtime: {e}")))?;
+    let options = RealOptions {
+        scenario: scenario.clone(),
+        window_ms: None,
+        image: outbox_chaos::real::image::DEFAULT_IMAGE.to_string(),
+        seed: Some(seed),
+        run_id: None,
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            biased;
+            _ = tokio::signal::ctrl_c() => None,
+            result = async {
+                let prepared = RealRun::new(&options)?;
+                let run_id = RunId::Id(prepared.run_id.clone());
+                println!("{}", header_line("bench", &prepared.scenario, &run_id));
+                println!("{}", super::bench::offered_line(scenario, offered, max));
+                print!("{}", parameters_text(&prepared.parameters()));
+                prepared.run().await
+            } => Some(result),
+        }
+    });
+    let outcome = match result {
+        None => {
+            eprintln!(
+                "outbox-chaos bench: interrupted; the run's containers and networks were removed"
+            );
+            return Ok(EXIT_INTERRUPTED);
+        }
+        Some(Err(e)) => {
+            return Err(super::Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })
+        }
+        Some(Ok(outcome)) => outcome,
+    };
+    let perf = Perf::build(&outcome.history);
+    let rows = vec![(
+        "offered".to_string(),
+        super::bench::offered_line(scenario, offered, max),
+    )];
+    super::bench::finish("wall-clock", reports, &outcome, &perf, &rows)
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use outbox_chaos::check::timeline;
+use outbox_chaos::report::html::{write_run_html, write_sweep_html, FILE_NAME};
 use outbox_chaos::report::outcome::RunOutcome;
+use outbox_chaos::report::series::Perf;
 use outbox_chaos::report::sweep::{sweep_dir, write_sweep, Sweep};
 use outbox_chaos::report::{self, junit, run_dir, write_run, RunId};
 use outbox_chaos::scenario::{self, scenarios_dir, Scenario, SeedRange, Shard};
@@ -81,11 +83,14 @@ pub(super) fn load_scenario(target: &Target) -> Result<Scenario, Failure> {
     })
 }
 
-/// Writes `DIR/<scenario>/<seed>/`; a directory that cannot be written is bad input.
-fn write_reports(base: &Path, run: &RunOutcome) -> Result<PathBuf, Failure> {
+/// Writes `DIR/<scenario>/<seed>/` with its `report.html`; a directory that cannot be written
+/// is bad input. Returns the directory and the line naming the page.
+pub(super) fn write_reports(base: &Path, run: &RunOutcome) -> Result<(PathBuf, String), Failure> {
     let dir = run_dir(base, &run.scenario.name, &run.run);
     write_run(&dir, &run.history, &run.summary()).map_err(Failure::bad_input)?;
-    Ok(dir)
+    let html = write_run_html(&dir, run, &Perf::build(&run.history), &[])
+        .map_err(Failure::bad_input)?;
+    Ok((dir, format!("html: {}", html.display())))
 }
 
 pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
@@ -93,7 +98,7 @@ pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
     let prepared = SimRun::new(&scenario, args.seed)?;
     let run_id = RunId::Seed(args.seed);
     print_start("sim", &scenario, &run_id, &prepared.parameters());
-    let (run, extra, same) = if args.check_determinism {
+    let (run, mut extra, same) = if args.check_determinism {
         let twice = determinism::check(&prepared)?;
         let line = twice.line();
         let same = twice.same();
@@ -101,7 +106,8 @@ pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
     } else {
         (prepared.run()?, Vec::new(), true)
     };
-    let dir = write_reports(&args.target.reports, &run)?;
+    let (dir, html) = write_reports(&args.target.reports, &run)?;
+    extra.insert(0, html);
     print_outcome(&run, &dir, &extra);
     Ok(if run.is_clean() && same { 0 } else { 1 })
 }
@@ -128,7 +134,8 @@ pub fn run_replay(args: &ReplayCli) -> Result<u8, Failure> {
         extra.push(format!("timeline of {event}:"));
         extra.extend(text.lines().map(|l| format!("  {l}")));
     }
-    let dir = write_reports(&args.target.reports, &run)?;
+    let (dir, html) = write_reports(&args.target.reports, &run)?;
+    extra.insert(0, html);
     print_outcome(&run, &dir, &extra);
     Ok(if run.is_clean() { 0 } else { 1 })
 }
@@ -170,6 +177,10 @@ pub fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
     let elapsed_s = started.elapsed().as_secs_f64();
     let mut sweep = Sweep::new(&scenario, range, shard);
     let commands: u64 = results.iter().map(|r| r.redis_commands).sum();
+    let seed_reports: Vec<(u64, PathBuf)> = results
+        .iter()
+        .filter_map(|r| Some((r.outcome.seed, r.report_dir.as_ref()?.join(FILE_NAME))))
+        .collect();
     results.into_iter().for_each(|r| sweep.add(r.outcome));
     let text = sweep.text(elapsed_s);
     let (body, result_line) = text
@@ -182,11 +193,14 @@ pub fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
     println!("speed: {per_min:.0} seeds/min on {jobs} jobs, {commands} simulated Redis commands ({commands_per_s:.0} per wall-clock second)");
     let dir = sweep_dir(&args.target.reports, &sweep);
     write_sweep(&dir, &sweep, elapsed_s).map_err(Failure::bad_input)?;
+    let html = write_sweep_html(&dir, &sweep, elapsed_s, &seed_reports)
+        .map_err(Failure::bad_input)?;
     if let Some(path) = &args.junit {
         std::fs::write(path, junit::junit_xml(&sweep, elapsed_s))
             .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))?;
     }
     println!("report: {}", dir.display());
+    println!("html: {}", html.display());
     println!("{result_line}");
     Ok(sweep.exit_code() as u8)
 }
