@@ -12,7 +12,7 @@ use outbox_chaos::report::series::Perf;
 use outbox_chaos::report::{run_dir, write_run, RunId};
 use outbox_chaos::scenario::FaultKind;
 
-use super::{kebab, print_outcome};
+use super::{bench, kebab, print_outcome, Failure};
 
 /// Exit code of a run interrupted by Ctrl-C (128 + SIGINT), after its cleanup.
 const EXIT_INTERRUPTED: u8 = 130;
@@ -102,59 +102,82 @@ async fn real_run(cmd: &RealCli) -> Result<u8, RealError> {
     Ok(if outcome.is_clean() { 0 } else { 1 })
 }
 
-/// `bench --world real`: the bench's scenario through the ordinary container run, then its
-/// figures (see `cli::bench`).
+/// `bench --world real`: the bench's scenario through the ordinary container run (after a
+/// fault-free probe run for the maximum rate when `--rate` is not given), then its figures (see
+/// `cli::bench`).
 pub fn bench_real(
     scenario: &outbox_chaos::scenario::Scenario,
     seed: u64,
     reports: &std::path::Path,
-    offered: f64,
-    max: bool,
-) -> Result<u8, super::Failure> {
+    duration: Option<f64>,
+    rate: Option<f64>,
+) -> Result<u8, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| super::Failure::bad_input(format!("cannot start the runtime: {e}")))?;
-    let options = RealOptions {
+        .map_err(|e| Failure::bad_input(format!("cannot start the runtime: {e}")))?;
+    let result = runtime.block_on(async {
+        tokio::select! {
+            biased;
+            _ = tokio::signal::ctrl_c() => None,
+            result = bench_real_run(scenario, seed, reports, duration, rate) => Some(result),
+        }
+    });
+    match result {
+        None => {
+            eprintln!(
+                "outbox-chaos bench: interrupted; the run's containers and networks were removed"
+            );
+            Ok(EXIT_INTERRUPTED)
+        }
+        Some(result) => result,
+    }
+}
+
+fn real_failure(e: RealError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    }
+}
+
+async fn bench_real_run(
+    scenario: &outbox_chaos::scenario::Scenario,
+    seed: u64,
+    reports: &std::path::Path,
+    duration: Option<f64>,
+    rate: Option<f64>,
+) -> Result<u8, Failure> {
+    let options = |scenario: &outbox_chaos::scenario::Scenario| RealOptions {
         scenario: scenario.clone(),
         window_ms: None,
         image: outbox_chaos::real::image::DEFAULT_IMAGE.to_string(),
         seed: Some(seed),
         run_id: None,
     };
-    let result = runtime.block_on(async {
-        tokio::select! {
-            biased;
-            _ = tokio::signal::ctrl_c() => None,
-            result = async {
-                let prepared = RealRun::new(&options)?;
-                let run_id = RunId::Id(prepared.run_id.clone());
-                println!("{}", header_line("bench", &prepared.scenario, &run_id));
-                println!("{}", super::bench::offered_line(scenario, offered, max));
-                print!("{}", parameters_text(&prepared.parameters()));
-                prepared.run().await
-            } => Some(result),
-        }
-    });
-    let outcome = match result {
+    let mut probe = None;
+    let rate = match rate {
+        Some(r) => r,
         None => {
-            eprintln!(
-                "outbox-chaos bench: interrupted; the run's containers and networks were removed"
-            );
-            return Ok(EXIT_INTERRUPTED);
+            let probe_scenario = bench::probe_scenario(scenario);
+            let run = RealRun::new(&options(&probe_scenario)).map_err(real_failure)?;
+            let outcome = run.run().await.map_err(real_failure)?;
+            let (rate, line) = bench::probed_rate(&outcome)?;
+            println!("{line}");
+            probe = Some(line);
+            rate
         }
-        Some(Err(e)) => {
-            return Err(super::Failure {
-                code: e.exit_code(),
-                message: e.to_string(),
-            })
-        }
-        Some(Ok(outcome)) => outcome,
     };
+    let (scenario, offered) = bench::bench_scenario(scenario, duration, Some(rate))?;
+    let prepared = RealRun::new(&options(&scenario)).map_err(real_failure)?;
+    let run_id = RunId::Id(prepared.run_id.clone());
+    println!("{}", header_line("bench", &prepared.scenario, &run_id));
+    let offered_line = bench::offered_line(&scenario, offered, probe.is_some());
+    println!("offered: {offered_line}");
+    print!("{}", parameters_text(&prepared.parameters()));
+    let outcome = prepared.run().await.map_err(real_failure)?;
     let perf = Perf::build(&outcome.history);
-    let rows = vec![(
-        "offered".to_string(),
-        super::bench::offered_line(scenario, offered, max),
-    )];
-    super::bench::finish("wall-clock", reports, &outcome, &perf, &rows)
+    let mut rows = vec![("offered".to_string(), offered_line)];
+    rows.extend(probe.map(|p| ("probe".to_string(), p)));
+    bench::finish("wall-clock", reports, &outcome, &perf, &rows)
 }

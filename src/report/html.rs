@@ -305,7 +305,7 @@ fn time_plot(title: &str, y_desc: &str, x_max: f64, lines: &[Line], faults: &[Fa
         chart
             .draw_series(faults.iter().take(BAND_LABELS_MAX).map(|f| {
                 let x = (f.start_ms as f64 / 1_000.0).min(x_max);
-                Text::new(f.label(), (x, y_max * 0.98), label_font.clone())
+                Text::new(short(&f.label()), (x, y_max * 0.98), label_font.clone())
             }))
             .map_err(plot_err)?;
         for l in lines {
@@ -352,14 +352,14 @@ fn bars_on(
     bars: &[(String, u64)],
     color: RGBColor,
 ) -> Result<(), String> {
-    let n = bars.len().max(1);
+    let n = bars.len().max(1) as u32;
     let y_max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64 * 1.15;
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 18))
         .margin(10)
-        .x_label_area_size(if n <= 12 { 45 } else { 35 })
+        .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..n as f64, 0f64..y_max)
+        .build_cartesian_2d((0..n).into_segmented(), 0f64..y_max)
         .map_err(plot_err)?;
     let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
     chart
@@ -367,19 +367,25 @@ fn bars_on(
         .x_desc(x_desc)
         .y_desc("count")
         .light_line_style(WHITE.mix(0.0))
-        .x_labels(n.min(20))
-        .x_label_formatter(&|x| {
-            let i = x.floor() as usize;
-            names.get(i).cloned().unwrap_or_default()
+        .disable_x_mesh()
+        .x_labels(names.len().min(40))
+        .x_label_formatter(&|x| match x {
+            SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
         })
         .draw()
         .map_err(plot_err)?;
     chart
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
-            Rectangle::new(
-                [(i as f64 + 0.1, 0.0), (i as f64 + 0.9, b.1 as f64)],
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i as u32), 0.0),
+                    (SegmentValue::Exact(i as u32 + 1), b.1 as f64),
+                ],
                 color.filled(),
-            )
+            );
+            bar.set_margin(0, 0, 3, 3);
+            bar
         }))
         .map_err(plot_err)?;
     Ok(())
@@ -627,6 +633,16 @@ fn table(header: &[&str], rows: &[(String, String)]) -> String {
     }
     out.push_str("</table>\n");
     out
+}
+
+/// A band's label cut to fit the plot's height.
+fn short(label: &str) -> String {
+    const MAX: usize = 36;
+    if label.chars().count() <= MAX {
+        return label.to_string();
+    }
+    let cut: String = label.chars().take(MAX - 1).collect();
+    format!("{cut}…")
 }
 
 fn css_color(c: RGBColor) -> String {
