@@ -93,8 +93,9 @@ impl ConcernFacts {
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
     pub decisions: BTreeMap<String, DecisionFacts>,
-    /// Keyed by (concern, event).
-    pub concerns: BTreeMap<(String, String), ConcernFacts>,
+    /// Keyed by concern, then event: a lookup by `&str` needs no allocation, and iterating it
+    /// visits (concern, event) in the order of the pair ([`Facts::concern_pairs`]).
+    pub concerns: BTreeMap<String, BTreeMap<String, ConcernFacts>>,
     /// Every event a stream id was seen carrying (ids are per tenant stream, so possibly several).
     pub entry_events: BTreeMap<String, BTreeSet<String>>,
     /// Positions of `Fault` and `Failpoint` records.
@@ -127,7 +128,15 @@ impl Facts {
 
     fn add_event_op(&mut self, pos: usize, phase: Phase, op: &Op) {
         let Some(event) = op.event() else { return };
-        let d = self.decisions.entry(event.to_string()).or_default();
+        // Most records name a decision already indexed: look up before allocating a key.
+        if !self.decisions.contains_key(event) {
+            self.decisions
+                .insert(event.to_string(), DecisionFacts::default());
+        }
+        let d = self
+            .decisions
+            .get_mut(event)
+            .expect("inserted just above");
         d.records.push(pos);
         match op {
             Op::Commit {
@@ -142,11 +151,8 @@ impl Facts {
                 describe(d, tenant, object, *version);
                 count_commit(d, phase, *outcome);
                 if let Some(id) = entry_id {
-                    d.commit_entry_ids.insert(id.clone());
-                    self.entry_events
-                        .entry(id.clone())
-                        .or_default()
-                        .insert(event.to_string());
+                    insert_str(&mut d.commit_entry_ids, id);
+                    note_entry(&mut self.entry_events, id, event);
                 }
             }
             Op::StateWritten {
@@ -158,59 +164,66 @@ impl Facts {
                 describe(d, tenant, object, *version);
                 d.state_written = true;
             }
-            _ => self.add_consumer_op(event, op),
+            _ => {
+                let (concern, entry_id) = match op {
+                    Op::Deliver {
+                        concern, entry_id, ..
+                    }
+                    | Op::Effect {
+                        concern, entry_id, ..
+                    }
+                    | Op::Ack {
+                        concern, entry_id, ..
+                    }
+                    | Op::DeadLetter {
+                        concern, entry_id, ..
+                    } => (concern, Some(entry_id)),
+                    Op::ApiRequest { concern, .. } => (concern, None),
+                    _ => return,
+                };
+                if let Some(id) = entry_id {
+                    note_entry(&mut self.entry_events, id, event);
+                    insert_str(&mut d.delivered_entry_ids, id);
+                }
+                if !self.concerns.contains_key(concern.as_str()) {
+                    self.concerns.insert(concern.clone(), BTreeMap::new());
+                }
+                let events = self
+                    .concerns
+                    .get_mut(concern.as_str())
+                    .expect("inserted just above");
+                if !events.contains_key(event) {
+                    events.insert(event.to_string(), ConcernFacts::default());
+                }
+                let c = events.get_mut(event).expect("inserted just above");
+                match op {
+                    Op::Deliver { reclaimed, .. } => {
+                        c.deliveries += 1;
+                        c.reclaims += u64::from(*reclaimed);
+                    }
+                    Op::Effect { applied: true, .. } => c.applied += 1,
+                    Op::Effect { applied: false, .. } => c.deduped += 1,
+                    Op::ApiRequest { applied: true, .. } => c.api_applied += 1,
+                    Op::ApiRequest { applied: false, .. } => c.api_deduped += 1,
+                    Op::Ack { .. } => c.acks += 1,
+                    Op::DeadLetter { .. } => c.dead_letters += 1,
+                    _ => {}
+                }
+            }
         }
     }
 
-    fn add_consumer_op(&mut self, event: &str, op: &Op) {
-        let (concern, entry_id) = match op {
-            Op::Deliver {
-                concern, entry_id, ..
-            }
-            | Op::Effect {
-                concern, entry_id, ..
-            }
-            | Op::Ack {
-                concern, entry_id, ..
-            }
-            | Op::DeadLetter {
-                concern, entry_id, ..
-            } => (concern, Some(entry_id)),
-            Op::ApiRequest { concern, .. } => (concern, None),
-            _ => return,
-        };
-        if let Some(id) = entry_id {
-            self.entry_events
-                .entry(id.clone())
-                .or_default()
-                .insert(event.to_string());
-            let d = self
-                .decisions
-                .get_mut(event)
-                .expect("decision added before its consumer ops");
-            d.delivered_entry_ids.insert(id.clone());
-        }
-        let c = self
-            .concerns
-            .entry((concern.clone(), event.to_string()))
-            .or_default();
-        match op {
-            Op::Deliver { reclaimed, .. } => {
-                c.deliveries += 1;
-                c.reclaims += u64::from(*reclaimed);
-            }
-            Op::Effect { applied: true, .. } => c.applied += 1,
-            Op::Effect { applied: false, .. } => c.deduped += 1,
-            Op::ApiRequest { applied: true, .. } => c.api_applied += 1,
-            Op::ApiRequest { applied: false, .. } => c.api_deduped += 1,
-            Op::Ack { .. } => c.acks += 1,
-            Op::DeadLetter { .. } => c.dead_letters += 1,
-            _ => {}
-        }
+    /// Every (concern, event) pair with its facts, in (concern, event) order.
+    pub fn concern_pairs(&self) -> impl Iterator<Item = ((&str, &str), &ConcernFacts)> {
+        self.concerns.iter().flat_map(|(concern, events)| {
+            events
+                .iter()
+                .map(move |(event, c)| ((concern.as_str(), event.as_str()), c))
+        })
     }
 
     pub fn concern(&self, concern: &str, event: &str) -> Option<&ConcernFacts> {
-        self.concerns.get(&(concern.to_string(), event.to_string()))
+        self.concerns.get(concern)?.get(event)
     }
 
     /// The one event a stream id carried, if the history names exactly one.
@@ -234,6 +247,23 @@ impl Facts {
             matches!(&history[*p].op, Op::Trim { tenant: t, min_id, removed }
                 if t == tenant && *removed > 0 && compare_stream_ids(entry_id, min_id) == Ordering::Less)
         })
+    }
+}
+
+/// Inserts `value` into a set of strings, allocating only when it is new.
+fn insert_str(set: &mut BTreeSet<String>, value: &str) {
+    if !set.contains(value) {
+        set.insert(value.to_string());
+    }
+}
+
+/// Notes that the stream id `id` carried `event`.
+fn note_entry(entry_events: &mut BTreeMap<String, BTreeSet<String>>, id: &str, event: &str) {
+    match entry_events.get_mut(id) {
+        Some(events) => insert_str(events, event),
+        None => {
+            entry_events.insert(id.to_string(), BTreeSet::from([event.to_string()]));
+        }
     }
 }
 

@@ -175,9 +175,44 @@ async fn bench_real_run(
     let offered_line = bench::offered_line(&scenario, offered, probe.is_some());
     println!("offered: {offered_line}");
     print!("{}", parameters_text(&prepared.parameters()));
-    let outcome = prepared.run().await.map_err(real_failure)?;
+    let ceiling_decisions = scenario.workload.decisions.clamp(2_000, CEILING_DECISIONS_MAX);
+    let (outcome, ceiling) = prepared
+        .run_measured(Some(ceiling_decisions))
+        .await
+        .map_err(real_failure)?;
     let perf = Perf::build(&outcome.history);
     let mut rows = vec![("offered".to_string(), offered_line)];
     rows.extend(probe.map(|p| ("probe".to_string(), p)));
-    bench::finish("wall-clock", reports, &outcome, &perf, &rows)
+    let measured = match ceiling {
+        Some(Ok(c)) => {
+            // The pipeline's rate: decisions effected in every concern per second of the load.
+            let effected = perf.effected as f64 / perf.concerns.max(1) as f64;
+            let rate = effected * 1_000.0 / perf.end_ms.max(1) as f64;
+            let peak = perf.peak_effects_per_s() as f64 / perf.concerns.max(1) as f64;
+            rows.push(("redis ceiling".to_string(), c.describe()));
+            rows.push((
+                "pipeline / ceiling".to_string(),
+                format!(
+                    "{:.3} (mean {rate:.0} decisions/s effected in every concern over the run; peak second {:.3})",
+                    rate / c.decisions_per_s(),
+                    peak / c.decisions_per_s()
+                ),
+            ));
+            true
+        }
+        Some(Err(e)) => {
+            rows.push(("redis ceiling".to_string(), format!("NOT measured: {e}")));
+            false
+        }
+        None => false,
+    };
+    let code = bench::finish("wall-clock", reports, &outcome, &perf, &rows)?;
+    if !measured {
+        println!("ceiling: not measured; the ratio is missing (exit 1)");
+        return Ok(code.max(1));
+    }
+    Ok(code)
 }
+
+/// Decisions of the ceiling measure at most.
+const CEILING_DECISIONS_MAX: u64 = 50_000;

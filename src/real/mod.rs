@@ -21,6 +21,7 @@
 //! This module must never send traffic anywhere but the run's own containers, and never touch a
 //! container or network that does not carry its run's label.
 
+pub mod ceiling;
 pub(crate) mod cleanup;
 pub mod config;
 pub(crate) mod docker;
