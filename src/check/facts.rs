@@ -2,11 +2,12 @@
 //! about each decision and each (concern, event) pair.
 //!
 //! It only summarises; it never judges (that is the checkers' job) and never reads the final
-//! state. Positions are indexes into the history slice; every map is ordered.
+//! state. Positions are indexes into the history slice; every map it hands out is ordered (the
+//! hash maps of its builder are only looked up, never iterated into anything order-dependent).
 
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How a decision's commit ended, over all its attempts (a retry reuses the decision id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,107 +111,11 @@ pub struct Facts {
 
 impl Facts {
     pub fn build(history: &[Record]) -> Facts {
-        let mut facts = Facts::default();
+        let mut b = Builder::default();
         for (pos, record) in history.iter().enumerate() {
-            facts.add(pos, record);
+            b.add(pos, record);
         }
-        facts
-    }
-
-    fn add(&mut self, pos: usize, record: &Record) {
-        match &record.op {
-            Op::Fault { .. } | Op::Failpoint { .. } => self.incidents.push(pos),
-            Op::Trim { .. } => self.trims.push(pos),
-            Op::ClaimedDeleted { .. } => self.claims.push(pos),
-            op => self.add_event_op(pos, record.phase, op),
-        }
-    }
-
-    fn add_event_op(&mut self, pos: usize, phase: Phase, op: &Op) {
-        let Some(event) = op.event() else { return };
-        // Most records name a decision already indexed: look up before allocating a key.
-        if !self.decisions.contains_key(event) {
-            self.decisions
-                .insert(event.to_string(), DecisionFacts::default());
-        }
-        let d = self
-            .decisions
-            .get_mut(event)
-            .expect("inserted just above");
-        d.records.push(pos);
-        match op {
-            Op::Commit {
-                tenant,
-                object,
-                version,
-                outcome,
-                entry_id,
-                ..
-            } => {
-                self.commit_records += 1;
-                describe(d, tenant, object, *version);
-                count_commit(d, phase, *outcome);
-                if let Some(id) = entry_id {
-                    insert_str(&mut d.commit_entry_ids, id);
-                    note_entry(&mut self.entry_events, id, event);
-                }
-            }
-            Op::StateWritten {
-                tenant,
-                object,
-                version,
-                ..
-            } => {
-                describe(d, tenant, object, *version);
-                d.state_written = true;
-            }
-            _ => {
-                let (concern, entry_id) = match op {
-                    Op::Deliver {
-                        concern, entry_id, ..
-                    }
-                    | Op::Effect {
-                        concern, entry_id, ..
-                    }
-                    | Op::Ack {
-                        concern, entry_id, ..
-                    }
-                    | Op::DeadLetter {
-                        concern, entry_id, ..
-                    } => (concern, Some(entry_id)),
-                    Op::ApiRequest { concern, .. } => (concern, None),
-                    _ => return,
-                };
-                if let Some(id) = entry_id {
-                    note_entry(&mut self.entry_events, id, event);
-                    insert_str(&mut d.delivered_entry_ids, id);
-                }
-                if !self.concerns.contains_key(concern.as_str()) {
-                    self.concerns.insert(concern.clone(), BTreeMap::new());
-                }
-                let events = self
-                    .concerns
-                    .get_mut(concern.as_str())
-                    .expect("inserted just above");
-                if !events.contains_key(event) {
-                    events.insert(event.to_string(), ConcernFacts::default());
-                }
-                let c = events.get_mut(event).expect("inserted just above");
-                match op {
-                    Op::Deliver { reclaimed, .. } => {
-                        c.deliveries += 1;
-                        c.reclaims += u64::from(*reclaimed);
-                    }
-                    Op::Effect { applied: true, .. } => c.applied += 1,
-                    Op::Effect { applied: false, .. } => c.deduped += 1,
-                    Op::ApiRequest { applied: true, .. } => c.api_applied += 1,
-                    Op::ApiRequest { applied: false, .. } => c.api_deduped += 1,
-                    Op::Ack { .. } => c.acks += 1,
-                    Op::DeadLetter { .. } => c.dead_letters += 1,
-                    _ => {}
-                }
-            }
-        }
+        b.finish()
     }
 
     /// Every (concern, event) pair with its facts, in (concern, event) order.
@@ -250,20 +155,133 @@ impl Facts {
     }
 }
 
+/// The index while it is built: keyed by the history's own strings, in hash maps that are only
+/// looked up (a million records make a million lookups, and ordered string keys cost a dozen
+/// comparisons each). [`Builder::finish`] moves everything into the ordered maps of [`Facts`],
+/// whose order does not depend on the order of insertion, so nothing of the hash order reaches
+/// a checker or a report.
+#[derive(Default)]
+struct Builder<'h> {
+    decisions: HashMap<&'h str, DecisionFacts>,
+    concerns: HashMap<(&'h str, &'h str), ConcernFacts>,
+    entry_events: HashMap<&'h str, BTreeSet<&'h str>>,
+    incidents: Vec<usize>,
+    trims: Vec<usize>,
+    claims: Vec<usize>,
+    commit_records: u64,
+}
+
+impl<'h> Builder<'h> {
+    fn add(&mut self, pos: usize, record: &'h Record) {
+        match &record.op {
+            Op::Fault { .. } | Op::Failpoint { .. } => self.incidents.push(pos),
+            Op::Trim { .. } => self.trims.push(pos),
+            Op::ClaimedDeleted { .. } => self.claims.push(pos),
+            op => self.add_event_op(pos, record.phase, op),
+        }
+    }
+
+    fn add_event_op(&mut self, pos: usize, phase: Phase, op: &'h Op) {
+        let Some(event) = op.event() else { return };
+        let d = self.decisions.entry(event).or_default();
+        d.records.push(pos);
+        match op {
+            Op::Commit {
+                tenant,
+                object,
+                version,
+                outcome,
+                entry_id,
+                ..
+            } => {
+                self.commit_records += 1;
+                describe(d, tenant, object, *version);
+                count_commit(d, phase, *outcome);
+                if let Some(id) = entry_id {
+                    insert_str(&mut d.commit_entry_ids, id);
+                    self.entry_events.entry(id).or_default().insert(event);
+                }
+            }
+            Op::StateWritten {
+                tenant,
+                object,
+                version,
+                ..
+            } => {
+                describe(d, tenant, object, *version);
+                d.state_written = true;
+            }
+            _ => {
+                let (concern, entry_id) = match op {
+                    Op::Deliver {
+                        concern, entry_id, ..
+                    }
+                    | Op::Effect {
+                        concern, entry_id, ..
+                    }
+                    | Op::Ack {
+                        concern, entry_id, ..
+                    }
+                    | Op::DeadLetter {
+                        concern, entry_id, ..
+                    } => (concern, Some(entry_id)),
+                    Op::ApiRequest { concern, .. } => (concern, None),
+                    _ => return,
+                };
+                if let Some(id) = entry_id {
+                    self.entry_events.entry(id).or_default().insert(event);
+                    insert_str(&mut d.delivered_entry_ids, id);
+                }
+                let c = self.concerns.entry((concern, event)).or_default();
+                match op {
+                    Op::Deliver { reclaimed, .. } => {
+                        c.deliveries += 1;
+                        c.reclaims += u64::from(*reclaimed);
+                    }
+                    Op::Effect { applied: true, .. } => c.applied += 1,
+                    Op::Effect { applied: false, .. } => c.deduped += 1,
+                    Op::ApiRequest { applied: true, .. } => c.api_applied += 1,
+                    Op::ApiRequest { applied: false, .. } => c.api_deduped += 1,
+                    Op::Ack { .. } => c.acks += 1,
+                    Op::DeadLetter { .. } => c.dead_letters += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Facts {
+        let mut concerns: BTreeMap<String, BTreeMap<String, ConcernFacts>> = BTreeMap::new();
+        for ((concern, event), c) in self.concerns {
+            concerns
+                .entry(concern.to_string())
+                .or_default()
+                .insert(event.to_string(), c);
+        }
+        Facts {
+            decisions: self
+                .decisions
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            concerns,
+            entry_events: self
+                .entry_events
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
+                .collect(),
+            incidents: self.incidents,
+            trims: self.trims,
+            claims: self.claims,
+            commit_records: self.commit_records,
+        }
+    }
+}
+
 /// Inserts `value` into a set of strings, allocating only when it is new.
 fn insert_str(set: &mut BTreeSet<String>, value: &str) {
     if !set.contains(value) {
         set.insert(value.to_string());
-    }
-}
-
-/// Notes that the stream id `id` carried `event`.
-fn note_entry(entry_events: &mut BTreeMap<String, BTreeSet<String>>, id: &str, event: &str) {
-    match entry_events.get_mut(id) {
-        Some(events) => insert_str(events, event),
-        None => {
-            entry_events.insert(id.to_string(), BTreeSet::from([event.to_string()]));
-        }
     }
 }
 
