@@ -67,7 +67,9 @@ fn chromium() -> Command {
                 .output()
                 .is_ok_and(|o| o.status.success())
         })
-        .expect("headless Chromium is needed (Debian: apt-get install chromium; ci/test installs it)");
+        .expect(
+            "headless Chromium is needed (Debian: apt-get install chromium; ci/test installs it)",
+        );
     let mut cmd = Command::new(bin);
     cmd.args([
         "--headless",
@@ -115,7 +117,11 @@ fn render(html: &Path) -> Vec<Plot> {
         .expect("chromium runs");
     assert!(shot.status.success(), "{}", stdout_of(&shot));
     let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 10_000, "screenshot {} is {size} bytes", png.display());
+    assert!(
+        size > 10_000,
+        "screenshot {} is {size} bytes",
+        png.display()
+    );
     plots
 }
 
@@ -186,7 +192,10 @@ fn bench_of_baseline_has_no_fault_and_keeps_up_with_its_rate() {
     let text = stdout_of(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("committed: 600 decisions"), "{text}");
-    assert!(text.contains("effected: 1200 effects (2 concerns)"), "{text}");
+    assert!(
+        text.contains("effected: 1200 effects (2 concerns)"),
+        "{text}"
+    );
     assert!(text.contains("faults: 0 "), "{text}");
     let html = std::fs::read_to_string(html_path(&text)).unwrap();
     assert!(html.contains("<svg") && html.contains("data-plot=\"throughput\""));

@@ -179,14 +179,20 @@ fn bench_sim(args: &BenchCli, scenario: &Scenario) -> Result<u8, Failure> {
     let (scenario, offered) = bench_scenario(scenario, args.duration, Some(rate))?;
     let scenario = &scenario;
     let prepared = SimRun::new(scenario, args.seed)?;
-    println!("offered: {}", offered_line(scenario, offered, probe.is_some()));
+    println!(
+        "offered: {}",
+        offered_line(scenario, offered, probe.is_some())
+    );
     print!("{}", parameters_text(&prepared.parameters()));
     let started = std::time::Instant::now();
     let run = prepared.run()?;
     let wall_s = started.elapsed().as_secs_f64();
     let perf = Perf::build(&run.history);
     let mut rows = vec![
-        ("offered".to_string(), offered_line(scenario, offered, probe.is_some())),
+        (
+            "offered".to_string(),
+            offered_line(scenario, offered, probe.is_some()),
+        ),
         (
             "wall clock".to_string(),
             format!(
@@ -224,12 +230,15 @@ pub fn finish(
     let dir: PathBuf = run_dir(reports, &format!("bench-{}", run.scenario.name), &run.run);
     write_run(&dir, &run.history, &run.summary()).map_err(Failure::bad_input)?;
     let html = write_run_html(&dir, run, perf, rows).map_err(Failure::bad_input)?;
-    for (name, value) in rows.iter().filter(|(n, _)| !SHOWN_BEFORE.contains(&n.as_str())) {
+    for (name, value) in rows
+        .iter()
+        .filter(|(n, _)| !SHOWN_BEFORE.contains(&n.as_str()))
+    {
         println!("{name}: {value}");
     }
     for line in bench_lines(perf, clock) {
         println!("{line}");
     }
-    print_outcome(run, &dir, &[format!("html: {}", html.display())]);
+    print_outcome(run, &dir, &[format!("html: {}", html.display())], false);
     Ok(if run.is_clean() { 0 } else { 1 })
 }

@@ -145,9 +145,8 @@ pub async fn measure(
                     }
                     let mut pipe = redis::pipe();
                     for e in &entries {
-                        let field = |name: &str| -> String {
-                            e.get::<String>(name).unwrap_or_default()
-                        };
+                        let field =
+                            |name: &str| -> String { e.get::<String>(name).unwrap_or_default() };
                         pipe.cmd("EVALSHA")
                             .arg(&sha)
                             .arg(4)

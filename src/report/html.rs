@@ -89,7 +89,11 @@ pub fn run_html(outcome: &RunOutcome, perf: &Perf, extra: &[(String, String)]) -
         "<h1>{}</h1>\n<p>{}</p>\n<p class=\"verdict {}\">{}</p>",
         esc(&title),
         esc(&s.description),
-        if outcome.is_clean() { "clean" } else { "failed" },
+        if outcome.is_clean() {
+            "clean"
+        } else {
+            "failed"
+        },
         esc(&verdict)
     );
     let world = match outcome.figures {
@@ -494,11 +498,7 @@ pub fn sweep_html(sweep: &Sweep, elapsed_s: f64, seed_reports: &[(u64, PathBuf)]
         esc(&title),
         if summary.passed { "clean" } else { "failed" },
         esc(&summary.expect),
-        if summary.passed {
-            "met"
-        } else {
-            "NOT met"
-        }
+        if summary.passed { "met" } else { "NOT met" }
     );
     let rows = vec![
         ("seeds run".to_string(), summary.seeds_run.to_string()),
@@ -531,7 +531,12 @@ pub fn sweep_html(sweep: &Sweep, elapsed_s: f64, seed_reports: &[(u64, PathBuf)]
         .collect();
     let per_kind: Vec<(String, u64)> = ViolationKind::ALL
         .iter()
-        .map(|k| (k.name().to_string(), sweep.totals().get(k).copied().unwrap_or(0)))
+        .map(|k| {
+            (
+                k.name().to_string(),
+                sweep.totals().get(k).copied().unwrap_or(0),
+            )
+        })
         .collect();
     let coverage: Vec<(String, u64)> = sweep
         .coverage()
@@ -705,7 +710,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[test]

@@ -270,7 +270,12 @@ pub fn bench_lines(perf: &Perf, clock: &str) -> Vec<String> {
         RECOVERY_FRACTION * 100.0,
         RECOVERY_BASELINE_MS
     ));
-    for (f, r) in perf.faults.iter().zip(&perf.recoveries).take(FAULTS_LISTED_MAX) {
+    for (f, r) in perf
+        .faults
+        .iter()
+        .zip(&perf.recoveries)
+        .take(FAULTS_LISTED_MAX)
+    {
         let until = f
             .end_ms
             .map_or("the end".to_string(), |e| format!("{e} ms"));

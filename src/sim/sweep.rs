@@ -11,9 +11,9 @@
 //! threads: each seed is prepared, run and dropped on the thread that took it.
 
 use super::run::{redis_commands, RunError, SimRun};
-use crate::report::sweep::SeedOutcome;
 use crate::report::html::write_run_html;
 use crate::report::series::Perf;
+use crate::report::sweep::SeedOutcome;
 use crate::report::{run_dir, write_run, RunId};
 use crate::scenario::Scenario;
 use std::path::PathBuf;
