@@ -30,7 +30,7 @@ use crate::pipeline::Context;
 /// marker value, touch (0|1). Returns `{1, entry id}` when committed, `{0, ""}` when the marker
 /// existed. With `touch`, a retry that finds the marker rewrites it (same value): a write of this
 /// connection, so a WAIT after it covers the replication offset of the earlier commit too.
-const COMMIT_LUA: &str = r#"
+pub(crate) const COMMIT_LUA: &str = r#"
 if not redis.call('SET', KEYS[1], ARGV[8], 'NX') then
   if ARGV[9] == '1' then
     redis.call('SET', KEYS[1], ARGV[8])

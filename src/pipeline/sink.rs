@@ -27,7 +27,7 @@ use crate::pipeline::Context;
 /// KEYS: dedupe set, ledger, effects log, stream. ARGV: group, entry id, event, object, amount,
 /// dedupe (0|1), ack (0|1). Returns `{applied, acked}`. The amount is checked and the ledger
 /// written before anything else, so a poison entry changes nothing; the dedupe mark comes last.
-const EFFECT_LUA: &str = r#"
+pub(crate) const EFFECT_LUA: &str = r#"
 if not string.match(ARGV[5], '^-?%d+$') then
   return redis.error_reply('ERR poison entry ' .. ARGV[2] .. ': amount `' .. ARGV[5] .. '` is not an integer')
 end
