@@ -46,6 +46,14 @@ pub struct LoadArgs {
     pub concerns: u32,
     pub workers: u32,
     pub producers: u32,
+    /// Commits each producer keeps in flight (the pipeline's `in-flight`).
+    pub in_flight: u64,
+    /// Entries a worker applies with one sink call (the pipeline's `apply-batch`).
+    pub apply_batch: u64,
+    /// XREADGROUP / XAUTOCLAIM COUNT (the pipeline's `read-count`).
+    pub read_count: u64,
+    /// Also measure the Redis ceiling for the same work, after the run (see [`Ceiling`]).
+    pub ceiling: bool,
     pub sink: SinkKind,
     pub variant: Variant,
     pub prefix: String,
@@ -65,6 +73,10 @@ impl Default for LoadArgs {
             concerns: 3,
             workers: 4,
             producers: 8,
+            in_flight: 64,
+            apply_batch: 64,
+            read_count: 64,
+            ceiling: false,
             sink: SinkKind::Atomic,
             variant: Variant::Correct,
             prefix: "oc:".into(),
@@ -109,6 +121,9 @@ pub struct LoadReport {
     pub concerns: Vec<String>,
     pub workers: u32,
     pub producers: u32,
+    pub in_flight: u64,
+    pub apply_batch: u64,
+    pub read_count: u64,
     pub sink: SinkKind,
     pub variant: Variant,
     pub commits: ProducerSummary,
@@ -120,6 +135,8 @@ pub struct LoadReport {
     pub throughput_per_s: f64,
     pub metrics: MetricsSnapshot,
     pub audit: AuditSummary,
+    /// The Redis ceiling for the same work, when asked for.
+    pub ceiling: Option<Ceiling>,
     /// Keys deleted by `--cleanup`.
     pub cleaned_keys: Option<u64>,
 }
@@ -220,6 +237,10 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let ledger = service.map(|s| s.ledger());
     let state = audit::audit(&mut admin, &ctx.config, &tenants, ledger.as_ref()).await?;
     let effected = audit::summarize(&only_ids(&state, &format!("d-r{run}-"))).effected;
+    let ceiling = match args.ceiling {
+        true => Some(measure_ceiling(&ctx, &mut admin, args, run, &tenants).await?),
+        false => None,
+    };
     let cleaned_keys = match args.cleanup {
         true => Some(cleanup(&mut admin, &ctx).await?),
         false => None,
@@ -231,6 +252,9 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         concerns: ctx.config.concerns.clone(),
         workers: args.workers,
         producers: args.producers,
+        in_flight: args.in_flight,
+        apply_batch: args.apply_batch,
+        read_count: args.read_count,
         sink: args.sink,
         variant: args.variant,
         commits: timed.commits,
@@ -240,6 +264,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         throughput_per_s: effected as f64 * 1000.0 / timed.elapsed_ms as f64,
         metrics: ctx.metrics.snapshot(),
         audit: audit::summarize(&state),
+        ceiling,
         cleaned_keys,
     })
 }
@@ -264,6 +289,9 @@ async fn open(args: &LoadArgs) -> Result<(Context, MultiplexedConnection), LoadE
         concerns: concern_names(args.concerns),
         sink: args.sink,
         variant: args.variant,
+        in_flight: args.in_flight,
+        apply_batch: args.apply_batch,
+        read_count: args.read_count,
         ..Default::default()
     };
     let ctx = Context::new(config, connector, args.seed)
@@ -309,6 +337,142 @@ async fn drive(
         drained: drained?,
         elapsed_ms,
     })
+}
+
+/// What the same server does with the same work when no pipeline logic is in the way: this
+/// run's decisions committed with the commit script, then every concern's effects applied with
+/// the effect script in batches of `apply-batch` entries of one tenant, every call EVALSHA,
+/// [`CEILING_DEPTH`] calls pipelined per round trip, over as many connections as the run had
+/// producers (commits) and workers (effects). No reads, no reclaims, no history. The keys live
+/// under `<prefix>ceiling:` and are deleted right after; the XACKs find nothing pending (no
+/// group delivered these entries), which makes the ceiling a little higher, never lower.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ceiling {
+    pub commit_ms: u64,
+    pub effect_ms: u64,
+    /// Script calls sent.
+    pub calls: u64,
+    pub round_trips: u64,
+    /// Decisions over the time of both phases.
+    pub decisions_per_s: f64,
+}
+
+/// Script calls per pipelined round trip of the ceiling (as `redis-benchmark -P 16`).
+pub const CEILING_DEPTH: usize = 16;
+
+async fn measure_ceiling(
+    ctx: &Context,
+    admin: &mut MultiplexedConnection,
+    args: &LoadArgs,
+    run: u64,
+    tenants: &[String],
+) -> Result<Ceiling, LoadError> {
+    use crate::pipeline::keys::Keys;
+    use crate::pipeline::producer::{commit_call, COMMIT_LUA};
+    use crate::pipeline::script::LuaScript;
+    use crate::pipeline::sink::{effect_call, Item, EFFECT_LUA};
+
+    let keys = Keys::new(&format!("{}ceiling:", args.prefix));
+    let (commit, effect) = (
+        LuaScript::new("commit", COMMIT_LUA),
+        LuaScript::new("effect", EFFECT_LUA),
+    );
+    commit.load(admin).await?;
+    effect.load(admin).await?;
+    let decisions: Vec<Decision> = (0..args.decisions)
+        .map(|i| decision(run, i, tenants))
+        .collect();
+    // Every call of the commit phase, dealt to the producers' connections.
+    let lanes = args.producers as usize;
+    let mut calls: Vec<Vec<redis::Cmd>> = vec![Vec::new(); lanes];
+    for (i, d) in decisions.iter().enumerate() {
+        let (k, a) = commit_call(&keys, d, 0, false);
+        calls[i % lanes].push(commit.evalsha_cmd(&k, &a));
+    }
+    let (commit_ms, commit_trips) = send_lanes(ctx, calls).await?;
+    // The effect phase: per concern, per tenant, batches of `apply-batch` entries.
+    let lanes = (args.workers * args.concerns) as usize;
+    let mut calls: Vec<Vec<redis::Cmd>> = vec![Vec::new(); lanes];
+    let batch = usize::try_from(args.apply_batch.max(1)).unwrap_or(usize::MAX);
+    let mut n = 0;
+    for concern in &ctx.config.concerns {
+        for tenant in tenants {
+            let stream = keys.outbox(tenant);
+            let mine: Vec<(String, &Decision)> = decisions
+                .iter()
+                .filter(|d| &d.tenant == tenant)
+                .enumerate()
+                .map(|(i, d)| (format!("1-{i}"), d))
+                .collect();
+            for chunk in mine.chunks(batch) {
+                let items: Vec<Item<'_>> = chunk
+                    .iter()
+                    .map(|(id, d)| Item {
+                        tenant,
+                        stream: &stream,
+                        entry_id: id,
+                        event: &d.id,
+                        object: &d.object,
+                        amount: &d.payload,
+                        at_ms: None,
+                    })
+                    .collect();
+                let (k, a) = effect_call(&keys, concern, &items, true, true);
+                calls[n % lanes].push(effect.evalsha_cmd(&k, &a));
+                n += 1;
+            }
+        }
+    }
+    let (effect_ms, effect_trips) = send_lanes(ctx, calls).await?;
+    let ceiling_keys = streams::scan_all(admin, &keys.all_pattern()).await?;
+    for chunk in ceiling_keys.chunks(1_000) {
+        let _: u64 = redis::cmd("UNLINK")
+            .arg(chunk)
+            .query_async(admin)
+            .await
+            .map_err(PipelineError::from)?;
+    }
+    let total_ms = (commit_ms + effect_ms).max(1);
+    Ok(Ceiling {
+        commit_ms,
+        effect_ms,
+        calls: args.decisions + n as u64,
+        round_trips: commit_trips + effect_trips,
+        decisions_per_s: args.decisions as f64 * 1000.0 / total_ms as f64,
+    })
+}
+
+/// Sends each lane's calls on a connection of its own, [`CEILING_DEPTH`] per round trip, all
+/// lanes at once; the wall time of the slowest and the round trips made. An error reply fails.
+async fn send_lanes(ctx: &Context, lanes: Vec<Vec<redis::Cmd>>) -> Result<(u64, u64), LoadError> {
+    let mut conns = Vec::new();
+    for _ in &lanes {
+        conns.push(ctx.connector.connect(Purpose::Commands).await?);
+    }
+    let started = tokio::time::Instant::now();
+    let mut handles = Vec::new();
+    for (mut conn, calls) in conns.into_iter().zip(lanes) {
+        handles.push(tokio::spawn(async move {
+            let mut trips = 0u64;
+            for chunk in calls.chunks(CEILING_DEPTH) {
+                let mut pipe = redis::pipe();
+                for c in chunk {
+                    pipe.add_command(c.clone());
+                }
+                let _: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
+                trips += 1;
+            }
+            Ok::<u64, redis::RedisError>(trips)
+        }));
+    }
+    let mut trips = 0;
+    for h in handles {
+        trips += h
+            .await
+            .map_err(|e| LoadError::WorkerStopped(format!("a ceiling lane: {e}")))?
+            .map_err(PipelineError::from)?;
+    }
+    Ok(((started.elapsed().as_millis() as u64).max(1), trips))
 }
 
 /// A final state restricted to decisions whose id starts with `id_prefix` (this run's).
@@ -440,7 +604,19 @@ impl fmt::Display for LoadReport {
             "load: committed {} (already {}, failed {}, unknown {}); {} effected in {} ms; drained: {}",
             c.committed, c.already_committed, c.failed, c.unknown, self.effected, self.elapsed_ms, self.drained
         )?;
+        writeln!(
+            f,
+            "load: in-flight {} per producer, apply-batch {}, read-count {}",
+            self.in_flight, self.apply_batch, self.read_count
+        )?;
         writeln!(f, "throughput: {:.1} decisions/s", self.throughput_per_s)?;
+        if let Some(c) = &self.ceiling {
+            writeln!(
+                f,
+                "ceiling: {:.1} decisions/s (commits {} ms, effects {} ms, {} commands in {} EVALSHA-pipelined round trips); pipeline/ceiling = {:.3}",
+                c.decisions_per_s, c.commit_ms, c.effect_ms, c.calls, c.round_trips, self.throughput_per_s / c.decisions_per_s
+            )?;
+        }
         let m = &self.metrics;
         writeln!(
             f,
