@@ -59,6 +59,10 @@ pub struct LoadCli {
     /// no pipeline logic) and print the pipeline's ratio to it.
     #[arg(long)]
     ceiling: bool,
+    /// Crash one worker this often (dropped at whatever await it is in) and restart it under
+    /// the same name, round-robin over every worker; 0 never crashes.
+    #[arg(long, default_value_t = 0)]
+    crash_worker_every_ms: u64,
     /// atomic | idempotent-api
     #[arg(long, default_value = "atomic", value_parser = kebab::<SinkKind>)]
     sink: SinkKind,
@@ -94,6 +98,7 @@ impl From<LoadCli> for LoadArgs {
             apply_batch: c.apply_batch,
             read_count: c.read_count,
             ceiling: c.ceiling,
+            crash_worker_every_ms: c.crash_worker_every_ms,
             sink: c.sink,
             variant: c.variant,
             prefix: c.prefix,

@@ -7,7 +7,8 @@
 //! never replays an earlier run's ids.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -54,6 +55,8 @@ pub struct LoadArgs {
     pub read_count: u64,
     /// Also measure the Redis ceiling for the same work, after the run (see [`Ceiling`]).
     pub ceiling: bool,
+    /// Crash and restart one worker this often (0: never), round-robin.
+    pub crash_worker_every_ms: u64,
     pub sink: SinkKind,
     pub variant: Variant,
     pub prefix: String,
@@ -77,6 +80,7 @@ impl Default for LoadArgs {
             apply_batch: 64,
             read_count: 64,
             ceiling: false,
+            crash_worker_every_ms: 0,
             sink: SinkKind::Atomic,
             variant: Variant::Correct,
             prefix: "oc:".into(),
@@ -135,6 +139,8 @@ pub struct LoadReport {
     pub throughput_per_s: f64,
     pub metrics: MetricsSnapshot,
     pub audit: AuditSummary,
+    /// Workers crashed and restarted by `--crash-worker-every-ms`.
+    pub worker_crashes: u64,
     /// The Redis ceiling for the same work, when asked for.
     pub ceiling: Option<Ceiling>,
     /// Keys deleted by `--cleanup`.
@@ -264,6 +270,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         throughput_per_s: effected as f64 * 1000.0 / timed.elapsed_ms as f64,
         metrics: ctx.metrics.snapshot(),
         audit: audit::summarize(&state),
+        worker_crashes: timed.worker_crashes,
         ceiling,
         cleaned_keys,
     })
@@ -310,6 +317,7 @@ struct Timed {
     commits: ProducerSummary,
     drained: bool,
     elapsed_ms: u64,
+    worker_crashes: u64,
 }
 
 /// Starts the workers, commits every decision, waits for the drain, stops everything: the part
@@ -322,21 +330,89 @@ async fn drive(
     tenants: &[String],
     downstream: Option<Arc<dyn Downstream>>,
 ) -> Result<Timed, LoadError> {
-    let mut workers = spawn_workers(ctx, tenants, args.workers, downstream)?;
+    let workers = Arc::new(Mutex::new(spawn_workers(
+        ctx,
+        tenants,
+        args.workers,
+        downstream.clone(),
+    )?));
     let sampler = tokio::spawn(Sampler::new(ctx, tenants).run(SAMPLE_INTERVAL_MS));
+    let crashes = Arc::new(AtomicU64::new(0));
+    let crasher = (args.crash_worker_every_ms > 0).then(|| {
+        let crash = Crasher {
+            ctx: ctx.clone(),
+            tenants: tenants.to_vec(),
+            per_concern: args.workers as usize,
+            downstream,
+            every_ms: args.crash_worker_every_ms,
+            crashes: crashes.clone(),
+        };
+        tokio::spawn(crash.run(workers.clone()))
+    });
     let started = tokio::time::Instant::now();
     let commits = produce(ctx, run, args, tenants).await;
-    let drained = wait_drained(ctx, admin, tenants, &mut workers, args.timeout_s).await;
+    let drained = wait_drained(ctx, admin, tenants, &workers, args.timeout_s).await;
     let elapsed_ms = (started.elapsed().as_millis() as u64).max(1);
     sampler.abort();
-    for w in &workers {
+    if let Some(c) = crasher {
+        c.abort();
+    }
+    for w in lock(&workers).iter() {
         w.abort();
     }
     Ok(Timed {
         commits,
         drained: drained?,
         elapsed_ms,
+        worker_crashes: crashes.load(Ordering::SeqCst),
     })
+}
+
+type Workers = Arc<Mutex<Vec<JoinHandle<Result<(), PipelineError>>>>>;
+
+fn lock(
+    workers: &Workers,
+) -> std::sync::MutexGuard<'_, Vec<JoinHandle<Result<(), PipelineError>>>> {
+    workers
+        .lock()
+        .expect("the workers' lock is never held across a panic")
+}
+
+/// `--crash-worker-every-ms`: every period, one worker (round-robin over every concern's workers)
+/// is dropped wherever it is (at an await: a crash, with whatever it held in memory lost) and
+/// started again under the same name, as a supervisor restarts a crashed process.
+struct Crasher {
+    ctx: Context,
+    tenants: Vec<String>,
+    per_concern: usize,
+    downstream: Option<Arc<dyn Downstream>>,
+    every_ms: u64,
+    crashes: Arc<AtomicU64>,
+}
+
+impl Crasher {
+    async fn run(self, workers: Workers) -> Result<(), PipelineError> {
+        let n = self.ctx.config.concerns.len() * self.per_concern;
+        for k in (0..n).cycle() {
+            tokio::time::sleep(Duration::from_millis(self.every_ms)).await;
+            let (concern, index) = (
+                &self.ctx.config.concerns[k / self.per_concern],
+                k % self.per_concern,
+            );
+            let worker = Worker::new(
+                &self.ctx,
+                concern,
+                index,
+                &self.tenants,
+                self.downstream.clone(),
+            )?;
+            let mut all = lock(&workers);
+            all[k].abort();
+            all[k] = tokio::spawn(worker.run());
+            self.crashes.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
 }
 
 /// What the same server does with the same work when no pipeline logic is in the way: this
@@ -526,13 +602,18 @@ async fn wait_drained(
     ctx: &Context,
     admin: &mut MultiplexedConnection,
     tenants: &[String],
-    workers: &mut Vec<JoinHandle<Result<(), PipelineError>>>,
+    workers: &Workers,
     timeout_s: u64,
 ) -> Result<bool, LoadError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout_s);
     while tokio::time::Instant::now() < deadline {
-        if let Some(i) = workers.iter().position(|w| w.is_finished()) {
-            let why = match workers.swap_remove(i).await {
+        let stopped = {
+            let mut all = lock(workers);
+            let i = all.iter().position(|w| w.is_finished());
+            i.map(|i| all.swap_remove(i))
+        };
+        if let Some(stopped) = stopped {
+            let why = match stopped.await {
                 Ok(Err(e)) => e.to_string(),
                 Ok(Ok(())) => "it returned".to_string(),
                 Err(join) => join.to_string(),
@@ -606,8 +687,8 @@ impl fmt::Display for LoadReport {
         )?;
         writeln!(
             f,
-            "load: in-flight {} per producer, apply-batch {}, read-count {}",
-            self.in_flight, self.apply_batch, self.read_count
+            "load: in-flight {} per producer, apply-batch {}, read-count {}, worker crashes {}",
+            self.in_flight, self.apply_batch, self.read_count, self.worker_crashes
         )?;
         writeln!(f, "throughput: {:.1} decisions/s", self.throughput_per_s)?;
         if let Some(c) = &self.ceiling {
