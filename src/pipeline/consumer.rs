@@ -238,10 +238,10 @@ impl Worker {
             let batch = self.with_delivery_counts(t, entries).await?;
             self.handle_batch(t, batch, true).await?;
         }
-        panic!(
-            "{}: own pending entries did not end within {PAGES_MAX} pages",
-            self.process
-        );
+        Err(PipelineError::too_many_pages(
+            format!("{}: own pending entries", self.process),
+            PAGES_MAX,
+        ))
     }
 
     /// XAUTOCLAIM every entry of stream `t` idle longer than `min-idle-ms`.
@@ -327,10 +327,10 @@ impl Worker {
                 _ => return Ok(counts),
             }
         }
-        panic!(
-            "{}: XPENDING did not end within {PAGES_MAX} pages",
-            self.process
-        );
+        Err(PipelineError::too_many_pages(
+            format!("{}: XPENDING", self.process),
+            PAGES_MAX,
+        ))
     }
 
     /// Delivered entries of stream `t` (with their delivery counts), `apply-batch` at a time:
