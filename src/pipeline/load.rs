@@ -765,6 +765,21 @@ impl fmt::Display for LoadReport {
 mod tests {
     use super::*;
 
+    /// Exit 1 means the audit found a lost or doubled effect, nothing else: a run that broke
+    /// exits 3, bad input and a server that is not Redis 2.
+    #[test]
+    fn only_a_finding_exits_1() {
+        let broken = LoadError::Pipeline(PipelineError::Config("x".into()));
+        assert_eq!(broken.exit_code(), EXIT_RUN_FAILED);
+        assert_eq!(LoadError::WorkerStopped("x".into()).exit_code(), 3);
+        let not_redis = LoadError::NotRedis {
+            url: "redis://h:1".into(),
+            detail: "x".into(),
+        };
+        assert_eq!(not_redis.exit_code(), 2);
+        assert_eq!(LoadError::BadInput("x".into()).exit_code(), 2);
+    }
+
     /// The load's first line names the sink and the variant as the command line spells them.
     #[test]
     fn configuration_names_are_the_command_lines() {
