@@ -106,7 +106,7 @@ fn history() -> (Vec<Record>, FinalState) {
             };
             b.push(&worker, Phase::Event, deliver(&worker, false));
             b.push(&worker, Phase::Ok, effect(&worker, true));
-            if i % CRASH_EVERY == 0 && c_n == (i / CRASH_EVERY) as usize % CONCERNS.len() {
+            if i.is_multiple_of(CRASH_EVERY) && c_n == (i / CRASH_EVERY) as usize % CONCERNS.len() {
                 b.push(
                     &worker,
                     Phase::Event,

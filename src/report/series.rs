@@ -357,13 +357,11 @@ impl Facts {
                     event,
                     outcome: Some(CommitOutcome::Committed | CommitOutcome::AlreadyCommitted),
                     ..
-                } if r.phase == Phase::Ok => {
-                    if !committed_at.contains_key(event.as_str()) {
-                        committed_at.insert(event, t);
-                        f.commits.push(t);
-                        let already = early.get(event.as_str()).copied().unwrap_or(0);
-                        f.lag.push((t, groups - already));
-                    }
+                } if r.phase == Phase::Ok && !committed_at.contains_key(event.as_str()) => {
+                    committed_at.insert(event, t);
+                    f.commits.push(t);
+                    let already = early.get(event.as_str()).copied().unwrap_or(0);
+                    f.lag.push((t, groups - already));
                 }
                 Op::Deliver {
                     concern,
@@ -404,10 +402,8 @@ impl Facts {
                     entry_id,
                     acked,
                     ..
-                } if *acked > 0 => {
-                    if pending.remove(&(concern.as_str(), entry_id.as_str())) {
-                        f.pending.push((t, -1));
-                    }
+                } if *acked > 0 && pending.remove(&(concern.as_str(), entry_id.as_str())) => {
+                    f.pending.push((t, -1));
                 }
                 Op::DeadLetter {
                     concern, entry_id, ..
