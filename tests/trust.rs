@@ -83,9 +83,8 @@ fn a_size_above_its_bound_is_refused_before_the_run() {
     assert_eq!(code(&out), 2, "{stdout}{stderr}");
     assert!(stdout.is_empty(), "nothing ran: {stdout}");
     assert!(
-        stderr.contains(
-            ":7:1: key `workload.decisions`: 1000000000000 is above the bound of 100000"
-        ),
+        stderr
+            .contains(":7:1: key `workload.decisions`: 1000000000000 is above the bound of 100000"),
         "{stderr}"
     );
 }
