@@ -24,3 +24,4 @@ pub(crate) mod parse;
 pub(crate) mod persist;
 pub mod server;
 pub(crate) mod stream;
+pub(crate) mod zset;
