@@ -18,10 +18,13 @@
 //! knows nothing of the server: commands reach the keyspace only through the `host` callback of
 //! [`Engine::run`], which applies Redis's rules for commands called from scripts.
 //!
-//! Known limits: no `cjson`, `bit`, `struct`, `cmsgpack`; `redis.setresp(3)` changes only nulls and
-//! booleans (the model's commands answer RESP2 only); no time limit for runaway scripts; a script
-//! that prints table addresses (`tostring({})`) or iterates tables keyed by tables is not
-//! deterministic, in the model as in Redis.
+//! Redis's own `cjson`, `cmsgpack`, `bit` and `struct` (C, `csrc/redis-lua`) are opened in every
+//! state. A hook every 100,000 instructions calls [`RunState::tick`], where the network adapter
+//! enforces `busy-reply-threshold` and SCRIPT KILL takes effect.
+//!
+//! Known limits: `redis.setresp(3)` changes nulls, booleans and maps only (the model's commands
+//! answer other RESP3 types as RESP2); a script that prints table addresses (`tostring({})`) or
+//! iterates tables keyed by tables is not deterministic, in the model as in Redis.
 
 use crate::model::cmd;
 use crate::model::frame::Frame;

@@ -180,6 +180,14 @@ pub(crate) fn c_string(arg: &[u8]) -> &[u8] {
     arg.split(|b| *b == 0).next().unwrap_or(arg)
 }
 
+/// ```text
+/// CLUSTER subcommand [argument ...]
+/// ```
+/// The model is a standalone server, as Redis with `cluster-enabled no`.
+pub fn cluster(_server: &mut Server, _call: Call<'_>) -> Reply {
+    Frame::error("ERR This instance has cluster support disabled").into()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::cmd::testing::{bulk, run};
@@ -204,12 +212,4 @@ mod tests {
             Frame::error("ERR Syntax error in HELLO option 'LOUD'")
         );
     }
-}
-
-/// ```text
-/// CLUSTER subcommand [argument ...]
-/// ```
-/// The model is a standalone server, as Redis with `cluster-enabled no`.
-pub fn cluster(_server: &mut Server, _call: Call<'_>) -> Reply {
-    Frame::error("ERR This instance has cluster support disabled").into()
 }

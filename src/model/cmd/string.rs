@@ -510,47 +510,6 @@ pub(crate) fn checked_incr(old: i64, incr: i64) -> Result<i64, Frame> {
         .ok_or_else(|| Frame::error("ERR increment or decrement would overflow"))
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::model::cmd::testing::{bulk, run};
-    use crate::model::frame::Frame;
-    use crate::model::server::Server;
-
-    #[test]
-    fn expiry_options_and_keepttl() {
-        let mut s = Server::new();
-        let c = s.connect();
-        assert_eq!(run(&mut s, c, 1000, "SET k v PXAT 500"), Frame::ok());
-        assert_eq!(
-            run(&mut s, c, 1000, "GET k"),
-            Frame::Null,
-            "an expiry in the past hides the key"
-        );
-        run(&mut s, c, 1000, "SET k 1 PX 100");
-        assert_eq!(run(&mut s, c, 1000, "INCRBY k 2"), Frame::Integer(3));
-        run(&mut s, c, 1000, "SET k v KEEPTTL");
-        assert_eq!(
-            run(&mut s, c, 1050, "PTTL k"),
-            Frame::Integer(50),
-            "INCRBY and KEEPTTL keep the TTL"
-        );
-        assert_eq!(run(&mut s, c, 1100, "GET k"), Frame::Null);
-    }
-
-    #[test]
-    fn nx_with_get_answers_the_old_value() {
-        let mut s = Server::new();
-        let c = s.connect();
-        run(&mut s, c, 0, "SET k old");
-        assert_eq!(run(&mut s, c, 0, "SET k new NX GET"), bulk("old"));
-        assert_eq!(run(&mut s, c, 0, "GET k"), bulk("old"));
-        assert_eq!(
-            run(&mut s, c, 0, "SET k v EX 1 PX 1"),
-            Frame::error("ERR syntax error")
-        );
-    }
-}
-
 /// ```text
 /// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 ///     PXAT unix-time-milliseconds | PERSIST]
@@ -620,4 +579,45 @@ fn getex_inner(server: &mut Server, call: Call<'_>) -> Result<Frame, Frame> {
         None => {}
     }
     Ok(Frame::Bulk(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::cmd::testing::{bulk, run};
+    use crate::model::frame::Frame;
+    use crate::model::server::Server;
+
+    #[test]
+    fn expiry_options_and_keepttl() {
+        let mut s = Server::new();
+        let c = s.connect();
+        assert_eq!(run(&mut s, c, 1000, "SET k v PXAT 500"), Frame::ok());
+        assert_eq!(
+            run(&mut s, c, 1000, "GET k"),
+            Frame::Null,
+            "an expiry in the past hides the key"
+        );
+        run(&mut s, c, 1000, "SET k 1 PX 100");
+        assert_eq!(run(&mut s, c, 1000, "INCRBY k 2"), Frame::Integer(3));
+        run(&mut s, c, 1000, "SET k v KEEPTTL");
+        assert_eq!(
+            run(&mut s, c, 1050, "PTTL k"),
+            Frame::Integer(50),
+            "INCRBY and KEEPTTL keep the TTL"
+        );
+        assert_eq!(run(&mut s, c, 1100, "GET k"), Frame::Null);
+    }
+
+    #[test]
+    fn nx_with_get_answers_the_old_value() {
+        let mut s = Server::new();
+        let c = s.connect();
+        run(&mut s, c, 0, "SET k old");
+        assert_eq!(run(&mut s, c, 0, "SET k new NX GET"), bulk("old"));
+        assert_eq!(run(&mut s, c, 0, "GET k"), bulk("old"));
+        assert_eq!(
+            run(&mut s, c, 0, "SET k v EX 1 PX 1"),
+            Frame::error("ERR syntax error")
+        );
+    }
 }

@@ -91,13 +91,13 @@ fn zadd_generic(server: &mut Server, call: Call<'_>, mut flags: AddFlags, first:
         i += 1;
     }
     let pairs = &args[i..];
-    if pairs.is_empty() || pairs.len() % 2 != 0 {
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return Frame::error(ERR_SYNTAX).into();
     }
     if flags.nx && flags.xx {
         return Frame::error("ERR XX and NX options at the same time are not compatible").into();
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Frame::error("ERR GT, LT, and/or NX options at the same time are not compatible")
             .into();
     }
