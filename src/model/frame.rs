@@ -29,6 +29,8 @@ pub enum Frame {
     /// `*-1`, the nil array (EXEC after WATCH abort, blocking read timeout).
     NullArray,
     Array(Vec<Frame>),
+    /// A map, as its keys and values in turn: RESP3's `%`, which RESP2 sends as an array.
+    Map(Vec<Frame>),
 }
 
 impl Frame {
@@ -58,12 +60,33 @@ impl Frame {
             }
             Frame::Null => out.extend_from_slice(b"$-1\r\n"),
             Frame::NullArray => out.extend_from_slice(b"*-1\r\n"),
-            Frame::Array(items) => {
+            Frame::Array(items) | Frame::Map(items) => {
                 number_line(out, b'*', items.len() as i64);
                 for item in items {
                     item.encode(out);
                 }
             }
+        }
+    }
+
+    /// Appends the RESP3 encoding (for a client that said `HELLO 3`): nulls are `_`, maps `%`;
+    /// everything else is as in RESP2.
+    pub fn encode_resp3(&self, out: &mut Vec<u8>) {
+        match self {
+            Frame::Null | Frame::NullArray => out.extend_from_slice(b"_\r\n"),
+            Frame::Array(items) => {
+                number_line(out, b'*', items.len() as i64);
+                for item in items {
+                    item.encode_resp3(out);
+                }
+            }
+            Frame::Map(items) => {
+                number_line(out, b'%', (items.len() / 2) as i64);
+                for item in items {
+                    item.encode_resp3(out);
+                }
+            }
+            other => other.encode(out),
         }
     }
 
@@ -111,7 +134,7 @@ impl fmt::Display for Frame {
             Frame::Integer(n) => write!(f, "(integer) {n}"),
             Frame::Bulk(b) => write!(f, "{:?}", String::from_utf8_lossy(b)),
             Frame::Null | Frame::NullArray => write!(f, "(nil)"),
-            Frame::Array(items) => {
+            Frame::Array(items) | Frame::Map(items) => {
                 write!(f, "[")?;
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {

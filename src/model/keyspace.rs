@@ -28,6 +28,7 @@ pub enum Value {
     Set(BTreeSet<Bytes>),
     List(VecDeque<Bytes>),
     Stream(Box<Stream>),
+    ZSet(Box<crate::model::zset::ZSet>),
 }
 
 impl Value {
@@ -39,6 +40,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::List(_) => "list",
             Value::Stream(_) => "stream",
+            Value::ZSet(_) => "zset",
         }
     }
 }
@@ -283,7 +285,8 @@ impl Keyspace {
     }
 }
 
-fn value_bytes(value: &Value) -> usize {
+/// A rough size of one value in bytes (MEMORY USAGE, INFO's `used_memory`).
+pub fn value_bytes(value: &Value) -> usize {
     const PER_ITEM_OVERHEAD_BYTES: usize = 16;
     match value {
         Value::String(s) => s.len(),
@@ -294,6 +297,7 @@ fn value_bytes(value: &Value) -> usize {
         Value::Set(s) => s.iter().map(|m| m.len() + PER_ITEM_OVERHEAD_BYTES).sum(),
         Value::List(l) => l.iter().map(|m| m.len() + PER_ITEM_OVERHEAD_BYTES).sum(),
         Value::Stream(s) => s.len() as usize * 64,
+        Value::ZSet(z) => z.approx_bytes(),
     }
 }
 

@@ -52,6 +52,60 @@ const SANDBOX_NAME: &str = "=(redis sandbox)";
 /// text of a refusal before the command ran (`Unknown Redis command called from script`, ...).
 pub type HostReply = Result<Frame, String>;
 
+/// Lua instructions between two calls of the run's `tick` (Redis's hook runs every 100,000).
+const HOOK_INSTRUCTIONS: u32 = 100_000;
+/// Redis's error for a script stopped by SCRIPT KILL / FUNCTION KILL.
+pub const KILLED: &str = "Script killed by user with SCRIPT KILL...";
+
+/// The script running now, as a time limit sees it (Redis's `scriptRunCtx` flags): shared by a
+/// server's interpreters and the network adapter, which is the only one that reads a clock.
+///
+/// The engine's hook calls [`RunState::tick`] every [`HOOK_INSTRUCTIONS`] instructions; the
+/// network adapter installs there what Redis's `scriptInterrupt` does (past
+/// `busy-reply-threshold`, let other clients in to be answered BUSY). A kill is honoured at the
+/// next tick, and `pcall` cannot swallow it.
+#[derive(Default)]
+pub struct RunState {
+    /// While a script runs: whether it is an EVAL (else a function).
+    pub running: Cell<Option<bool>>,
+    /// The running script has called a write command (it can no longer be killed).
+    pub wrote: Cell<bool>,
+    pub killed: Cell<bool>,
+    /// Past `busy-reply-threshold`: other clients are answered BUSY.
+    pub busy: Cell<bool>,
+    /// What a tick does; empty: nothing (a run that cannot be interrupted).
+    #[allow(clippy::type_complexity)]
+    pub on_tick: std::cell::RefCell<Option<Box<dyn Fn()>>>,
+}
+
+impl RunState {
+    fn tick(&self) {
+        if let Some(tick) = self.on_tick.borrow().as_ref() {
+            tick();
+        }
+    }
+
+    /// Clears the state when a run ends.
+    pub fn finish(&self) {
+        self.running.set(None);
+        self.wrote.set(false);
+        self.killed.set(false);
+        self.busy.set(false);
+    }
+}
+
+/// The Lua error of a killed script.
+#[derive(Debug)]
+struct Killed;
+
+impl std::fmt::Display for Killed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(KILLED)
+    }
+}
+
+impl std::error::Error for Killed {}
+
 /// Flags from a script's `#!lua flags=...` shebang (Redis's `SCRIPT_FLAG_*`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ScriptFlags {
@@ -72,6 +126,15 @@ impl ScriptFlags {
     }
 }
 
+/// A function a library registered at FUNCTION LOAD (`redis.register_function`).
+#[derive(Clone)]
+pub struct Registered {
+    pub name: String,
+    pub description: Option<String>,
+    pub flags: ScriptFlags,
+    function: Function,
+}
+
 /// A compiled script, as Redis keeps `f_<sha>` in its Lua registry.
 struct Script {
     function: Function,
@@ -90,6 +153,7 @@ pub struct Engine {
     /// survives SCRIPT FLUSH, so it lives outside the Lua state.
     rand: Rc<Cell<u64>>,
     host: Rc<HostSlot>,
+    run_state: Rc<RunState>,
 }
 
 /// Handles into the sandbox chunk.
@@ -99,6 +163,10 @@ struct Sandbox {
     /// `run(function, KEYS, ARGV) -> true, result, resp | false, 'table', err, source, line |
     /// false, 'raw', message`
     run: Function,
+    /// `load_library(code) -> {name, callback, flags, desc}... | nil, message`
+    load_library: Function,
+    /// `as_call(f, KEYS, ARGV) -> function` calling `f(KEYS, ARGV)` (FCALL's calling convention)
+    as_call: Function,
 }
 
 /// The command callback of the run in progress, which `native.command` (built once per Lua
@@ -152,22 +220,28 @@ impl Default for Engine {
 
 impl Engine {
     pub fn new() -> Engine {
+        Engine::with_run_state(Rc::default())
+    }
+
+    /// An engine whose runs are watched through `run_state` (shared with the server).
+    pub fn with_run_state(run_state: Rc<RunState>) -> Engine {
         let rand = Rc::new(Cell::new(RAND48_SEED));
         let host = Rc::new(HostSlot::default());
-        let (lua, sandbox) = open(&rand, &host);
+        let (lua, sandbox) = open(&rand, &host, &run_state);
         Engine {
             lua,
             sandbox,
             scripts: BTreeMap::new(),
             rand,
             host,
+            run_state,
         }
     }
 
     /// SCRIPT FLUSH: a fresh interpreter without scripts, as Redis's `scriptingReset`. The random
     /// generator goes on where it was.
     pub fn reset(&mut self) {
-        let (lua, sandbox) = open(&self.rand, &self.host);
+        let (lua, sandbox) = open(&self.rand, &self.host, &self.run_state);
         self.scripts.clear();
         self.sandbox = sandbox;
         self.lua = lua;
@@ -224,6 +298,79 @@ impl Engine {
             .unwrap_or_else(|e| internal_error(sha, &e))
     }
 
+    /// FUNCTION LOAD's engine part: runs a library's code (after its shebang line, whose newline
+    /// it keeps) and returns the functions it registered, or the error text (without `ERR`).
+    /// Nothing is installed: the caller checks names against other libraries, then calls
+    /// [`Engine::install`].
+    pub fn load_library(&mut self, code: &[u8]) -> Result<Vec<Registered>, String> {
+        let outcome: mlua::Result<(Option<Table>, Option<LuaString>)> = self
+            .lua
+            .create_string(code)
+            .and_then(|code| self.sandbox.load_library.call(code));
+        let (list, message) = outcome.map_err(|e| format!("Error registering functions: {e}"))?;
+        let Some(list) = list else {
+            return Err(message.map(|m| c_string(&m)).unwrap_or_default());
+        };
+        let mut registered = Vec::new();
+        for entry in list.sequence_values::<Table>() {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let name: String = entry.get("name").map_err(|e| e.to_string())?;
+            let flag_list: String = entry.get("flags").map_err(|e| e.to_string())?;
+            let mut flags = ScriptFlags::default();
+            for flag in flag_list.split(',').filter(|f| !f.is_empty()) {
+                set_flag(&mut flags, flag);
+            }
+            registered.push(Registered {
+                name,
+                description: entry.get("desc").map_err(|e| e.to_string())?,
+                flags,
+                function: entry.get("callback").map_err(|e| e.to_string())?,
+            });
+        }
+        Ok(registered)
+    }
+
+    /// Makes a registered function callable by [`Engine::run_fcall`] under its name.
+    pub fn install(&mut self, registered: &Registered) {
+        self.scripts.insert(
+            registered.name.clone(),
+            Script {
+                function: registered.function.clone(),
+                flags: registered.flags,
+            },
+        );
+    }
+
+    /// Forgets a function (FUNCTION DELETE, a library replaced).
+    pub fn uninstall(&mut self, name: &str) {
+        self.scripts.remove(name);
+    }
+
+    /// FCALL: runs an installed function with KEYS and ARGV as its two arguments. Errors name
+    /// the function where EVAL's name the script's SHA1.
+    pub fn run_fcall(
+        &mut self,
+        name: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        host: &mut dyn FnMut(&[Bytes]) -> HostReply,
+    ) -> Frame {
+        let Some(script) = self.scripts.get(name) else {
+            return Frame::error("ERR Function not found");
+        };
+        let function = script.function.clone();
+        let call: mlua::Result<Function> =
+            self.sandbox
+                .as_call
+                .call((function, StringArray(keys), StringArray(argv)));
+        match call {
+            Ok(call) => self
+                .run_function(name, call, keys, argv, host)
+                .unwrap_or_else(|e| internal_error(name, &e)),
+            Err(e) => internal_error(name, &e),
+        }
+    }
+
     fn run_function(
         &self,
         sha: &str,
@@ -243,17 +390,62 @@ impl Engine {
 
 /// Creates a Lua state with the sandbox: base, table, string and math, and `debug` only for the
 /// sandbox's own use (the chunk keeps what it needs and scripts never see the library).
-fn open(rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> (Lua, Sandbox) {
+fn open(rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>, run_state: &Rc<RunState>) -> (Lua, Sandbox) {
     let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
     // SAFETY: `debug` is unsafe only in scripts' hands; SANDBOX captures `debug.getinfo` and
     // `debug.getmetatable` in locals and builds the scripts' globals without it.
     let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
-    let sandbox = build_sandbox(&lua, rand, host).expect("the Lua sandbox initialises");
+    open_redis_libraries(&lua).expect("Redis's Lua libraries open");
+    let sandbox = build_sandbox(&lua, rand, host, run_state).expect("the Lua sandbox initialises");
+    let state = Rc::clone(run_state);
+    lua.set_hook(
+        mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+        move |_, _| {
+            state.tick();
+            if state.killed.get() {
+                return Err(mlua::Error::external(Killed));
+            }
+            Ok(mlua::VmState::Continue)
+        },
+    )
+    .expect("the Lua hook installs");
     (lua, sandbox)
 }
 
-fn build_sandbox(lua: &Lua, rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> mlua::Result<Sandbox> {
-    let native = native_functions(lua, rand, host)?;
+// Redis's Lua libraries, compiled by build.rs from `csrc/redis-lua`.
+extern "C-unwind" {
+    fn luaopen_cjson(state: *mut ffi::lua_State) -> c_int;
+    fn luaopen_cmsgpack(state: *mut ffi::lua_State) -> c_int;
+    fn luaopen_bit(state: *mut ffi::lua_State) -> c_int;
+    fn luaopen_struct(state: *mut ffi::lua_State) -> c_int;
+}
+
+/// Opens `cjson`, `cmsgpack`, `bit` and `struct` as globals of the state, where [`SANDBOX`]
+/// finds them and gives scripts read-only faces of them, as Redis's `luaLoadLibraries`.
+fn open_redis_libraries(lua: &Lua) -> mlua::Result<()> {
+    let libraries: [(&str, ffi::lua_CFunction); 4] = [
+        ("cjson", luaopen_cjson),
+        ("cmsgpack", luaopen_cmsgpack),
+        ("bit", luaopen_bit),
+        ("struct", luaopen_struct),
+    ];
+    for (name, open) in libraries {
+        // SAFETY: each `luaopen_*` is a Lua C function of the Lua 5.1 API this state runs,
+        // compiled against the same headers; it pushes its module table and returns 1.
+        let open = unsafe { lua.create_c_function(open)? };
+        let module: Table = open.call(name)?;
+        lua.globals().set(name, module)?;
+    }
+    Ok(())
+}
+
+fn build_sandbox(
+    lua: &Lua,
+    rand: &Rc<Cell<u64>>,
+    host: &Rc<HostSlot>,
+    run_state: &Rc<RunState>,
+) -> mlua::Result<Sandbox> {
+    let native = native_functions(lua, rand, host, run_state)?;
     let api: Table =
         lua.load(SANDBOX)
             .set_name(SANDBOX_NAME)
@@ -261,12 +453,24 @@ fn build_sandbox(lua: &Lua, rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> mlua::
     Ok(Sandbox {
         compile: api.get("compile")?,
         run: api.get("run")?,
+        load_library: api.get("load_library")?,
+        as_call: api.get("as_call")?,
     })
 }
 
 /// The Rust side of the sandbox: what Lua cannot do by itself.
-fn native_functions(lua: &Lua, rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> mlua::Result<Table> {
+fn native_functions(
+    lua: &Lua,
+    rand: &Rc<Cell<u64>>,
+    host: &Rc<HostSlot>,
+    run_state: &Rc<RunState>,
+) -> mlua::Result<Table> {
     let native = lua.create_table()?;
+    let state = Rc::clone(run_state);
+    native.set(
+        "killed",
+        lua.create_function(move |_, ()| Ok(state.killed.get()))?,
+    )?;
     let slot = Rc::clone(host);
     native.set(
         "command",
@@ -305,6 +509,7 @@ fn native_functions(lua: &Lua, rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>) -> mlu
     // SAFETY: `c_wrap` and `c_trampoline` follow the Lua C API's rules and own no Rust values, so
     // a Lua error unwinding through them (longjmp) skips no destructor.
     native.set("cwrap", unsafe { lua.create_c_function(c_wrap)? })?;
+    native.set("KILLED", KILLED)?;
     Ok(native)
 }
 
@@ -521,7 +726,19 @@ fn frame_to_lua(lua: &Lua, frame: &Frame, resp3: bool) -> mlua::Result<Value> {
         // RESP3's null is Lua's nil; RESP2's null bulk and null array are false.
         Frame::Null | Frame::NullArray if resp3 => Value::Nil,
         Frame::Null | Frame::NullArray => Value::Boolean(false),
-        Frame::Array(items) => {
+        Frame::Map(items) if resp3 => {
+            let map = lua.create_table()?;
+            for pair in items.chunks_exact(2) {
+                map.raw_set(
+                    frame_to_lua(lua, &pair[0], resp3)?,
+                    frame_to_lua(lua, &pair[1], resp3)?,
+                )?;
+            }
+            let table = lua.create_table()?;
+            table.raw_set("map", map)?;
+            Value::Table(table)
+        }
+        Frame::Array(items) | Frame::Map(items) => {
             let table = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.iter().enumerate() {
                 table.raw_set(i + 1, frame_to_lua(lua, item, resp3)?)?;
@@ -606,6 +823,8 @@ enum Step {
     Convert(Value, usize),
     /// Gather the last `n` converted replies into an array.
     Collect(usize),
+    /// Gather the last `n` converted replies (keys and values in turn) into a map.
+    CollectMap(usize),
 }
 
 /// `luaReplyToRedisReply`, without recursion so a self-referencing table cannot overflow the
@@ -625,6 +844,10 @@ fn lua_to_frame(value: Value, resp3: bool) -> mlua::Result<Frame> {
             Step::Collect(n) => {
                 let items = done.split_off(done.len() - n);
                 done.push(Frame::Array(items));
+            }
+            Step::CollectMap(n) => {
+                let items = done.split_off(done.len() - n);
+                done.push(Frame::Map(items));
             }
             Step::Convert(_, slots) if slots + 4 > LUA_STACK_SLOTS_MAX => {
                 done.push(Frame::error("ERR reached lua stack limit"));
@@ -725,8 +948,11 @@ fn queue_pairs(
         pairs.push((key, value));
         Ok(())
     })?;
-    let per_item = if with_values { 2 } else { 1 };
-    work.push(Step::Collect(pairs.len() * per_item));
+    if with_values {
+        work.push(Step::CollectMap(pairs.len() * 2));
+    } else {
+        work.push(Step::Collect(pairs.len()));
+    }
     // Redis's stack: the inner table, then key and value, then a copy of the key being converted.
     for (key, value) in pairs.into_iter().rev() {
         if with_values {
@@ -1044,11 +1270,15 @@ local function pcall_result(ok, ...)
   end
   return pack(false, e)
 end
+-- A killed script stays killed: pcall re-raises once the kill is in.
+local function killed_error() error({err = 'ERR ' .. native.KILLED}) end
 G.pcall = cwrap(function(...)
   if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
   local r = pcall_result(pcall(...))
+  if not r[1] and native.killed() then killed_error() end
   return unpack(r, 1, r.n)
 end)
+
 -- Redis's Lua only parses text: a leading ESC is a syntax error, never bytecode.
 local function text_only(code)
   if sbyte(code, 1) == 27 then code = ' ' .. code end
@@ -1089,8 +1319,23 @@ G.load = cwrap(function(...)
   if f then setfenv(f, env) end
   return f, err
 end)
+-- Redis's patched unpack: stock Lua 5.1 computes the count in int arithmetic that overflows
+-- (undefined behaviour in C; a crash with a huge range), Redis refuses such ranges.
+local base_unpack = unpack
+G.unpack = cwrap(function(...)
+  check_type('table', 1, ...)
+  local t = ...
+  local i, e = 1, nil
+  if select('#', ...) >= 2 and (select(2, ...)) ~= nil then i = checkint(2, ...) end
+  if select('#', ...) >= 3 and (select(3, ...)) ~= nil then e = checkint(3, ...) else e = #t end
+  if i > e then return end
+  -- lua_checkstack(L, n) of unpack's own frame, which holds its arguments.
+  local n = e - i + 1
+  if n >= 2147483647 or n + select('#', ...) > 8000 then c_error('too many results to unpack') end
+  return base_unpack(...)
+end)
 for _, name in ipairs {'assert', 'collectgarbage', 'error', 'gcinfo', 'ipairs', 'rawequal', 'select',
-                       'tonumber', 'tostring', 'type', 'unpack', 'xpcall', '_VERSION'} do
+                       'tonumber', 'tostring', 'type', 'xpcall', '_VERSION'} do
   G[name] = base[name]
 end
 
@@ -1187,6 +1432,10 @@ getmetatable('').__index = G.string
 G.math = face(math)
 G.table = face(table)
 G.coroutine = face(coroutine)
+G.cjson = face(cjson)
+G.cmsgpack = face(cmsgpack)
+G.bit = face(bit)
+G.struct = face(struct)
 G.redis = face(redis)
 G._G = env
 G.__redis__err__handler = handler
@@ -1219,7 +1468,110 @@ local function run(f, keys, argv)
   return false, 'table', as_string(result.err), as_string(result.source), as_string(result.line)
 end
 
-return {compile = compile, run = run}
+-- Functions (FUNCTION LOAD, FCALL): a library's code runs once at load time seeing only the
+-- library API (`redis.register_function`, `redis.log`, versions), as Redis's functions engine
+-- switches the `__index` of its globals' metatable; the functions it registers later run with
+-- the scripts' globals. `fenv` is that switchable environment; writes to it are refused.
+local lower, find, concat = string.lower, string.find, table.concat
+local LIB = setmetatable({}, G_meta)
+local fmeta = {__newindex = refuse_write, __index = G}
+local fenv = setmetatable({}, fmeta)
+real_of[fenv] = G
+faces[#faces + 1] = fenv
+local pending = nil
+local function lib_error(msg) error({err = 'ERR ' .. msg}) end
+local function is_text(v) return type(v) == 'string' or type(v) == 'number' end
+local known_flags = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true,
+                     ['no-cluster'] = true, ['allow-cross-slot-keys'] = true}
+local lib_redis = {}
+lib_redis.register_function = cwrap(function(...)
+  if pending == nil then
+    lib_error('redis.register_function can only be called on FUNCTION LOAD command')
+  end
+  local n = select('#', ...)
+  if n < 1 or n > 2 then lib_error('wrong number of arguments to redis.register_function') end
+  local name, callback, desc
+  local flags = {}
+  if n == 1 then
+    local args = ...
+    if type(args) ~= 'table' then
+      lib_error('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+    end
+    for k, v in next, args do
+      if not is_text(k) then lib_error('named argument key given to redis.register_function is not a string') end
+      k = lower(tostring(k))
+      if k == 'function_name' then
+        if not is_text(v) then lib_error('function_name argument given to redis.register_function must be a string') end
+        name = tostring(v)
+      elseif k == 'description' then
+        if not is_text(v) then lib_error('description argument given to redis.register_function must be a string') end
+        desc = tostring(v)
+      elseif k == 'callback' then
+        if type(v) ~= 'function' then lib_error('callback argument given to redis.register_function must be a function') end
+        callback = v
+      elseif k == 'flags' then
+        if type(v) ~= 'table' then lib_error('flags argument to redis.register_function must be a table representing function flags') end
+        local i = 1
+        while v[i] ~= nil do
+          local f = v[i]
+          if not is_text(f) or not known_flags[lower(tostring(f))] then lib_error('unknown flag given') end
+          flags[#flags + 1] = lower(tostring(f))
+          i = i + 1
+        end
+      else
+        lib_error('unknown argument given to redis.register_function')
+      end
+    end
+    if name == nil then lib_error('redis.register_function must get a function name argument') end
+    if callback == nil then lib_error('redis.register_function must get a callback argument') end
+  else
+    local a, b = ...
+    if not is_text(a) then lib_error('first argument to redis.register_function must be a string') end
+    if type(b) ~= 'function' then lib_error('second argument to redis.register_function must be a function') end
+    name, callback = tostring(a), b
+  end
+  if not find(name, '^[%w_]+$') then
+    lib_error('Function names can only contain letters, numbers, or underscores(_) and must be at least one character long')
+  end
+  for _, p in ipairs(pending) do
+    if p.name == name then lib_error('Function already exists in the library') end
+  end
+  pending[#pending + 1] = {name = name, callback = callback, flags = concat(flags, ','), desc = desc}
+end)
+lib_redis.log = redis.log
+lib_redis.LOG_DEBUG, lib_redis.LOG_VERBOSE, lib_redis.LOG_NOTICE, lib_redis.LOG_WARNING = 0, 1, 2, 3
+lib_redis.REDIS_VERSION, lib_redis.REDIS_VERSION_NUM = redis.REDIS_VERSION, redis.REDIS_VERSION_NUM
+LIB.redis = face(lib_redis)
+
+-- Runs a library's code: a list of {name, callback, flags, desc}, or nil and the error text.
+local function load_library(code)
+  local f, err = loadstring(text_only(code), '@user_function')
+  if f == nil then return nil, 'Error compiling function: ' .. tostring(err) end
+  setfenv(f, fenv)
+  fmeta.__index = LIB
+  pending = {}
+  local ok, e = pcall(f)
+  fmeta.__index = G
+  local got = pending
+  pending = nil
+  for _, fc in ipairs(faces) do
+    for k in next, fc do rawset(fc, k, nil) end
+  end
+  if not ok then
+    if type(e) == 'table' then e = e.err end
+    return nil, 'Error registering functions: ' .. tostring(e)
+  end
+  return got
+end
+-- A registered function called as FCALL calls it: with KEYS and ARGV as its arguments.
+local function as_call(f, keys, argv)
+  return function()
+    local r = f(keys, argv)
+    return r
+  end
+end
+
+return {compile = compile, run = run, load_library = load_library, as_call = as_call}
 "#;
 
 /// Redis's `__redis__err__handler` takes the frame that raised (level 2), or its caller when that

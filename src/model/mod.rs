@@ -26,3 +26,4 @@ pub(crate) mod persist;
 pub mod replication;
 pub mod server;
 pub(crate) mod stream;
+pub(crate) mod zset;

@@ -544,6 +544,14 @@ fn encode_entry(out: &mut Vec<u8>, key: &Bytes, entry: &Entry) {
             head.extend(l.iter().cloned());
             "list"
         }
+        Value::ZSet(z) => {
+            // Scores as their bits, so every float (and -0, inf) comes back exactly.
+            head.extend(
+                z.iter()
+                    .flat_map(|(m, score)| [m.clone(), text(score.to_bits())]),
+            );
+            "zset"
+        }
         Value::Stream(s) => {
             head.extend([
                 text(s.last_id),
@@ -640,7 +648,7 @@ impl Loader {
                     return Err(SnapshotError(format!("database {} out of range", self.db)));
                 }
             }
-            "string" | "hash" | "set" | "list" | "stream" => {
+            "string" | "hash" | "set" | "list" | "zset" | "stream" => {
                 let [key, expiry, values @ ..] = rest else {
                     return Err(short());
                 };
@@ -655,6 +663,13 @@ impl Loader {
                     ),
                     "set" => Value::Set(values.iter().cloned().collect::<BTreeSet<_>>()),
                     "list" => Value::List(values.iter().cloned().collect()),
+                    "zset" => {
+                        let mut z = crate::model::zset::ZSet::default();
+                        for pair in values.chunks_exact(2) {
+                            z.insert(pair[0].clone(), f64::from_bits(num(&pair[1])?));
+                        }
+                        Value::ZSet(Box::new(z))
+                    }
                     _ => {
                         let [last, deleted, added] = values else {
                             return Err(short());

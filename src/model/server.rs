@@ -81,6 +81,8 @@ pub struct ClientState {
     pub multi: Option<Vec<Vec<Bytes>>>,
     /// A queued command was rejected (unknown, wrong arity): EXEC answers EXECABORT.
     pub multi_failed: bool,
+    /// The client said `HELLO 3`: its replies are encoded in RESP3.
+    pub resp3: bool,
     /// QUIT was called: the connection closes once this reply is written.
     pub close_after_reply: bool,
     /// What a client blocked in XREAD/XREADGROUP waits for (the ids `$` stood for, its
@@ -115,6 +117,10 @@ pub struct Server {
     /// The Lua interpreter, created on first use. Taken out while a script runs so that
     /// `redis.call` can borrow the server mutably.
     pub lua: Option<crate::model::lua::Engine>,
+    /// FUNCTION's libraries and their interpreter.
+    pub functions: crate::model::cmd::function::Functions,
+    /// The script running now (time limit, SCRIPT KILL), shared with the network adapter.
+    pub script_run: std::rc::Rc<crate::model::lua::RunState>,
     /// Commands executed, for INFO and benchmarks.
     pub commands_processed: u64,
     /// INFO's commandstats and errorstats; CONFIG RESETSTAT clears them.
@@ -182,6 +188,8 @@ impl Server {
             next_client_id: 1,
             scripts: BTreeMap::new(),
             lua: None,
+            functions: Default::default(),
+            script_run: Default::default(),
             commands_processed: 0,
             stats: Stats::default(),
             blocked_clients: 0,

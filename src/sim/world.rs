@@ -580,13 +580,15 @@ fn add_producer(
         );
         async move {
             let ctx = common.context();
-            let mut producer = Producer::new(&ctx, &name);
-            while let Some(i) = progress.next_open() {
+            let producer = Producer::new(&ctx, &name);
+            let next = |in_flight| {
+                let i = progress.open_after(in_flight)?;
                 let planned = &workload.decisions[i];
-                sleep_until_ms(planned.at_ms).await;
-                producer.commit_until_known(&planned.decision).await;
-                progress.confirm(i);
-            }
+                Some((i, planned.decision.clone(), sleep_until_ms(planned.at_ms)))
+            };
+            producer
+                .commit_window(next, |i, _| progress.confirm(i))
+                .await;
             drop(producer);
             std::future::pending::<()>().await;
             Ok(())

@@ -38,13 +38,15 @@ pub fn echo(_server: &mut Server, call: Call<'_>) -> Reply {
 /// `redis` crate never asks for it unless configured to).
 pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
     let mut args = Args::new(call.args, 1);
+    let mut resp3 = None;
     if let Some(version) = args.next() {
         match parse::parse_i64(version) {
             None => {
                 return Frame::error("ERR Protocol version is not an integer or out of range")
                     .into()
             }
-            Some(2) => {}
+            Some(2) => resp3 = Some(false),
+            Some(3) => resp3 = Some(true),
             Some(_) => return Frame::error("NOPROTO unsupported protocol version").into(),
         }
     }
@@ -70,20 +72,28 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
             return Frame::error(format!("ERR Syntax error in HELLO option '{option}'")).into();
         }
     }
-    hello_map(call.client, server.repl.is_replica()).into()
+    if let Some(resp3) = resp3 {
+        server.client(call.client).resp3 = resp3;
+    }
+    let proto = if server.client(call.client).resp3 {
+        3
+    } else {
+        2
+    };
+    hello_map(call.client, proto, server.repl.is_replica()).into()
 }
 
-/// HELLO's reply: a map, which RESP2 flattens into an array of alternating keys and values.
-/// HELLO's map; `role` is `replica` on a replica, as Redis's `helloCommand` says.
-fn hello_map(client: u64, replica: bool) -> Frame {
+/// HELLO's reply: a map, which RESP2 flattens into an array of alternating keys and values;
+/// `role` is `replica` on a replica, as Redis's `helloCommand` says.
+fn hello_map(client: u64, proto: i64, replica: bool) -> Frame {
     let text = |s: &'static str| Frame::bulk(s);
-    Frame::Array(vec![
+    Frame::Map(vec![
         text("server"),
         text("redis"),
         text("version"),
         text(REDIS_VERSION),
         text("proto"),
-        Frame::Integer(2),
+        Frame::Integer(proto),
         text("id"),
         Frame::Integer(client as i64),
         text("mode"),
@@ -183,4 +193,12 @@ mod tests {
             Frame::error("ERR Syntax error in HELLO option 'LOUD'")
         );
     }
+}
+
+/// ```text
+/// CLUSTER subcommand [argument ...]
+/// ```
+/// The model is a standalone server, as Redis with `cluster-enabled no`.
+pub fn cluster(_server: &mut Server, _call: Call<'_>) -> Reply {
+    Frame::error("ERR This instance has cluster support disabled").into()
 }

@@ -73,7 +73,7 @@ pub fn hgetall(server: &mut Server, call: Call<'_>) -> Reply {
         Ok(hash) => {
             let pairs = hash.into_iter().flatten();
             let items = pairs.flat_map(|(f, v)| [Frame::Bulk(f.clone()), Frame::Bulk(v.clone())]);
-            Frame::Array(items.collect()).into()
+            Frame::Map(items.collect()).into()
         }
         Err(e) => e.into(),
     }
@@ -264,4 +264,71 @@ pub fn hincrbyfloat(server: &mut Server, call: Call<'_>) -> Reply {
     hash.insert(field.clone(), text.clone());
     server.keyspace.touch(key);
     Frame::Bulk(text).into()
+}
+
+/// ```text
+/// HRANDFIELD key [count [WITHVALUES]]
+/// ```
+/// Random fields drawn from the call's time and the command count (never an OS source); a
+/// negative count may repeat fields. A RESP3 client gets WITHVALUES as pairs.
+pub fn hrandfield(server: &mut Server, call: Call<'_>) -> Reply {
+    let count = match call.args.get(2) {
+        None => None,
+        Some(arg) => match parse::int_arg(arg) {
+            Ok(n) if n > -i64::MAX => Some(n),
+            Ok(_) => return Frame::error("ERR value is out of range").into(),
+            Err(e) => return e.into(),
+        },
+    };
+    let with_values = match call.args.get(3) {
+        None => false,
+        Some(arg) if parse::is_keyword(arg, "WITHVALUES") && call.args.len() == 4 => true,
+        Some(_) => return Frame::error(parse::ERR_SYNTAX).into(),
+    };
+    if with_values && count.is_some_and(|n| n < -i64::MAX / 2) {
+        return Frame::error("ERR value is out of range").into();
+    }
+    let resp3 = server.clients.get(&call.client).is_some_and(|c| c.resp3);
+    let seed = call.now_ms
+        ^ server
+            .commands_processed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let hash = match server.keyspace.typed(&call.args[1], call.now_ms, pick_hash) {
+        Ok(hash) => hash,
+        Err(e) => return e.into(),
+    };
+    let fields: Vec<(&Bytes, &Bytes)> = hash.as_ref().map_or_else(Vec::new, |h| h.iter().collect());
+    let Some(count) = count else {
+        if fields.is_empty() {
+            return Frame::Null.into();
+        }
+        let at = crate::model::cmd::set::picks(fields.len(), 1, seed)[0];
+        return Frame::Bulk(fields[at].0.clone()).into();
+    };
+    if fields.is_empty() || count == 0 {
+        return Frame::Array(vec![]).into();
+    }
+    let chosen: Vec<usize> = if count > 0 {
+        crate::model::cmd::set::picks(fields.len(), count as usize, seed)
+    } else {
+        (0..count.unsigned_abs())
+            .map(|i| crate::model::cmd::set::picks(fields.len(), 1, seed.wrapping_add(i))[0])
+            .collect()
+    };
+    let mut out = Vec::with_capacity(chosen.len() * 2);
+    for at in chosen {
+        let (field, value) = fields[at];
+        match (with_values, resp3) {
+            (false, _) => out.push(Frame::Bulk(field.clone())),
+            (true, false) => {
+                out.push(Frame::Bulk(field.clone()));
+                out.push(Frame::Bulk(value.clone()));
+            }
+            (true, true) => out.push(Frame::Array(vec![
+                Frame::Bulk(field.clone()),
+                Frame::Bulk(value.clone()),
+            ])),
+        }
+    }
+    Frame::Array(out).into()
 }

@@ -269,6 +269,60 @@ pub fn object_encoding(server: &mut Server, call: Call<'_>) -> Reply {
     }
 }
 
+/// ```text
+/// OBJECT REFCOUNT key
+/// ```
+/// Redis shares the objects of the integers 0..9999 (`OBJ_SHARED_REFCOUNT`, INT_MAX) unless an
+/// LRU/LFU eviction policy needs per-key metadata; every other value has one reference.
+pub fn object_refcount(server: &mut Server, call: Call<'_>) -> Reply {
+    const SHARED_REFCOUNT: i64 = i32::MAX as i64;
+    const SHARED_INTEGERS: i64 = 10_000;
+    let policy = server.config.get("maxmemory-policy");
+    let shares =
+        server.config.int("maxmemory") == 0 || !(policy.contains("lru") || policy.contains("lfu"));
+    match server.keyspace.get(&call.args[2], call.now_ms) {
+        None => Frame::Null.into(),
+        Some(entry) => {
+            let shared = match &entry.value {
+                Value::String(s) => {
+                    shares
+                        && s.len() <= 20
+                        && parse::parse_i64(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
+                }
+                _ => false,
+            };
+            Frame::Integer(if shared { SHARED_REFCOUNT } else { 1 }).into()
+        }
+    }
+}
+
+/// ```text
+/// MEMORY USAGE key [SAMPLES count]
+/// ```
+/// The model's estimate of the key's size (key, value, per-key overhead): deterministic, not the
+/// allocator's figure Redis reports.
+pub fn memory_usage(server: &mut Server, call: Call<'_>) -> Reply {
+    const PER_KEY_OVERHEAD_BYTES: usize = 56;
+    match &call.args[3..] {
+        [] => {}
+        [option, count] if is_keyword(option, "SAMPLES") => {
+            if let Err(e) = parse::int_arg(count) {
+                return e.into();
+            }
+        }
+        _ => return Frame::error(parse::ERR_SYNTAX).into(),
+    }
+    let key = &call.args[2];
+    match server.keyspace.get(key, call.now_ms) {
+        None => Frame::Null.into(),
+        Some(entry) => Frame::Integer(
+            (key.len() + PER_KEY_OVERHEAD_BYTES + crate::model::keyspace::value_bytes(&entry.value))
+                as i64,
+        )
+        .into(),
+    }
+}
+
 fn encoding(value: &Value, config: &Config) -> &'static str {
     let small = |n: usize, limit: &str| n as i64 <= config.int(limit);
     match value {
@@ -296,6 +350,14 @@ fn encoding(value: &Value, config: &Config) -> &'static str {
         }
         Value::List(_) => "quicklist",
         Value::Stream(_) => "stream",
+        Value::ZSet(z) => {
+            let short = z.longest_member() as i64 <= config.int("zset-max-listpack-value");
+            if small(z.len(), "zset-max-listpack-entries") && short {
+                "listpack"
+            } else {
+                "skiplist"
+            }
+        }
     }
 }
 

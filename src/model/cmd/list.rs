@@ -1,4 +1,5 @@
-//! List commands: RPUSH, LPUSH, LPOP, RPOP, LLEN, LRANGE.
+//! List commands: RPUSH, LPUSH, LPOP, RPOP, LLEN, LRANGE, LMOVE, RPOPLPUSH, and the blocking
+//! BLPOP, BRPOP, BLMOVE, BRPOPLPUSH (which answer at once inside MULTI).
 //!
 //! A list is a `VecDeque`; LRANGE's index arithmetic is Redis's, clamping included, and its
 //! arguments are checked before the key's type, in Redis's order.
@@ -6,7 +7,8 @@
 use crate::model::frame::Frame;
 use crate::model::keyspace::Value;
 use crate::model::parse;
-use crate::model::server::{Call, Reply, Server};
+use crate::model::server::{Block, Call, Reply, Server};
+use bytes::Bytes;
 use std::collections::VecDeque;
 
 fn pick_list(value: &mut Value) -> Option<&mut VecDeque<bytes::Bytes>> {
@@ -174,4 +176,202 @@ fn list_range(len: i64, start: i64, stop: i64) -> std::ops::Range<usize> {
         return 0..0;
     }
     start as usize..(stop.min(len - 1) + 1) as usize
+}
+
+/// Redis's `getTimeoutFromObjectOrReply` for the blocking list commands: seconds as a float,
+/// 0 for ever; the absolute deadline in milliseconds or `None`.
+pub fn block_deadline(arg: &[u8], now_ms: u64) -> Result<Option<u64>, Frame> {
+    let seconds = crate::model::cmd::string::parse_float(arg)
+        .filter(|s| s.is_finite())
+        .ok_or_else(|| Frame::error("ERR timeout is not a float or out of range"))?;
+    if seconds < 0.0 {
+        return Err(Frame::error("ERR timeout is negative"));
+    }
+    let ms = (seconds * 1000.0).ceil();
+    if ms >= (i64::MAX / 2) as f64 {
+        return Err(Frame::error("ERR timeout is out of range"));
+    }
+    Ok((ms > 0.0).then(|| now_ms.saturating_add(ms as u64)))
+}
+
+/// ```text
+/// BLPOP key [key ...] timeout
+/// ```
+/// Pops from the first non-empty list; else blocks (answers nil at once in MULTI or a script).
+pub fn blpop(server: &mut Server, call: Call<'_>) -> Reply {
+    blocking_pop(server, call, true)
+}
+
+/// ```text
+/// BRPOP key [key ...] timeout
+/// ```
+pub fn brpop(server: &mut Server, call: Call<'_>) -> Reply {
+    blocking_pop(server, call, false)
+}
+
+fn blocking_pop(server: &mut Server, call: Call<'_>, left: bool) -> Reply {
+    let (keys, timeout) = call.args[1..].split_at(call.args.len() - 2);
+    let deadline_ms = match block_deadline(&timeout[0], call.now_ms) {
+        Ok(deadline) => deadline,
+        Err(e) => return e.into(),
+    };
+    let ks = &mut server.keyspace;
+    for key in keys {
+        match ks.typed(key, call.now_ms, pick_list) {
+            Err(e) => return e.into(),
+            Ok(Some(list)) if !list.is_empty() => {
+                let popped = if left {
+                    list.pop_front()
+                } else {
+                    list.pop_back()
+                };
+                let emptied = list.is_empty();
+                ks.touch(key);
+                if emptied {
+                    ks.remove(key, call.now_ms);
+                }
+                let value = popped.unwrap_or_default();
+                return Frame::Array(vec![Frame::Bulk(key.clone()), Frame::Bulk(value)]).into();
+            }
+            Ok(_) => {}
+        }
+    }
+    if !call.may_block() {
+        return Frame::NullArray.into();
+    }
+    Reply::Block(Block {
+        keys: keys.to_vec(),
+        deadline_ms,
+        timeout_reply: Frame::NullArray,
+    })
+}
+
+/// Which end of a list: `LEFT` or `RIGHT`.
+fn side(arg: &[u8]) -> Result<bool, Frame> {
+    if parse::is_keyword(arg, "LEFT") {
+        Ok(true)
+    } else if parse::is_keyword(arg, "RIGHT") {
+        Ok(false)
+    } else {
+        Err(Frame::error(parse::ERR_SYNTAX))
+    }
+}
+
+/// Redis's `lmoveGenericCommand`: pops from `from` at one end, pushes onto `to` at the other.
+/// `None` when the source is missing (or empty).
+fn lmove_inner(
+    server: &mut Server,
+    call: Call<'_>,
+    from: &Bytes,
+    to: &Bytes,
+    pop_left: bool,
+    push_left: bool,
+) -> Result<Option<Bytes>, Frame> {
+    let ks = &mut server.keyspace;
+    let now = call.now_ms;
+    let has_source = match ks.typed(from, now, pick_list)? {
+        Some(list) => !list.is_empty(),
+        None => false,
+    };
+    if !has_source {
+        return Ok(None);
+    }
+    // The destination's type is checked before anything moves.
+    ks.typed(to, now, pick_list)?;
+    let list = ks
+        .typed(from, now, pick_list)?
+        .unwrap_or_else(|| unreachable!());
+    let value = if pop_left {
+        list.pop_front()
+    } else {
+        list.pop_back()
+    }
+    .unwrap_or_default();
+    let emptied = list.is_empty();
+    ks.touch(from);
+    if emptied {
+        ks.remove(from, now);
+    }
+    match ks.typed(to, now, pick_list)? {
+        Some(list) => {
+            if push_left {
+                list.push_front(value.clone());
+            } else {
+                list.push_back(value.clone());
+            }
+        }
+        None => ks.insert_new(to.clone(), Value::List(VecDeque::from([value.clone()]))),
+    }
+    ks.touch(to);
+    Ok(Some(value))
+}
+
+/// ```text
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
+/// ```
+pub fn lmove(server: &mut Server, call: Call<'_>) -> Reply {
+    let sides = side(&call.args[3]).and_then(|a| side(&call.args[4]).map(|b| (a, b)));
+    let (pop_left, push_left) = match sides {
+        Ok(sides) => sides,
+        Err(e) => return e.into(),
+    };
+    let (from, to) = (&call.args[1], &call.args[2]);
+    match lmove_inner(server, call, from, to, pop_left, push_left) {
+        Ok(v) => v.map_or(Frame::Null, Frame::Bulk).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// RPOPLPUSH source destination
+/// ```
+pub fn rpoplpush(server: &mut Server, call: Call<'_>) -> Reply {
+    let (from, to) = (&call.args[1], &call.args[2]);
+    match lmove_inner(server, call, from, to, false, true) {
+        Ok(v) => v.map_or(Frame::Null, Frame::Bulk).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+/// ```
+pub fn blmove(server: &mut Server, call: Call<'_>) -> Reply {
+    let sides = side(&call.args[3]).and_then(|a| side(&call.args[4]).map(|b| (a, b)));
+    let (pop_left, push_left) = match sides {
+        Ok(sides) => sides,
+        Err(e) => return e.into(),
+    };
+    blocking_move(server, call, 5, pop_left, push_left)
+}
+
+/// ```text
+/// BRPOPLPUSH source destination timeout
+/// ```
+pub fn brpoplpush(server: &mut Server, call: Call<'_>) -> Reply {
+    blocking_move(server, call, 3, false, true)
+}
+
+fn blocking_move(
+    server: &mut Server,
+    call: Call<'_>,
+    timeout_at: usize,
+    pop_left: bool,
+    push_left: bool,
+) -> Reply {
+    let deadline_ms = match block_deadline(&call.args[timeout_at], call.now_ms) {
+        Ok(deadline) => deadline,
+        Err(e) => return e.into(),
+    };
+    let (from, to) = (&call.args[1], &call.args[2]);
+    match lmove_inner(server, call, from, to, pop_left, push_left) {
+        Err(e) => e.into(),
+        Ok(Some(v)) => Frame::Bulk(v).into(),
+        Ok(None) if !call.may_block() => Frame::Null.into(),
+        Ok(None) => Reply::Block(Block {
+            keys: vec![from.clone()],
+            deadline_ms,
+            timeout_reply: Frame::Null,
+        }),
+    }
 }

@@ -17,9 +17,11 @@ pub mod list;
 pub mod replication;
 pub mod script;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod transaction;
+pub mod zset;
 
 use crate::model::frame::Frame;
 use crate::model::server::{Call, Reply, Server};
@@ -189,12 +191,15 @@ static COMMANDS: &[CommandSpec] = &[
     // scripting
     cmd("eval", -3, Flags::NOSCRIPT, script::eval),
     cmd("evalsha", -3, Flags::NOSCRIPT, script::evalsha),
+    cmd("eval_ro", -3, Flags::NOSCRIPT, script::eval_ro),
+    cmd("evalsha_ro", -3, Flags::NOSCRIPT, script::evalsha_ro),
     container(
         "script",
         &[
             cmd("script|load", 3, Flags::NOSCRIPT, script::script_load),
             cmd("script|exists", -3, Flags::NOSCRIPT, script::script_exists),
             cmd("script|flush", -2, Flags::NOSCRIPT, script::script_flush),
+            cmd("script|kill", 2, Flags::NOSCRIPT, script::script_kill),
         ],
     ),
     // Beyond what the pipeline sends, after it: the lookup walks the table in order, so the
@@ -242,7 +247,10 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("renamenx", 3, W, keys::renamenx),
     container(
         "object",
-        &[cmd("object|encoding", 3, N, keys::object_encoding)],
+        &[
+            cmd("object|encoding", 3, N, keys::object_encoding),
+            cmd("object|refcount", 3, N, keys::object_refcount),
+        ],
     ),
     cmd("lpush", -3, W, list::lpush),
     cmd("lpop", -2, W, list::lpop),
@@ -284,6 +292,7 @@ static COMMANDS: &[CommandSpec] = &[
                 Flags::NOSCRIPT.with(W),
                 function::function_delete,
             ),
+            cmd("function|kill", 2, Flags::NOSCRIPT, function::function_kill),
             cmd(
                 "function|load",
                 -3,
@@ -292,6 +301,70 @@ static COMMANDS: &[CommandSpec] = &[
             ),
         ],
     ),
+    container("memory", &[cmd("memory|usage", -3, N, keys::memory_usage)]),
+    cmd("getex", -2, W, string::getex),
+    cmd("hrandfield", -2, N, hash::hrandfield),
+    cmd("zadd", -4, W, zset::zadd),
+    cmd("zincrby", 4, W, zset::zincrby),
+    cmd("zrem", -3, W, zset::zrem),
+    cmd("zcard", 2, N, zset::zcard),
+    cmd("zscore", 3, N, zset::zscore),
+    cmd("zmscore", -3, N, zset::zmscore),
+    cmd("zrank", 3, N, zset::zrank),
+    cmd("zrevrank", 3, N, zset::zrevrank),
+    cmd("zrange", -4, N, zset::zrange),
+    cmd("zrevrange", -4, N, zset::zrevrange),
+    cmd("zpopmin", -2, W, zset::zpopmin),
+    cmd("zpopmax", -2, W, zset::zpopmax),
+    cmd(
+        "bzpopmin",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        zset::bzpopmin,
+    ),
+    cmd(
+        "bzpopmax",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        zset::bzpopmax,
+    ),
+    cmd("cluster", -2, Flags::NOSCRIPT, connection::cluster),
+    cmd("sinter", -2, N, set::sinter),
+    cmd("sinterstore", -3, W, set::sinterstore),
+    cmd("sintercard", -3, N, set::sintercard),
+    cmd("sunion", -2, N, set::sunion),
+    cmd("sunionstore", -3, W, set::sunionstore),
+    cmd("sdiff", -2, N, set::sdiff),
+    cmd("sdiffstore", -3, W, set::sdiffstore),
+    cmd("smove", 4, W, set::smove),
+    cmd("lmove", 5, W, list::lmove),
+    cmd("rpoplpush", 3, W, list::rpoplpush),
+    cmd(
+        "blpop",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::blpop,
+    ),
+    cmd(
+        "brpop",
+        -3,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::brpop,
+    ),
+    cmd(
+        "blmove",
+        6,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::blmove,
+    ),
+    cmd(
+        "brpoplpush",
+        4,
+        W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
+        list::brpoplpush,
+    ),
+    cmd("sort", -2, W, sort::sort),
+    cmd("sort_ro", -2, N, sort::sort_ro),
     // replication (`cmd/replication.rs`)
     cmd("replicaof", 3, CONN, replication::replicaof),
     cmd("slaveof", 3, CONN, replication::replicaof),
@@ -299,7 +372,7 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("psync", -3, CONN, replication::psync),
     cmd("wait", 3, Flags::NOSCRIPT, replication::wait),
     cmd("fcall", -3, Flags::NOSCRIPT.with(W), function::fcall),
-    cmd("fcall_ro", -3, Flags::NOSCRIPT, function::fcall),
+    cmd("fcall_ro", -3, Flags::NOSCRIPT, function::fcall_ro),
 ];
 
 /// Finds the command (and subcommand) a request names and checks its arity, answering with

@@ -409,6 +409,7 @@ mod tests {
             "HSET h f1 v1 f2 v2",
             "SADD set b a",
             "RPUSH l x y",
+            "ZADD z 1.5 a -inf b",
             "XADD st 1-1 f v",
             "XADD st 2-1 g w",
             "XDEL st 1-1",

@@ -27,13 +27,25 @@ const SHA_HEX_LEN: usize = 40;
 /// ```
 /// Compiles the script unless cached (and caches it, so EVALSHA finds it), then runs it.
 pub fn eval(server: &mut Server, call: Call<'_>) -> Reply {
+    eval_generic(server, call, false)
+}
+
+/// ```text
+/// EVAL_RO script numkeys [key [key ...]] [arg [arg ...]]
+/// ```
+/// EVAL whose commands may not write.
+pub fn eval_ro(server: &mut Server, call: Call<'_>) -> Reply {
+    eval_generic(server, call, true)
+}
+
+fn eval_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
     let (keys, argv) = match split_keys(call.args) {
         Ok(split) => split,
         Err(error) => return error.into(),
     };
     let body = &call.args[1];
     match load(server, body) {
-        Ok(sha) => run(server, call, &sha, keys, argv),
+        Ok(sha) => run(server, call, &sha, keys, argv, ro),
         Err(error) => error.into(),
     }
 }
@@ -43,6 +55,17 @@ pub fn eval(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```
 /// Runs a cached script; the SHA1 is case-insensitive.
 pub fn evalsha(server: &mut Server, call: Call<'_>) -> Reply {
+    evalsha_generic(server, call, false)
+}
+
+/// ```text
+/// EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]]
+/// ```
+pub fn evalsha_ro(server: &mut Server, call: Call<'_>) -> Reply {
+    evalsha_generic(server, call, true)
+}
+
+fn evalsha_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
     if call.args[1].len() != SHA_HEX_LEN {
         return Frame::error(NOSCRIPT).into();
     }
@@ -64,7 +87,7 @@ pub fn evalsha(server: &mut Server, call: Call<'_>) -> Reply {
             return error.into();
         }
     }
-    run(server, call, &sha, keys, argv)
+    run(server, call, &sha, keys, argv, ro)
 }
 
 /// ```text
@@ -110,6 +133,43 @@ pub fn script_flush(server: &mut Server, call: Call<'_>) -> Reply {
     Frame::ok().into()
 }
 
+/// ```text
+/// SCRIPT KILL
+/// ```
+/// Only reachable when no script runs: a running script keeps the server, and the network
+/// adapter answers SCRIPT KILL itself meanwhile (see [`kill_reply`]).
+pub fn script_kill(server: &mut Server, _call: Call<'_>) -> Reply {
+    kill_reply(&server.script_run, true).into()
+}
+
+/// Redis's `scriptKill`: SCRIPT KILL (`eval`) or FUNCTION KILL against the running script.
+pub fn kill_reply(run: &lua::RunState, eval: bool) -> Frame {
+    let Some(running_eval) = run.running.get() else {
+        return Frame::error("NOTBUSY No scripts in execution right now.");
+    };
+    if run.wrote.get() {
+        return Frame::error(
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. \
+             You can either wait the script termination or kill the server in a hard way using \
+             the SHUTDOWN NOSAVE command.",
+        );
+    }
+    if eval != running_eval {
+        return Frame::error(busy_text(running_eval));
+    }
+    run.killed.set(true);
+    Frame::ok()
+}
+
+/// The BUSY reply other clients get while a script runs past `busy-reply-threshold`.
+pub fn busy_text(eval: bool) -> &'static str {
+    if eval {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    }
+}
+
 /// Redis's `scriptCall`: the checks a command called from a script passes before it runs, then
 /// the command itself. A refusal is the bare text a script sees as `ERR <text>`.
 pub fn call_from_script(
@@ -132,6 +192,10 @@ pub fn call_from_script(
     if read_only && spec.flags.contains(Flags::WRITE) {
         return Err("Write commands are not allowed from read-only scripts.".to_string());
     }
+    if spec.flags.contains(Flags::WRITE) {
+        // Redis's SCRIPT_WRITE_DIRTY: from now on SCRIPT KILL refuses (UNKILLABLE).
+        server.script_run.wrote.set(true);
+    }
     match server.dispatch(
         spec,
         Call {
@@ -149,7 +213,7 @@ pub fn call_from_script(
 }
 
 /// Splits `script numkeys keys... args...` after checking numkeys as Redis does.
-fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Frame> {
+pub fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Frame> {
     let numkeys = int_arg(&args[2])?;
     let rest = &args[3..];
     if numkeys > rest.len() as i64 {
@@ -180,19 +244,53 @@ fn load(server: &mut Server, body: &Bytes) -> Result<String, Frame> {
 }
 
 /// Runs a compiled script for the client of `call`; its commands see the time of the EVAL.
-fn run(server: &mut Server, call: Call<'_>, sha: &str, keys: &[Bytes], argv: &[Bytes]) -> Reply {
+fn run(
+    server: &mut Server,
+    call: Call<'_>,
+    sha: &str,
+    keys: &[Bytes],
+    argv: &[Bytes],
+    ro: bool,
+) -> Reply {
     with_engine(server, |engine, server| {
-        let read_only = engine.flags(sha).is_some_and(|flags| flags.read_only());
+        let flags = engine.flags(sha).unwrap_or_default();
+        if ro && !flags.compat && !flags.no_writes {
+            return Frame::error(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            );
+        }
+        let read_only = ro || flags.read_only();
+        let run_state = server.script_run.clone();
+        run_state.running.set(Some(true));
+        let db = caller_db(server, call.client);
         let mut host =
             |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
-        engine.run(sha, keys, argv, &mut host)
+        let reply = engine.run(sha, keys, argv, &mut host);
+        run_state.finish();
+        restore_db(server, call.client, db);
+        reply
     })
     .into()
 }
 
+/// The database the caller has SELECTed: a script's SELECT does not outlive the script.
+pub fn caller_db(server: &Server, client: ClientId) -> usize {
+    server.clients.get(&client).map_or(0, |c| c.db)
+}
+
+/// Gives the caller back its database after a script that may have SELECTed another.
+pub fn restore_db(server: &mut Server, client: ClientId, db: usize) {
+    if let Some(state) = server.clients.get_mut(&client) {
+        state.db = db;
+    }
+}
+
 /// Lends the server's engine (created on first use) while the server stays borrowable.
 fn with_engine<R>(server: &mut Server, f: impl FnOnce(&mut Engine, &mut Server) -> R) -> R {
-    let mut engine = server.lua.take().unwrap_or_default();
+    let mut engine = server
+        .lua
+        .take()
+        .unwrap_or_else(|| Engine::with_run_state(server.script_run.clone()));
     let result = f(&mut engine, server);
     server.lua = Some(engine);
     result

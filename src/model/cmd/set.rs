@@ -1,4 +1,5 @@
-//! Set commands: SADD, SREM, SISMEMBER, SMISMEMBER, SMEMBERS, SCARD, SPOP, SRANDMEMBER.
+//! Set commands: SADD, SREM, SISMEMBER, SMISMEMBER, SMEMBERS, SCARD, SPOP, SRANDMEMBER, SMOVE
+//! and the algebra SINTER, SUNION, SDIFF (with their STORE forms) and SINTERCARD.
 //!
 //! Random choices (SPOP, SRANDMEMBER) are drawn from the call's time and the command count, never
 //! from an OS source, so a simulated run replays them.
@@ -126,7 +127,8 @@ pub fn srem(server: &mut Server, call: Call<'_>) -> Reply {
 
 /// A deterministic stand-in for Redis's random member choice: positions spread by a fixed
 /// multiplier over the call's time and the set's size.
-fn picks(len: usize, count: usize, seed: u64) -> Vec<usize> {
+/// `count` distinct positions out of `len`, drawn from `seed` (a shuffle's prefix).
+pub(crate) fn picks(len: usize, count: usize, seed: u64) -> Vec<usize> {
     let mut chosen: Vec<usize> = (0..len).collect();
     let mut state = seed | 1;
     for i in (1..len).rev() {
@@ -231,4 +233,218 @@ pub fn srandmember(server: &mut Server, call: Call<'_>) -> Reply {
             ),
         }
     })
+}
+
+/// The sets at `keys` as Redis's set algebra reads them: a missing key is an empty set (`None`
+/// in the list), another type is WRONGTYPE.
+fn sets_at(
+    server: &mut Server,
+    keys: &[Bytes],
+    now_ms: u64,
+) -> Result<Vec<Option<BTreeSet<Bytes>>>, Frame> {
+    keys.iter()
+        .map(|key| {
+            server
+                .keyspace
+                .typed(key, now_ms, pick_set)
+                .map(|s| s.map(|s| s.clone()))
+        })
+        .collect()
+}
+
+/// Stores an algebra's result at `dest` (deleted when empty) and answers its size.
+fn store_set(server: &mut Server, dest: &Bytes, result: BTreeSet<Bytes>, now_ms: u64) -> Frame {
+    let n = result.len();
+    let ks = &mut server.keyspace;
+    if n == 0 {
+        if ks.remove(dest, now_ms).is_some() {
+            ks.touch(dest);
+        }
+    } else {
+        ks.set(dest.clone(), Value::Set(result));
+    }
+    Frame::Integer(n as i64)
+}
+
+fn members_reply(set: BTreeSet<Bytes>) -> Frame {
+    Frame::Array(set.into_iter().map(Frame::Bulk).collect())
+}
+
+/// Redis's `sinterGenericCommand`: a missing key ends the lookup at once with an empty result.
+fn intersect(server: &mut Server, keys: &[Bytes], now_ms: u64) -> Result<BTreeSet<Bytes>, Frame> {
+    let mut sets = Vec::with_capacity(keys.len());
+    for key in keys {
+        match server.keyspace.typed(key, now_ms, pick_set)? {
+            None => return Ok(BTreeSet::new()),
+            Some(set) => sets.push(set.clone()),
+        }
+    }
+    sets.sort_by_key(|s| s.len());
+    let mut iter = sets.into_iter();
+    let first = iter.next().unwrap_or_default();
+    let rest: Vec<BTreeSet<Bytes>> = iter.collect();
+    Ok(first
+        .into_iter()
+        .filter(|m| rest.iter().all(|s| s.contains(m)))
+        .collect())
+}
+
+/// ```text
+/// SINTER key [key ...]
+/// ```
+pub fn sinter(server: &mut Server, call: Call<'_>) -> Reply {
+    match intersect(server, &call.args[1..], call.now_ms) {
+        Ok(set) => members_reply(set).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SINTERSTORE destination key [key ...]
+/// ```
+pub fn sinterstore(server: &mut Server, call: Call<'_>) -> Reply {
+    match intersect(server, &call.args[2..], call.now_ms) {
+        Ok(set) => store_set(server, &call.args[1], set, call.now_ms).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]
+/// ```
+pub fn sintercard(server: &mut Server, call: Call<'_>) -> Reply {
+    let numkeys = match crate::model::parse::int_arg(&call.args[1]) {
+        Ok(n) if n > 0 => n as usize,
+        Ok(_) => return Frame::error("ERR numkeys should be greater than 0").into(),
+        Err(e) => return e.into(),
+    };
+    if numkeys > call.args.len() - 2 {
+        return Frame::error("ERR Number of keys can't be greater than number of args").into();
+    }
+    let keys = &call.args[2..2 + numkeys];
+    let mut limit = 0usize;
+    let mut rest = &call.args[2 + numkeys..];
+    while let [option, value, tail @ ..] = rest {
+        if !crate::model::parse::is_keyword(option, "LIMIT") {
+            return Frame::error(crate::model::parse::ERR_SYNTAX).into();
+        }
+        match crate::model::parse::int_arg(value) {
+            Ok(n) if n >= 0 => limit = n as usize,
+            Ok(_) => return Frame::error("ERR LIMIT can't be negative").into(),
+            Err(e) => return e.into(),
+        }
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Frame::error(crate::model::parse::ERR_SYNTAX).into();
+    }
+    match intersect(server, keys, call.now_ms) {
+        Ok(set) => {
+            let n = if limit > 0 {
+                set.len().min(limit)
+            } else {
+                set.len()
+            };
+            Frame::Integer(n as i64).into()
+        }
+        Err(e) => e.into(),
+    }
+}
+
+fn union_or_diff(
+    server: &mut Server,
+    keys: &[Bytes],
+    now_ms: u64,
+    diff: bool,
+) -> Result<BTreeSet<Bytes>, Frame> {
+    let sets = sets_at(server, keys, now_ms)?;
+    let mut iter = sets.into_iter();
+    let mut result = iter.next().flatten().unwrap_or_default();
+    for set in iter.flatten() {
+        if diff {
+            result.retain(|m| !set.contains(m));
+        } else {
+            result.extend(set);
+        }
+    }
+    Ok(result)
+}
+
+/// ```text
+/// SUNION key [key ...]
+/// ```
+pub fn sunion(server: &mut Server, call: Call<'_>) -> Reply {
+    match union_or_diff(server, &call.args[1..], call.now_ms, false) {
+        Ok(set) => members_reply(set).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SUNIONSTORE destination key [key ...]
+/// ```
+pub fn sunionstore(server: &mut Server, call: Call<'_>) -> Reply {
+    match union_or_diff(server, &call.args[2..], call.now_ms, false) {
+        Ok(set) => store_set(server, &call.args[1], set, call.now_ms).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SDIFF key [key ...]
+/// ```
+pub fn sdiff(server: &mut Server, call: Call<'_>) -> Reply {
+    match union_or_diff(server, &call.args[1..], call.now_ms, true) {
+        Ok(set) => members_reply(set).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SDIFFSTORE destination key [key ...]
+/// ```
+pub fn sdiffstore(server: &mut Server, call: Call<'_>) -> Reply {
+    match union_or_diff(server, &call.args[2..], call.now_ms, true) {
+        Ok(set) => store_set(server, &call.args[1], set, call.now_ms).into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// ```text
+/// SMOVE source destination member
+/// ```
+pub fn smove(server: &mut Server, call: Call<'_>) -> Reply {
+    let (src, dst, member) = (&call.args[1], &call.args[2], &call.args[3]);
+    let now = call.now_ms;
+    let ks = &mut server.keyspace;
+    let in_src = match ks.typed(src, now, pick_set) {
+        Err(e) => return e.into(),
+        Ok(None) => return Frame::Integer(0).into(),
+        Ok(Some(set)) => set.contains(member),
+    };
+    if let Err(e) = ks.typed(dst, now, pick_set) {
+        return e.into();
+    }
+    if src == dst {
+        return Frame::Integer(in_src as i64).into();
+    }
+    if !in_src {
+        return Frame::Integer(0).into();
+    }
+    if let Ok(Some(set)) = ks.typed(src, now, pick_set) {
+        set.remove(member);
+        let emptied = set.is_empty();
+        ks.touch(src);
+        if emptied {
+            ks.remove(src, now);
+        }
+    }
+    match ks.typed(dst, now, pick_set) {
+        Ok(Some(set)) => {
+            set.insert(member.clone());
+        }
+        _ => ks.insert_new(dst.clone(), Value::Set(BTreeSet::from([member.clone()]))),
+    }
+    ks.touch(dst);
+    Frame::Integer(1).into()
 }

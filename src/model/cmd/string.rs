@@ -143,7 +143,12 @@ fn set_options(args: &[Bytes]) -> Result<SetOptions<'_>, Frame> {
 
 /// The absolute expiry SET's option names, with Redis's checks: positive, no overflow.
 fn expire_at_ms(unit: ExpireUnit, arg: &[u8], now_ms: u64) -> Result<u64, Frame> {
-    let invalid = || Frame::error("ERR invalid expire time in 'set' command");
+    expire_at_ms_for("set", unit, arg, now_ms)
+}
+
+/// [`expire_at_ms`] with the command's name in the error (`getExpireMillisecondsOrReply`).
+fn expire_at_ms_for(name: &str, unit: ExpireUnit, arg: &[u8], now_ms: u64) -> Result<u64, Frame> {
+    let invalid = || Frame::error(format!("ERR invalid expire time in '{name}' command"));
     let n = parse::int_arg(arg)?;
     let seconds = matches!(unit, ExpireUnit::Ex | ExpireUnit::ExAt);
     if n <= 0 || (seconds && n > i64::MAX / 1000) {
@@ -544,4 +549,75 @@ mod tests {
             Frame::error("ERR syntax error")
         );
     }
+}
+
+/// ```text
+/// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+///     PXAT unix-time-milliseconds | PERSIST]
+/// ```
+/// Options and the time are checked before the key, as Redis's `getexCommand`; a time already
+/// past deletes the key after its value is read.
+pub fn getex(server: &mut Server, call: Call<'_>) -> Reply {
+    match getex_inner(server, call) {
+        Ok(reply) | Err(reply) => reply.into(),
+    }
+}
+
+fn getex_inner(server: &mut Server, call: Call<'_>) -> Result<Frame, Frame> {
+    let mut expire: Option<(ExpireUnit, &Bytes)> = None;
+    let mut persist = false;
+    let mut i = 2;
+    while i < call.args.len() {
+        let (opt, next) = (&call.args[i], call.args.get(i + 1));
+        let unit = [
+            ("EX", ExpireUnit::Ex),
+            ("PX", ExpireUnit::Px),
+            ("EXAT", ExpireUnit::ExAt),
+            ("PXAT", ExpireUnit::PxAt),
+        ]
+        .into_iter()
+        .find(|(name, _)| is_keyword(opt, name))
+        .map(|(_, unit)| unit);
+        let alone = !persist && expire.is_none_or(|(u, _)| Some(u) == unit);
+        match (unit, next) {
+            (Some(unit), Some(arg)) if alone => {
+                expire = Some((unit, arg));
+                i += 1;
+            }
+            (None, _) if is_keyword(opt, "PERSIST") && expire.is_none() => persist = true,
+            _ => return Err(Frame::error(ERR_SYNTAX)),
+        }
+        i += 1;
+    }
+    let at = match expire {
+        Some((unit, arg)) => Some(expire_at_ms_for("getex", unit, arg, call.now_ms)?),
+        None => None,
+    };
+    let key = &call.args[1];
+    let ks = &mut server.keyspace;
+    let Some(value) = string_at(ks, key, call.now_ms)? else {
+        return Ok(Frame::Null);
+    };
+    match at {
+        Some(at) if at <= call.now_ms => {
+            ks.remove(key, call.now_ms);
+        }
+        Some(at) => {
+            if let Some(entry) = ks.get_mut(key, call.now_ms) {
+                entry.expires_at_ms = Some(at);
+            }
+            ks.touch(key);
+        }
+        None if persist => {
+            let had = ks
+                .get_mut(key, call.now_ms)
+                .and_then(|entry| entry.expires_at_ms.take())
+                .is_some();
+            if had {
+                ks.touch(key);
+            }
+        }
+        None => {}
+    }
+    Ok(Frame::Bulk(value))
 }

@@ -10,12 +10,16 @@
 //! It must never hold the server's `RefCell` across an `.await`, and never decide a reply itself
 //! beyond the protocol error and the client limit, both with Redis's texts.
 
+use crate::model::cmd::script;
 use crate::model::frame::{self, Frame, RequestError};
 use crate::model::keyspace::ClientId;
+use crate::model::lua::RunState;
 use crate::model::net::clock::Clock;
 use crate::model::server::{Block, Reply, Server};
 use bytes::{Buf, Bytes, BytesMut};
-use std::cell::{RefCell, RefMut};
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::pin::Pin;
@@ -33,6 +37,10 @@ pub const MAX_CLIENTS: usize = 10_000;
 /// An output buffer grown past this by one huge reply is given back after it is written.
 const OUTPUT_KEEP_BYTES: usize = 1024 * 1024;
 
+/// Stack of a script run on the real port (Redis's main thread has 8 MB; only what is touched is
+/// committed).
+const SCRIPT_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 /// The server as its connections share it: one thread, one command at a time, like Redis.
 pub struct Shared {
     server: RefCell<Server>,
@@ -41,6 +49,15 @@ pub struct Shared {
     /// Bumped when the replication stream grew or the replication setup changed: the feeds of
     /// the replicas and the link to the primary wait on it (`net/replication.rs`).
     changes: tokio::sync::watch::Sender<u64>,
+    /// The running script's state, readable while the script holds the server.
+    run: Rc<RunState>,
+    /// Scripts run on a stack of their own, which the Lua hook leaves past
+    /// `busy-reply-threshold` so other connections are served (BUSY, SCRIPT KILL), as Redis's
+    /// `processEventsWhileBlocked`. Only on the wall clock: simulated time does not pass while a
+    /// script runs, so a simulated script never gets there.
+    yielding: bool,
+    /// Stacks of finished script runs, for the next.
+    stacks: RefCell<Vec<DefaultStack>>,
 }
 
 /// What a client blocked on a server that became a replica is told (Redis's
@@ -89,11 +106,15 @@ impl Blocked {
 
 impl Shared {
     pub fn new(server: Server, clock: Clock) -> Rc<Shared> {
+        let run = server.script_run.clone();
         Rc::new(Shared {
             server: RefCell::new(server),
             clock,
             blocked: RefCell::default(),
             changes: tokio::sync::watch::channel(0).0,
+            run,
+            yielding: matches!(clock, Clock::System),
+            stacks: RefCell::default(),
         })
     }
 
@@ -145,7 +166,9 @@ impl Shared {
 
     /// Whether the client PSYNCed: its connection becomes a feed.
     fn is_replica(&self, client: ClientId) -> bool {
-        self.server.borrow().repl.replicas.contains_key(&client)
+        self.server
+            .try_borrow()
+            .is_ok_and(|s| s.repl.replicas.contains_key(&client))
     }
 
     /// A server that turned replica answers its blocked clients with an error.
@@ -155,6 +178,95 @@ impl Shared {
             let _ = waiter.reply.send(frame.clone());
         }
         self.count_blocked();
+    }
+
+    /// Whether a script holds the server and has let other clients in (they get BUSY).
+    fn busy(&self) -> bool {
+        self.run.busy.get()
+    }
+
+    /// Waits until no script holds the server.
+    pub(crate) async fn idle(&self) {
+        while self.busy() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    /// What a client gets while a script is busy: SCRIPT KILL / FUNCTION KILL act on the script,
+    /// SHUTDOWN ends the process (Redis's way out of a script that wrote), anything else is
+    /// refused with BUSY.
+    fn busy_reply(&self, args: &[Bytes]) -> Frame {
+        let eval = self.run.running.get().unwrap_or(true);
+        let word = |i: usize, w: &str| {
+            args.get(i)
+                .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+        };
+        if args.len() == 2 && word(1, "kill") && (word(0, "script") || word(0, "function")) {
+            return script::kill_reply(&self.run, word(0, "script"));
+        }
+        if word(0, "shutdown") {
+            // The script cannot be stopped; Redis exits without saving, and so does the model.
+            std::process::exit(0);
+        }
+        Frame::error(script::busy_text(eval))
+    }
+
+    /// Runs a script command on its own stack (see [`Shared::yielding`]): past
+    /// `busy-reply-threshold` every hook tick goes back to the event loop until the script ends.
+    async fn execute_script(self: &Rc<Self>, client: ClientId, args: Vec<Bytes>) -> Reply {
+        if self.busy() {
+            return self.busy_reply(&args).into();
+        }
+        let stack = self.stacks.borrow_mut().pop();
+        let stack = match stack.map_or_else(|| DefaultStack::new(SCRIPT_STACK_BYTES), Ok) {
+            Ok(stack) => stack,
+            // No memory for a stack: run it in place, without a time limit.
+            Err(_) => return self.execute(client, &args),
+        };
+        let now_ms = self.clock.now_ms();
+        let before = self.replication_state();
+        let threshold_ms = self.server.borrow().config.int("busy-reply-threshold");
+        let yielder: Rc<Cell<*const Yielder<(), ()>>> = Rc::new(Cell::new(std::ptr::null()));
+        let shared = Rc::clone(self);
+        let slot = Rc::clone(&yielder);
+        let mut run = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| {
+            slot.set(y);
+            let reply = shared.server.borrow_mut().execute(client, &args, now_ms);
+            slot.set(std::ptr::null());
+            reply
+        });
+        let clock = self.clock;
+        let state = Rc::clone(&self.run);
+        let slot = Rc::clone(&yielder);
+        *self.run.on_tick.borrow_mut() = Some(Box::new(move || {
+            // Redis's `scriptInterrupt`: a threshold of 0 or less never lets others in.
+            let elapsed = clock.now_ms().saturating_sub(now_ms) as i64;
+            if threshold_ms <= 0 || elapsed < threshold_ms || state.running.get().is_none() {
+                return;
+            }
+            state.busy.set(true);
+            let y = slot.get();
+            if !y.is_null() {
+                // SAFETY: the pointer is the yielder of the coroutine running this tick (set at
+                // its start, cleared before it returns), and a tick runs only on that stack.
+                unsafe { (*y).suspend(()) };
+            }
+        }));
+        let reply = loop {
+            match run.resume(()) {
+                CoroutineResult::Yield(()) => tokio::task::yield_now().await,
+                CoroutineResult::Return(reply) => break reply,
+            }
+        };
+        *self.run.on_tick.borrow_mut() = None;
+        self.run.busy.set(false);
+        self.stacks.borrow_mut().push(run.into_stack());
+        self.count_blocked();
+        self.serve_blocked(now_ms);
+        if self.replication_state() != before {
+            self.replication_changed();
+        }
+        reply
     }
 
     /// The server, for inspection between commands (tests, a crash-surviving disk later). Do not
@@ -183,6 +295,9 @@ impl Shared {
 
     /// Runs one request, then serves the clients blocked on keys it wrote.
     fn execute(&self, client: ClientId, args: &[Bytes]) -> Reply {
+        if self.busy() {
+            return self.busy_reply(args).into();
+        }
         self.execute_at(client, args, self.clock.now_ms())
     }
 
@@ -207,12 +322,17 @@ impl Shared {
         (repl.offset, repl.generation, repl.replicas.len())
     }
 
+    /// Whether the client speaks RESP3 (it said `HELLO 3`).
+    fn resp3(&self, client: ClientId) -> bool {
+        self.server
+            .try_borrow()
+            .is_ok_and(|s| s.clients.get(&client).is_some_and(|c| c.resp3))
+    }
+
     fn closing(&self, client: ClientId) -> bool {
         self.server
-            .borrow()
-            .clients
-            .get(&client)
-            .is_some_and(|c| c.close_after_reply)
+            .try_borrow()
+            .is_ok_and(|s| s.clients.get(&client).is_some_and(|c| c.close_after_reply))
     }
 
     /// Re-runs, key by key and in blocking order, the requests of clients waiting on a signaled
@@ -274,7 +394,10 @@ impl Shared {
 
     /// Tells the server how many clients are parked (INFO's `blocked_clients`).
     fn count_blocked(&self) {
-        self.server.borrow_mut().blocked_clients = self.blocked.borrow().waiters.len();
+        // While a script holds the server the count waits for its end (`execute_script`).
+        if let Ok(mut server) = self.server.try_borrow_mut() {
+            server.blocked_clients = self.blocked.borrow().waiters.len();
+        }
     }
 }
 
@@ -305,6 +428,15 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = stream;
+    let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    if shared.busy()
+        && !matches!(
+            serve_while_busy(&mut stream, &shared, &mut input).await,
+            Ok(true)
+        )
+    {
+        return;
+    }
     let Some(client) = shared.connect(peer) else {
         // Best effort, as Redis: the client is refused either way.
         let _ = stream
@@ -316,12 +448,50 @@ where
         stream,
         shared,
         client,
-        input: BytesMut::with_capacity(READ_CHUNK_BYTES),
+        input,
         output: Vec::with_capacity(READ_CHUNK_BYTES),
+        resp3: false,
     };
     // An I/O error ends the connection like a disconnect does.
     let _ = conn.run().await;
+    conn.shared.idle().await;
     conn.shared.disconnect(client);
+}
+
+/// A connection accepted while a script holds the server: its requests are answered as Redis
+/// answers them then (BUSY; SCRIPT KILL and SHUTDOWN act) without registering a client, which
+/// needs the server. True once the script has ended (the connection then goes on as usual with
+/// what it sent since), false when the peer left.
+async fn serve_while_busy<S>(
+    stream: &mut S,
+    shared: &Shared,
+    input: &mut BytesMut,
+) -> io::Result<bool>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut output = Vec::new();
+    while shared.busy() {
+        while shared.busy() {
+            let Ok(request) = frame::parse_request(input) else {
+                break; // incomplete, or a protocol error the usual loop will answer
+            };
+            input.advance(request.consumed);
+            if !request.args.is_empty() {
+                shared.busy_reply(&request.args).encode(&mut output);
+            }
+        }
+        if !output.is_empty() {
+            stream.write_all(&output).await?;
+            output.clear();
+        }
+        input.reserve(READ_CHUNK_BYTES);
+        tokio::select! {
+            read = stream.read_buf(input) => if read? == 0 { return Ok(false) },
+            () = tokio::time::sleep(std::time::Duration::from_millis(1)) => {}
+        }
+    }
+    Ok(true)
 }
 
 struct Connection<S> {
@@ -330,6 +500,8 @@ struct Connection<S> {
     client: ClientId,
     input: BytesMut,
     output: Vec<u8>,
+    /// The client said `HELLO 3` (kept here so no reply asks the server).
+    resp3: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -386,14 +558,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             if request.args.is_empty() {
                 continue; // an empty inline line or `*0`: Redis skips it
             }
-            let frame = match self.shared.execute(self.client, &request.args) {
+            let is_hello = request.args[0].eq_ignore_ascii_case(b"hello");
+            let reply = if self.shared.yielding && is_script_command(&request.args[0]) {
+                self.shared
+                    .execute_script(self.client, request.args.clone())
+                    .await
+            } else {
+                self.shared.execute(self.client, &request.args)
+            };
+            let frame = match reply {
                 Reply::Frame(frame) => frame,
                 Reply::Block(block) => match self.wait(request.args, block).await? {
                     Some(frame) => frame,
                     None => return Ok(Flow::Gone),
                 },
             };
-            frame.encode(&mut self.output);
+            if is_hello {
+                self.resp3 = self.shared.resp3(self.client);
+            }
+            if self.resp3 {
+                frame.encode_resp3(&mut self.output);
+            } else {
+                frame.encode(&mut self.output);
+            }
             if self.shared.closing(self.client) {
                 return Ok(Flow::Close);
             }
@@ -479,6 +666,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
         Ok(())
     }
+}
+
+/// The commands that run a script, which may outlast `busy-reply-threshold`.
+fn is_script_command(name: &[u8]) -> bool {
+    [
+        "eval",
+        "evalsha",
+        "eval_ro",
+        "evalsha_ro",
+        "fcall",
+        "fcall_ro",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
 }
 
 /// Moves what the socket has now into `input` without waiting; true at end of stream. When

@@ -76,6 +76,8 @@ pub(crate) async fn feed<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let mut check = tokio::time::interval(Duration::from_millis(ACK_PERIOD_MS));
     loop {
+        // A script that lets other clients in (BUSY) still holds the server: wait for its end.
+        shared.idle().await;
         let Some(bytes) = next_bytes(shared, client) else {
             return Ok(());
         };
@@ -97,6 +99,7 @@ pub(crate) async fn feed<S: AsyncRead + AsyncWrite + Unpin>(
                 run_acks(shared, client, &mut input)?;
             }
             _ = check.tick() => {
+                shared.idle().await;
                 if timed_out(shared, client) {
                     shared.server().repl.replicas.remove(&client);
                     return Ok(());
@@ -174,6 +177,7 @@ async fn ping_loop(shared: &Shared) {
             .int("repl-ping-replica-period")
             .max(1) as u64;
         tokio::time::sleep(Duration::from_secs(period_s)).await;
+        shared.idle().await;
         let pinged = {
             let mut server = shared.server();
             let size = server.backlog_size();
@@ -189,6 +193,7 @@ async fn ping_loop(shared: &Shared) {
 async fn link_loop(shared: &Shared, dial: &dyn Dial) {
     let mut changes = shared.replication_changes();
     loop {
+        shared.idle().await;
         let target = {
             let server = shared.server();
             let generation = server.repl.generation;
@@ -209,6 +214,7 @@ async fn link_loop(shared: &Shared, dial: &dyn Dial) {
             () = moved(shared, &mut changes, generation) => {}
             _ = link_once(shared, dial, &host, port, generation) => {}
         }
+        shared.idle().await;
         link_down(shared, generation);
         tokio::select! {
             biased;
@@ -221,6 +227,7 @@ async fn link_loop(shared: &Shared, dial: &dyn Dial) {
 /// Returns once REPLICAOF changed the primary (the generation moved).
 async fn moved(shared: &Shared, changes: &mut tokio::sync::watch::Receiver<u64>, generation: u64) {
     loop {
+        shared.idle().await;
         if shared.server().repl.generation != generation {
             return;
         }
@@ -276,6 +283,7 @@ async fn link_once(
     };
     set_state(shared, generation, LinkState::Connecting);
     let io = tokio::time::timeout(timeout, dial.dial(host, port)).await??;
+    shared.idle().await;
     let mut link = Link {
         io,
         input: BytesMut::new(),
@@ -337,6 +345,7 @@ impl Link {
 
 async fn handshake(shared: &Shared, link: &mut Link) -> io::Result<()> {
     link.ask(&[b"PING"]).await?;
+    shared.idle().await;
     let (port, ip) = {
         let server = shared.server();
         let ip = server.config.get("replica-announce-ip").to_string();
@@ -355,6 +364,7 @@ async fn handshake(shared: &Shared, link: &mut Link) -> io::Result<()> {
 
 /// PSYNC with this server's history; then loads the snapshot or continues.
 async fn sync(shared: &Shared, link: &mut Link, generation: u64) -> io::Result<()> {
+    shared.idle().await;
     let (replid, from) = {
         let server = shared.server();
         (server.repl.replid.clone(), server.repl.offset + 1)
@@ -362,6 +372,7 @@ async fn sync(shared: &Shared, link: &mut Link, generation: u64) -> io::Result<(
     let line = link
         .ask(&[b"PSYNC", replid.as_bytes(), from.to_string().as_bytes()])
         .await?;
+    shared.idle().await;
     let words: Vec<&str> = line[1..].split(' ').collect();
     match words[..] {
         ["FULLRESYNC", replid, offset] => {
@@ -370,6 +381,7 @@ async fn sync(shared: &Shared, link: &mut Link, generation: u64) -> io::Result<(
                 .map_err(|_| broken(format!("bad FULLRESYNC offset in {line}")))?;
             set_state(shared, generation, LinkState::Transfer);
             let bytes = read_snapshot(link).await?;
+            shared.idle().await;
             let dbs = decode_snapshot(&bytes, DATABASES).map_err(|e| broken(e.to_string()))?;
             let mut server = shared.server();
             server.load_dbs(dbs);
@@ -412,6 +424,7 @@ async fn stream(shared: &Shared, link: &mut Link) -> io::Result<()> {
     let mut ack = tokio::time::interval(Duration::from_millis(ACK_PERIOD_MS));
     ack.tick().await;
     loop {
+        shared.idle().await;
         let acks = apply(shared, &mut link.input)?;
         for offset in acks {
             link.send(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()])
@@ -423,12 +436,14 @@ async fn stream(shared: &Shared, link: &mut Link) -> io::Result<()> {
                 if read?? == 0 {
                     return Err(io::ErrorKind::UnexpectedEof.into());
                 }
+                shared.idle().await;
                 let now_ms = shared.clock().now_ms();
                 if let Some(m) = shared.server().repl.master.as_mut() {
                     m.last_io_ms = now_ms;
                 }
             }
             _ = ack.tick() => {
+                shared.idle().await;
                 let offset = shared.server().repl.offset;
                 link.send(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]).await?;
             }
