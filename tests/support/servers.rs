@@ -129,6 +129,16 @@ impl RedisServer {
         kill(&mut self.child);
     }
 
+    /// SIGSTOP: the process freezes (a long GC pause, a stalled VM); its sockets stay open.
+    pub fn pause(&mut self) {
+        signal(&self.child, "-STOP");
+    }
+
+    /// SIGCONT after [`RedisServer::pause`].
+    pub fn resume(&mut self) {
+        signal(&self.child, "-CONT");
+    }
+
     /// Starts the server again on the same port and directory (the AOF, if any, is replayed).
     pub fn restart(&mut self) {
         self.kill();
@@ -142,6 +152,14 @@ impl RedisServer {
         }
         panic!("redis-server did not restart on port {}", self.port);
     }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {sig} {} failed", child.id());
 }
 
 fn spawn_server(port: u16, dir: &Path, extra: &[String]) -> Child {
