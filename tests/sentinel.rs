@@ -250,3 +250,82 @@ fn model_sentinels_fail_over_real_servers_and_demote_the_old_primary() {
         }
     });
 }
+
+/// Two `redis-sentinel` processes and one model Sentinel watch the same servers: they must agree
+/// on ODOWN, elect one leader between them (the model answers and asks for votes with
+/// `is-master-down-by-addr`) and end on the same configuration (hellos carry the epochs), whoever
+/// leads the failover.
+#[test]
+fn a_model_sentinel_votes_and_follows_with_real_sentinels() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async {
+        let mut primary = RedisServer::start();
+        let r1 = replica_of(&primary);
+        let r2 = replica_of(&primary);
+        let replicas = [r1.port, r2.port];
+        wait_replicas_up(&replicas).await;
+        let real: Vec<support::Sentinel> = (0..2)
+            .map(|_| {
+                support::Sentinel::start_with(
+                    "mymaster",
+                    primary.port,
+                    2,
+                    DOWN_AFTER_MS,
+                    FAILOVER_TIMEOUT_MS,
+                )
+            })
+            .collect();
+        let model_port = free_port();
+        let mut all: Vec<u16> = real.iter().map(|s| s.port).collect();
+        all.push(model_port);
+        let node = start_model_sentinel(config(model_port, primary.port, &replicas, &all, 7)).await;
+        // The real Sentinels learn of the model one from its hellos.
+        let reals: Vec<u16> = real.iter().map(|s| s.port).collect();
+        for port in reals.clone() {
+            eventually(
+                Duration::from_secs(15),
+                "a real Sentinel knows 2 others",
+                || async move {
+                    let Some(v) = query(port, &["SENTINEL", "sentinels", "mymaster"]).await else {
+                        return false;
+                    };
+                    matches!(v, redis::Value::Array(items) if items.len() == 2)
+                },
+            )
+            .await;
+        }
+        primary.pause();
+        let sentinels = all.clone();
+        eventually(
+            Duration::from_secs(40),
+            "all three Sentinels name the same replica",
+            || {
+                let sentinels = sentinels.clone();
+                async move {
+                    let mut named = Vec::new();
+                    for s in sentinels {
+                        named.push(master_port_named_by(s).await);
+                    }
+                    named
+                        .iter()
+                        .all(|p| p.is_some_and(|p| replicas.contains(&p)))
+                        && named.windows(2).all(|w| w[0] == w[1])
+                }
+            },
+        )
+        .await;
+        let new = master_port_named_by(model_port).await.unwrap();
+        assert_eq!(info_field(new, "role").await.as_deref(), Some("master"));
+        let (epoch, events) = node.with_state(|s| {
+            let names: Vec<String> = s.events().iter().map(|e| e.name.clone()).collect();
+            (s.config_epoch(), names)
+        });
+        assert!(epoch >= 1, "the new configuration has an epoch: {events:?}");
+        assert!(events.iter().any(|e| e == "+odown"), "{events:?}");
+        primary.resume();
+    });
+}

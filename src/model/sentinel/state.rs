@@ -364,6 +364,11 @@ impl Sentinel {
         }
     }
 
+    /// The epoch of the configuration this Sentinel holds (the failover that made it).
+    pub fn config_epoch(&self) -> u64 {
+        self.config_epoch
+    }
+
     pub fn failover_state(&self) -> FailoverState {
         self.failover
     }
