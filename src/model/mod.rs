@@ -9,6 +9,7 @@
 //! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
 //! - [`config`]: the parameters CONFIG GET/SET see, with Redis's defaults.
 //! - [`lua`]: the Lua 5.1 sandbox behind EVAL.
+//! - [`replication`]: the replication id, offset, backlog, replicas and stream; snapshots.
 //! - [`sentinel`]: Redis Sentinel: failure detection, election and failover over the protocol.
 //! - [`net`]: the adapters that put the core on a socket: a turmoil host and a real TCP server.
 //!
@@ -23,6 +24,7 @@ pub(crate) mod lua;
 pub mod net;
 pub(crate) mod parse;
 pub(crate) mod persist;
+pub mod replication;
 pub mod sentinel;
 pub mod server;
 pub(crate) mod stream;

@@ -145,18 +145,6 @@ pub fn time(_server: &mut Server, call: Call<'_>) -> Reply {
 }
 
 /// ```text
-/// ROLE
-/// ```
-pub fn role(_server: &mut Server, _call: Call<'_>) -> Reply {
-    Frame::Array(vec![
-        Frame::bulk("master"),
-        Frame::Integer(0),
-        Frame::Array(vec![]),
-    ])
-    .into()
-}
-
-/// ```text
 /// QUIT
 /// ```
 /// Answers OK; the connection closes once the reply is written.
