@@ -145,7 +145,7 @@ pub fn client_kill(server: &mut Server, call: Call<'_>) -> Reply {
     if args.len() == 1 {
         return Frame::error("ERR No such client").into();
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Frame::error("ERR syntax error").into();
     }
     let mut id = None;
@@ -185,8 +185,9 @@ pub fn client_kill(server: &mut Server, call: Call<'_>) -> Reply {
         .clients
         .keys()
         .copied()
-        .filter(|c| !matches_none && !(skip_me && *c == call.client))
-        .filter(|c| id.is_none_or(|id| id == *c as u64))
+        .filter(|_| !matches_none)
+        .filter(|c| !(skip_me && *c == call.client))
+        .filter(|c| id.is_none_or(|id| id == *c))
         .filter(|c| {
             let replica = server.repl.replicas.contains_key(c);
             match kind {
