@@ -205,6 +205,11 @@ pub struct Replication {
     pub listening_port: u16,
     /// A WAIT blocked: send `REPLCONF GETACK *` to the replicas once the command ends.
     pub ack_requested: bool,
+    /// INFO stats: full resyncs served, partial ones accepted, and refused (a replica asked
+    /// for an offset and got a full one).
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
     pending: Vec<Pending>,
     /// The database the stream last SELECTed and the clock it last stamped.
     stream_db: Option<usize>,
@@ -227,6 +232,9 @@ impl Replication {
             generation: 0,
             listening_port: 6379,
             ack_requested: false,
+            sync_full: 0,
+            sync_partial_ok: 0,
+            sync_partial_err: 0,
             pending: Vec::new(),
             stream_db: None,
             stream_clock_ms: None,
@@ -392,12 +400,17 @@ impl Replication {
                 && from as i64 <= self.second_offset;
             let held = self.backlog.as_ref().is_some_and(|b| b.holds_from(from));
             if (same || previous) && held {
+                self.sync_partial_ok += 1;
                 return Psync::Partial {
                     replid: self.replid.clone(),
                     from,
                 };
             }
         }
+        if replid != "?" {
+            self.sync_partial_err += 1;
+        }
+        self.sync_full += 1;
         if self.backlog.is_none() {
             self.change_replid();
             self.clear_replid2();

@@ -40,7 +40,15 @@ pub struct Shared {
     blocked: RefCell<Blocked>,
     /// Woken when CLIENT KILL marked clients: their connections close.
     kills: tokio::sync::Notify,
+    /// Bumped when the replication stream grew or the replication setup changed: the feeds of
+    /// the replicas and the link to the primary wait on it (`net/replication.rs`).
+    changes: tokio::sync::watch::Sender<u64>,
 }
+
+/// What a client blocked on a server that became a replica is told (Redis's
+/// `disconnectAllBlockedClients`).
+const ERR_UNBLOCKED: &str =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 
 /// Clients parked on keys, and the request each will re-run.
 #[derive(Default)]
@@ -88,7 +96,55 @@ impl Shared {
             clock,
             blocked: RefCell::default(),
             kills: tokio::sync::Notify::new(),
+            changes: tokio::sync::watch::channel(0).0,
         })
+    }
+
+    /// A receiver that wakes when replication state changed.
+    pub(crate) fn replication_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn replication_changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Runs a request whose reply nobody reads (a replica's REPLCONF ACK on its feed).
+    pub(crate) fn execute_quietly(&self, client: ClientId, args: &[Bytes]) {
+        let _ = self.execute(client, args);
+    }
+
+    /// Runs one command of the primary's stream on this replica, at the primary's clock.
+    pub(crate) fn execute_from_master(&self, args: &[Bytes]) {
+        let local_ms = self.clock.now_ms();
+        let mut server = self.server.borrow_mut();
+        let Some(link) = server.repl.master.as_ref() else {
+            return;
+        };
+        let (Some(client), at_ms) = (link.client, link.clock_ms.unwrap_or(local_ms)) else {
+            return;
+        };
+        let _ = server.execute_from_master(client, args, at_ms);
+    }
+
+    /// After a batch of the primary's stream: serve the clients it woke, tell the feeds.
+    pub(crate) fn after_master_batch(&self) {
+        self.serve_blocked(self.clock.now_ms());
+        self.replication_changed();
+    }
+
+    /// Whether the client PSYNCed: its connection becomes a feed.
+    fn is_replica(&self, client: ClientId) -> bool {
+        self.server.borrow().repl.replicas.contains_key(&client)
+    }
+
+    /// A server that turned replica answers its blocked clients with an error.
+    fn unblock_all(&self, frame: Frame) {
+        let waiters = std::mem::take(&mut *self.blocked.borrow_mut());
+        for (_, waiter) in waiters.waiters {
+            let _ = waiter.reply.send(frame.clone());
+        }
+        self.count_blocked();
     }
 
     /// The server, for inspection between commands (tests, a crash-surviving disk later). Do not
@@ -102,9 +158,11 @@ impl Shared {
     }
 
     /// Registers a client, or `None` when the server is full.
-    fn connect(&self) -> Option<ClientId> {
+    fn connect(&self, peer: Option<String>) -> Option<ClientId> {
         let mut server = self.server.borrow_mut();
-        (server.clients.len() < MAX_CLIENTS).then(|| server.connect())
+        let client = (server.clients.len() < MAX_CLIENTS).then(|| server.connect())?;
+        server.client(client).peer = peer;
+        Some(client)
     }
 
     fn disconnect(&self, client: ClientId) {
@@ -116,10 +174,18 @@ impl Shared {
     /// Runs one request, then serves the clients blocked on keys it wrote.
     fn execute(&self, client: ClientId, args: &[Bytes]) -> Reply {
         let now_ms = self.clock.now_ms();
+        let before = self.replication_state();
         let reply = self.server.borrow_mut().execute(client, args, now_ms);
         self.serve_blocked(now_ms);
         if !self.server.borrow().killed.is_empty() {
             self.kills.notify_waiters();
+        }
+        let after = self.replication_state();
+        if after != before {
+            if after.1 != before.1 && self.server.borrow().repl.is_replica() {
+                self.unblock_all(Frame::error(ERR_UNBLOCKED));
+            }
+            self.replication_changed();
         }
         reply
     }
@@ -127,6 +193,13 @@ impl Shared {
     /// CLIENT KILL marked this client.
     fn killed(&self, client: ClientId) -> bool {
         self.server.borrow().killed.contains(&client)
+    }
+
+    /// Offset, generation and replica count: what the replication tasks react to.
+    fn replication_state(&self) -> (u64, u64, usize) {
+        let server = self.server.borrow();
+        let repl = &server.repl;
+        (repl.offset, repl.generation, repl.replicas.len())
     }
 
     fn closing(&self, client: ClientId) -> bool {
@@ -208,6 +281,8 @@ enum Flow {
     Close,
     /// The peer went away while the connection was blocked.
     Gone,
+    /// The client PSYNCed: the connection feeds a replica from now on.
+    Replica,
 }
 
 /// Serves one client until it disconnects, QUITs or breaks the protocol.
@@ -215,8 +290,17 @@ pub async fn serve_connection<S>(stream: S, shared: Rc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    serve_connection_from(stream, shared, None).await;
+}
+
+/// [`serve_connection`] for a peer at a known address (what a replica's INFO line shows when
+/// it announces none).
+pub async fn serve_connection_from<S>(stream: S, shared: Rc<Shared>, peer: Option<String>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut stream = stream;
-    let Some(client) = shared.connect() else {
+    let Some(client) = shared.connect(peer) else {
         // Best effort, as Redis: the client is refused either way.
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
@@ -249,6 +333,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             match self.process_input().await? {
                 Flow::Continue => {}
                 Flow::Gone => return Ok(()),
+                Flow::Replica => {
+                    self.flush().await?;
+                    let input = std::mem::take(&mut self.input);
+                    let shared = self.shared.clone();
+                    return crate::model::net::replication::feed(
+                        &mut self.stream,
+                        &shared,
+                        self.client,
+                        input,
+                    )
+                    .await;
+                }
                 Flow::Close => {
                     self.flush().await?;
                     return self.stream.shutdown().await;
@@ -306,6 +402,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             if self.shared.closing(self.client) || self.shared.killed(self.client) {
                 return Ok(Flow::Close);
             }
+            if self.shared.is_replica(self.client) {
+                return Ok(Flow::Replica);
+            }
         }
     }
 
@@ -315,6 +414,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.flush().await?;
         let (reply, mut served) = oneshot::channel();
         let keys = block.keys;
+        let request = args.clone();
         self.shared
             .blocked
             .borrow_mut()
@@ -340,7 +440,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 }
                 () = &mut timeout => {
                     if self.shared.unblock(self.client) {
-                        return Ok(Some(block.timeout_reply));
+                        let frame = self.shared.server().timeout_reply(self.client, &request, block.timeout_reply);
+                        return Ok(Some(frame));
                     }
                     // Served in the same instant: the frame is already in the channel.
                     return Ok(Some(served.try_recv().expect("served before the deadline")));
