@@ -26,6 +26,7 @@ pub(crate) mod driver;
 pub(crate) mod nemesis;
 pub mod net;
 pub(crate) mod run;
+pub(crate) mod sentinels;
 pub mod sweep;
 pub(crate) mod targets;
 pub(crate) mod world;
