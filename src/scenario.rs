@@ -934,6 +934,7 @@ concerns = ["billing"]
                 "partitions",
                 "power-loss-always",
                 "power-loss-everysec",
+                "replicated-wait",
                 "restart-no-persistence",
                 "unsafe-trim"
             ]

@@ -128,6 +128,7 @@ scenario_tests! {
     partitions = "partitions";
     power_loss_always = "power-loss-always";
     power_loss_everysec = "power-loss-everysec", faults_off_is_clean;
+    replicated_wait = "replicated-wait";
     restart_no_persistence = "restart-no-persistence", faults_off_is_clean;
     naive_sink = "naive-sink", faults_off_is_clean;
     ack_first = "ack-first", faults_off_is_clean;
@@ -157,6 +158,7 @@ fn every_shipped_scenario_has_its_tests() {
         "partitions",
         "power-loss-always",
         "power-loss-everysec",
+        "replicated-wait",
         "restart-no-persistence",
         "unsafe-trim",
     ];

@@ -114,7 +114,8 @@ pub struct Replica {
 /// The last bytes of the stream, for partial resynchronisation.
 #[derive(Clone, Debug, Default)]
 pub struct Backlog {
-    chunks: VecDeque<Bytes>,
+    /// Each chunk with the offset of its first byte.
+    chunks: VecDeque<(u64, Bytes)>,
     /// The offset of the first byte held (`repl_backlog_first_byte_offset`).
     pub first: u64,
     /// Bytes held (`repl_backlog_histlen`).
@@ -133,9 +134,10 @@ impl Backlog {
     /// Appends, then drops whole chunks from the front while the rest still holds `size` bytes
     /// (Redis trims whole blocks too).
     fn append(&mut self, bytes: Bytes, size: u64) {
+        let start = self.first + self.histlen;
         self.histlen += bytes.len() as u64;
-        self.chunks.push_back(bytes);
-        while let Some(front) = self.chunks.front() {
+        self.chunks.push_back((start, bytes));
+        while let Some((_, front)) = self.chunks.front() {
             let len = front.len() as u64;
             if self.histlen - len < size || self.chunks.len() == 1 {
                 break;
@@ -156,15 +158,14 @@ impl Backlog {
         if !self.holds_from(from) {
             return None;
         }
-        let mut skip = (from - self.first) as usize;
+        // The chunk holding `from`: the last one starting at or before it.
+        let at = self.chunks.partition_point(|(start, _)| *start <= from);
         let mut out = Vec::new();
-        for chunk in &self.chunks {
-            if skip >= chunk.len() {
-                skip -= chunk.len();
-                continue;
+        for (start, chunk) in self.chunks.range(at.saturating_sub(1)..) {
+            let skip = from.saturating_sub(*start) as usize;
+            if skip < chunk.len() {
+                out.extend_from_slice(&chunk[skip..]);
             }
-            out.extend_from_slice(&chunk[skip..]);
-            skip = 0;
         }
         Some(out)
     }

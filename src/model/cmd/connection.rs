@@ -70,11 +70,12 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
             return Frame::error(format!("ERR Syntax error in HELLO option '{option}'")).into();
         }
     }
-    hello_map(call.client).into()
+    hello_map(call.client, server.repl.is_replica()).into()
 }
 
 /// HELLO's reply: a map, which RESP2 flattens into an array of alternating keys and values.
-fn hello_map(client: u64) -> Frame {
+/// HELLO's map; `role` is `replica` on a replica, as Redis's `helloCommand` says.
+fn hello_map(client: u64, replica: bool) -> Frame {
     let text = |s: &'static str| Frame::bulk(s);
     Frame::Array(vec![
         text("server"),
@@ -88,7 +89,7 @@ fn hello_map(client: u64) -> Frame {
         text("mode"),
         text("standalone"),
         text("role"),
-        text("master"),
+        text(if replica { "replica" } else { "master" }),
         text("modules"),
         Frame::Array(vec![]),
     ])

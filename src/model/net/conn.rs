@@ -109,6 +109,19 @@ impl Shared {
         self.changes.send_modify(|n| *n += 1);
     }
 
+    /// Runs one request as a client that connects for it and leaves (a world's driver, between
+    /// steps). A blocking request answers what it would at its deadline.
+    /// `now_ms` is the caller's: outside the host, this server's clock cannot be read.
+    pub fn run_admin(&self, args: &[Bytes], now_ms: u64) -> Frame {
+        let client = self.server.borrow_mut().connect();
+        let reply = match self.execute_at(client, args, now_ms) {
+            Reply::Frame(frame) => frame,
+            Reply::Block(block) => block.timeout_reply,
+        };
+        self.disconnect(client);
+        reply
+    }
+
     /// Runs a request whose reply nobody reads (a replica's REPLCONF ACK on its feed).
     pub(crate) fn execute_quietly(&self, client: ClientId, args: &[Bytes]) {
         let _ = self.execute(client, args);
@@ -173,7 +186,10 @@ impl Shared {
 
     /// Runs one request, then serves the clients blocked on keys it wrote.
     fn execute(&self, client: ClientId, args: &[Bytes]) -> Reply {
-        let now_ms = self.clock.now_ms();
+        self.execute_at(client, args, self.clock.now_ms())
+    }
+
+    fn execute_at(&self, client: ClientId, args: &[Bytes], now_ms: u64) -> Reply {
         let before = self.replication_state();
         let reply = self.server.borrow_mut().execute(client, args, now_ms);
         self.serve_blocked(now_ms);
