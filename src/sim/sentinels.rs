@@ -11,9 +11,6 @@
 //! It must never read the wall clock or draw randomness but from the seed: each Sentinel's run
 //! id and desync delays come from `Rng::derive(seed ^ index, ...)` inside the model.
 
-// Until the world's `replicated` topology lands, only this module's tests run Sentinels.
-#![allow(dead_code)]
-
 use crate::model::sentinel::{InstanceAddr, SentinelConfig, SentinelNode};
 use crate::pipeline::connector::{Addr, Target};
 use crate::sim::net::serve_sentinel;
@@ -32,7 +29,6 @@ pub const PARALLEL_SYNCS: u32 = 2;
 /// The running Sentinels, readable between steps (each slot is filled when its host starts).
 #[derive(Clone, Default)]
 pub struct Sentinels {
-    pub names: Vec<String>,
     nodes: Vec<Rc<RefCell<Option<Rc<SentinelNode>>>>>,
 }
 
@@ -99,7 +95,7 @@ impl Sentinels {
                 async move { serve_sentinel(cfg, |node| *slot.borrow_mut() = Some(node)).await }
             });
         }
-        Sentinels { names, nodes }
+        Sentinels { nodes }
     }
 
     /// The server most Sentinels name as primary now (ties: the first in host order), or `None`
@@ -117,9 +113,10 @@ impl Sentinels {
     }
 
     /// Every Sentinel's events (`+switch-master`, `+odown` ...) as `name: event detail` lines.
+    #[cfg(test)]
     pub fn events(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for (name, slot) in self.names.iter().zip(&self.nodes) {
+        for (name, slot) in names(self.nodes.len() as u32).iter().zip(&self.nodes) {
             if let Some(node) = slot.borrow().as_ref() {
                 node.with_state(|s| {
                     for e in s.events() {
@@ -198,11 +195,7 @@ mod tests {
         step_for(&mut sim, 3_000);
         assert_eq!(sentinels.primary().as_deref(), Some("redis"));
         assert_eq!(role(&slots[1]).1.as_deref(), Some("redis"));
-        let others: Vec<String> = servers[1..]
-            .iter()
-            .chain(&sentinels.names)
-            .cloned()
-            .collect();
+        let others: Vec<String> = servers[1..].iter().chain(&names(3)).cloned().collect();
         for other in &others {
             sim.hold("redis", other.as_str());
         }
