@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use cli::exit;
 use cli::load::{run_load, serve_model, LoadCli};
+use cli::merge::{run_merge, MergeCli};
 use cli::real::{run_real, RealCli};
 use cli::shrink::{run_shrink, ShrinkCli};
 use cli::sim::{list_scenarios, run_replay, run_sim, run_sweep, ReplayCli, SimCli, SweepCli};
@@ -40,7 +41,9 @@ enum Command {
         #[arg(long, default_value_t = 6379)]
         port: u16,
     },
-    /// Run the pipeline against a Redis with no faults, audit it and print its throughput.
+    /// Run the pipeline against a Redis with no faults, audit it and print its throughput. Exit
+    /// 0 clean, 1 a lost or doubled effect (or no drain), 2 bad input, an unreachable Redis or a
+    /// server that is not Redis, 3 the run itself broke.
     Load(LoadCli),
     /// Run one seed of a scenario in the simulation; exit 0 when clean, 1 on a violation.
     Sim(SimCli),
@@ -59,8 +62,14 @@ enum Command {
         #[arg(long, default_value = "scenarios")]
         dir: PathBuf,
     },
-    /// Run a scenario against real Redis servers (and Sentinels) in Docker containers.
+    /// Run a scenario against real Redis servers (and Sentinels) in Docker containers; exit 0
+    /// when the scenario's `expect` and `must_reach` hold, 1 when not, 2 on bad input, 128 + the
+    /// signal's number when SIGINT, SIGTERM or SIGHUP stopped it (after removing its containers).
     Real(RealCli),
+    /// Judge the shards of a sweep (`sweep --shard I/N`, run as a CI matrix) as one sweep: exit 0
+    /// iff the scenario's `expect` holds over all of them and every `must_reach` window was
+    /// reached in some shard, 1 otherwise, 2 on a missing, duplicated or foreign shard.
+    Merge(MergeCli),
 }
 
 fn main() -> ExitCode {
@@ -73,5 +82,6 @@ fn main() -> ExitCode {
         Command::Shrink(args) => exit(run_shrink(&args)),
         Command::Scenarios { dir } => exit(list_scenarios(&dir)),
         Command::Real(args) => ExitCode::from(run_real(&args)),
+        Command::Merge(args) => exit(run_merge(&args)),
     }
 }

@@ -54,6 +54,7 @@
 //! duration_ms = 2000
 //! ```
 
+pub mod bounds;
 mod locate;
 mod seeds;
 mod validate;
@@ -102,6 +103,18 @@ pub struct Scenario {
     pub pipeline: Pipeline,
     #[serde(default)]
     pub faults: Faults,
+    /// How a command line names this scenario, for the replay and rerun commands printed about
+    /// it: the name when it was looked up by name, the path when given by path, with any flag
+    /// that changed it (`--no-faults`). Not part of the file; `None` prints the name.
+    #[serde(skip)]
+    pub invoked_as: Option<String>,
+}
+
+impl Scenario {
+    /// The scenario as a command line names it: `naive-sink`, `dir/x.toml --no-faults`.
+    pub fn command_target(&self) -> String {
+        self.invoked_as.clone().unwrap_or_else(|| self.name.clone())
+    }
 }
 
 fn default_seeds() -> SeedRange {

@@ -197,7 +197,7 @@ pub fn shrink(
             scenario: scenario.name.clone(),
             seed,
             kind,
-            verdict: crate::report::verdict_line(&start.report),
+            verdict: crate::report::verdict_text(&start.report),
         });
     }
     let before = Size::of(&written);
@@ -216,7 +216,7 @@ pub fn shrink(
         kept: search.kept,
         cut_short: search.cut_short,
         event: first_event(&last, kind),
-        verdict: crate::report::verdict_line(&last.report),
+        verdict: crate::report::verdict_text(&last.report),
         scenario: result,
     })
 }
@@ -255,7 +255,7 @@ fn chosen_kind(
         return Err(ShrinkError::Clean {
             scenario: scenario.name.clone(),
             seed: run.seed,
-            verdict: crate::report::verdict_line(&run.report),
+            verdict: crate::report::verdict_text(&run.report),
         });
     };
     Ok(match Expect::from(scenario.expect) {

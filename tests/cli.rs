@@ -67,7 +67,10 @@ fn a_clean_run_exits_0_and_writes_its_report() {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["history_hash"], hash.as_str());
-    assert_eq!(summary["verdict"], "verdict: clean");
+    assert_eq!(
+        summary["verdict"], "clean",
+        "the verdict, without the line's label"
+    );
     assert!(
         std::fs::read_to_string(dir.join("history.jsonl"))
             .unwrap()
@@ -92,7 +95,7 @@ fn a_run_with_a_violation_exits_1_and_says_how_to_replay_it() {
         .unwrap_or_else(|| panic!("{verdict}"));
     assert!(counts.parse::<u64>().is_ok_and(|n| n > 0), "{verdict}");
     assert!(
-        stdout.contains("\nreplay: outbox-chaos replay naive-sink --seed 1\n"),
+        stdout.contains("\nreplay: outbox-chaos replay scenarios/naive-sink.toml --seed 1\n"),
         "{stdout}"
     );
     // The first violation's timeline follows it.
@@ -127,7 +130,9 @@ fn check_determinism_runs_twice_and_prints_the_hash() {
 fn replay_prints_the_trace_and_one_events_timeline() {
     let reports = tempfile::tempdir().unwrap();
     let out = outbox_chaos(
-        &["replay", "baseline", "--seed", "2", "--event", "d-000007"],
+        &[
+            "replay", "baseline", "--seed", "2", "--event", "d-000007", "--trace",
+        ],
         reports.path(),
     );
     let (stdout, stderr) = text(&out);

@@ -40,11 +40,19 @@ fn real_cli(dir: &Path, args: &[&str]) -> (Output, String) {
     (out, run)
 }
 
-/// The run id from `real <scenario> --run <id>: …`.
+/// The run id from `real <scenario> --seed <seed> (run <id>): …`.
 fn run_id_of(stdout: &str) -> Option<String> {
     let first = stdout.lines().next()?;
-    let rest = first.split(" --run ").nth(1)?;
-    Some(rest.split(':').next()?.to_string())
+    let rest = first.split(" (run ").nth(1)?;
+    Some(rest.split(')').next()?.to_string())
+}
+
+/// The line that starts with `prefix`.
+fn line_with<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line:\n{stdout}"))
 }
 
 fn last_line(out: &Output) -> String {
@@ -156,9 +164,25 @@ fn faults(outcome: &RunOutcome, kind: &str) -> Vec<u64> {
 fn consumer_crash_against_real_redis_is_clean() {
     let dir = tempfile::tempdir().unwrap();
     let (out, run) = real_cli(dir.path(), &["consumer-crash", "--without", "latency"]);
-    assert_eq!(out.status.code(), Some(0), "exit code");
-    assert_eq!(last_line(&out), "verdict: clean");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(line_with(&stdout, "verdict: "), "verdict: clean");
+    // Judged as a one-seed sweep: the scenario's `must_reach` windows (a redelivery after an
+    // effect, a dedupe hit) depend on wall-clock timing in this world, and a run that missed
+    // one says so on its last lines and exits 1.
+    let missed: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("window never reached: "))
+        .collect();
+    match missed.is_empty() {
+        true => {
+            assert_eq!(out.status.code(), Some(0), "exit code");
+            assert_eq!(last_line(&out), "result: pass");
+        }
+        false => {
+            assert_eq!(out.status.code(), Some(1), "{missed:?} fail the run");
+            assert_eq!(last_line(&out), "result: fail");
+        }
+    }
     assert!(
         stdout.contains("failpoint-crash:consumer.after_effect_before_ack="),
         "{stdout}"
@@ -185,11 +209,25 @@ fn consumer_crash_against_real_redis_is_clean() {
 fn naive_sink_against_real_redis_finds_the_duplicate() {
     let dir = tempfile::tempdir().unwrap();
     let (out, run) = real_cli(dir.path(), &["naive-sink"]);
-    assert_eq!(out.status.code(), Some(1), "a violation exits 1");
-    let verdict = last_line(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    // Judged as `sweep` judges: the planted bug's expectation (`duplicate`) holds, so exit 0.
+    assert_eq!(out.status.code(), Some(0), "the expected violation exits 0");
+    assert_eq!(last_line(&out), "result: pass");
+    let verdict = line_with(&stdout, "verdict: ");
     assert!(
         verdict.starts_with("verdict: violations duplicate="),
         "{verdict}"
+    );
+    // The rerun command names the seed the run drew.
+    let seed = stdout
+        .lines()
+        .next()
+        .and_then(|l| l.split(" --seed ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .expect("the header names the seed");
+    assert_eq!(
+        line_with(&stdout, "rerun: "),
+        format!("rerun: outbox-chaos real naive-sink --seed {seed}")
     );
     tokio::runtime::Runtime::new()
         .unwrap()
@@ -313,10 +351,10 @@ fn a_kind_the_real_world_cannot_do_is_refused_with_exit_2() {
     );
 }
 
-/// Ctrl-C in the middle of a run: exit 130 and nothing of the run left.
-#[test]
-fn ctrl_c_removes_every_container_and_network() {
-    let dir = tempfile::tempdir().unwrap();
+/// `outbox-chaos real consumer-crash` started as a child process; returns it with its run id
+/// once its first container exists, and a thread that keeps reading its stdout (a closed pipe
+/// would end the run before the signal).
+fn start_real_child(dir: &Path) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     let mut child = Command::new(BIN)
         .args([
             "real",
@@ -325,17 +363,20 @@ fn ctrl_c_removes_every_container_and_network() {
             "latency",
             "--reports",
         ])
-        .arg(dir.path())
+        .arg(dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     let run = run_id_of(&first).unwrap_or_else(|| panic!("no run id in `{first}`"));
-    // Keep reading: a closed pipe would end the run before the interrupt.
-    let drain = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let drain = std::thread::spawn(move || {
+        let mut rest = first;
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+        rest
+    });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while runtime
@@ -350,15 +391,90 @@ fn ctrl_c_removes_every_container_and_network() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Let the run get going before the interrupt.
+    // Let the run get going before the signal.
     std::thread::sleep(Duration::from_millis(1500));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    (child, run, drain)
+}
+
+/// Sends `signal` to a child `real` run mid-run: it exits `code`, says so, and leaves no
+/// container or network of its run.
+fn signal_removes_everything(signal: &str, code: i32) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, run, drain) = start_real_child(dir.path());
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(killed.success());
+    assert!(sent.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "Ctrl-C exits 130");
-    drain.join().unwrap().unwrap();
-    runtime.block_on(assert_nothing_left(&run));
+    drain.join().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(code),
+        "SIG{signal} exits {code}: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "SIG{signal}: interrupted; the run's containers and networks were removed"
+        )),
+        "{stderr}"
+    );
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(assert_nothing_left(&run));
+}
+
+/// Ctrl-C in the middle of a run: exit 130 and nothing of the run left.
+#[test]
+fn ctrl_c_removes_every_container_and_network() {
+    signal_removes_everything("INT", 130);
+}
+
+/// What CI runners and `docker stop` send.
+#[test]
+fn sigterm_removes_every_container_and_network() {
+    signal_removes_everything("TERM", 143);
+}
+
+/// What a closed terminal sends.
+#[test]
+fn sighup_removes_every_container_and_network() {
+    signal_removes_everything("HUP", 129);
+}
+
+/// A run killed outright (SIGKILL: no handler runs) leaves its containers; the next `real` run
+/// finds them by their label, sees their process is gone, removes them and says so.
+#[test]
+fn the_next_run_removes_what_a_killed_run_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, killed_run, drain) = start_real_child(dir.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drain.join().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    assert!(
+        !runtime.block_on(leftovers(&killed_run)).unwrap().is_empty(),
+        "SIGKILL leaves the run's containers"
+    );
+    let (mut next, next_run, drain) = start_real_child(dir.path());
+    assert!(
+        runtime.block_on(leftovers(&killed_run)).unwrap().is_empty(),
+        "the next run removed them before starting its own"
+    );
+    let sent = Command::new("kill")
+        .args(["-TERM", &next.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    next.wait().unwrap();
+    let stdout = drain.join().unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "removed what run {killed_run} left behind (its process is gone)"
+        )),
+        "{stdout}"
+    );
+    runtime.block_on(assert_nothing_left(&next_run));
 }

@@ -3,7 +3,8 @@
 //! the same records formatted for a human.
 //!
 //! Selection is by rule, never by judgement: from the event's first record to its last, every
-//! nemesis fault and every failpoint of a touching process; after its last record, for each
+//! failpoint of a touching process and every fault that reached one (on its host, on a Redis
+//! server or a whole group; not another worker's crash); after its last record, for each
 //! touching process, its failpoints up to and including the first fault that names its host
 //! (usually the crash that explains the story's end).
 
@@ -76,7 +77,19 @@ fn names_entry(op: &Op, id: &str) -> bool {
     }
 }
 
+/// A failpoint of one of the event's processes, or a fault that reached them while it was in
+/// flight: one on a host that runs one of them, or on a Redis server or a whole group (every
+/// process talks to Redis), never a crash or pause of another worker or producer.
 fn touches(record: &Record, touching: &BTreeSet<&str>) -> bool {
+    match &record.op {
+        Op::Fault { target, .. } => target_hosts(target)
+            .any(|h| !is_process_host(h) || touching.iter().any(|p| runs_on(p, h))),
+        _ => touches_host(record, touching),
+    }
+}
+
+/// A failpoint of one of the processes, or a fault on a host that runs one of them.
+fn touches_host(record: &Record, touching: &BTreeSet<&str>) -> bool {
     match &record.op {
         Op::Failpoint { .. } => touching.contains(record.process.as_str()),
         Op::Fault { target, .. } => {
@@ -84,6 +97,15 @@ fn touches(record: &Record, touching: &BTreeSet<&str>) -> bool {
         }
         _ => false,
     }
+}
+
+/// A host that runs one pipeline process (a worker, a producer, the trimmer, the downstream),
+/// as opposed to a Redis server, a Sentinel or a group of hosts.
+fn is_process_host(host: &str) -> bool {
+    host.starts_with("worker-")
+        || host.starts_with("producer-")
+        || host == "trimmer"
+        || host == "downstream"
 }
 
 fn incidents_during(
@@ -94,15 +116,12 @@ fn incidents_during(
 ) -> Vec<usize> {
     let history = input.history;
     let in_span = |p: &&usize| (first..=last).contains(*p);
-    let any_fault_or_own_failpoint = |p: &&usize| {
-        matches!(history[**p].op, Op::Fault { .. }) || touches(&history[**p], touching)
-    };
     input
         .facts
         .incidents
         .iter()
         .filter(in_span)
-        .filter(any_fault_or_own_failpoint)
+        .filter(|p| touches(&history[**p], touching))
         .copied()
         .collect()
 }
@@ -113,7 +132,7 @@ fn incidents_after(input: &Input, touching: &BTreeSet<&str>, last: usize) -> Vec
     for process in touching {
         let one: BTreeSet<&str> = [*process].into();
         for &p in input.facts.incidents.iter().filter(|p| **p > last) {
-            if !touches(&history[p], &one) {
+            if !touches_host(&history[p], &one) {
                 continue;
             }
             picked.push(p);

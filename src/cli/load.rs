@@ -49,8 +49,8 @@ pub struct LoadCli {
     /// atomic | idempotent-api
     #[arg(long, default_value = "atomic", value_parser = kebab::<SinkKind>)]
     sink: SinkKind,
-    /// A planted bug: correct | naive | ack-first | dual-write | no-reclaim | unsafe-trim | non-idempotent-api
-    #[arg(long, default_value = "correct", value_parser = kebab::<Variant>)]
+    /// A planted bug: none | naive | ack-first | dual-write | no-reclaim | unsafe-trim | non-idempotent-api
+    #[arg(long, default_value = "none", value_parser = kebab::<Variant>)]
     variant: Variant,
     /// Every key written starts with it.
     #[arg(long, default_value = "oc:")]
@@ -88,8 +88,9 @@ impl From<LoadCli> for LoadArgs {
     }
 }
 
-/// Exit code 0 when clean, 1 on a lost or doubled effect (or no drain), 2 on bad input or an
-/// unreachable Redis.
+/// Exit code 0 when clean, 1 on a lost or doubled effect (or no drain), 2 on bad input, an
+/// unreachable Redis or a server that is not Redis, 3 when the run itself broke
+/// (`load::EXIT_RUN_FAILED`).
 pub fn run_load(args: LoadArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

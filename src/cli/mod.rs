@@ -3,13 +3,14 @@
 //! every command and both worlds.
 
 pub mod load;
+pub mod merge;
 pub mod real;
 pub mod shrink;
 pub mod sim;
 
 use std::process::ExitCode;
 
-use outbox_chaos::report::outcome::{header_line, outcome_text, parameters_text, RunOutcome};
+use outbox_chaos::report::outcome::{header_line, outcome_text_with, parameters_text, RunOutcome};
 use outbox_chaos::report::RunId;
 use outbox_chaos::scenario::{Scenario, ScenarioError};
 use outbox_chaos::sim::RunError;
@@ -72,7 +73,55 @@ pub fn print_start(
     print!("{}", parameters_text(parameters));
 }
 
-/// The run's text, ending with `history-hash:` and `verdict:`.
-pub fn print_outcome(outcome: &RunOutcome, report_dir: &Path, extra: &[String]) {
-    print!("{}", outcome_text(outcome, report_dir, extra));
+/// The run's text, ending with `history-hash:` and `verdict:`; `verbose` lists the non-gating
+/// findings with their timelines too.
+pub fn print_outcome(outcome: &RunOutcome, report_dir: &Path, extra: &[String], verbose: bool) {
+    print!("{}", outcome_text_with(outcome, report_dir, extra, verbose));
+}
+
+/// A folder reports will go to, made now and written to once, so a path that cannot take them
+/// is refused before the run rather than found after it. The message names the flag.
+pub fn check_writable_dir(dir: &Path, flag: &str) -> Result<(), String> {
+    let bad = |e: std::io::Error| {
+        format!(
+            "{flag} {}: cannot write there ({e}); choose another folder",
+            dir.display()
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(bad)?;
+    let probe = dir.join(format!(".outbox-chaos-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(bad)?;
+    std::fs::remove_file(&probe).map_err(bad)
+}
+
+/// A file a report will be written to: its folder must exist (it is not made: a typo in a
+/// path should not grow folders) and take a file, checked before the run.
+pub fn check_writable_file(path: &Path, flag: &str) -> Result<(), String> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "{flag} {}: the folder {} does not exist; create it or choose another path",
+            path.display(),
+            parent.display()
+        ));
+    }
+    if path.is_dir() {
+        return Err(format!(
+            "{flag} {}: is a folder; give a file path",
+            path.display()
+        ));
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| format!("{flag} {}: cannot write there ({e})", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }

@@ -1,19 +1,22 @@
 //! The `real` command: a scenario against real Redis servers (and Sentinels) in Docker
-//! containers, through `outbox_chaos::real`, on a tokio runtime of its own. Ctrl-C drops the run
-//! (its guard removes the containers) and exits 130.
+//! containers, through `outbox_chaos::real`, on a tokio runtime of its own.
+//!
+//! SIGINT (Ctrl-C), SIGTERM (`docker stop`, CI runners) and SIGHUP (a closed terminal) alike drop
+//! the run, whose guard removes its containers and networks, say so, and exit 128 + the signal's
+//! number (130, 143, 129). Before its own run it removes what earlier runs whose process is gone
+//! (SIGKILL, a crash) left behind, and says so. The run is judged by the scenario's `expect` and
+//! `must_reach` as a one-seed sweep is, on the last lines, with the command that reruns it.
 
 use std::path::PathBuf;
 
 use outbox_chaos::fault_plan::kind_name;
 use outbox_chaos::real::{config, RealError, RealOptions, RealRun};
-use outbox_chaos::report::outcome::{header_line, parameters_text};
-use outbox_chaos::report::{run_dir, write_run, RunId};
-use outbox_chaos::scenario::FaultKind;
+use outbox_chaos::report::outcome::parameters_text;
+use outbox_chaos::report::sweep::Sweep;
+use outbox_chaos::report::{run_dir, write_run};
+use outbox_chaos::scenario::{FaultKind, SeedRange, Shard};
 
-use super::{kebab, print_outcome};
-
-/// Exit code of a run interrupted by Ctrl-C (128 + SIGINT), after its cleanup.
-const EXIT_INTERRUPTED: u8 = 130;
+use super::{check_writable_dir, kebab, print_outcome};
 
 /// `real`'s flags.
 #[derive(clap::Args)]
@@ -35,7 +38,15 @@ pub struct RealCli {
     /// Switch a fault kind of the scenario off (repeatable), e.g. one this world cannot inject.
     #[arg(long, value_parser = kebab::<FaultKind>)]
     without: Vec<FaultKind>,
+    /// Also list the non-gating findings (reorder) with their timelines.
+    #[arg(long)]
+    verbose: bool,
 }
+
+/// The signals a run stops on, with their exit codes (128 + number).
+#[cfg(unix)]
+const SIGNALS: [(&str, i32, u8); 3] =
+    [("SIGINT", 2, 130), ("SIGTERM", 15, 143), ("SIGHUP", 1, 129)];
 
 /// Runs the `real` command and returns its exit code.
 pub fn run_real(cmd: &RealCli) -> u8 {
@@ -50,29 +61,79 @@ pub fn run_real(cmd: &RealCli) -> u8 {
         }
     };
     let result = runtime.block_on(async {
+        let signal = match stop_signal() {
+            Ok(signal) => signal,
+            Err(e) => return Err((format!("cannot handle signals: {e}"), 1)),
+        };
         tokio::select! {
             biased;
-            _ = tokio::signal::ctrl_c() => None,
-            result = real_run(cmd) => Some(result),
+            (name, code) = signal => Err((name.to_string(), code)),
+            result = real_run(cmd) => Ok(result),
         }
     });
+    // The run's future is dropped here when a signal won: its guard has removed the containers.
     match result {
-        None => {
-            eprintln!(
-                "outbox-chaos real: interrupted; the run's containers and networks were removed"
-            );
-            EXIT_INTERRUPTED
+        Err((name, code)) if code >= 128 => {
+            eprintln!("outbox-chaos real: {name}: interrupted; the run's containers and networks were removed (exit {code})");
+            code
         }
-        Some(Ok(code)) => code,
-        Some(Err(e)) => {
+        Err((message, code)) => {
+            eprintln!("outbox-chaos real: {message}");
+            code
+        }
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
             eprintln!("outbox-chaos real: {e}");
             e.exit_code()
         }
     }
 }
 
+/// Resolves to the first of SIGINT, SIGTERM, SIGHUP that arrives, with its exit code. The
+/// handlers are installed before it returns, so no signal in between kills the process.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = (&'static str, u8)>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut streams = Vec::new();
+    for (name, number, code) in SIGNALS {
+        streams.push((name, code, signal(SignalKind::from_raw(number))?));
+    }
+    Ok(async move {
+        let waits = streams.iter_mut().map(|(name, code, s)| {
+            let (name, code) = (*name, *code);
+            Box::pin(async move {
+                s.recv().await;
+                (name, code)
+            })
+        });
+        futures_select_all(waits.collect()).await
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = (&'static str, u8)>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        ("SIGINT", 130)
+    })
+}
+
+/// The first of several futures to finish.
+async fn futures_select_all<F: std::future::Future + Unpin>(mut futures: Vec<F>) -> F::Output {
+    std::future::poll_fn(|cx| {
+        for f in futures.iter_mut() {
+            if let std::task::Poll::Ready(out) = std::pin::Pin::new(f).poll(cx) {
+                return std::task::Poll::Ready(out);
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
 async fn real_run(cmd: &RealCli) -> Result<u8, RealError> {
     let mut scenario = config::find_scenario(&cmd.scenario)?;
+    scenario.invoked_as = Some(cmd.scenario.clone());
     for kind in &cmd.without {
         scenario.faults.rates.clear(*kind);
         scenario.faults.script.retain(|f| f.kind != *kind);
@@ -86,15 +147,74 @@ async fn real_run(cmd: &RealCli) -> Result<u8, RealError> {
     };
     let prepared = RealRun::new(&options)?;
     let s = &prepared.scenario;
-    let run_id = RunId::Id(prepared.run_id.clone());
-    println!("{}", header_line("real", s, &run_id));
+    check_writable_dir(&cmd.reports, "--reports").map_err(|e| RealError::Unsupported {
+        scenario: s.name.clone(),
+        message: e,
+    })?;
+    let seed = prepared.seed();
+    println!(
+        "real {} --seed {seed} (run {}): {}",
+        s.command_target(),
+        prepared.run_id,
+        s.description
+    );
     for kind in &cmd.without {
         println!("fault kind `{}` switched off (--without)", kind_name(*kind));
     }
     print!("{}", parameters_text(&prepared.parameters()));
+    report_orphans(outbox_chaos::real::remove_orphans().await?);
     let outcome = prepared.run().await?;
     let dir = run_dir(&cmd.reports, &s.name, &outcome.run);
     write_run(&dir, &outcome.history, &outcome.summary())?;
-    print_outcome(&outcome, &dir, &[]);
-    Ok(if outcome.is_clean() { 0 } else { 1 })
+    let rerun = format!("rerun: {}", rerun_command(cmd, seed));
+    print_outcome(&outcome, &dir, &[rerun], cmd.verbose);
+    // Judged as a sweep of this one seed is: `expect`, `must_reach`, then `result:` last.
+    let mut sweep = Sweep::new(
+        s,
+        SeedRange {
+            start: seed,
+            end: seed.saturating_add(1),
+        },
+        Shard::ALL,
+    );
+    sweep.add(outcome.seed_outcome());
+    println!("expect: {}", sweep.expect);
+    for line in sweep.judgement_lines() {
+        println!("{line}");
+    }
+    Ok(sweep.exit_code() as u8)
+}
+
+/// Says what earlier runs whose process is gone left behind, and what was removed.
+fn report_orphans(found: outbox_chaos::real::OrphansRemoved) {
+    for (run, what) in &found.removed {
+        println!(
+            "removed what run {run} left behind (its process is gone): containers {:?}, networks {:?}",
+            what.containers, what.networks
+        );
+    }
+    for (run, what) in &found.left {
+        println!(
+            "could not remove what run {run} left behind: containers {:?}, networks {:?} (docker rm -f / docker network rm them)",
+            what.containers, what.networks
+        );
+    }
+    for run in &found.unknown {
+        println!("run {run} has containers or networks labelled outbox-chaos whose process cannot be told (another host or an older binary): left alone");
+    }
+}
+
+/// The command that runs this again with the same seed (and the same switches).
+fn rerun_command(cmd: &RealCli, seed: u64) -> String {
+    let mut out = format!("outbox-chaos real {} --seed {seed}", cmd.scenario);
+    if let Some(d) = cmd.duration {
+        out.push_str(&format!(" --duration {d}"));
+    }
+    for kind in &cmd.without {
+        out.push_str(&format!(" --without {}", kind_name(*kind)));
+    }
+    if cmd.image != outbox_chaos::real::image::DEFAULT_IMAGE {
+        out.push_str(&format!(" --image {}", cmd.image));
+    }
+    out
 }

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use outbox_chaos::check::timeline;
+use outbox_chaos::history::hash::format_hash;
+use outbox_chaos::report::outcome::header_line;
 use outbox_chaos::report::outcome::RunOutcome;
 use outbox_chaos::report::sweep::{sweep_dir, write_sweep, Sweep};
-use outbox_chaos::report::{self, junit, run_dir, write_run, RunId};
+use outbox_chaos::report::{self, junit, run_dir, verdict_line, write_run, RunId};
 use outbox_chaos::scenario::{self, scenarios_dir, Scenario, SeedRange, Shard};
 use outbox_chaos::sim::{self, determinism, SimRun};
 
@@ -21,9 +23,23 @@ pub struct Target {
     /// Reports go to `DIR/<scenario>/<seed>/`.
     #[arg(long, default_value = "reports")]
     pub(super) reports: PathBuf,
-    /// Switch every fault off (and expect `pass`): a planted bug must need its fault.
+    /// Switch every fault off (and expect `pass`): a planted bug must need its fault. Reports
+    /// go to `DIR/no-faults/`, apart from the faulted runs'.
     #[arg(long)]
     no_faults: bool,
+    /// Also list the non-gating findings (reorder) with their timelines.
+    #[arg(long)]
+    pub(super) verbose: bool,
+}
+
+impl Target {
+    /// Where this command's reports go: `--reports`, or its `no-faults/` folder.
+    pub(super) fn reports_base(&self) -> PathBuf {
+        match self.no_faults {
+            true => self.reports.join("no-faults"),
+            false => self.reports.clone(),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -61,19 +77,24 @@ pub struct ReplayCli {
     target: Target,
     #[arg(long)]
     seed: u64,
-    /// Print this event's (decision's) timeline, e.g. `d-000123`.
+    /// Print only this event's (decision's) timeline, e.g. `d-000123`.
     #[arg(long)]
     event: Option<String>,
+    /// With `--event`, print the whole trace too.
+    #[arg(long)]
+    trace: bool,
 }
 
 /// A path (`x.toml`, `dir/x.toml`) or a name looked up in `scenarios/`.
 pub(super) fn load_scenario(target: &Target) -> Result<Scenario, Failure> {
     let arg = target.scenario.as_str();
-    let scenario = if arg.ends_with(".toml") || arg.contains('/') {
+    let mut scenario = if arg.ends_with(".toml") || arg.contains('/') {
         scenario::load(Path::new(arg))?
     } else {
         scenario::find(&scenarios_dir(), arg)?
     };
+    // Replay commands name it as the command line did, so they work when pasted.
+    scenario.invoked_as = Some(arg.to_string());
     Ok(if target.no_faults {
         sim::without_faults(&scenario)
     } else {
@@ -90,6 +111,8 @@ fn write_reports(base: &Path, run: &RunOutcome) -> Result<PathBuf, Failure> {
 
 pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
     let scenario = load_scenario(&args.target)?;
+    let base = args.target.reports_base();
+    super::check_writable_dir(&base, "--reports").map_err(Failure::bad_input)?;
     let prepared = SimRun::new(&scenario, args.seed)?;
     let run_id = RunId::Seed(args.seed);
     print_start("sim", &scenario, &run_id, &prepared.parameters());
@@ -101,35 +124,77 @@ pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
     } else {
         (prepared.run()?, Vec::new(), true)
     };
-    let dir = write_reports(&args.target.reports, &run)?;
-    print_outcome(&run, &dir, &extra);
+    let dir = write_reports(&base, &run)?;
+    print_outcome(&run, &dir, &extra, args.target.verbose);
     Ok(if run.is_clean() && same { 0 } else { 1 })
+}
+
+/// An event id as the workload names decisions (`d-000123`), of a decision the scenario has:
+/// checked before the run, so a typo costs no run.
+fn check_event_id(event: &str, scenario: &Scenario) -> Result<(), Failure> {
+    let decisions = scenario.workload.decisions;
+    let index = event
+        .strip_prefix("d-")
+        .filter(|n| n.len() >= 6 && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<u64>().ok());
+    match index {
+        Some(i) if i < decisions => Ok(()),
+        Some(_) => Err(Failure::bad_input(format!(
+            "--event {event}: scenario `{}` commits {decisions} decisions, d-{:06} to d-{:06}",
+            scenario.name,
+            0,
+            decisions.saturating_sub(1)
+        ))),
+        None => Err(Failure::bad_input(format!(
+            "--event {event}: not an event id; events are decisions named `d-` and six digits, e.g. d-000123"
+        ))),
+    }
 }
 
 pub fn run_replay(args: &ReplayCli) -> Result<u8, Failure> {
     let scenario = load_scenario(&args.target)?;
+    if let Some(event) = &args.event {
+        check_event_id(event, &scenario)?;
+    }
+    let base = args.target.reports_base();
+    super::check_writable_dir(&base, "--reports").map_err(Failure::bad_input)?;
     let prepared = SimRun::new(&scenario, args.seed)?;
     let run_id = RunId::Seed(args.seed);
-    print_start("replay", &scenario, &run_id, &prepared.parameters());
+    let full = args.event.is_none() || args.trace;
+    if full {
+        print_start("replay", &scenario, &run_id, &prepared.parameters());
+    } else {
+        println!("{}", header_line("replay", &scenario, &run_id));
+    }
     let run = prepared.run()?;
-    println!("trace ({} records):", run.history.len());
-    run.history
-        .iter()
-        .for_each(|r| println!("  {}", timeline::render_record(r)));
+    if full {
+        println!("trace ({} records):", run.history.len());
+        run.history
+            .iter()
+            .for_each(|r| println!("  {}", timeline::render_record(r)));
+    }
     let mut extra = Vec::new();
     if let Some(event) = &args.event {
         let text = report::event_timeline(&run.history, run.state.as_ref(), event);
         if text.is_empty() {
             return Err(Failure::bad_input(format!(
-                "event `{event}` does not appear in the history of seed {}",
+                "event `{event}` does not appear in the history of seed {} (it was never committed)",
                 args.seed
             )));
         }
         extra.push(format!("timeline of {event}:"));
         extra.extend(text.lines().map(|l| format!("  {l}")));
     }
-    let dir = write_reports(&args.target.reports, &run)?;
-    print_outcome(&run, &dir, &extra);
+    let dir = write_reports(&base, &run)?;
+    if full {
+        print_outcome(&run, &dir, &extra, args.target.verbose);
+    } else {
+        // The timeline alone, then the two lines scripts read.
+        extra.iter().for_each(|l| println!("{l}"));
+        println!("report: {}", dir.display());
+        println!("history-hash: {}", format_hash(run.history_hash()));
+        println!("{}", verdict_line(&run.report));
+    }
     Ok(if run.is_clean() { 0 } else { 1 })
 }
 
@@ -156,9 +221,14 @@ pub fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
     if jobs == 0 {
         return Err(Failure::bad_input("--jobs must be at least 1"));
     }
+    let base = args.target.reports_base();
+    super::check_writable_dir(&base, "--reports").map_err(Failure::bad_input)?;
+    if let Some(path) = &args.junit {
+        super::check_writable_file(path, "--junit").map_err(Failure::bad_input)?;
+    }
     let options = sim::sweep::SweepOptions {
         jobs,
-        reports: Some(args.target.reports.clone()),
+        reports: Some(base.clone()),
         stop_when: None,
     };
     let started = Instant::now();
@@ -179,15 +249,21 @@ pub fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
     println!("{body}");
     let per_min = seeds.len() as f64 * 60.0 / elapsed_s.max(1e-9);
     let commands_per_s = commands as f64 / elapsed_s.max(1e-9);
-    println!("speed: {per_min:.0} seeds/min on {jobs} jobs, {commands} simulated Redis commands ({commands_per_s:.0} per wall-clock second)");
-    let dir = sweep_dir(&args.target.reports, &sweep);
-    write_sweep(&dir, &sweep, elapsed_s).map_err(Failure::bad_input)?;
-    if let Some(path) = &args.junit {
-        std::fs::write(path, junit::junit_xml(&sweep, elapsed_s))
-            .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))?;
-    }
+    let jobs_word = if jobs == 1 { "job" } else { "jobs" };
+    println!("speed: {per_min:.0} seeds/min on {jobs} {jobs_word}, {commands} simulated Redis commands ({commands_per_s:.0} per wall-clock second)");
+    let dir = sweep_dir(&base, &sweep);
+    let written = write_sweep(&dir, &sweep, elapsed_s)
+        .map_err(|e| e.to_string())
+        .and_then(|()| match &args.junit {
+            Some(path) => std::fs::write(path, junit::junit_xml(&sweep, elapsed_s))
+                .map_err(|e| format!("{}: {e}", path.display())),
+            None => Ok(()),
+        });
     println!("report: {}", dir.display());
+    // The result is said even when a report could not be written (the paths were checked
+    // before the run; a disk that filled up since is still said, and fails the command).
     println!("{result_line}");
+    written.map_err(Failure::bad_input)?;
     Ok(sweep.exit_code() as u8)
 }
 

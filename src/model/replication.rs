@@ -459,7 +459,8 @@ impl Replication {
         self.replicas
             .values()
             .filter(|r| {
-                r.state == ReplicaState::Online && now_ms / 1000 - r.ack_time_ms / 1000 <= max_lag_s
+                r.state == ReplicaState::Online
+                    && (now_ms / 1000).saturating_sub(r.ack_time_ms / 1000) <= max_lag_s
             })
             .count()
     }

@@ -132,10 +132,10 @@ async fn read_effects(
             return Ok(());
         }
     }
-    panic!(
-        "effects log {key} did not end within {} pages",
-        streams::PAGES_MAX
-    );
+    Err(PipelineError::too_many_pages(
+        format!("effects log {key}"),
+        streams::PAGES_MAX,
+    ))
 }
 
 async fn read_dead_letters(

@@ -23,9 +23,9 @@ pub enum SinkKind {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
-    /// No planted bug (`none` is accepted too, as scenario files say).
+    /// No planted bug: named `none`, as scenario files say it (`correct` is accepted too).
     #[default]
-    #[serde(alias = "none")]
+    #[serde(rename = "none", alias = "correct")]
     Correct,
     /// `atomic` sink only: the effect without dedupe, then XACK in a second round trip.
     Naive,

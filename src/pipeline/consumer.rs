@@ -239,10 +239,10 @@ impl Worker {
                 self.handle(t, entry, deliveries, true).await?;
             }
         }
-        panic!(
-            "{}: own pending entries did not end within {PAGES_MAX} pages",
-            self.process
-        );
+        Err(PipelineError::too_many_pages(
+            format!("{}: own pending entries", self.process),
+            PAGES_MAX,
+        ))
     }
 
     /// XAUTOCLAIM every entry of stream `t` idle longer than `min-idle-ms`.
@@ -315,10 +315,10 @@ impl Worker {
                 _ => return Ok(counts),
             }
         }
-        panic!(
-            "{}: XPENDING did not end within {PAGES_MAX} pages",
-            self.process
-        );
+        Err(PipelineError::too_many_pages(
+            format!("{}: XPENDING", self.process),
+            PAGES_MAX,
+        ))
     }
 
     /// One delivered entry: drop it if deleted; else record it, then dead-letter or apply it.

@@ -48,6 +48,11 @@ pub enum PipelineError {
     Downstream(#[from] crate::pipeline::downstream::DownstreamError),
     #[error("invalid pipeline configuration: {0}")]
     Config(String),
+    /// A paging loop read its bound of pages and the server still had more: the data is larger
+    /// than this pipeline reads (a user's Redis much bigger than a run), or a server that never
+    /// ends a cursor. Never a panic: the server decides what it sends.
+    #[error("{what} did not end within {pages_max} pages")]
+    TooManyPages { what: String, pages_max: usize },
 }
 
 impl PipelineError {
@@ -55,6 +60,13 @@ impl PipelineError {
         PipelineError::Reply {
             command,
             detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn too_many_pages(what: impl Into<String>, pages_max: usize) -> PipelineError {
+        PipelineError::TooManyPages {
+            what: what.into(),
+            pages_max,
         }
     }
 
@@ -69,7 +81,9 @@ impl PipelineError {
             | PipelineError::NotPrimary { .. } => Retry::Reconnect,
             PipelineError::Downstream(D::Rejected(_)) => Retry::Never,
             PipelineError::Downstream(_) => Retry::Reconnect,
-            PipelineError::Reply { .. } | PipelineError::Config(_) => Retry::Never,
+            PipelineError::Reply { .. }
+            | PipelineError::Config(_)
+            | PipelineError::TooManyPages { .. } => Retry::Never,
         }
     }
 

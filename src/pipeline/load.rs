@@ -82,6 +82,10 @@ pub enum LoadError {
     BadInput(String),
     #[error("cannot reach Redis at {url}: {source}")]
     Unreachable { url: String, source: PipelineError },
+    #[error(
+        "{url} is not a Redis server: it answered {detail}; check the host and port of --redis"
+    )]
+    NotRedis { url: String, detail: String },
     #[error("keys under prefix `{prefix}` already exist at {url}: pass --reuse to run over them, or choose another --prefix")]
     PrefixInUse { prefix: String, url: String },
     #[error("pipeline failed: {0}")]
@@ -90,13 +94,30 @@ pub enum LoadError {
     WorkerStopped(String),
 }
 
+/// `load`'s exit code when the run itself broke (a pipeline component failed, a worker stopped):
+/// neither a clean audit (0) nor a lost or doubled effect found (1), nor bad input (2).
+pub const EXIT_RUN_FAILED: u8 = 3;
+
 impl LoadError {
-    /// 2 for bad input and an unreachable Redis, 1 for a failure of the run itself.
+    /// 2 for bad input, an unreachable Redis or a server that is not Redis; 3 when the run
+    /// itself broke. Never 1: that code means the audit found a lost or doubled effect.
     pub fn exit_code(&self) -> u8 {
         match self {
-            LoadError::Pipeline(_) | LoadError::WorkerStopped(_) => 1,
+            LoadError::Pipeline(_) | LoadError::WorkerStopped(_) => EXIT_RUN_FAILED,
             _ => 2,
         }
+    }
+}
+
+/// An error that says the peer does not speak RESP (or answered PING with something else).
+fn is_protocol_error(e: &PipelineError) -> bool {
+    match e {
+        PipelineError::Redis(e) => matches!(
+            e.kind(),
+            redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType
+        ),
+        PipelineError::Reply { .. } => true,
+        _ => false,
     }
 }
 
@@ -247,18 +268,30 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
 /// Connects (an unreachable Redis is named), builds the context and guards the prefix.
 async fn open(args: &LoadArgs) -> Result<(Context, MultiplexedConnection), LoadError> {
     let connector = connector_for(&args.redis_url)?;
-    let unreachable = |source| LoadError::Unreachable {
-        url: args.redis_url.clone(),
-        source,
+    let unreachable = |source: PipelineError| match is_protocol_error(&source) {
+        true => LoadError::NotRedis {
+            url: args.redis_url.clone(),
+            detail: source.to_string(),
+        },
+        false => LoadError::Unreachable {
+            url: args.redis_url.clone(),
+            source,
+        },
     };
     let mut admin = connector
         .connect(Purpose::Commands)
         .await
         .map_err(unreachable)?;
-    let _: String = redis::cmd("PING")
+    let pong: redis::Value = redis::cmd("PING")
         .query_async(&mut admin)
         .await
         .map_err(|e| unreachable(e.into()))?;
+    if streams::as_string(&pong).as_deref() != Some("PONG") {
+        return Err(LoadError::NotRedis {
+            url: args.redis_url.clone(),
+            detail: format!("{pong:?} to PING"),
+        });
+    }
     let config = PipelineConfig {
         prefix: args.prefix.clone(),
         concerns: concern_names(args.concerns),
@@ -427,13 +460,22 @@ async fn cleanup(conn: &mut MultiplexedConnection, ctx: &Context) -> Result<u64,
     Ok(deleted)
 }
 
+/// A configuration enum by the name the command line and scenario files spell it (`atomic`,
+/// `none`), never its Rust name.
+fn kebab_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => "?".to_string(),
+    }
+}
+
 impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.commits;
         writeln!(
             f,
-            "load: run {}, {} decisions over {} tenants, {} concerns × {} workers, {} producers, sink {:?}, variant {:?}",
-            self.run, self.decisions, self.tenants, self.concerns.len(), self.workers, self.producers, self.sink, self.variant
+            "load: run {}, {} decisions over {} tenants, {} concerns × {} workers, {} producers, sink {}, variant {}",
+            self.run, self.decisions, self.tenants, self.concerns.len(), self.workers, self.producers, kebab_name(&self.sink), kebab_name(&self.variant)
         )?;
         writeln!(
             f,
@@ -465,6 +507,15 @@ impl fmt::Display for LoadReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The load's first line names the sink and the variant as the command line spells them.
+    #[test]
+    fn configuration_names_are_the_command_lines() {
+        assert_eq!(kebab_name(&SinkKind::Atomic), "atomic");
+        assert_eq!(kebab_name(&SinkKind::IdempotentApi), "idempotent-api");
+        assert_eq!(kebab_name(&Variant::Correct), "none");
+        assert_eq!(kebab_name(&Variant::AckFirst), "ack-first");
+    }
 
     #[test]
     fn decisions_are_deterministic_and_spread() {

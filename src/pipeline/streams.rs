@@ -32,8 +32,9 @@ impl EntryId {
     pub fn next(self) -> EntryId {
         match self.seq.checked_add(1) {
             Some(seq) => EntryId { ms: self.ms, seq },
+            // The largest id has no successor; a paging loop reading it again ends at its bound.
             None => EntryId {
-                ms: self.ms + 1,
+                ms: self.ms.saturating_add(1),
                 seq: 0,
             },
         }
@@ -276,19 +277,27 @@ pub async fn range_all(
             .await?;
         parse_entries(reply, "XRANGE")
     };
-    page_by_id(fetch, |e: &Entry| &e.id, || format!("XRANGE of {stream}")).await
+    page_by_id(
+        fetch,
+        |e: &Entry| &e.id,
+        || format!("XRANGE of {stream}"),
+        PAGES_MAX,
+    )
+    .await
 }
 
 /// Reads pages of at most [`PAGE_COUNT`] items in id order, each from the id after the last one
-/// read, until a short page; at most [`PAGES_MAX`] pages.
+/// read, until a short page; at most `pages_max` pages, then an error (never a panic: a large
+/// user Redis can hold more).
 async fn page_by_id<T>(
     mut fetch: impl AsyncFnMut(EntryId) -> Result<Vec<T>, PipelineError>,
     id: impl Fn(&T) -> &str,
     what: impl Fn() -> String,
+    pages_max: usize,
 ) -> Result<Vec<T>, PipelineError> {
     let mut out = Vec::new();
     let mut start = EntryId::ZERO;
-    for _ in 0..PAGES_MAX {
+    for _ in 0..pages_max {
         let page = fetch(start).await?;
         let Some(last) = page.last() else {
             return Ok(out);
@@ -300,7 +309,7 @@ async fn page_by_id<T>(
             return Ok(out);
         }
     }
-    panic!("{} did not end within {PAGES_MAX} pages", what());
+    Err(PipelineError::too_many_pages(what(), pages_max))
 }
 
 /// One line of extended XPENDING.
@@ -372,6 +381,7 @@ pub async fn pending_all(
         fetch,
         |p: &PendingEntry| &p.id,
         || format!("XPENDING of {stream}/{group}"),
+        PAGES_MAX,
     )
     .await
 }
@@ -400,7 +410,10 @@ pub async fn scan_all(
         }
         cursor = next;
     }
-    panic!("SCAN {pattern} did not end within {PAGES_MAX} pages");
+    Err(PipelineError::too_many_pages(
+        format!("SCAN {pattern}"),
+        PAGES_MAX,
+    ))
 }
 
 /// Whether any key matches `pattern` (stops at the first hit).
@@ -426,7 +439,10 @@ pub async fn any_key(
         }
         cursor = next;
     }
-    panic!("SCAN {pattern} did not end within {PAGES_MAX} pages");
+    Err(PipelineError::too_many_pages(
+        format!("SCAN {pattern}"),
+        PAGES_MAX,
+    ))
 }
 
 #[cfg(test)]
@@ -435,6 +451,58 @@ mod tests {
 
     fn bulk(s: &str) -> Value {
         Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    /// A server that always has another full page (a user Redis far larger than a run, or one
+    /// that never ends a cursor) ends the loop with an error at its bound, not a panic.
+    #[test]
+    fn a_paging_loop_past_its_bound_is_an_error() {
+        let mut fetched = 0;
+        let fetch = async |start: EntryId| {
+            fetched += 1;
+            Ok((0..PAGE_COUNT)
+                .map(|i| format!("{}-{}", start.ms + 1, i))
+                .collect::<Vec<String>>())
+        };
+        let result = block_on(page_by_id(
+            fetch,
+            |s: &String| s,
+            || "XRANGE of s".into(),
+            3,
+        ));
+        match result {
+            Err(e @ PipelineError::TooManyPages { .. }) => {
+                assert_eq!(e.to_string(), "XRANGE of s did not end within 3 pages");
+                assert_eq!(e.retry(), crate::pipeline::error::Retry::Never);
+            }
+            other => panic!("expected TooManyPages, got {other:?}"),
+        }
+        assert_eq!(fetched, 3);
+    }
+
+    /// The paging loops of the library end in errors: no `panic!` in the non-test code of the
+    /// modules that page through what a server sends.
+    #[test]
+    fn paging_modules_never_panic() {
+        for (name, text) in [
+            ("streams.rs", include_str!("streams.rs")),
+            ("consumer.rs", include_str!("consumer.rs")),
+            ("audit.rs", include_str!("audit.rs")),
+        ] {
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let needle = concat!("panic", "!(");
+            assert!(
+                !code.contains(needle),
+                "{name} has a panic outside its tests"
+            );
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime")
+            .block_on(f)
     }
 
     #[test]

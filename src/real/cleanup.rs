@@ -58,6 +58,38 @@ impl Drop for Cleanup {
     }
 }
 
+/// What an earlier run left behind, found at the start of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrphansRemoved {
+    /// Runs whose process is gone, with what was removed of each.
+    pub removed: Vec<(String, Leftovers)>,
+    /// Runs whose process is gone but of which something could not be removed.
+    pub left: Vec<(String, Leftovers)>,
+    /// Labelled runs whose owner cannot be told (an older binary, another host): left alone.
+    pub unknown: Vec<String>,
+}
+
+/// Removes the containers and networks of every earlier run of this project whose process is
+/// gone (killed, crashed). Runs still going on, and runs whose owner cannot be told, are left
+/// alone: this never removes what a live process may still use.
+pub async fn remove_orphans(docker: &Docker) -> Result<OrphansRemoved, DockerError> {
+    let orphans = docker.orphans().await?;
+    let mut out = OrphansRemoved {
+        unknown: orphans.unknown.into_iter().collect(),
+        ..Default::default()
+    };
+    for run in orphans.gone {
+        let of_run = Docker::connect(&run).await?;
+        let found = of_run.leftovers().await?;
+        let left = of_run.remove_run().await?;
+        match left.is_empty() {
+            true => out.removed.push((run, found)),
+            false => out.left.push((run, left)),
+        }
+    }
+    Ok(out)
+}
+
 /// What of run `run` is still present (for tests and for the leftovers check).
 pub async fn leftovers(run: &str) -> Result<Leftovers, DockerError> {
     Docker::connect(run).await?.leftovers().await

@@ -28,6 +28,11 @@ use thiserror::Error;
 pub const LABEL: &str = "outbox-chaos";
 /// ... and `outbox-chaos.run=<run id>`, which cleanup and the leftovers check filter on.
 pub const RUN_LABEL: &str = "outbox-chaos.run";
+/// ... and `outbox-chaos.pid=<pid>` and `outbox-chaos.host=<hostname>`: the process that made
+/// it, so a later run can tell a leftover of a process that is gone (killed by SIGKILL, a crash)
+/// from a run still going on.
+pub const PID_LABEL: &str = "outbox-chaos.pid";
+pub const HOST_LABEL: &str = "outbox-chaos.host";
 /// Every container and network name starts with it.
 pub const NAME_PREFIX: &str = "outbox-chaos-";
 /// The entrypoint of every container: where both the project's image and the official `redis:7`
@@ -106,7 +111,49 @@ impl Docker {
             (LABEL.to_string(), "1".to_string()),
             (RUN_LABEL.to_string(), self.run.clone()),
             (format!("{LABEL}.role"), role.to_string()),
+            (PID_LABEL.to_string(), std::process::id().to_string()),
+            (HOST_LABEL.to_string(), this_host()),
         ])
+    }
+
+    /// Every run with a container or network labelled [`LABEL`] whose owning process is gone
+    /// (its pid label names a process this host no longer runs), with what it left; and the
+    /// runs whose owner cannot be told (no pid label: an older binary; another host), which
+    /// are only reported. Sorted by run id.
+    pub async fn orphans(&self) -> Result<Orphans, DockerError> {
+        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL}=1")])]);
+        let containers = self
+            .api
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters.clone()),
+                ..Default::default()
+            }))
+            .await
+            .map_err(api("list containers"))?;
+        let networks = self
+            .api
+            .list_networks(Some(ListNetworksOptions {
+                filters: Some(filters),
+            }))
+            .await
+            .map_err(api("list networks"))?;
+        let labelled = containers
+            .into_iter()
+            .map(|c| c.labels)
+            .chain(networks.into_iter().map(|n| n.labels));
+        let mut orphans = Orphans::default();
+        for labels in labelled.flatten() {
+            let Some(run) = labels.get(RUN_LABEL) else {
+                continue;
+            };
+            match owner_alive(&labels) {
+                Some(false) => orphans.gone.insert(run.clone()),
+                Some(true) => false,
+                None => orphans.unknown.insert(run.clone()),
+            };
+        }
+        Ok(orphans)
     }
 
     pub async fn image_exists(&self, image: &str) -> Result<bool, DockerError> {
@@ -335,6 +382,35 @@ impl Docker {
         }
         self.leftovers().await
     }
+}
+
+/// Runs left behind by processes that are gone, and runs whose owner cannot be told.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Orphans {
+    pub gone: std::collections::BTreeSet<String>,
+    pub unknown: std::collections::BTreeSet<String>,
+}
+
+/// This machine's host name, as the labels carry it.
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether the process named by the labels still runs: `None` when it cannot be told (no pid
+/// label, or made on another host).
+fn owner_alive(labels: &HashMap<String, String>) -> Option<bool> {
+    let pid: u32 = labels.get(PID_LABEL)?.parse().ok()?;
+    if labels.get(HOST_LABEL)? != &this_host() {
+        return None;
+    }
+    Some(pid_alive(pid))
+}
+
+/// A process with this pid exists on this host (Linux: its `/proc` entry).
+pub fn pid_alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Containers and networks of one run that exist.

@@ -11,15 +11,18 @@
 //!   and seed; [`nemesis`]: its application on the wall clock; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
 //! - [`processes`]: producers, workers and the trimmer as restartable tasks, over `crate::workload`.
 //! - [`run`]: one run, from the scenario to the checkers' report; [`config`]: scenario mapping.
-//! - [`cleanup`]: every container and network goes at the end, on failure and on Ctrl-C.
+//! - [`cleanup`]: every container and network goes at the end, on failure and on a signal; at
+//!   the start of a run, what an earlier run whose process is gone left behind
+//!   ([`remove_orphans`]).
 //!
-//! The `real` command (in the binary) prints the same summary and `verdict:` line as `sim` (a run
-//! id in place of the seed), writes the same report files and exits the same way: 0 clean, 1 on a
-//! violation or a broken run, 2 on bad input or when Docker is not reachable
-//! ([`RealError::exit_code`]).
+//! The `real` command (in the binary) prints the same summary and `verdict:` line as `sim`, then
+//! judges the run by the scenario's `expect` and `must_reach` as a one-seed sweep does: 0 when
+//! they hold, 1 when not or on a broken run, 2 on bad input or when Docker is not reachable
+//! ([`RealError::exit_code`]), 128 + the signal's number when interrupted.
 //!
 //! This module must never send traffic anywhere but the run's own containers, and never touch a
-//! container or network that does not carry its run's label.
+//! container or network that does not carry its run's label, except the leftovers of an earlier
+//! run of this project whose process is gone.
 
 pub(crate) mod cleanup;
 pub mod config;
@@ -33,7 +36,15 @@ pub(crate) mod topology;
 
 use thiserror::Error;
 
+pub use cleanup::OrphansRemoved;
 pub use run::{leftovers, new_run_id, RealOptions, RealRun};
+
+/// Removes what earlier runs whose process is gone left behind (see
+/// [`cleanup::remove_orphans`]); the `real` command calls it before its run.
+pub async fn remove_orphans() -> Result<OrphansRemoved, RealError> {
+    let docker = docker::Docker::connect("orphan-sweep").await?;
+    Ok(cleanup::remove_orphans(&docker).await?)
+}
 
 use crate::report::ReportError;
 use crate::scenario::ScenarioError;

@@ -78,9 +78,16 @@ impl RealRun {
         let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
         let seed = opts.seed.unwrap_or_else(|| seed_of(&run_id));
         let window_ms = opts.window_ms.unwrap_or(scenario.faults.window_ms);
+        if opts.window_ms == Some(0) {
+            return Err(unsupported(
+                "a fault window of 0 s runs no fault at all: give --duration of at least 1 (s)"
+                    .into(),
+            ));
+        }
         let config = config::pipeline_config(&scenario).map_err(unsupported)?;
         let hosts = RealHosts::new(&scenario);
         let draws = Draws::new(seed, &scenario, hosts, window_ms).map_err(unsupported)?;
+        refuse_skipped(&scenario, &draws.plan.skipped, window_ms).map_err(unsupported)?;
         Ok(RealRun {
             scenario,
             run_id,
@@ -89,6 +96,11 @@ impl RealRun {
             config,
             draws,
         })
+    }
+
+    /// The seed of the workload and the fault plan (given, or drawn from the run id).
+    pub fn seed(&self) -> u64 {
+        self.draws.seed
     }
 
     /// Every parameter of the run, for printing and `summary.json`.
@@ -342,6 +354,27 @@ fn seed_of(run_id: &str) -> u64 {
     crate::rng::Rng::derive(0, run_id).next_u64() % 1_000_000_000
 }
 
+/// A scripted fault that a shortened window leaves out would be a silent skip: refused before
+/// the run, naming the faults and the window that runs them all.
+fn refuse_skipped(scenario: &Scenario, skipped: &[String], window_ms: u64) -> Result<(), String> {
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    let last_ms = scenario
+        .faults
+        .script
+        .iter()
+        .map(|f| f.at_ms)
+        .max()
+        .unwrap_or(0);
+    Err(format!(
+        "a fault window of {window_ms} ms leaves out {} scripted fault(s) ({}): give --duration of at least {} (s), or switch their kind off with --without",
+        skipped.len(),
+        skipped.join("; "),
+        last_ms / 1_000 + 1
+    ))
+}
+
 /// What is left of a run (for tests).
 pub async fn leftovers(run_id: &str) -> Result<Leftovers, RealError> {
     Ok(super::cleanup::leftovers(run_id).await?)
@@ -361,5 +394,32 @@ mod tests {
         assert_eq!(a.len(), "20261125T091738Z-3fa9".len(), "{a}");
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
         assert_eq!(seed_of(&a), seed_of(&a));
+    }
+
+    fn prepare(window_ms: Option<u64>) -> Result<RealRun, RealError> {
+        RealRun::new(&RealOptions {
+            scenario: config::find_scenario("failover").expect("the shipped scenario"),
+            window_ms,
+            image: "unused".into(),
+            seed: Some(1),
+            run_id: Some("t".into()),
+        })
+    }
+
+    /// `real failover --duration 1` once skipped all three scripted failovers and said
+    /// `verdict: clean`: a window that leaves out a scripted fault is refused before the run,
+    /// naming the faults and the duration that runs them; `--duration 0` too.
+    #[test]
+    fn a_window_that_leaves_out_scripted_faults_is_refused() {
+        let e = prepare(Some(1_000)).err().expect("refused").to_string();
+        assert!(e.contains("leaves out 3 scripted fault(s)"), "{e}");
+        assert!(e.contains("--duration of at least 29"), "{e}");
+        let e = prepare(Some(0)).err().expect("refused").to_string();
+        assert!(
+            e.contains("a fault window of 0 s runs no fault at all"),
+            "{e}"
+        );
+        let run = prepare(Some(29_000)).expect("every scripted fault fits");
+        assert_eq!(run.seed(), 1);
     }
 }

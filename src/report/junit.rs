@@ -83,6 +83,12 @@ fn write_case(out: &mut String, suite: &str, case: &Case) {
 }
 
 fn cases(sweep: &Sweep) -> Vec<Case> {
+    if sweep.is_empty_shard() {
+        return vec![Case {
+            name: format!("shard {} (no seed of {})", sweep.shard, sweep.range),
+            failure: None,
+        }];
+    }
     let mut cases: Vec<Case> = sweep.outcomes().map(|o| seed_case(sweep, o)).collect();
     if let Expect::Violation(kind) = sweep.expect {
         let unexpected = sweep.unexpected_kinds();
@@ -137,16 +143,16 @@ fn seed_case(sweep: &Sweep, o: &SeedOutcome) -> Case {
         kinds.push("error");
     }
     let body = format!(
-        "{}\nhistory-hash: {}\nreplay: {}\n",
+        "verdict: {}\nhistory-hash: {}\nreplay: {}\n",
         o.verdict,
         o.history_hash,
-        replay_command(&sweep.scenario, o.seed)
+        replay_command(&sweep.target, o.seed)
     );
     Case {
         name,
         failure: Some(Failure {
             kind: kinds.join(","),
-            message: o.verdict.clone(),
+            message: format!("verdict: {}", o.verdict),
             body,
         }),
     }

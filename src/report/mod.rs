@@ -4,6 +4,7 @@
 //! - [`summary`]: `summary.json` of one run.
 //! - [`sweep`]: a sweep's accumulated outcome, its text summary, `summary.json` and exit code.
 //! - [`junit`]: JUnit XML for a sweep.
+//! - [`merge`]: the shards of a sweep (a CI matrix) judged as one.
 //! - [`outcome`]: one run's outcome in either world, and the text every command prints about it.
 //! - here: the verdict line, a run's text ending (`history-hash:`, `verdict:`), and the layout
 //!   of `reports/<scenario>/<seed>/`.
@@ -13,11 +14,12 @@
 
 pub mod jsonl;
 pub mod junit;
+pub mod merge;
 pub mod outcome;
 pub(crate) mod summary;
 pub mod sweep;
 
-use crate::check::{timeline, Input, Report, ViolationKind};
+use crate::check::{timeline, Input, Report, Violation, ViolationKind};
 use crate::history::hash;
 use crate::history::state::FinalState;
 use crate::history::Record;
@@ -95,7 +97,8 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Rep
     })
 }
 
-/// The command that replays one seed.
+/// The command that replays one seed; `scenario` as the command line names it
+/// ([`crate::scenario::Scenario::command_target`]), so the command works when pasted.
 pub fn replay_command(scenario: &str, seed: u64) -> String {
     format!("outbox-chaos replay {scenario} --seed {seed}")
 }
@@ -122,14 +125,20 @@ fn kind_list(kinds: &[ViolationKind]) -> String {
 /// only, in kind order, then ` undecided=stuck` if some gating checker could not decide), or
 /// `verdict: undecided stuck,torn` when nothing was found but something could not be decided.
 pub fn verdict_line(report: &Report) -> String {
+    format!("verdict: {}", verdict_text(report))
+}
+
+/// The verdict without its `verdict: ` label (`clean`, `violations duplicate=3`), as
+/// `summary.json` and JUnit carry it.
+pub fn verdict_text(report: &Report) -> String {
     let gating = report.gating_counts();
     let undecided = report.undecided();
     match (gating.is_empty(), undecided.is_empty()) {
-        (true, true) => "verdict: clean".to_string(),
-        (true, false) => format!("verdict: undecided {}", kind_list(&undecided)),
-        (false, true) => format!("verdict: violations {}", kind_counts(&gating)),
+        (true, true) => "clean".to_string(),
+        (true, false) => format!("undecided {}", kind_list(&undecided)),
+        (false, true) => format!("violations {}", kind_counts(&gating)),
         (false, false) => format!(
-            "verdict: violations {} undecided={}",
+            "violations {} undecided={}",
             kind_counts(&gating),
             kind_list(&undecided)
         ),
@@ -152,26 +161,25 @@ pub fn coverage_line(coverage: &crate::check::coverage::Coverage) -> String {
     format!("coverage: {}", parts.join(" "))
 }
 
-/// A run's text report, ending with `history-hash: <16 hex>` and the verdict line: each
-/// violation (the first few with their timelines), undecided reasons, coverage.
+/// A run's text report for people, ending with `history-hash: <16 hex>` and the verdict line
+/// for scripts: the verdict first, then each gating violation (the first few with their
+/// timelines), undecided reasons, one count line per non-gating kind, coverage.
 pub fn run_text(history: &[Record], report: &Report) -> String {
+    run_text_with(history, report, false)
+}
+
+/// [`run_text`]; `verbose` also lists the non-gating findings with their timelines (the
+/// report's `summary.json` has them either way).
+pub fn run_text_with(history: &[Record], report: &Report, verbose: bool) -> String {
     let mut out = String::new();
-    for (i, v) in report.violations().take(VIOLATIONS_LISTED_MAX).enumerate() {
-        let _ = writeln!(out, "{v}");
-        if i < TIMELINES_SHOWN_MAX {
-            for line in timeline::render(history, &v.timeline).lines() {
-                let _ = writeln!(out, "    {line}");
-            }
-        }
-    }
-    let listed = report.violations().count();
-    if listed > VIOLATIONS_LISTED_MAX {
-        let _ = writeln!(
-            out,
-            "... and {} more violations",
-            listed - VIOLATIONS_LISTED_MAX
-        );
-    }
+    let _ = writeln!(out, "{}", verdict_line(report));
+    let gating: Vec<&Violation> = report
+        .results
+        .iter()
+        .filter(|r| r.gating)
+        .flat_map(|r| r.findings.violations.iter())
+        .collect();
+    list_violations(&mut out, history, &gating);
     for r in report
         .results
         .iter()
@@ -181,8 +189,25 @@ pub fn run_text(history: &[Record], report: &Report) -> String {
             let _ = writeln!(out, "undecided {}: {reason}", r.kind);
         }
     }
-    if let Some(line) = reported_line(report) {
-        let _ = writeln!(out, "{line}");
+    for r in report.results.iter().filter(|r| !r.gating) {
+        let n = r.findings.violations.len();
+        if n == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}: {n} found, not gating{}",
+            r.kind,
+            if verbose {
+                ":"
+            } else {
+                " (listed with --verbose, and in summary.json)"
+            }
+        );
+        if verbose {
+            let listed: Vec<&Violation> = r.findings.violations.iter().collect();
+            list_violations(&mut out, history, &listed);
+        }
     }
     let _ = writeln!(out, "{}", coverage_line(&report.coverage));
     let _ = writeln!(
@@ -192,6 +217,26 @@ pub fn run_text(history: &[Record], report: &Report) -> String {
     );
     let _ = writeln!(out, "{}", verdict_line(report));
     out
+}
+
+/// Each violation (the first [`TIMELINES_SHOWN_MAX`] with their timelines), at most
+/// [`VIOLATIONS_LISTED_MAX`].
+fn list_violations(out: &mut String, history: &[Record], violations: &[&Violation]) {
+    for (i, v) in violations.iter().take(VIOLATIONS_LISTED_MAX).enumerate() {
+        let _ = writeln!(out, "{v}");
+        if i < TIMELINES_SHOWN_MAX {
+            for line in timeline::render(history, &v.timeline).lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    if violations.len() > VIOLATIONS_LISTED_MAX {
+        let _ = writeln!(
+            out,
+            "... and {} more violations",
+            violations.len() - VIOLATIONS_LISTED_MAX
+        );
+    }
 }
 
 /// One event's timeline as text (`replay --event ID`); empty when the history never names it.
@@ -281,20 +326,62 @@ mod tests {
             lines[n - 2]
         );
         assert_eq!(lines[n - 1], "verdict: violations duplicate=1");
+        assert_eq!(lines[0], "verdict: violations duplicate=1", "verdict first");
         assert!(
-            lines[0].starts_with("duplicate event=d1 concern=billing: effect applied 2 times"),
-            "{}",
-            lines[0]
-        );
-        assert!(
-            lines[1].starts_with("    ") && lines[1].contains("commit d1"),
+            lines[1].starts_with("duplicate event=d1 concern=billing: effect applied 2 times"),
             "{}",
             lines[1]
+        );
+        assert!(
+            lines[2].starts_with("    ") && lines[2].contains("commit d1"),
+            "{}",
+            lines[2]
         );
         assert!(
             text.contains("coverage: failpoint-crash=1 redelivered-after-effect=1"),
             "{text}"
         );
+    }
+
+    /// Non-gating findings are one count line, listed with their timelines only with
+    /// `verbose`; the verdict comes first.
+    #[test]
+    fn non_gating_findings_are_one_count_line() {
+        let (h, s) = reordered_run();
+        let report = check_all(&h, Some(&s), CheckOptions::default());
+        let text = run_text(&h, &report);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "verdict: clean");
+        assert_eq!(
+            lines[1],
+            "reorder: 1 found, not gating (listed with --verbose, and in summary.json)"
+        );
+        assert!(!text.contains("reorder event=d1"), "{text}");
+        assert!(!text.contains("commit d1"), "no timeline: {text}");
+        let verbose = run_text_with(&h, &report, true);
+        assert!(
+            verbose.contains("reorder: 1 found, not gating:\nreorder event=d1"),
+            "{verbose}"
+        );
+        assert!(verbose.contains("commit d1"), "{verbose}");
+    }
+
+    /// A timeline holds the event's own records and the faults that reached its processes: not
+    /// another worker's crash, but a Redis crash (every process talks to Redis).
+    #[test]
+    fn a_timeline_leaves_out_other_workers_crashes() {
+        let mut h = Hist::new();
+        h.commit("d1", 1, crate::history::Phase::Ok);
+        h.deliver("billing", "d1", "1-0", "worker-billing-0", false);
+        h.fault("crash", "worker-crm-1", "");
+        h.failpoint("worker-crm-1", "consumer.after_read");
+        h.fault("crash", "redis", "");
+        h.effect("billing", "d1", "1-0", "worker-billing-0", true);
+        h.ack("billing", "d1", "1-0", "worker-billing-0");
+        let text = event_timeline(&h.records, None, "d1");
+        assert!(!text.contains("worker-crm-1"), "{text}");
+        assert!(text.contains("fault crash redis"), "{text}");
+        assert_eq!(text.lines().count(), 6, "{text}");
     }
 
     #[test]

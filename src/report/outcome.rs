@@ -8,7 +8,7 @@
 
 use super::summary::Summary;
 use super::sweep::SeedOutcome;
-use super::{replay_command, run_text, shrink_command, RunId};
+use super::{replay_command, run_text_with, shrink_command, RunId};
 use crate::check::{Report, ViolationKind};
 use crate::history::hash::history_hash;
 use crate::history::state::FinalState;
@@ -119,16 +119,14 @@ pub fn acknowledged_commits(history: &[Record]) -> BTreeSet<String> {
         .collect()
 }
 
-/// `sim baseline --seed 7: <description>`, or `real partition --run <id>: ...`.
+/// `sim baseline --seed 7: <description>` (the scenario as the command line named it, so the
+/// line reruns it), or `real partition (run <id>): ...` for a run known by its id only.
 pub fn header_line(command: &str, scenario: &Scenario, run: &RunId) -> String {
-    let flag = match run {
-        RunId::Seed(_) => "--seed",
-        RunId::Id(_) => "--run",
-    };
-    format!(
-        "{command} {} {flag} {run}: {}",
-        scenario.name, scenario.description
-    )
+    let target = scenario.command_target();
+    match run {
+        RunId::Seed(seed) => format!("{command} {target} --seed {seed}: {}", scenario.description),
+        RunId::Id(id) => format!("{command} {target} (run {id}): {}", scenario.description),
+    }
 }
 
 /// `parameters:` and one line per parameter; the fault schedule one fault per line.
@@ -154,7 +152,17 @@ pub fn parameters_text(parameters: &BTreeMap<String, serde_json::Value>) -> Stri
 /// where the report went, the replay (and, simulated, shrink) command of a failing seed, `extra` lines; last
 /// `history-hash:` and `verdict:`.
 pub fn outcome_text(outcome: &RunOutcome, report_dir: &Path, extra: &[String]) -> String {
-    let text = run_text(&outcome.history, &outcome.report);
+    outcome_text_with(outcome, report_dir, extra, false)
+}
+
+/// [`outcome_text`]; `verbose` lists the non-gating findings with their timelines too.
+pub fn outcome_text_with(
+    outcome: &RunOutcome,
+    report_dir: &Path,
+    extra: &[String],
+    verbose: bool,
+) -> String {
+    let text = run_text_with(&outcome.history, &outcome.report, verbose);
     let lines: Vec<&str> = text.lines().collect();
     let (body, tail) = lines.split_at(lines.len().saturating_sub(2));
     let mut out: Vec<String> = body.iter().map(|l| l.to_string()).collect();
@@ -179,13 +187,13 @@ pub fn outcome_text(outcome: &RunOutcome, report_dir: &Path, extra: &[String]) -
     if let (false, RunId::Seed(seed)) = (outcome.is_clean(), &outcome.run) {
         out.push(format!(
             "replay: {}",
-            replay_command(&outcome.scenario.name, *seed)
+            replay_command(&outcome.scenario.command_target(), *seed)
         ));
         // Only a simulated seed replays exactly, so only it can be shrunk.
         if let Figures::Simulated { .. } = outcome.figures {
             out.push(format!(
                 "shrink: {}",
-                shrink_command(&outcome.scenario.name, *seed)
+                shrink_command(&outcome.scenario.command_target(), *seed)
             ));
         }
     }

@@ -4,7 +4,7 @@
 //! Built from the history, the check report and the scenario only, so a simulated run's summary
 //! is as deterministic as its history. Violation details are capped per kind; counts never are.
 
-use super::{verdict_line, RunId};
+use super::{verdict_text, RunId};
 use crate::check::coverage::Coverage;
 use crate::check::{timeline, Report, Violation, ViolationKind};
 use crate::history::hash::{format_hash, history_hash};
@@ -25,7 +25,7 @@ pub struct Summary {
     pub run_id: Option<String>,
     pub history_hash: String,
     pub records: u64,
-    /// The verdict line, `verdict: ...`.
+    /// The verdict, `clean` or `violations duplicate=3` (the text after `verdict: `).
     pub verdict: String,
     pub expect: String,
     pub expectation_met: bool,
@@ -82,7 +82,7 @@ impl Summary {
             run_id,
             history_hash: format_hash(history_hash(history)),
             records: history.len() as u64,
-            verdict: verdict_line(report),
+            verdict: verdict_text(report),
             expect: scenario.expect.to_string(),
             expectation_met: report.meets(scenario.expect.into()),
             violations: ViolationKind::ALL
@@ -194,7 +194,7 @@ mod tests {
         let params = BTreeMap::from([("faults".to_string(), serde_json::json!(["failpoint"]))]);
         let sum = Summary::build(&scenario(), &RunId::Seed(17), &h, &report, params);
         assert_eq!(sum.seed, Some(17));
-        assert_eq!(sum.verdict, "verdict: violations duplicate=1");
+        assert_eq!(sum.verdict, "violations duplicate=1");
         assert!(sum.expectation_met);
         assert_eq!(sum.violations.len(), 8);
         assert_eq!(sum.violations["duplicate"], 1);

@@ -8,7 +8,7 @@
 //!
 //! Seeds may be added in any order (parallel jobs); everything printed is in seed order.
 
-use super::{kind_counts, replay_command, shrink_command, verdict_line, write_json, ReportError};
+use super::{kind_counts, replay_command, shrink_command, verdict_text, write_json, ReportError};
 use crate::check::coverage::Coverage;
 use crate::check::{Expect, Report, ViolationKind};
 use crate::history::hash::{format_hash, history_hash};
@@ -56,7 +56,7 @@ impl SeedOutcome {
         SeedOutcome {
             seed,
             history_hash: format_hash(history_hash(history)),
-            verdict: verdict_line(report),
+            verdict: verdict_text(report),
             gating: report.gating_counts(),
             reported: report.reported_counts(),
             undecided: report.undecided(),
@@ -104,12 +104,24 @@ pub struct SweepSummary {
     pub must_reach: Vec<String>,
     pub never_reached: Vec<String>,
     pub failing: Vec<FailingSeed>,
+    /// The scenario as the command line named it (the replay commands use it).
+    #[serde(default)]
+    pub target: String,
+    /// Seeds with a gating violation, per kind (what `merge` judges a planted bug by).
+    #[serde(default)]
+    pub gating_seeds_with: BTreeMap<String, u64>,
+    /// Seeds whose run broke.
+    #[serde(default)]
+    pub broken_seeds: Vec<u64>,
 }
 
 /// A sweep in progress or done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sweep {
     pub scenario: String,
+    /// The scenario as the command line named it, for replay commands (see
+    /// [`Scenario::command_target`]).
+    pub target: String,
     pub expect: Expect,
     pub must_reach: Vec<String>,
     pub range: SeedRange,
@@ -121,6 +133,7 @@ impl Sweep {
     pub fn new(scenario: &Scenario, range: SeedRange, shard: Shard) -> Sweep {
         Sweep {
             scenario: scenario.name.clone(),
+            target: scenario.command_target(),
             expect: scenario.expect.into(),
             must_reach: scenario.must_reach.clone(),
             range,
@@ -167,6 +180,17 @@ impl Sweep {
         totals
     }
 
+    /// Seeds with a gating violation of each kind.
+    pub fn gating_seeds_with(&self) -> BTreeMap<ViolationKind, u64> {
+        let mut seeds = BTreeMap::new();
+        for o in self.outcomes() {
+            for k in o.gating.keys() {
+                *seeds.entry(*k).or_insert(0) += 1;
+            }
+        }
+        seeds
+    }
+
     /// Seeds that found each kind.
     pub fn seeds_with(&self) -> BTreeMap<ViolationKind, u64> {
         let mut seeds = BTreeMap::new();
@@ -210,8 +234,14 @@ impl Sweep {
         found
     }
 
+    /// A shard of a CI matrix that holds no seed of the range (`--shard 3/4 --seeds 0..2`): it
+    /// has nothing to check, so it passes with a note, and `merge` judges the whole sweep.
+    pub fn is_empty_shard(&self) -> bool {
+        self.outcomes.is_empty() && self.shard != Shard::ALL
+    }
+
     pub fn passed(&self) -> bool {
-        self.expectation_met() && self.never_reached().is_empty()
+        self.is_empty_shard() || (self.expectation_met() && self.never_reached().is_empty())
     }
 
     /// 0 when the sweep passed, 1 otherwise (2, bad input, is `main.rs`'s).
@@ -249,6 +279,13 @@ impl Sweep {
             must_reach: self.must_reach.clone(),
             never_reached: self.never_reached(),
             failing: self.failing().map(|o| self.failing_seed(o)).collect(),
+            target: self.target.clone(),
+            gating_seeds_with: names(self.gating_seeds_with()),
+            broken_seeds: self
+                .outcomes()
+                .filter(|o| o.error.is_some())
+                .map(|o| o.seed)
+                .collect(),
         }
     }
 
@@ -257,7 +294,7 @@ impl Sweep {
             seed: o.seed,
             verdict: o.verdict.clone(),
             history_hash: o.history_hash.clone(),
-            replay: replay_command(&self.scenario, o.seed),
+            replay: replay_command(&self.target, o.seed),
         }
     }
 
@@ -275,8 +312,9 @@ impl Sweep {
         let n = self.outcomes.len();
         let _ = writeln!(
             out,
-            "sweep {}: {n} seeds ({}, shard {}) in {elapsed_s:.2} s, {:.2} seeds/s",
+            "sweep {}: {} ({}, shard {}) in {elapsed_s:.2} s, {:.2} seeds/s",
             self.scenario,
+            super::merge::seeds_word(n as u64),
             self.range,
             self.shard,
             self.rate(elapsed_s)
@@ -293,21 +331,48 @@ impl Sweep {
         }
         let _ = writeln!(out, "{}", super::coverage_line(&self.coverage()));
         self.failing_text(&mut out);
+        for line in self.judgement_lines() {
+            let _ = writeln!(out, "{line}");
+        }
+        out
+    }
+
+    /// The sweep's last lines, which every command judging runs by the scenario prints the same
+    /// way (`sweep`, and `real` for its one run): why the expectation does not hold, each window
+    /// never reached, then `result: pass` or `result: fail`.
+    pub fn judgement_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.is_empty_shard() {
+            out.push(format!(
+                "note: shard {} of seeds {} holds no seed: nothing to check here (`outbox-chaos merge` judges the whole sweep)",
+                self.shard, self.range
+            ));
+            out.push("result: pass".to_string());
+            return out;
+        }
+        if self.outcomes.is_empty() {
+            out.push("no seed was run: nothing was checked".to_string());
+        }
+        if let Expect::Violation(kind) = self.expect {
+            if !self.outcomes.is_empty() && !self.outcomes().any(|o| o.found(kind)) {
+                out.push(format!(
+                    "expected violation not found: {kind} (the planted bug did not show)"
+                ));
+            }
+        }
         for (k, seed) in self.unexpected_kinds() {
-            let _ = writeln!(
-                out,
+            out.push(format!(
                 "unexpected violation: {k} (first in seed {seed}; expect is {})",
                 self.expect
-            );
+            ));
         }
         for w in self.never_reached() {
-            let _ = writeln!(out, "window never reached: {w}");
+            out.push(format!("window never reached: {w}"));
         }
-        let _ = writeln!(
-            out,
+        out.push(format!(
             "result: {}",
             if self.passed() { "pass" } else { "fail" }
-        );
+        ));
         out
     }
 
@@ -323,8 +388,8 @@ impl Sweep {
             .map(|(k, n)| {
                 let note = if gating(k) { "" } else { ", not gating" };
                 format!(
-                    "{k}={n} ({} seeds{note})",
-                    seeds.get(k).copied().unwrap_or(0)
+                    "{k}={n} ({}{note})",
+                    super::merge::seeds_word(seeds.get(k).copied().unwrap_or(0))
                 )
             })
             .collect();
@@ -353,8 +418,8 @@ impl Sweep {
                 "  seed {}:{found}{}{error}  replay: {}  shrink: {}",
                 o.seed,
                 undecided_note(o),
-                replay_command(&self.scenario, o.seed),
-                shrink_command(&self.scenario, o.seed)
+                replay_command(&self.target, o.seed),
+                shrink_command(&self.target, o.seed)
             );
         }
         if failing.len() > FAILING_LISTED_MAX {
@@ -549,6 +614,57 @@ pub(crate) mod tests {
             ..s
         };
         assert!(sweep_dir(base.path(), &sharded).ends_with("s/sweep-0-3-shard-2-of-4"));
+    }
+
+    /// Replay commands name the scenario as the command line did (a path stays a path, with
+    /// `--no-faults` when it was given), in the text, `summary.json` and JUnit alike.
+    #[test]
+    fn replay_commands_name_the_scenario_as_given() {
+        let mut scenario = scenario("pass", "");
+        scenario.invoked_as = Some("tmp/s.toml --no-faults".into());
+        let mut s = Sweep::new(&scenario, "0..3".parse().unwrap(), Shard::ALL);
+        s.add(outcome(1, duplicated_run()));
+        let replay = "outbox-chaos replay tmp/s.toml --no-faults --seed 1";
+        assert!(
+            s.text(1.0).contains(&format!(
+                "replay: {replay}  shrink: outbox-chaos shrink tmp/s.toml --no-faults --seed 1\n"
+            )),
+            "{}",
+            s.text(1.0)
+        );
+        assert_eq!(s.summary(1.0).failing[0].replay, replay);
+        assert_eq!(s.summary(1.0).failing[0].verdict, "violations duplicate=1");
+        assert!(super::super::junit::junit_xml(&s, 1.0).contains(&format!("replay: {replay}\n")));
+    }
+
+    /// `--shard 3/4 --seeds 0..2` holds no seed: it passes with a note (JUnit too), so a CI
+    /// matrix does not fail on it; a whole sweep with no seed does not pass.
+    #[test]
+    fn an_empty_shard_passes_with_a_note() {
+        let s = Sweep::new(
+            &scenario("pass", "\"dedupe-hit\""),
+            "0..2".parse().unwrap(),
+            "3/4".parse().unwrap(),
+        );
+        assert!(s.passed());
+        assert_eq!(s.exit_code(), 0);
+        let text = s.text(0.0);
+        assert!(
+            text.ends_with("note: shard 3/4 of seeds 0..2 holds no seed: nothing to check here (`outbox-chaos merge` judges the whole sweep)\nresult: pass\n"),
+            "{text}"
+        );
+        assert!(!text.contains("never reached"), "{text}");
+        assert!(super::super::junit::junit_xml(&s, 0.0).contains("failures=\"0\""));
+        assert!(text.starts_with("sweep s: 0 seeds "), "{text}");
+    }
+
+    #[test]
+    fn one_seed_is_said_in_the_singular() {
+        let mut s = sweep("pass", "");
+        s.add(outcome(1, duplicated_run()));
+        let text = s.text(1.0);
+        assert!(text.starts_with("sweep s: 1 seed (0..3"), "{text}");
+        assert!(text.contains("duplicate=1 (1 seed)"), "{text}");
     }
 
     #[test]

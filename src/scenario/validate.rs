@@ -26,6 +26,7 @@ fn invalid(keys: &[&str], message: impl Into<String>) -> Invalid {
 
 /// The rules serde cannot check field by field.
 pub fn validate(s: &Scenario) -> Result<(), Invalid> {
+    super::bounds::check(s)?;
     validate_workload(&s.workload)?;
     validate_topology(&s.topology)?;
     validate_pipeline(&s.pipeline)?;

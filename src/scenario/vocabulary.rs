@@ -25,9 +25,9 @@ pub enum Sink {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PipelineVariant {
-    /// No planted bug (`none` is accepted too).
+    /// No planted bug: named `none`, as scenario files say it (`correct` is accepted too).
     #[default]
-    #[serde(alias = "none")]
+    #[serde(rename = "none", alias = "correct")]
     Correct,
     Naive,
     AckFirst,

@@ -172,5 +172,6 @@ pub fn without_faults(scenario: &Scenario) -> Scenario {
     quiet.faults = Faults::default();
     quiet.must_reach.clear();
     quiet.expect = crate::scenario::Expectation::Pass;
+    quiet.invoked_as = Some(format!("{} --no-faults", scenario.command_target()));
     quiet
 }

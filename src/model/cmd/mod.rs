@@ -311,6 +311,9 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
         return Err(unknown_command(args));
     };
     let spec = match (spec.subcommands.is_empty(), args.get(1)) {
+        (false, Some(sub)) if sub.eq_ignore_ascii_case(b"help") => {
+            find(spec.subcommands, sub, spec.name).unwrap_or(&CONTAINER_HELP)
+        }
         (false, Some(sub)) => find(spec.subcommands, sub, spec.name).ok_or_else(|| {
             let sub = String::from_utf8_lossy(truncate(sub, 128));
             reject(format!(
@@ -328,6 +331,36 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
         )));
     }
     Ok(spec)
+}
+
+/// `X HELP` of every container command (CLIENT, XGROUP, XINFO, SCRIPT, CONFIG, OBJECT,
+/// FUNCTION): the model's own subcommands, so the `Try X HELP.` of Redis's unknown-subcommand
+/// text (kept byte for byte) points at something that answers.
+static CONTAINER_HELP: CommandSpec = CommandSpec {
+    name: "help",
+    arity: 2,
+    flags: Flags::STALE_OK,
+    handler: container_help,
+    subcommands: &[],
+};
+
+/// ```text
+/// <CONTAINER> HELP
+/// ```
+/// Redis's HELP layout: a usage line, then each subcommand the model has, then HELP itself.
+fn container_help(_server: &mut Server, call: Call<'_>) -> Reply {
+    let name = String::from_utf8_lossy(&call.args[0]).to_uppercase();
+    let subs = find(COMMANDS, &call.args[0], "").map_or(&[][..], |spec| spec.subcommands);
+    let mut lines = vec![format!(
+        "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    )];
+    for sub in subs {
+        let own = sub.name.rsplit('|').next().unwrap_or(sub.name);
+        lines.push(own.to_uppercase());
+    }
+    lines.push("HELP".to_string());
+    lines.push("    Print this help.".to_string());
+    Frame::Array(lines.into_iter().map(Frame::Simple).collect()).into()
 }
 
 /// The command (or subcommand) a request names, whatever its argument count.
@@ -450,6 +483,46 @@ mod tests {
             Err(frame) => frame,
             Ok(spec) => panic!("{args:?} resolved to {}", spec.name),
         }
+    }
+
+    /// Redis's unknown-subcommand text says `Try CLIENT HELP.`: the model answers it, listing
+    /// the subcommands it has (a hint to a missing command would be a lie).
+    #[test]
+    fn every_container_answers_the_help_its_errors_suggest() {
+        for container in COMMANDS.iter().filter(|c| !c.subcommands.is_empty()) {
+            let name = container.name.to_uppercase();
+            let error = err(&[&name, "nope"]);
+            assert!(
+                format!("{error:?}").contains(&format!("Try {name} HELP.")),
+                "{error:?}"
+            );
+            let spec = lookup(&req(&[&name, "help"])).expect("HELP resolves");
+            let mut server = Server::new();
+            let client = server.connect();
+            let args = req(&[&name, "help"]);
+            let call = Call {
+                client,
+                args: &args,
+                now_ms: 0,
+                context: crate::model::server::Context::Client,
+            };
+            let Reply::Frame(Frame::Array(lines)) = (spec.handler)(&mut server, call) else {
+                panic!("{name} HELP is not an array");
+            };
+            let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            assert!(
+                text[0].starts_with(&format!("{name} <subcommand>")),
+                "{text:?}"
+            );
+            for sub in container.subcommands {
+                let own = sub.name.rsplit('|').next().unwrap().to_uppercase();
+                assert!(text.contains(&own), "{name} HELP lacks {own}: {text:?}");
+            }
+        }
+        assert!(
+            lookup(&req(&["CLIENT", "HELP", "x"])).is_err(),
+            "HELP takes no argument"
+        );
     }
 
     #[test]
