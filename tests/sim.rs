@@ -124,7 +124,6 @@ macro_rules! scenario_tests {
 scenario_tests! {
     baseline = "baseline";
     consumer_crash = "consumer-crash";
-    failover_async = "failover-async";
     idempotent_api = "idempotent-api";
     partitions = "partitions";
     power_loss_always = "power-loss-always";
@@ -152,7 +151,6 @@ fn every_shipped_scenario_has_its_tests() {
         "baseline",
         "consumer-crash",
         "dual-write",
-        "failover-async",
         "idempotent-api",
         "naive-sink",
         "no-reclaim",
