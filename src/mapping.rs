@@ -46,6 +46,7 @@ impl From<ExpectedViolation> for ViolationKind {
             ExpectedViolation::Lost => ViolationKind::Lost,
             ExpectedViolation::Phantom => ViolationKind::Phantom,
             ExpectedViolation::Reorder => ViolationKind::Reorder,
+            ExpectedViolation::RolledBack => ViolationKind::RolledBack,
             ExpectedViolation::Stuck => ViolationKind::Stuck,
             ExpectedViolation::Torn => ViolationKind::Torn,
         }

@@ -340,13 +340,13 @@ fn an_unreachable_docker_is_refused_with_exit_2() {
 #[test]
 fn a_kind_the_real_world_cannot_do_is_refused_with_exit_2() {
     let out = Command::new(BIN)
-        .args(["real", "partitions"])
+        .args(["real", "power-loss-everysec"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("fault kind `loss` is not available in the real world yet"),
+        stderr.contains("fault kind `redis-power-loss` is not available in the real world yet"),
         "{stderr}"
     );
 }

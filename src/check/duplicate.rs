@@ -1,10 +1,13 @@
-//! Duplicate: an effect applied more than once for one (concern, event).
+//! Duplicate: an effect applied more than once for one (concern, event), and still there.
 //!
-//! The count is the largest of the final state's (effects log or downstream ledger) and the
-//! history's (the worker's `Effect` or the downstream's `ApiRequest`, two views of one
-//! application). The history alone can prove a duplicate; it cannot prove there was none,
-//! since a worker may crash between applying and recording, so without a final state and with
-//! no duplicate in the history the answer is undecided.
+//! With a final state, the final state decides: the effects log in Redis (atomic sink) or the
+//! downstream's ledger (API sink) counts the applications that survived. An application the
+//! history saw but the final state does not hold was undone by Redis (a failover discarded the
+//! primary's write, a restart lost it): that is `rolled-back` (`rolled_back.rs`), not a
+//! duplicate. Without a final state the history (the worker's `Effect` or the downstream's
+//! `ApiRequest`, two views of one application) can prove a duplicate; it cannot prove there was
+//! none, since a worker may crash between applying and recording, so with no duplicate in the
+//! history the answer is undecided.
 
 use super::{Findings, Input, ViolationKind};
 use std::collections::BTreeMap;
@@ -12,7 +15,11 @@ use std::collections::BTreeMap;
 pub fn check(input: &Input) -> Findings {
     let mut findings = Findings::default();
     for ((concern, event), (ledger, history)) in counts(input) {
-        if ledger.max(history) > 1 {
+        let surviving = match input.state {
+            Some(_) => ledger,
+            None => history,
+        };
+        if surviving > 1 {
             let message = format!(
                 "effect applied {} times (final state: {ledger}, history: {history})",
                 ledger.max(history)
@@ -32,7 +39,7 @@ pub fn check(input: &Input) -> Findings {
 }
 
 /// Per (concern, event): applications in the final state and in the history.
-fn counts<'a>(input: &'a Input) -> BTreeMap<(&'a str, &'a str), (u64, u64)> {
+pub(crate) fn counts<'a>(input: &'a Input) -> BTreeMap<(&'a str, &'a str), (u64, u64)> {
     let mut counts: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
     for ((concern, event), c) in input.facts.concern_pairs() {
         counts.entry((concern, event)).or_default().1 = c.applied_max();
@@ -86,6 +93,22 @@ mod tests {
             .insert("crm".into(), 3);
         let f = check(&Input::new(&h.records, Some(&state)));
         assert_eq!(f.violations.len(), 1);
+    }
+
+    /// An atomic-sink effect applied on a primary whose write a failover then discarded, and
+    /// applied again on the new primary: once in the final state, so no duplicate.
+    #[test]
+    fn an_application_the_final_state_lost_is_no_duplicate() {
+        let mut h = Hist::new();
+        h.commit("d1", 1, Phase::Ok);
+        h.effect("crm", "d1", "1-0", "w0", true);
+        h.effect("crm", "d1", "1-0", "w1", true);
+        let state = state_for(&["d1"], &["crm"]);
+        assert_eq!(
+            check(&Input::new(&h.records, Some(&state))),
+            Findings::default()
+        );
+        assert_eq!(check(&Input::new(&h.records, None)).violations.len(), 1);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub(crate) mod facts;
 pub(crate) mod lost;
 pub(crate) mod phantom;
 pub(crate) mod reorder;
+pub(crate) mod rolled_back;
 pub(crate) mod stuck;
 pub mod timeline;
 pub(crate) mod torn;
@@ -41,17 +42,19 @@ pub enum ViolationKind {
     Lost,
     Phantom,
     Reorder,
+    RolledBack,
     Stuck,
     Torn,
 }
 
 impl ViolationKind {
-    pub const ALL: [ViolationKind; 7] = [
+    pub const ALL: [ViolationKind; 8] = [
         ViolationKind::Duplicate,
         ViolationKind::DuplicateEvent,
         ViolationKind::Lost,
         ViolationKind::Phantom,
         ViolationKind::Reorder,
+        ViolationKind::RolledBack,
         ViolationKind::Stuck,
         ViolationKind::Torn,
     ];
@@ -73,6 +76,7 @@ impl ViolationKind {
             ViolationKind::Lost => "lost",
             ViolationKind::Phantom => "phantom",
             ViolationKind::Reorder => "reorder",
+            ViolationKind::RolledBack => "rolled-back",
             ViolationKind::Stuck => "stuck",
             ViolationKind::Torn => "torn",
         }
@@ -86,7 +90,7 @@ impl fmt::Display for ViolationKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown violation kind `{0}` (expected one of: duplicate, duplicate-event, lost, phantom, reorder, stuck, torn)")]
+#[error("unknown violation kind `{0}` (expected one of: duplicate, duplicate-event, lost, phantom, reorder, rolled-back, stuck, torn)")]
 pub struct UnknownKind(pub String);
 
 impl FromStr for ViolationKind {
@@ -114,7 +118,7 @@ impl TryFrom<String> for Expect {
             return Ok(Expect::Pass);
         }
         s.parse().map(Expect::Violation).map_err(|_| {
-            format!("expected `pass` or a violation kind (duplicate, duplicate-event, lost, phantom, reorder, stuck, torn), found `{s}`")
+            format!("expected `pass` or a violation kind (duplicate, duplicate-event, lost, phantom, reorder, rolled-back, stuck, torn), found `{s}`")
         })
     }
 }
@@ -223,8 +227,14 @@ pub struct CheckOptions {
 }
 
 impl CheckOptions {
+    /// A rolled-back effect never gates: the failover, not the pipeline, undid it, and the
+    /// final state holds the effect once.
     pub fn gates(&self, kind: ViolationKind) -> bool {
-        kind != ViolationKind::Reorder || self.reorder_gates
+        match kind {
+            ViolationKind::Reorder => self.reorder_gates,
+            ViolationKind::RolledBack => false,
+            _ => true,
+        }
     }
 }
 
@@ -272,7 +282,7 @@ pub struct Checker {
 }
 
 /// Every checker, in report order.
-pub const CHECKERS: [Checker; 7] = [
+pub const CHECKERS: [Checker; 8] = [
     Checker {
         kind: ViolationKind::Duplicate,
         check: duplicate::check,
@@ -292,6 +302,10 @@ pub const CHECKERS: [Checker; 7] = [
     Checker {
         kind: ViolationKind::Reorder,
         check: reorder::check,
+    },
+    Checker {
+        kind: ViolationKind::RolledBack,
+        check: rolled_back::check,
     },
     Checker {
         kind: ViolationKind::Stuck,

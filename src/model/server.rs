@@ -129,6 +129,8 @@ pub struct Server {
     pub blocked_clients: usize,
     /// Replication: role, offset, backlog, replicas (`model::replication`).
     pub repl: crate::model::replication::Replication,
+    /// Clients CLIENT KILL marked: their connections close before reading again.
+    pub killed: std::collections::BTreeSet<ClientId>,
 }
 
 /// Per-command counters as INFO commandstats reports them.
@@ -194,6 +196,7 @@ impl Server {
             stats: Stats::default(),
             blocked_clients: 0,
             repl: crate::model::replication::Replication::new(seed),
+            killed: std::collections::BTreeSet::new(),
         }
     }
 
@@ -206,6 +209,7 @@ impl Server {
     }
 
     pub fn disconnect(&mut self, client: ClientId) {
+        self.killed.remove(&client);
         self.unwatch_all(client);
         self.clients.remove(&client);
         self.repl.replicas.remove(&client);

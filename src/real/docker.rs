@@ -19,8 +19,8 @@ use bollard::models::{
     NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, KillContainerOptions, ListContainersOptions, ListNetworksOptions,
-    RemoveContainerOptions, StartContainerOptions, UploadToContainerOptions,
+    CreateContainerOptions, InspectContainerOptions, KillContainerOptions, ListContainersOptions,
+    ListNetworksOptions, RemoveContainerOptions, StartContainerOptions, UploadToContainerOptions,
 };
 use thiserror::Error;
 
@@ -257,6 +257,20 @@ impl Docker {
             .kill_container(container, Some(options))
             .await
             .map_err(api(format!("kill {container}")))
+    }
+
+    /// The process id of the container's main process on this host: its network namespace is
+    /// `/proc/<pid>/ns/net` (0 when it is not running).
+    pub async fn pid(&self, container: &str) -> Result<u32, DockerError> {
+        let info = self
+            .api
+            .inspect_container(container, None::<InspectContainerOptions>)
+            .await
+            .map_err(api(format!("inspect {container}")))?;
+        Ok(info
+            .state
+            .and_then(|s| s.pid)
+            .map_or(0, |p| u32::try_from(p).unwrap_or(0)))
     }
 
     pub async fn pause(&self, container: &str) -> Result<(), DockerError> {

@@ -21,8 +21,12 @@
 //!                               is recorded as `failover` with the new primary as target
 //! ```
 //!
-//! Loss, latency and power loss are not done here yet: the plan refuses a scenario that asks for
-//! them (exit 2). The plan is fixed before the run (and printed); the run itself is not
+//! latency, loss                 `tc netem` (delay uniform in 0..=latency_ms_max, loss_probability)
+//!                               on the cut containers' interfaces on those networks, run in each
+//!                               container's network namespace with `nsenter`; removed after the
+//!                               duration
+//!
+//! Power loss is not done here yet: the plan refuses a scenario that asks for it (exit 2). The plan is fixed before the run (and printed); the run itself is not
 //! replayable, since real timing decides what each fault hits. Every fault it starts is recorded
 //! and healed by the end of the window; it must never leave a container paused, killed or cut,
 //! nor a task crashed or paused, once [`RealNemesis::heal_all`] returns.
@@ -35,7 +39,7 @@ use tokio::task::JoinHandle;
 
 use super::processes::Processes;
 use super::targets::{How, RealHosts, RealTarget, Who};
-use super::topology::{Net, Topology};
+use super::topology::{Net, Netem, Topology};
 use super::RealError;
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
 use crate::fault_plan::{Action, Agenda, FaultPlan, PlannedFault};
@@ -74,6 +78,10 @@ pub struct RealNemesis {
     paused: BTreeMap<String, u32>,
     killed: BTreeSet<String>,
     cuts: BTreeMap<(String, Net), u32>,
+    /// Latency and loss faults in force per interface: (latencies, losses).
+    slowed: BTreeMap<(String, Net), (u32, u32)>,
+    latency_ms_max: u64,
+    loss_probability: f64,
     watchers: Vec<JoinHandle<()>>,
 }
 
@@ -96,6 +104,9 @@ impl RealNemesis {
             paused: BTreeMap::new(),
             killed: BTreeSet::new(),
             cuts: BTreeMap::new(),
+            slowed: BTreeMap::new(),
+            latency_ms_max: faults.latency_ms_max,
+            loss_probability: faults.loss_probability,
             watchers: Vec::new(),
         }
     }
@@ -231,7 +242,13 @@ impl RealNemesis {
                 for who in cut {
                     names.push(self.resolve(who).await?);
                 }
-                self.cut(&names, nets, "").await?
+                match f.kind {
+                    FaultKind::Latency | FaultKind::Loss => {
+                        self.slow(&names, nets, f.kind, 1).await?;
+                        names
+                    }
+                    _ => self.cut(&names, nets, "").await?,
+                }
             }
             RealTarget::Failover(how) => self.start_failover(*how).await?,
         };
@@ -265,6 +282,11 @@ impl RealNemesis {
                     self.unpause(name).await?;
                 }
                 Ok(())
+            }
+            RealTarget::Cut { nets, .. }
+                if matches!(f.kind, FaultKind::Latency | FaultKind::Loss) =>
+            {
+                self.slow(hit, nets, f.kind, -1).await
             }
             RealTarget::Cut { nets, .. } => self.heal(hit, nets).await,
             RealTarget::Failover(How::Isolate) => self.heal(hit, &[Net::Cluster]).await,
@@ -339,6 +361,73 @@ impl RealNemesis {
         let target = format!("{}|{}", names.join(","), far.join(","));
         self.record(fault_kind::PARTITION, &target, detail);
         Ok(names.to_vec())
+    }
+
+    /// Starts (`delta` 1) or ends (-1) a latency or loss fault on each container's interface on
+    /// each network; the interface's netem always reflects every fault still in force.
+    async fn slow(
+        &mut self,
+        names: &[String],
+        nets: &[Net],
+        kind: FaultKind,
+        delta: i32,
+    ) -> Result<(), RealError> {
+        for name in names {
+            for net in nets {
+                let key = (name.clone(), *net);
+                let counts = self.slowed.entry(key.clone()).or_insert((0, 0));
+                let count = match kind {
+                    FaultKind::Latency => &mut counts.0,
+                    _ => &mut counts.1,
+                };
+                *count = count
+                    .checked_add_signed(delta)
+                    .expect("ended a latency or loss fault that was not in force");
+                let (slows, losses) = *counts;
+                let netem = Netem {
+                    delay_ms_max: if slows > 0 { self.latency_ms_max } else { 0 },
+                    loss: if losses > 0 {
+                        self.loss_probability
+                    } else {
+                        0.0
+                    },
+                };
+                if (slows, losses) == (0, 0) {
+                    self.slowed.remove(&key);
+                }
+                self.topology.set_netem(name, *net, netem).await?;
+            }
+        }
+        let (what, detail) = match (kind, delta > 0) {
+            (FaultKind::Latency, true) => {
+                (fault_kind::LATENCY, format!("ms={}", self.latency_ms_max))
+            }
+            (_, true) => (fault_kind::LOSS, format!("p={}", self.loss_probability)),
+            (_, false) => (fault_kind::HEAL, String::new()),
+        };
+        let target = match delta > 0 {
+            true => self.far_side(names, nets),
+            false => names.join(","),
+        };
+        self.record(what, &target, &detail);
+        Ok(())
+    }
+
+    /// `cut|far`: the containers and every host on the other side of those networks.
+    fn far_side(&self, names: &[String], nets: &[Net]) -> String {
+        let mut far: Vec<String> = Vec::new();
+        for net in nets {
+            match net {
+                Net::App => far.extend(self.hosts.app()),
+                Net::Cluster => far.extend(
+                    self.hosts
+                        .containers()
+                        .into_iter()
+                        .filter(|c| !names.contains(c)),
+                ),
+            }
+        }
+        format!("{}|{}", names.join(","), far.join(","))
     }
 
     async fn heal(&mut self, names: &[String], nets: &[Net]) -> Result<(), RealError> {

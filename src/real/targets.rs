@@ -129,11 +129,13 @@ impl Targets for RealHosts {
             | FaultKind::Failpoint
             | FaultKind::Stall
             | FaultKind::Partition
+            | FaultKind::Loss
+            | FaultKind::Latency
             | FaultKind::Pause
             | FaultKind::RedisCrash
             | FaultKind::Failover => Ok(()),
             other => Err(format!(
-                "fault kind `{}` is not available in the real world yet (it does: crash-worker, crash-producer, failpoint, stall, partition, pause, redis-crash, failover; `--without {}` runs the scenario without it)",
+                "fault kind `{}` is not available in the real world yet (it does: crash-worker, crash-producer, failpoint, stall, partition, loss, latency, pause, redis-crash, failover; `--without {}` runs the scenario without it)",
                 kind_name(other),
                 kind_name(other)
             )),
@@ -158,6 +160,18 @@ impl Targets for RealHosts {
                 nets: vec![Net::App],
             }),
             FaultKind::Failover => Some(RealTarget::Failover(How::Pause)),
+            // Replica lag when there are replicas (their replication and Sentinel links), else
+            // the primary's link to the app.
+            FaultKind::Loss | FaultKind::Latency => Some(match pick(rng, &self.servers[1..]) {
+                Some(replica) => RealTarget::Cut {
+                    cut: vec![Who::Named(replica)],
+                    nets: vec![Net::Cluster],
+                },
+                None => RealTarget::Cut {
+                    cut: vec![Who::Primary],
+                    nets: vec![Net::App],
+                },
+            }),
             _ => None,
         }
     }
@@ -177,7 +191,7 @@ impl Targets for RealHosts {
             }
             FaultKind::Pause => container(&self.containers()).map(RealTarget::Container),
             FaultKind::RedisCrash => container(&self.servers).map(RealTarget::Container),
-            FaultKind::Partition => resolve_cut(self, text),
+            FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(self, text),
             // `point@task` fires only at that task's next pass: the task must be one of the
             // pipeline's (they carry the same process names as the simulation's hosts).
             FaultKind::Failpoint => match failpoint_target(text).1 {

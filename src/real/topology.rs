@@ -382,6 +382,28 @@ impl Topology {
         Ok(self.docker.unpause(&self.node(name)?.container).await?)
     }
 
+    /// Sets `tc netem` on `name`'s interface on `net` (its namespace entered with `nsenter`
+    /// from this host, so the image needs no tools): extra delay uniform in `0..=delay_ms_max`
+    /// and loss with probability `loss`; both zero removes it.
+    pub async fn set_netem(&self, name: &str, net: Net, netem: Netem) -> Result<(), RealError> {
+        let node = self.node(name)?;
+        let ip = match net {
+            Net::App => node.app_ip,
+            Net::Cluster => node.cluster_ip,
+        };
+        let pid = self.docker.pid(&node.container).await?;
+        if pid == 0 {
+            return Err(RealError::Broken(format!(
+                "netem on {name}: the container is not running"
+            )));
+        }
+        let what = format!("netem on {name}:{}", net.name());
+        tokio::task::spawn_blocking(move || apply_netem(pid, ip, netem))
+            .await
+            .map_err(|e| RealError::Broken(format!("{what}: {e}")))?
+            .map_err(|e| RealError::Broken(format!("{what}: {e}")))
+    }
+
     pub async fn disconnect(&self, name: &str, net: Net) -> Result<(), RealError> {
         let node = self.node(name)?;
         Ok(self
@@ -514,6 +536,67 @@ fn server_args(persistence: Persistence, snapshot_interval_ms: u64) -> Vec<Strin
     };
     args.extend(durability.iter().map(|s| s.to_string()));
     args
+}
+
+/// Delay and loss on one interface.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Netem {
+    pub delay_ms_max: u64,
+    pub loss: f64,
+}
+
+/// Runs `nsenter --net=/proc/<pid>/ns/net <args>`; its stdout, or why it failed.
+fn in_netns(pid: u32, args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new("nsenter")
+        .arg(format!("--net=/proc/{pid}/ns/net"))
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run nsenter (apt-get install util-linux iproute2): {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The interface that holds `ip` (`ip -o -4 addr show` lines: `2: eth0 inet 10.0.0.2/24 ...`).
+fn interface_with(pid: u32, ip: Ipv4Addr) -> Result<String, String> {
+    let listing = in_netns(pid, &["ip", "-o", "-4", "addr", "show"])?;
+    let wanted = format!("{ip}/");
+    listing
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w.starts_with(&wanted)))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map(|i| i.trim_end_matches(':').to_string())
+        .ok_or_else(|| format!("no interface holds {ip}"))
+}
+
+fn apply_netem(pid: u32, ip: Ipv4Addr, netem: Netem) -> Result<(), String> {
+    let iface = interface_with(pid, ip)?;
+    if netem == Netem::default() {
+        // Nothing to remove is not an error: the qdisc may never have been set.
+        let _ = in_netns(pid, &["tc", "qdisc", "del", "dev", &iface, "root"]);
+        return Ok(());
+    }
+    // Uniform in 0..=max, as the simulation's latency (a mean of max/2, jitter of max/2).
+    let half = netem.delay_ms_max / 2;
+    let delay = format!("{}ms", netem.delay_ms_max - half);
+    let jitter = format!("{half}ms");
+    let loss = format!("{}%", netem.loss * 100.0);
+    let args = [
+        "tc", "qdisc", "replace", "dev", &iface, "root", "netem", "delay", &delay, &jitter, "loss",
+        &loss,
+    ];
+    in_netns(pid, &args).map(|_| ()).map_err(|e| {
+        if e.contains("qdisc kind is unknown") {
+            format!("{e}: this kernel has no netem (load it with `modprobe sch_netem`; `--without latency --without loss` runs the scenario without these faults)")
+        } else {
+            e
+        }
+    })
 }
 
 fn sentinel_conf(primary: Ipv4Addr, quorum: usize) -> String {

@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(sum.seed, Some(17));
         assert_eq!(sum.verdict, "violations duplicate=1");
         assert!(sum.expectation_met);
-        assert_eq!(sum.violations.len(), 7);
+        assert_eq!(sum.violations.len(), 8);
         assert_eq!(sum.violations["duplicate"], 1);
         assert_eq!(sum.never_reached, vec!["dedupe-hit".to_string()]);
         assert_eq!(sum.details.len(), 1);

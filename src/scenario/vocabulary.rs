@@ -45,17 +45,19 @@ pub enum ExpectedViolation {
     Lost,
     Phantom,
     Reorder,
+    RolledBack,
     Stuck,
     Torn,
 }
 
 impl ExpectedViolation {
-    pub const ALL: [ExpectedViolation; 7] = [
+    pub const ALL: [ExpectedViolation; 8] = [
         ExpectedViolation::Duplicate,
         ExpectedViolation::DuplicateEvent,
         ExpectedViolation::Lost,
         ExpectedViolation::Phantom,
         ExpectedViolation::Reorder,
+        ExpectedViolation::RolledBack,
         ExpectedViolation::Stuck,
         ExpectedViolation::Torn,
     ];
@@ -67,6 +69,7 @@ impl ExpectedViolation {
             ExpectedViolation::Lost => "lost",
             ExpectedViolation::Phantom => "phantom",
             ExpectedViolation::Reorder => "reorder",
+            ExpectedViolation::RolledBack => "rolled-back",
             ExpectedViolation::Stuck => "stuck",
             ExpectedViolation::Torn => "torn",
         }
@@ -92,7 +95,7 @@ impl TryFrom<String> for Expectation {
             .find(|k| k.name() == s)
             .map(Expectation::Violation)
             .ok_or_else(|| {
-                format!("expected `pass` or a violation kind (duplicate, duplicate-event, lost, phantom, reorder, stuck, torn), found `{s}`")
+                format!("expected `pass` or a violation kind (duplicate, duplicate-event, lost, phantom, reorder, rolled-back, stuck, torn), found `{s}`")
             })
     }
 }

@@ -12,10 +12,10 @@
 //! `Sim::elapsed`, and the records it makes carry that time.
 
 use super::nemesis::SimNemesis;
-use super::world::{World, REDIS, REDIS_PORT};
+use super::world::World;
 use crate::history::state::FinalState;
 use crate::pipeline::audit;
-use crate::pipeline::connector::{Addr, Backoff, Connector, Purpose, Target};
+use crate::pipeline::connector::{Backoff, Connector, Purpose, Target};
 use crate::report::outcome::Phases;
 use crate::rng::Rng;
 use crate::sim::net::TurmoilDialer;
@@ -146,8 +146,9 @@ pub fn audit(world: &mut World, seed: u64) -> Result<Result<FinalState, String>,
     let ledger = world.downstream.as_ref().map(|s| s.ledger());
     let slot: Rc<RefCell<Option<Result<FinalState, String>>>> = Rc::default();
     let (out, config, tenants) = (slot.clone(), world.config.clone(), world.tenants.clone());
+    let target = world.target.clone();
     world.sim.client("audit", async move {
-        let result = read_final_state(seed, &config, &tenants, ledger).await;
+        let result = read_final_state(seed, target, &config, &tenants, ledger).await;
         *out.borrow_mut() = Some(result);
         Ok(())
     });
@@ -169,11 +170,11 @@ pub fn audit(world: &mut World, seed: u64) -> Result<Result<FinalState, String>,
 
 async fn read_final_state(
     seed: u64,
+    target: Target,
     config: &crate::pipeline::PipelineConfig,
     tenants: &[String],
     ledger: Option<crate::pipeline::downstream::Ledger>,
 ) -> Result<FinalState, String> {
-    let target = Target::Direct(Addr::new(REDIS, REDIS_PORT));
     let connector = Connector::new(
         Arc::new(TurmoilDialer),
         target,

@@ -28,6 +28,7 @@ pub mod net;
 #[cfg(test)]
 mod replication_tests;
 pub(crate) mod run;
+pub(crate) mod sentinels;
 pub mod sweep;
 pub(crate) mod targets;
 pub(crate) mod world;

@@ -9,7 +9,7 @@
 //! It must never run inside a host, and never draw from any stream but `restarts` (the downtime
 //! after a failpoint crash).
 
-use super::targets::SimTarget;
+use super::targets::{How, SimTarget};
 use super::world::{World, LINK_LATENCY_MS_MAX};
 use crate::check::coverage::{
     fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL, KEPT_NOTHING, KEPT_UNTIL_PREFIX,
@@ -78,6 +78,9 @@ pub struct SimNemesis {
     loss_probability: f64,
     latency_ms_max: u64,
     restart_ms: (u64, u64),
+    /// The primary the Sentinels named at the last step (`redis` at the start): a change is a
+    /// promotion, recorded as `failover`.
+    primary: String,
 }
 
 impl SimNemesis {
@@ -91,6 +94,7 @@ impl SimNemesis {
             loss_probability: faults.loss_probability,
             latency_ms_max: faults.latency_ms_max,
             restart_ms: (faults.duration_ms_min, faults.duration_ms_max),
+            primary: super::world::REDIS.to_string(),
         }
     }
 
@@ -100,10 +104,11 @@ impl SimNemesis {
 
     /// Applies every action due at or before `now_ms`, in time order.
     pub fn apply_due(&mut self, world: &mut World, now_ms: u64) {
+        self.watch_failover(world, now_ms);
         while let Some(action) = self.agenda.pop_due(now_ms) {
             match action {
                 Action::Start(f) => self.start(world, f, now_ms),
-                Action::End(f, _) => self.end(world, f, now_ms),
+                Action::End(f, hit) => self.end(world, f, &hit, now_ms),
                 Action::Restart(host) => self.restart(world, &host, now_ms),
             }
         }
@@ -128,7 +133,80 @@ impl SimNemesis {
         }
     }
 
+    /// Records `failover` (target: the new primary) when the Sentinels' majority names another.
+    fn watch_failover(&mut self, world: &World, now_ms: u64) {
+        let Some(named) = world.sentinels.as_ref().and_then(|s| s.primary()) else {
+            return;
+        };
+        if named != self.primary {
+            let detail = format!("from={}", self.primary);
+            record(world, now_ms, fault_kind::FAILOVER, &named, &detail);
+            self.primary = named;
+        }
+    }
+
+    /// Pauses the primary of the moment, or cuts it from the other Redis hosts and the
+    /// Sentinels (the app still reaches it), so that the Sentinels promote a replica. Returns
+    /// the host hit; nothing when it is already down or held.
+    fn start_failover(&mut self, world: &mut World, how: How, now_ms: u64) -> Option<String> {
+        let primary = world.primary_slot().name().to_string();
+        if self.is_down(&primary) || self.held.contains_key(&primary) {
+            return None;
+        }
+        match how {
+            How::Pause => {
+                self.hold(world, &primary, 1);
+                record(world, now_ms, fault_kind::HOLD, &primary, "failover");
+            }
+            How::Isolate => {
+                let others = isolation(world, &primary);
+                self.change_links(
+                    world,
+                    std::slice::from_ref(&primary),
+                    &others,
+                    LinkFault::Partition,
+                    1,
+                );
+                let target = format!("{primary}|{}", others.join(","));
+                record(world, now_ms, fault_kind::PARTITION, &target, "failover");
+            }
+        }
+        Some(primary)
+    }
+
+    fn end_failover(&mut self, world: &mut World, how: How, host: &str, now_ms: u64) {
+        match how {
+            How::Pause => {
+                self.hold(world, host, -1);
+                record(world, now_ms, fault_kind::RELEASE, host, "");
+            }
+            How::Isolate => {
+                let others = isolation(world, host);
+                self.change_links(
+                    world,
+                    &[host.to_string()],
+                    &others,
+                    LinkFault::Partition,
+                    -1,
+                );
+                let target = format!("{host}|{}", others.join(","));
+                record(world, now_ms, fault_kind::HEAL, &target, "");
+            }
+        }
+    }
+
     fn start(&mut self, world: &mut World, f: PlannedFault<SimTarget>, now_ms: u64) {
+        if let SimTarget::Failover(how) = f.target {
+            let hit: Vec<String> = self
+                .start_failover(world, how, now_ms)
+                .into_iter()
+                .collect();
+            if !hit.is_empty() {
+                self.agenda
+                    .push(now_ms + f.duration_ms, Action::End(f, hit));
+            }
+            return;
+        }
         match (&f.kind, &f.target) {
             (FaultKind::Failpoint, SimTarget::Point(point)) => {
                 return world.failpoints.arm_once(point)
@@ -162,8 +240,13 @@ impl SimNemesis {
             .push(now_ms + f.duration_ms, Action::End(f, Vec::new()));
     }
 
-    fn end(&mut self, world: &mut World, f: PlannedFault<SimTarget>, now_ms: u64) {
+    fn end(&mut self, world: &mut World, f: PlannedFault<SimTarget>, hit: &[String], now_ms: u64) {
         match &f.target {
+            SimTarget::Failover(how) => {
+                for host in hit {
+                    self.end_failover(world, *how, host, now_ms);
+                }
+            }
             SimTarget::Host(h) if f.kind == FaultKind::Pause => {
                 self.hold(world, h, -1);
                 record(world, now_ms, fault_kind::RELEASE, h, "");
@@ -333,6 +416,14 @@ impl SimNemesis {
             self.restart(world, &host, now_ms);
         }
     }
+}
+
+/// The hosts an isolated primary loses: the other Redis hosts and the Sentinels.
+fn isolation(world: &World, primary: &str) -> Vec<String> {
+    let mut others = world.hosts.redis_hosts();
+    others.extend(world.hosts.sentinels.iter().cloned());
+    others.retain(|h| h != primary);
+    others
 }
 
 /// A Redis crash's or power loss's `detail`: empty when nothing acknowledged is lost.

@@ -16,6 +16,10 @@ use std::sync::Arc;
 use crate::model::net::clock::Clock;
 use crate::model::net::conn::{serve_connection_from, Shared};
 use crate::model::net::replication::{self, Dial, Dialing, Io};
+use crate::model::sentinel::net::LocalFuture;
+use crate::model::sentinel::{
+    InstanceAddr, Sentinel, SentinelConfig, SentinelDialer, SentinelNode,
+};
 use crate::model::server::Server;
 use crate::pipeline::connector::{Addr, BoxFuture, BoxIo, Dialer};
 use crate::pipeline::downstream::{self, DownstreamService};
@@ -73,6 +77,45 @@ pub async fn serve_model(port: u16, shared: Rc<Shared>) -> turmoil::Result {
         let (stream, peer) = listener.accept().await?;
         let peer = Some(peer.ip().to_string());
         tokio::task::spawn_local(serve_connection_from(stream, shared.clone(), peer));
+    }
+}
+
+/// The Sentinel's outgoing connections over turmoil's simulated TCP.
+struct TurmoilSentinelDialer;
+
+impl SentinelDialer for TurmoilSentinelDialer {
+    fn dial(
+        &self,
+        addr: &InstanceAddr,
+    ) -> LocalFuture<io::Result<Box<dyn crate::model::sentinel::Stream>>> {
+        let (host, port) = (addr.host.clone(), addr.port);
+        Box::pin(async move {
+            let stream = turmoil::net::TcpStream::connect((host, port)).await?;
+            Ok(Box::new(stream) as Box<dyn crate::model::sentinel::Stream>)
+        })
+    }
+}
+
+/// Runs a model Sentinel on its host: its timer, and its clients on `cfg.myself.port`. The node
+/// is handed to `running` so the world can read its state between steps.
+pub async fn serve_sentinel(
+    cfg: SentinelConfig,
+    running: impl FnOnce(Rc<SentinelNode>),
+) -> turmoil::Result {
+    let clock = Clock::turmoil();
+    let port = cfg.myself.port;
+    let node = SentinelNode::new(
+        Sentinel::new(cfg, clock.now_ms()),
+        clock,
+        Box::new(TurmoilSentinelDialer),
+    );
+    running(node.clone());
+    let listener =
+        turmoil::net::TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await?;
+    tokio::task::spawn_local(node.clone().run_timer());
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::task::spawn_local(node.clone().serve_client(stream));
     }
 }
 

@@ -15,6 +15,16 @@ pub enum SimTarget {
     Cut(Vec<String>, Vec<String>),
     /// A failpoint's name, optionally `@host`.
     Point(String),
+    /// The primary of the moment (the one the Sentinels name) paused, or cut off from the other
+    /// Redis hosts and the Sentinels while the app still reaches it.
+    Failover(How),
+}
+
+/// How a failover is provoked (the container world's two ways).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    Pause,
+    Isolate,
 }
 
 impl FaultTarget for SimTarget {
@@ -23,6 +33,8 @@ impl FaultTarget for SimTarget {
         match self {
             SimTarget::Host(h) | SimTarget::Point(h) => h.clone(),
             SimTarget::Cut(a, b) => format!("{}|{}", a.join(","), b.join(",")),
+            SimTarget::Failover(How::Pause) => "pause primary".to_string(),
+            SimTarget::Failover(How::Isolate) => "isolate primary".to_string(),
         }
     }
 }
@@ -32,8 +44,8 @@ impl Targets for SimHosts {
 
     fn supports(&self, kind: FaultKind) -> Result<(), String> {
         match kind {
-            FaultKind::Failover => {
-                Err("failover needs Sentinels, which the simulation does not run yet".into())
+            FaultKind::Failover if self.sentinels.is_empty() => {
+                Err("failover needs Sentinels: use topology kind `sentinel`".into())
             }
             _ => Ok(()),
         }
@@ -58,7 +70,8 @@ impl Targets for SimHosts {
             FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => {
                 Some(draw_cut(rng, self))
             }
-            FaultKind::Failpoint | FaultKind::Stall | FaultKind::Failover => None,
+            FaultKind::Failover => Some(SimTarget::Failover(How::Pause)),
+            FaultKind::Failpoint | FaultKind::Stall => None,
         }
     }
 
@@ -88,7 +101,16 @@ impl Targets for SimHosts {
                 )),
                 _ => Ok(SimTarget::Point(text.to_string())),
             },
-            FaultKind::Failover => Err(self.supports(kind).unwrap_err()),
+            FaultKind::Failover => {
+                self.supports(kind)?;
+                match text {
+                    "pause" => Ok(SimTarget::Failover(How::Pause)),
+                    "isolate" => Ok(SimTarget::Failover(How::Isolate)),
+                    _ => Err(format!(
+                        "a failover's target is `pause` or `isolate`, not `{text}`"
+                    )),
+                }
+            }
             FaultKind::Stall => Err("stalls are drawn per pass from [faults.rates.stall]".into()),
         }
     }

@@ -35,6 +35,7 @@ use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
 use crate::scenario::{Persistence, PipelineVariant, Scenario, Sink, Topology, TopologyKind};
 use crate::sim::net::{serve_downstream, serve_model, TurmoilDialer};
+use crate::sim::sentinels::Sentinels;
 use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
 use std::cell::{Cell, RefCell};
@@ -66,8 +67,10 @@ pub fn replica_name(i: usize) -> String {
 /// The names of every host of one world.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SimHosts {
-    /// The replicas of `redis` (`replicated` topology), in order.
+    /// The replicas of `redis` (`replicated` and `sentinel` topologies), in order.
     pub replicas: Vec<String>,
+    /// The Sentinels (`sentinel` topology): `sentinel-1` ...
+    pub sentinels: Vec<String>,
     pub producers: Vec<String>,
     /// Concern by concern, then by index: `worker-billing-0`, `worker-billing-1`, ...
     pub workers: Vec<String>,
@@ -88,8 +91,13 @@ impl SimHosts {
             TopologyKind::Standalone => 0,
             TopologyKind::Replicated | TopologyKind::Sentinel => scenario.topology.replicas,
         };
+        let sentinels = match scenario.topology.kind {
+            TopologyKind::Sentinel => crate::sim::sentinels::names(scenario.topology.sentinels),
+            _ => Vec::new(),
+        };
         SimHosts {
             replicas: (1..=replicas as usize).map(replica_name).collect(),
+            sentinels,
             producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
@@ -119,10 +127,11 @@ impl SimHosts {
         all
     }
 
-    /// Every host: the pipeline's, the downstream, then the Redis hosts.
+    /// Every host: the pipeline's, the downstream, the Redis hosts, then the Sentinels.
     pub fn all(&self) -> Vec<String> {
         let mut all = self.all_but_redis();
         all.extend(self.redis_hosts());
+        all.extend(self.sentinels.iter().cloned());
         all
     }
 
@@ -133,6 +142,7 @@ impl SimHosts {
             "producers" => Some(self.producers.clone()),
             "workers" => Some(self.workers.clone()),
             "replicas" if !self.replicas.is_empty() => Some(self.replicas.clone()),
+            "sentinels" if !self.sentinels.is_empty() => Some(self.sentinels.clone()),
             _ => self.all().into_iter().find(|h| h == name).map(|h| vec![h]),
         }
     }
@@ -150,6 +160,9 @@ pub struct RedisSlot {
     /// primary), whatever REPLICAOF said at run time — unless [`RedisSlot::set_replicaof`]
     /// rewrote it, as Sentinel's CONFIG REWRITE does.
     replicaof: RefCell<Option<(String, u16)>>,
+    /// Going down keeps the running role as the file's `replicaof` (a Sentinel topology, where
+    /// every REPLICAOF comes with CONFIG REWRITE).
+    pub rewrite_replicaof: Cell<bool>,
     /// Other configuration-file parameters, applied in order at each start.
     config: RefCell<Vec<(String, String)>>,
     current: RefCell<Option<Rc<Shared>>>,
@@ -186,6 +199,7 @@ impl RedisSlot {
             seed: crate::rng::Rng::derive(seed, &format!("redis-host:{name}")).next_u64(),
             incarnations: Cell::new(0),
             replicaof: RefCell::new(replicaof),
+            rewrite_replicaof: Cell::new(false),
             config: RefCell::new(Vec::new()),
             current: RefCell::new(None),
             disk: RefCell::new(Disk::new(policy)),
@@ -269,6 +283,10 @@ impl RedisSlot {
     pub fn go_down(&self, loss: Loss) -> Option<Kept> {
         let old = self.current.borrow_mut().take()?;
         let old = std::mem::take(&mut *old.server());
+        if self.rewrite_replicaof.get() {
+            *self.replicaof.borrow_mut() =
+                old.repl.master.as_ref().map(|m| (m.host.clone(), m.port));
+        }
         self.commands_before
             .set(self.commands_before.get() + old.commands_processed);
         let (keyspace, kept) = self.disk.borrow_mut().survivor(old.keyspace, loss);
@@ -314,12 +332,14 @@ struct Common {
     failpoints: Arc<DrawnFailpoints>,
     /// `host: error` of every host whose software gave up.
     stopped: Rc<RefCell<Vec<String>>>,
+    /// `redis` directly, or the Sentinels.
+    target: Target,
 }
 
 impl Common {
     /// A host's pipeline context. Built inside the host, so its metrics clock is the host's.
     fn context(&self) -> Context {
-        let target = Target::Direct(Addr::new(REDIS, REDIS_PORT));
+        let target = self.target.clone();
         let info = RedisConnectionInfo::default();
         let connector = Connector::new(
             Arc::new(TurmoilDialer),
@@ -346,6 +366,10 @@ pub struct World {
     pub redis: Rc<RedisSlot>,
     /// Its replicas, in the order of `hosts.replicas`.
     pub replicas: Vec<Rc<RedisSlot>>,
+    /// The Sentinels of a `sentinel` topology.
+    pub sentinels: Option<Sentinels>,
+    /// Where the pipeline (and the audit) find the primary.
+    pub target: Target,
     pub downstream: Option<Arc<DownstreamService>>,
     pub progress: Vec<Rc<Progress>>,
     pub recorder: Recorder,
@@ -357,9 +381,6 @@ pub struct World {
 
 /// What this world cannot simulate yet, as a sentence; `None` when it can.
 pub fn unsupported(scenario: &Scenario) -> Option<String> {
-    if scenario.topology.kind == TopologyKind::Sentinel {
-        return Some("the simulation runs `standalone` and `replicated` topologies only (Sentinels are not simulated yet)".into());
-    }
     if scenario.pipeline.wait_replicas > 0 && scenario.topology.kind == TopologyKind::Standalone {
         return Some("WAIT needs replicas: use topology kind `replicated`".into());
     }
@@ -388,11 +409,20 @@ impl World {
             recorder: recorder.clone(),
             failpoints: failpoints.clone(),
             stopped: stopped.clone(),
+            target: target(&hosts),
         });
         let policy = policy(&scenario.topology);
         let redis = Rc::new(RedisSlot::new(REDIS, seed, policy, None));
         add_redis(&mut sim, redis.clone());
         let replicas = add_replicas(&mut sim, seed, &hosts.replicas, policy);
+        let sentinels = (!hosts.sentinels.is_empty()).then(|| {
+            // Sentinel sends CONFIG REWRITE with every REPLICAOF: a restart keeps the role.
+            for slot in std::iter::once(&redis).chain(&replicas) {
+                slot.rewrite_replicaof.set(true);
+            }
+            let count = hosts.sentinels.len() as u32;
+            Sentinels::add(&mut sim, seed, count, &hosts.redis_hosts(), REDIS_PORT)
+        });
         let downstream = hosts.downstream.as_ref().map(|_| {
             let dedupe = scenario.pipeline.variant != PipelineVariant::NonIdempotentApi;
             let service = DownstreamService::new(dedupe, recorder.clone());
@@ -426,6 +456,8 @@ impl World {
             hosts,
             redis,
             replicas,
+            sentinels,
+            target: common.target.clone(),
             downstream,
             progress,
             recorder,
@@ -434,6 +466,14 @@ impl World {
             tenants: workload.tenants.clone(),
             stopped,
         }
+    }
+
+    /// The server the pipeline writes to now: the one the Sentinels name, else `redis`.
+    pub fn primary_slot(&self) -> &Rc<RedisSlot> {
+        let named = self.sentinels.as_ref().and_then(|s| s.primary());
+        named
+            .and_then(|name| self.redis_slot(&name))
+            .unwrap_or(&self.redis)
     }
 
     /// The Redis host named `name`, primary or replica.
@@ -452,7 +492,7 @@ impl World {
     /// Read from the model directly, between steps: it is the world's own process.
     pub fn groups_drained(&self) -> bool {
         let keys = crate::pipeline::keys::Keys::new(&self.config.prefix);
-        let drained = self.redis.peek(|server| {
+        let drained = self.primary_slot().peek(|server| {
             self.tenants.iter().all(|tenant| {
                 let key = keys.outbox(tenant);
                 let Some(entry) = server.keyspace.get(key.as_bytes(), 0) else {
@@ -470,6 +510,14 @@ impl World {
             })
         });
         drained.unwrap_or(false)
+    }
+}
+
+/// Where the pipeline finds the primary: through the Sentinels when there are some.
+fn target(hosts: &SimHosts) -> Target {
+    match hosts.sentinels.is_empty() {
+        true => Target::Direct(Addr::new(REDIS, REDIS_PORT)),
+        false => crate::sim::sentinels::target(&hosts.sentinels),
     }
 }
 

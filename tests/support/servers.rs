@@ -129,6 +129,16 @@ impl RedisServer {
         kill(&mut self.child);
     }
 
+    /// SIGSTOP: the process freezes (a long GC pause, a stalled VM); its sockets stay open.
+    pub fn pause(&mut self) {
+        signal(&self.child, "-STOP");
+    }
+
+    /// SIGCONT after [`RedisServer::pause`].
+    pub fn resume(&mut self) {
+        signal(&self.child, "-CONT");
+    }
+
     /// Starts the server again on the same port and directory (the AOF, if any, is replayed).
     pub fn restart(&mut self) {
         self.kill();
@@ -142,6 +152,14 @@ impl RedisServer {
         }
         panic!("redis-server did not restart on port {}", self.port);
     }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {sig} {} failed", child.id());
 }
 
 fn spawn_server(port: u16, dir: &Path, extra: &[String]) -> Child {
@@ -172,6 +190,17 @@ pub struct Sentinel {
 
 impl Sentinel {
     pub fn start(master: &str, primary_port: u16) -> Sentinel {
+        Sentinel::start_with(master, primary_port, 1, 5_000, 180_000)
+    }
+
+    /// A Sentinel with this quorum, `down-after-milliseconds` and `failover-timeout`.
+    pub fn start_with(
+        master: &str,
+        primary_port: u16,
+        quorum: u32,
+        down_after_ms: u64,
+        failover_timeout_ms: u64,
+    ) -> Sentinel {
         require("redis-sentinel", "redis-sentinel");
         let dir = tempfile::tempdir().expect("temporary directory");
         for _ in 0..START_ATTEMPTS_MAX {
@@ -180,8 +209,9 @@ impl Sentinel {
             let conf = dir.path().join(format!("sentinel-{port}.conf"));
             let text = format!(
                 "port {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n\
-                 sentinel monitor {master} 127.0.0.1 {primary_port} 1\n\
-                 sentinel down-after-milliseconds {master} 5000\n",
+                 sentinel monitor {master} 127.0.0.1 {primary_port} {quorum}\n\
+                 sentinel down-after-milliseconds {master} {down_after_ms}\n\
+                 sentinel failover-timeout {master} {failover_timeout_ms}\n",
                 dir.path().display()
             );
             std::fs::write(&conf, text).expect("write sentinel.conf");

@@ -144,6 +144,78 @@ pub fn client_id(_server: &mut Server, call: Call<'_>) -> Reply {
 }
 
 /// ```text
+/// CLIENT KILL ip:port
+/// CLIENT KILL [ID client-id] [TYPE normal|master|slave|replica|pubsub] [SKIPME yes|no] ...
+/// ```
+/// Marks the matching clients killed (their connections close without a reply) and answers how
+/// many. The model keeps no client addresses, so the old form finds no client and `ADDR`,
+/// `LADDR` and `USER` match none. Sentinel sends `CLIENT KILL TYPE normal` with every
+/// `SLAVEOF`, so the clients of a server it moved reconnect and ask again.
+pub fn client_kill(server: &mut Server, call: Call<'_>) -> Reply {
+    let args = &call.args[2..];
+    if args.len() == 1 {
+        return Frame::error("ERR No such client").into();
+    }
+    if !args.len().is_multiple_of(2) {
+        return Frame::error("ERR syntax error").into();
+    }
+    let mut id = None;
+    let mut kind: Option<&str> = None;
+    let mut skip_me = true;
+    let mut matches_none = false;
+    for pair in args.chunks(2) {
+        let value = String::from_utf8_lossy(&pair[1]).to_ascii_lowercase();
+        match pair[0].to_ascii_lowercase().as_slice() {
+            b"id" => match value.parse::<u64>() {
+                Ok(n) if n > 0 => id = Some(n),
+                _ => return Frame::error("ERR client-id should be greater than 0").into(),
+            },
+            b"type" => {
+                kind = Some(match value.as_str() {
+                    "normal" => "normal",
+                    "master" => "master",
+                    "slave" | "replica" => "replica",
+                    "pubsub" => "pubsub",
+                    _ => {
+                        let raw = String::from_utf8_lossy(&pair[1]);
+                        return Frame::error(format!("ERR Unknown client type '{raw}'")).into();
+                    }
+                })
+            }
+            b"skipme" => match value.as_str() {
+                "yes" => skip_me = true,
+                "no" => skip_me = false,
+                _ => return Frame::error("ERR syntax error").into(),
+            },
+            b"addr" | b"laddr" | b"user" => matches_none = true,
+            b"maxage" => {}
+            _ => return Frame::error("ERR syntax error").into(),
+        }
+    }
+    let victims: Vec<_> = server
+        .clients
+        .keys()
+        .copied()
+        .filter(|_| !matches_none)
+        .filter(|c| !(skip_me && *c == call.client))
+        .filter(|c| id.is_none_or(|id| id == *c))
+        .filter(|c| {
+            let replica = server.repl.replicas.contains_key(c);
+            match kind {
+                None => true,
+                Some("normal") => !replica,
+                Some("replica") => replica,
+                // No pub/sub, and a replica's link to its primary is not a served connection.
+                Some(_) => false,
+            }
+        })
+        .collect();
+    let count = victims.len();
+    server.killed.extend(victims);
+    Frame::Integer(count as i64).into()
+}
+
+/// ```text
 /// TIME
 /// ```
 /// The call's time (the simulation's clock in a simulation), as seconds and microseconds.

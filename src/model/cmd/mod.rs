@@ -117,6 +117,7 @@ static COMMANDS: &[CommandSpec] = &[
             cmd("client|setname", 3, CONN, connection::client_setname),
             cmd("client|getname", 2, CONN, connection::client_getname),
             cmd("client|id", 2, CONN, connection::client_id),
+            cmd("client|kill", -3, CONN, connection::client_kill),
         ],
     ),
     cmd("info", -1, Flags::STALE_OK, info::info),

@@ -46,6 +46,8 @@ pub struct Shared {
     server: RefCell<Server>,
     clock: Clock,
     blocked: RefCell<Blocked>,
+    /// Woken when CLIENT KILL marked clients: their connections close.
+    kills: tokio::sync::Notify,
     /// Bumped when the replication stream grew or the replication setup changed: the feeds of
     /// the replicas and the link to the primary wait on it (`net/replication.rs`).
     changes: tokio::sync::watch::Sender<u64>,
@@ -111,6 +113,7 @@ impl Shared {
             server: RefCell::new(server),
             clock,
             blocked: RefCell::default(),
+            kills: tokio::sync::Notify::new(),
             changes: tokio::sync::watch::channel(0).0,
             run,
             yielding: matches!(clock, Clock::System),
@@ -305,6 +308,9 @@ impl Shared {
         let before = self.replication_state();
         let reply = self.server.borrow_mut().execute(client, args, now_ms);
         self.serve_blocked(now_ms);
+        if !self.server.borrow().killed.is_empty() {
+            self.kills.notify_waiters();
+        }
         let after = self.replication_state();
         if after != before {
             if after.1 != before.1 && self.server.borrow().repl.is_replica() {
@@ -313,6 +319,11 @@ impl Shared {
             self.replication_changed();
         }
         reply
+    }
+
+    /// CLIENT KILL marked this client.
+    fn killed(&self, client: ClientId) -> bool {
+        self.server.borrow().killed.contains(&client)
     }
 
     /// Offset, generation and replica count: what the replication tasks react to.
@@ -528,8 +539,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 }
             }
             self.flush().await?;
-            if !self.read_more().await? {
+            if self.shared.killed(self.client) {
                 return Ok(());
+            }
+            let shared = self.shared.clone();
+            tokio::select! {
+                biased;
+                () = shared.kills.notified() => {}
+                more = self.read_more() => {
+                    if !more? {
+                        return Ok(());
+                    }
+                }
             }
         }
     }
@@ -581,7 +602,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             } else {
                 frame.encode(&mut self.output);
             }
-            if self.shared.closing(self.client) {
+            if self.shared.closing(self.client) || self.shared.killed(self.client) {
                 return Ok(Flow::Close);
             }
             if self.shared.is_replica(self.client) {
@@ -610,10 +631,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             }
         };
         tokio::pin!(timeout);
+        let shared = self.shared.clone();
         loop {
             tokio::select! {
                 biased;
                 frame = &mut served => return Ok(Some(frame.expect("a waiter is dropped only when served"))),
+                () = shared.kills.notified() => {
+                    if shared.killed(self.client) && shared.unblock(self.client) {
+                        return Ok(None);
+                    }
+                }
                 () = &mut timeout => {
                     if self.shared.unblock(self.client) {
                         let frame = self.shared.server().timeout_reply(self.client, &request, block.timeout_reply);
@@ -729,6 +756,38 @@ mod tests {
         );
         let _ = read.await;
         out
+    }
+
+    /// Sentinel's `CLIENT KILL TYPE normal`: every other client's connection closes, idle or
+    /// blocked, and the killer's stays open.
+    #[tokio::test(start_paused = true)]
+    async fn client_kill_closes_idle_and_blocked_connections() {
+        LocalSet::new()
+            .run_until(async {
+                let shared = Shared::new(Server::new(), Clock::simulated(0));
+                let (mut idle, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                idle.write_all(b"PING\r\n").await.unwrap();
+                let (mut blocked, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                blocked
+                    .write_all(b"XADD s * f v\r\nXGROUP CREATE s g $\r\nXREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\n")
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                let killer = exchange(shared.clone(), b"CLIENT KILL TYPE normal\r\nPING\r\n").await;
+                assert_eq!(killer, b":2\r\n+PONG\r\n");
+                for (name, mut conn) in [("idle", idle), ("blocked", blocked)] {
+                    let mut out = Vec::new();
+                    let read = tokio::time::timeout(
+                        std::time::Duration::from_millis(100),
+                        conn.read_to_end(&mut out),
+                    );
+                    assert!(read.await.is_ok(), "the {name} connection was not closed");
+                }
+                assert!(shared.server().killed.is_empty(), "closed clients are forgotten");
+            })
+            .await;
     }
 
     #[tokio::test(start_paused = true)]
