@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use cli::bench::{run_bench, BenchCli};
 use cli::exit;
 use cli::load::{run_load, serve_model, LoadCli};
 use cli::merge::{run_merge, MergeCli};
@@ -66,6 +67,9 @@ enum Command {
     /// when the scenario's `expect` and `must_reach` hold, 1 when not, 2 on bad input, 128 + the
     /// signal's number when SIGINT, SIGTERM or SIGHUP stopped it (after removing its containers).
     Real(RealCli),
+    /// Drive the pipeline at its maximum rate (or --rate) while the scenario's faults fire, and
+    /// report throughput, latency, lag and recovery over time; exit 1 on a violation.
+    Bench(BenchCli),
     /// Judge the shards of a sweep (`sweep --shard I/N`, run as a CI matrix) as one sweep: exit 0
     /// iff the scenario's `expect` holds over all of them and every `must_reach` window was
     /// reached in some shard, 1 otherwise, 2 on a missing, duplicated or foreign shard.
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::Shrink(args) => exit(run_shrink(&args)),
         Command::Scenarios { dir } => exit(list_scenarios(&dir)),
         Command::Real(args) => ExitCode::from(run_real(&args)),
+        Command::Bench(args) => exit(run_bench(&args)),
         Command::Merge(args) => exit(run_merge(&args)),
     }
 }

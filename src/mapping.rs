@@ -71,6 +71,8 @@ pub fn pipeline_config(scenario: &Scenario, prefix: &str) -> PipelineConfig {
         sink: p.sink.into(),
         variant: p.variant.into(),
         read_count: u64::from(p.read_count),
+        apply_batch: u64::from(p.apply_batch),
+        in_flight: u64::from(p.in_flight),
         block_ms: p.block_ms,
         min_idle_ms: p.min_idle_ms,
         reclaim_interval_ms: p.reclaim_interval_ms,
@@ -158,6 +160,14 @@ mod tests {
             );
         }
         assert_eq!(Expect::from(Expectation::Pass), Expect::Pass);
+    }
+
+    #[test]
+    fn the_scenarios_pipeline_knobs_have_the_pipelines_bounds() {
+        use crate::pipeline::config::{APPLY_BATCH_MAX, IN_FLIGHT_MAX};
+        use crate::scenario::PIPELINE_KNOB_MAX;
+        assert_eq!(u64::from(PIPELINE_KNOB_MAX), APPLY_BATCH_MAX);
+        assert_eq!(u64::from(PIPELINE_KNOB_MAX), IN_FLIGHT_MAX);
     }
 
     #[test]

@@ -220,6 +220,15 @@ pub struct Pipeline {
     /// XREADGROUP COUNT.
     #[serde(deserialize_with = "positive_u32")]
     pub read_count: u32,
+    /// Entries a consumer applies with one sink call (one script for the `atomic` sink), 1 to
+    /// [`PIPELINE_KNOB_MAX`]. 1 (the default) applies entry by entry, as the pinned histories were
+    /// recorded; `load` and `bench` use larger batches.
+    #[serde(deserialize_with = "pipeline_knob")]
+    pub apply_batch: u32,
+    /// Commits a producer keeps in flight on its connection, 1 to [`PIPELINE_KNOB_MAX`]. 1 (the
+    /// default) waits for each commit's outcome before sending the next.
+    #[serde(deserialize_with = "pipeline_knob")]
+    pub in_flight: u32,
     /// XREADGROUP BLOCK.
     pub block_ms: u64,
     /// XAUTOCLAIM min-idle-time.
@@ -248,6 +257,8 @@ impl Default for Pipeline {
             producers: 2,
             workers_per_concern: 2,
             read_count: 16,
+            apply_batch: 1,
+            in_flight: 1,
             block_ms: 100,
             min_idle_ms: 1_000,
             reclaim_interval_ms: 500,
@@ -470,6 +481,20 @@ fn positive_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     let v = u32::deserialize(d)?;
     if v == 0 {
         return Err(de::Error::custom("must be at least 1"));
+    }
+    Ok(v)
+}
+
+/// Upper bound of `apply_batch` and `in_flight` (the pipeline's own bounds; `mapping` checks
+/// they agree).
+pub const PIPELINE_KNOB_MAX: u32 = 1_024;
+
+fn pipeline_knob<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if !(1..=PIPELINE_KNOB_MAX).contains(&v) {
+        return Err(de::Error::custom(format!(
+            "must be between 1 and {PIPELINE_KNOB_MAX}"
+        )));
     }
     Ok(v)
 }
@@ -947,6 +972,7 @@ concerns = ["billing"]
                 "partitions",
                 "power-loss-always",
                 "power-loss-everysec",
+                "replicated-wait",
                 "restart-no-persistence",
                 "unsafe-trim"
             ]

@@ -123,6 +123,13 @@ impl Progress {
             .copied()
     }
 
+    /// The open decision after the first `n` open ones (a producer's window: `n` are in flight).
+    pub fn open_after(&self, n: usize) -> Option<usize> {
+        self.slice
+            .get(self.confirmed.load(Ordering::SeqCst) + n)
+            .copied()
+    }
+
     /// The open decision `index` has an outcome; the next one is due.
     pub fn confirm(&self, index: usize) {
         assert_eq!(

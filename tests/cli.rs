@@ -167,7 +167,7 @@ fn scenarios_lists_every_shipped_scenario_with_its_description() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(names.len(), 13, "{stdout}");
+    assert_eq!(names.len(), 14, "{stdout}");
     assert!(
         stdout.lines().any(|l| l.starts_with("consumer-crash ")
             && l.contains("expect pass")

@@ -51,15 +51,27 @@ fn decisions(n: u64, tenants: &[String]) -> Vec<Decision> {
     (0..n).map(|i| decision(i, tenants)).collect()
 }
 
-/// Small timeouts so reclaims and the tests are quick.
+/// Small timeouts so reclaims and the tests are quick. Entry by entry and one commit in flight,
+/// so a stop at a failpoint hits exactly one entry; [`batched`] turns batching on.
 fn fast_config(concerns: &[&str]) -> PipelineConfig {
     PipelineConfig {
         concerns: concerns.iter().map(|c| c.to_string()).collect(),
+        apply_batch: 1,
+        in_flight: 1,
         read_count: 16,
         block_ms: 100,
         min_idle_ms: 300,
         reclaim_interval_ms: 100,
         ..Default::default()
+    }
+}
+
+/// `config` with a consumer's whole read applied in one sink call and 8 commits in flight.
+fn batched(config: PipelineConfig) -> PipelineConfig {
+    PipelineConfig {
+        apply_batch: 16,
+        in_flight: 8,
+        ..config
     }
 }
 
@@ -208,7 +220,7 @@ async fn ten_thousand_decisions_through_three_concerns_exactly_once() {
     let concerns = ["billing", "notify", "crm"];
     let ctx = context(
         &server,
-        fast_config(&concerns),
+        batched(fast_config(&concerns)),
         Failpoints::none(),
         Recorder::disabled(),
     );
@@ -296,6 +308,83 @@ async fn atomic_sink_stopped_worker_entries_are_reclaimed_without_duplicates() {
     assert_eq!(summary.violations(), 0, "{summary}");
     assert_eq!(summary.effected, 100);
     assert!(state.groups[BILLING].pending.is_empty());
+}
+
+/// Entries of `consumer`'s batches: how many `Effect` records it made, and how many before its
+/// stop (the first failpoint record of `process`).
+fn effects_before_stop(history: &[Record], process: &str) -> (usize, usize) {
+    let stop = history
+        .iter()
+        .position(|r| r.process == process && matches!(r.op, Op::Failpoint { .. }))
+        .expect("the stopped worker recorded its failpoint");
+    let effects = |rs: &[Record]| {
+        rs.iter()
+            .filter(|r| r.process == process && matches!(r.op, Op::Effect { .. }))
+            .count()
+    };
+    (effects(history), effects(&history[..stop]))
+}
+
+#[tokio::test]
+async fn batched_atomic_sink_stopped_mid_batch_recovers_every_entry_once() {
+    // The stop comes at the 6th entry's point, after the script applied and acked the whole
+    // batch: the history already says so, entry by entry, and nothing is applied twice.
+    let config = batched(fast_config(&[BILLING]));
+    let point = failpoint::CONSUMER_AFTER_EFFECT_BEFORE_ACK;
+    let (history, _, state, summary) = stop_one_worker_and_drain(config, point, None).await;
+    assert_eq!(summary.violations(), 0, "{summary}");
+    assert_eq!(summary.effected, 100);
+    assert!(state.groups[BILLING].pending.is_empty());
+    let (all, before) = effects_before_stop(&history, "worker-billing-0");
+    assert!(
+        before > 6 && before == all,
+        "the batch's effects are recorded before its first stop ({before} of {all})"
+    );
+}
+
+#[tokio::test]
+async fn batched_consumer_stopped_after_reading_half_a_batch_leaves_the_rest_pending() {
+    // A stop at the 6th entry's after-read point: the batch's first five entries are delivered
+    // and recorded, none is applied (the sink call comes after the whole batch was read); all of
+    // them are reclaimed by worker 1 and applied once.
+    let config = batched(fast_config(&[BILLING]));
+    let point = failpoint::CONSUMER_AFTER_READ;
+    let (history, stopped, state, summary) = stop_one_worker_and_drain(config, point, None).await;
+    assert_eq!(summary.violations(), 0, "{summary}");
+    assert_eq!(summary.effected, 100);
+    assert!(state.groups[BILLING].pending.is_empty());
+    let (all, before) = effects_before_stop(&history, "worker-billing-0");
+    assert_eq!((all, before), (0, 0), "worker 0 applied nothing");
+    assert_eq!(state.decisions[&stopped].effects[BILLING], 1);
+}
+
+#[tokio::test]
+async fn batched_naive_sink_stopped_before_ack_applies_the_batch_twice() {
+    let config = batched(PipelineConfig {
+        variant: Variant::Naive,
+        ..fast_config(&[BILLING])
+    });
+    let point = failpoint::CONSUMER_AFTER_EFFECT_BEFORE_ACK;
+    let (_, stopped, state, summary) = stop_one_worker_and_drain(config, point, None).await;
+    assert!(
+        summary.doubled.iter().any(|d| d.event == stopped),
+        "{summary}"
+    );
+    assert_eq!(state.decisions[&stopped].effects[BILLING], 2);
+    assert!(summary.lost.is_empty(), "{summary}");
+}
+
+#[tokio::test]
+async fn batched_ack_first_stopped_after_ack_loses_the_batch() {
+    let config = batched(PipelineConfig {
+        variant: Variant::AckFirst,
+        ..fast_config(&[BILLING])
+    });
+    let point = failpoint::CONSUMER_AFTER_ACK;
+    let (_, stopped, state, summary) = stop_one_worker_and_drain(config, point, None).await;
+    assert!(summary.lost.iter().any(|l| l.event == stopped), "{summary}");
+    assert_eq!(state.decisions[&stopped].effects[BILLING], 0);
+    assert!(summary.doubled.is_empty(), "{summary}");
 }
 
 #[tokio::test]
@@ -639,7 +728,7 @@ async fn retried_commit_with_the_same_id_yields_one_outbox_entry() {
     );
     let ts = tenants(1);
     let d = decision(1, &ts);
-    let mut p0 = Producer::new(&ctx, "producer-0");
+    let p0 = Producer::new(&ctx, "producer-0");
     let first = p0.commit(&d).await;
     assert_eq!(first.outcome, CommitOutcome::Committed);
     assert!(first.entry_id.is_some());
@@ -672,7 +761,7 @@ async fn retried_commit_with_the_same_id_yields_one_outbox_entry() {
         ..fast_config(&[BILLING])
     };
     let waiting = context(&server, config, Failpoints::none(), Recorder::disabled());
-    let mut p2 = Producer::new(&waiting, "producer-2");
+    let p2 = Producer::new(&waiting, "producer-2");
     let report = p2.commit(&decision(2, &ts)).await;
     assert_eq!(
         (report.outcome, report.acked_replicas),
@@ -749,7 +838,7 @@ async fn atomic_sink_dedupes_a_redelivered_entry_and_reloads_a_flushed_script() 
             concern: BILLING,
             consumer: "c",
         };
-        sink.apply(&mut env, &item).await.unwrap();
+        sink.apply_batch(&mut env, &[item]).await.unwrap();
     }
     let effects: Vec<(bool, u64)> = recorder
         .snapshot()

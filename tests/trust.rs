@@ -376,3 +376,35 @@ fn merge_judges_the_shards_as_one_sweep() {
     assert_eq!(code(&out), 2, "{stdout}{stderr}");
     assert!(stderr.contains("shard(s) 2/2 missing"), "{stderr}");
 }
+
+/// The README's first command gives a verdict quickly (at most a hundred seeds: under half a
+/// minute of CPU on 2 cores, measured in the README), and the 1,000-seed sweep is the next step.
+#[test]
+fn the_readmes_first_command_is_a_short_sweep() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let commands: Vec<&str> = readme
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|block| block.lines().next())
+        .collect();
+    let first = commands[0];
+    let seeds = first
+        .split("--seeds ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the first command names its seeds: {first}"));
+    let (a, b) = seeds.split_once("..").unwrap();
+    let count = b.parse::<u64>().unwrap() - a.parse::<u64>().unwrap();
+    assert!(first.contains(" sweep ") && count <= 100, "{first}");
+    assert!(commands[1].contains("--seeds 0..1000"), "{}", commands[1]);
+    // That sweep (consumer-crash, seeds 0..100) passing is `tests/sim.rs`'s `consumer_crash`.
+    let scenario = first
+        .split(" sweep ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert_eq!(scenario, "consumer-crash");
+}

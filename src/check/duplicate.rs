@@ -34,7 +34,7 @@ pub fn check(input: &Input) -> Findings {
 /// Per (concern, event): applications in the final state and in the history.
 fn counts<'a>(input: &'a Input) -> BTreeMap<(&'a str, &'a str), (u64, u64)> {
     let mut counts: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
-    for ((concern, event), c) in &input.facts.concerns {
+    for ((concern, event), c) in input.facts.concern_pairs() {
         counts.entry((concern, event)).or_default().1 = c.applied_max();
     }
     for (event, d) in input.state.map(|s| &s.decisions).into_iter().flatten() {

@@ -2,11 +2,12 @@
 //! about each decision and each (concern, event) pair.
 //!
 //! It only summarises; it never judges (that is the checkers' job) and never reads the final
-//! state. Positions are indexes into the history slice; every map is ordered.
+//! state. Positions are indexes into the history slice; every map it hands out is ordered (the
+//! hash maps of its builder are only looked up, never iterated into anything order-dependent).
 
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How a decision's commit ended, over all its attempts (a retry reuses the decision id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -93,8 +94,9 @@ impl ConcernFacts {
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
     pub decisions: BTreeMap<String, DecisionFacts>,
-    /// Keyed by (concern, event).
-    pub concerns: BTreeMap<(String, String), ConcernFacts>,
+    /// Keyed by concern, then event: a lookup by `&str` needs no allocation, and iterating it
+    /// visits (concern, event) in the order of the pair ([`Facts::concern_pairs`]).
+    pub concerns: BTreeMap<String, BTreeMap<String, ConcernFacts>>,
     /// Every event a stream id was seen carrying (ids are per tenant stream, so possibly several).
     pub entry_events: BTreeMap<String, BTreeSet<String>>,
     /// Positions of `Fault` and `Failpoint` records.
@@ -109,108 +111,24 @@ pub struct Facts {
 
 impl Facts {
     pub fn build(history: &[Record]) -> Facts {
-        let mut facts = Facts::default();
+        let mut b = Builder::default();
         for (pos, record) in history.iter().enumerate() {
-            facts.add(pos, record);
+            b.add(pos, record);
         }
-        facts
+        b.finish()
     }
 
-    fn add(&mut self, pos: usize, record: &Record) {
-        match &record.op {
-            Op::Fault { .. } | Op::Failpoint { .. } => self.incidents.push(pos),
-            Op::Trim { .. } => self.trims.push(pos),
-            Op::ClaimedDeleted { .. } => self.claims.push(pos),
-            op => self.add_event_op(pos, record.phase, op),
-        }
-    }
-
-    fn add_event_op(&mut self, pos: usize, phase: Phase, op: &Op) {
-        let Some(event) = op.event() else { return };
-        let d = self.decisions.entry(event.to_string()).or_default();
-        d.records.push(pos);
-        match op {
-            Op::Commit {
-                tenant,
-                object,
-                version,
-                outcome,
-                entry_id,
-                ..
-            } => {
-                self.commit_records += 1;
-                describe(d, tenant, object, *version);
-                count_commit(d, phase, *outcome);
-                if let Some(id) = entry_id {
-                    d.commit_entry_ids.insert(id.clone());
-                    self.entry_events
-                        .entry(id.clone())
-                        .or_default()
-                        .insert(event.to_string());
-                }
-            }
-            Op::StateWritten {
-                tenant,
-                object,
-                version,
-                ..
-            } => {
-                describe(d, tenant, object, *version);
-                d.state_written = true;
-            }
-            _ => self.add_consumer_op(event, op),
-        }
-    }
-
-    fn add_consumer_op(&mut self, event: &str, op: &Op) {
-        let (concern, entry_id) = match op {
-            Op::Deliver {
-                concern, entry_id, ..
-            }
-            | Op::Effect {
-                concern, entry_id, ..
-            }
-            | Op::Ack {
-                concern, entry_id, ..
-            }
-            | Op::DeadLetter {
-                concern, entry_id, ..
-            } => (concern, Some(entry_id)),
-            Op::ApiRequest { concern, .. } => (concern, None),
-            _ => return,
-        };
-        if let Some(id) = entry_id {
-            self.entry_events
-                .entry(id.clone())
-                .or_default()
-                .insert(event.to_string());
-            let d = self
-                .decisions
-                .get_mut(event)
-                .expect("decision added before its consumer ops");
-            d.delivered_entry_ids.insert(id.clone());
-        }
-        let c = self
-            .concerns
-            .entry((concern.clone(), event.to_string()))
-            .or_default();
-        match op {
-            Op::Deliver { reclaimed, .. } => {
-                c.deliveries += 1;
-                c.reclaims += u64::from(*reclaimed);
-            }
-            Op::Effect { applied: true, .. } => c.applied += 1,
-            Op::Effect { applied: false, .. } => c.deduped += 1,
-            Op::ApiRequest { applied: true, .. } => c.api_applied += 1,
-            Op::ApiRequest { applied: false, .. } => c.api_deduped += 1,
-            Op::Ack { .. } => c.acks += 1,
-            Op::DeadLetter { .. } => c.dead_letters += 1,
-            _ => {}
-        }
+    /// Every (concern, event) pair with its facts, in (concern, event) order.
+    pub fn concern_pairs(&self) -> impl Iterator<Item = ((&str, &str), &ConcernFacts)> {
+        self.concerns.iter().flat_map(|(concern, events)| {
+            events
+                .iter()
+                .map(move |(event, c)| ((concern.as_str(), event.as_str()), c))
+        })
     }
 
     pub fn concern(&self, concern: &str, event: &str) -> Option<&ConcernFacts> {
-        self.concerns.get(&(concern.to_string(), event.to_string()))
+        self.concerns.get(concern)?.get(event)
     }
 
     /// The one event a stream id carried, if the history names exactly one.
@@ -234,6 +152,136 @@ impl Facts {
             matches!(&history[*p].op, Op::Trim { tenant: t, min_id, removed }
                 if t == tenant && *removed > 0 && compare_stream_ids(entry_id, min_id) == Ordering::Less)
         })
+    }
+}
+
+/// The index while it is built: keyed by the history's own strings, in hash maps that are only
+/// looked up (a million records make a million lookups, and ordered string keys cost a dozen
+/// comparisons each). [`Builder::finish`] moves everything into the ordered maps of [`Facts`],
+/// whose order does not depend on the order of insertion, so nothing of the hash order reaches
+/// a checker or a report.
+#[derive(Default)]
+struct Builder<'h> {
+    decisions: HashMap<&'h str, DecisionFacts>,
+    concerns: HashMap<(&'h str, &'h str), ConcernFacts>,
+    entry_events: HashMap<&'h str, BTreeSet<&'h str>>,
+    incidents: Vec<usize>,
+    trims: Vec<usize>,
+    claims: Vec<usize>,
+    commit_records: u64,
+}
+
+impl<'h> Builder<'h> {
+    fn add(&mut self, pos: usize, record: &'h Record) {
+        match &record.op {
+            Op::Fault { .. } | Op::Failpoint { .. } => self.incidents.push(pos),
+            Op::Trim { .. } => self.trims.push(pos),
+            Op::ClaimedDeleted { .. } => self.claims.push(pos),
+            op => self.add_event_op(pos, record.phase, op),
+        }
+    }
+
+    fn add_event_op(&mut self, pos: usize, phase: Phase, op: &'h Op) {
+        let Some(event) = op.event() else { return };
+        let d = self.decisions.entry(event).or_default();
+        d.records.push(pos);
+        match op {
+            Op::Commit {
+                tenant,
+                object,
+                version,
+                outcome,
+                entry_id,
+                ..
+            } => {
+                self.commit_records += 1;
+                describe(d, tenant, object, *version);
+                count_commit(d, phase, *outcome);
+                if let Some(id) = entry_id {
+                    insert_str(&mut d.commit_entry_ids, id);
+                    self.entry_events.entry(id).or_default().insert(event);
+                }
+            }
+            Op::StateWritten {
+                tenant,
+                object,
+                version,
+                ..
+            } => {
+                describe(d, tenant, object, *version);
+                d.state_written = true;
+            }
+            _ => {
+                let (concern, entry_id) = match op {
+                    Op::Deliver {
+                        concern, entry_id, ..
+                    }
+                    | Op::Effect {
+                        concern, entry_id, ..
+                    }
+                    | Op::Ack {
+                        concern, entry_id, ..
+                    }
+                    | Op::DeadLetter {
+                        concern, entry_id, ..
+                    } => (concern, Some(entry_id)),
+                    Op::ApiRequest { concern, .. } => (concern, None),
+                    _ => return,
+                };
+                if let Some(id) = entry_id {
+                    self.entry_events.entry(id).or_default().insert(event);
+                    insert_str(&mut d.delivered_entry_ids, id);
+                }
+                let c = self.concerns.entry((concern, event)).or_default();
+                match op {
+                    Op::Deliver { reclaimed, .. } => {
+                        c.deliveries += 1;
+                        c.reclaims += u64::from(*reclaimed);
+                    }
+                    Op::Effect { applied: true, .. } => c.applied += 1,
+                    Op::Effect { applied: false, .. } => c.deduped += 1,
+                    Op::ApiRequest { applied: true, .. } => c.api_applied += 1,
+                    Op::ApiRequest { applied: false, .. } => c.api_deduped += 1,
+                    Op::Ack { .. } => c.acks += 1,
+                    Op::DeadLetter { .. } => c.dead_letters += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Facts {
+        let mut concerns: BTreeMap<String, BTreeMap<String, ConcernFacts>> = BTreeMap::new();
+        for ((concern, event), c) in self.concerns {
+            concerns
+                .entry(concern.to_string())
+                .or_default()
+                .insert(event.to_string(), c);
+        }
+        Facts {
+            decisions: self
+                .decisions
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            concerns,
+            entry_events: self
+                .entry_events
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
+                .collect(),
+            incidents: self.incidents,
+            trims: self.trims,
+            claims: self.claims,
+            commit_records: self.commit_records,
+        }
+    }
+}
+
+/// Inserts `value` into a set of strings, allocating only when it is new.
+fn insert_str(set: &mut BTreeSet<String>, value: &str) {
+    if !set.contains(value) {
+        set.insert(value.to_string());
     }
 }
 

@@ -46,6 +46,23 @@ pub struct LoadCli {
     workers: u32,
     #[arg(long, default_value_t = 8)]
     producers: u32,
+    /// Commits each producer keeps in flight on its connection (1 to 1024).
+    #[arg(long, default_value_t = 64)]
+    in_flight: u64,
+    /// Entries a worker applies with one sink call, one script for `atomic` (1 to 1024).
+    #[arg(long, default_value_t = 64)]
+    apply_batch: u64,
+    /// XREADGROUP COUNT of the workers.
+    #[arg(long, default_value_t = 64)]
+    read_count: u64,
+    /// After the run, measure the Redis ceiling for the same work (the same scripts, pipelined,
+    /// no pipeline logic) and print the pipeline's ratio to it.
+    #[arg(long)]
+    ceiling: bool,
+    /// Crash one worker this often (dropped at whatever await it is in) and restart it under
+    /// the same name, round-robin over every worker; 0 never crashes.
+    #[arg(long, default_value_t = 0)]
+    crash_worker_every_ms: u64,
     /// atomic | idempotent-api
     #[arg(long, default_value = "atomic", value_parser = kebab::<SinkKind>)]
     sink: SinkKind,
@@ -77,6 +94,11 @@ impl From<LoadCli> for LoadArgs {
             concerns: c.concerns,
             workers: c.workers,
             producers: c.producers,
+            in_flight: c.in_flight,
+            apply_batch: c.apply_batch,
+            read_count: c.read_count,
+            ceiling: c.ceiling,
+            crash_worker_every_ms: c.crash_worker_every_ms,
             sink: c.sink,
             variant: c.variant,
             prefix: c.prefix,

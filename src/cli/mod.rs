@@ -2,6 +2,7 @@
 //! start and end are printed. The text itself is `outbox_chaos::report::outcome`'s, the same for
 //! every command and both worlds.
 
+pub mod bench;
 pub mod load;
 pub mod merge;
 pub mod real;
@@ -19,8 +20,8 @@ use std::path::Path;
 
 /// A command's failure: a message for stderr and the exit code (2 for bad input).
 pub struct Failure {
-    code: u8,
-    message: String,
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 impl Failure {

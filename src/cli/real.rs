@@ -11,12 +11,14 @@ use std::path::PathBuf;
 
 use outbox_chaos::fault_plan::kind_name;
 use outbox_chaos::real::{config, RealError, RealOptions, RealRun};
-use outbox_chaos::report::outcome::parameters_text;
+use outbox_chaos::report::html::write_run_html;
+use outbox_chaos::report::outcome::{header_line, parameters_text};
+use outbox_chaos::report::series::Perf;
 use outbox_chaos::report::sweep::Sweep;
-use outbox_chaos::report::{run_dir, write_run};
+use outbox_chaos::report::{run_dir, write_run, RunId};
 use outbox_chaos::scenario::{FaultKind, SeedRange, Shard};
 
-use super::{check_writable_dir, kebab, print_outcome};
+use super::{bench, check_writable_dir, kebab, print_outcome, Failure};
 
 /// `real`'s flags.
 #[derive(clap::Args)]
@@ -166,8 +168,10 @@ async fn real_run(cmd: &RealCli) -> Result<u8, RealError> {
     let outcome = prepared.run().await?;
     let dir = run_dir(&cmd.reports, &s.name, &outcome.run);
     write_run(&dir, &outcome.history, &outcome.summary())?;
+    let html = write_run_html(&dir, &outcome, &Perf::build(&outcome.history), &[])?;
     let rerun = format!("rerun: {}", rerun_command(cmd, seed));
-    print_outcome(&outcome, &dir, &[rerun], cmd.verbose);
+    let extra = [format!("html: {}", html.display()), rerun];
+    print_outcome(&outcome, &dir, &extra, cmd.verbose);
     // Judged as a sweep of this one seed is: `expect`, `must_reach`, then `result:` last.
     let mut sweep = Sweep::new(
         s,
@@ -218,3 +222,122 @@ fn rerun_command(cmd: &RealCli, seed: u64) -> String {
     }
     out
 }
+
+/// `bench --world real`: the bench's scenario through the ordinary container run (after a
+/// fault-free probe run for the maximum rate when `--rate` is not given), then its figures (see
+/// `cli::bench`).
+pub fn bench_real(
+    scenario: &outbox_chaos::scenario::Scenario,
+    seed: u64,
+    reports: &std::path::Path,
+    duration: Option<f64>,
+    rate: Option<f64>,
+) -> Result<u8, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::bad_input(format!("cannot start the runtime: {e}")))?;
+    let result = runtime.block_on(async {
+        let signal =
+            stop_signal().map_err(|e| Failure::bad_input(format!("cannot handle signals: {e}")))?;
+        tokio::select! {
+            biased;
+            (name, code) = signal => Ok(Err((name, code))),
+            result = bench_real_run(scenario, seed, reports, duration, rate) => result.map(Ok),
+        }
+    });
+    // The run's future is dropped when a signal won: its guard has removed the containers.
+    match result? {
+        Err((name, code)) => {
+            eprintln!("outbox-chaos bench: {name}: interrupted; the run's containers and networks were removed (exit {code})");
+            Ok(code)
+        }
+        Ok(code) => Ok(code),
+    }
+}
+
+fn real_failure(e: RealError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    }
+}
+
+async fn bench_real_run(
+    scenario: &outbox_chaos::scenario::Scenario,
+    seed: u64,
+    reports: &std::path::Path,
+    duration: Option<f64>,
+    rate: Option<f64>,
+) -> Result<u8, Failure> {
+    let options = |scenario: &outbox_chaos::scenario::Scenario| RealOptions {
+        scenario: scenario.clone(),
+        window_ms: None,
+        image: outbox_chaos::real::image::DEFAULT_IMAGE.to_string(),
+        seed: Some(seed),
+        run_id: None,
+    };
+    let mut probe = None;
+    let rate = match rate {
+        Some(r) => r,
+        None => {
+            let probe_scenario = bench::probe_scenario(scenario);
+            let run = RealRun::new(&options(&probe_scenario)).map_err(real_failure)?;
+            let outcome = run.run().await.map_err(real_failure)?;
+            let (rate, line) = bench::probed_rate(&outcome)?;
+            println!("{line}");
+            probe = Some(line);
+            rate
+        }
+    };
+    let (scenario, offered) = bench::bench_scenario(scenario, duration, Some(rate))?;
+    let prepared = RealRun::new(&options(&scenario)).map_err(real_failure)?;
+    let run_id = RunId::Id(prepared.run_id.clone());
+    println!("{}", header_line("bench", &prepared.scenario, &run_id));
+    let offered_line = bench::offered_line(&scenario, offered, probe.is_some());
+    println!("offered: {offered_line}");
+    print!("{}", parameters_text(&prepared.parameters()));
+    let ceiling_decisions = scenario
+        .workload
+        .decisions
+        .clamp(2_000, CEILING_DECISIONS_MAX);
+    let (outcome, ceiling) = prepared
+        .run_measured(Some(ceiling_decisions))
+        .await
+        .map_err(real_failure)?;
+    let perf = Perf::build(&outcome.history);
+    let mut rows = vec![("offered".to_string(), offered_line)];
+    rows.extend(probe.map(|p| ("probe".to_string(), p)));
+    let measured = match ceiling {
+        Some(Ok(c)) => {
+            // The pipeline's rate: decisions effected in every concern per second of the load.
+            let effected = perf.effected as f64 / perf.concerns.max(1) as f64;
+            let rate = effected * 1_000.0 / perf.end_ms.max(1) as f64;
+            let peak = perf.peak_effects_per_s() as f64 / perf.concerns.max(1) as f64;
+            rows.push(("redis ceiling".to_string(), c.describe()));
+            rows.push((
+                "pipeline / ceiling".to_string(),
+                format!(
+                    "{:.3} (mean {rate:.0} decisions/s effected in every concern over the run; peak second {:.3})",
+                    rate / c.decisions_per_s(),
+                    peak / c.decisions_per_s()
+                ),
+            ));
+            true
+        }
+        Some(Err(e)) => {
+            rows.push(("redis ceiling".to_string(), format!("NOT measured: {e}")));
+            false
+        }
+        None => false,
+    };
+    let code = bench::finish("wall-clock", reports, &outcome, &perf, &rows)?;
+    if !measured {
+        println!("ceiling: not measured; the ratio is missing (exit 1)");
+        return Ok(code.max(1));
+    }
+    Ok(code)
+}
+
+/// Decisions of the ceiling measure at most.
+const CEILING_DECISIONS_MAX: u64 = 50_000;

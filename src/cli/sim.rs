@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use outbox_chaos::check::timeline;
 use outbox_chaos::history::hash::format_hash;
+use outbox_chaos::report::html::{write_run_html, write_sweep_html, FILE_NAME};
 use outbox_chaos::report::outcome::header_line;
 use outbox_chaos::report::outcome::RunOutcome;
+use outbox_chaos::report::series::Perf;
 use outbox_chaos::report::sweep::{sweep_dir, write_sweep, Sweep};
 use outbox_chaos::report::{self, junit, run_dir, verdict_line, write_run, RunId};
 use outbox_chaos::scenario::{self, scenarios_dir, Scenario, SeedRange, Shard};
@@ -103,10 +105,12 @@ pub(super) fn load_scenario(target: &Target) -> Result<Scenario, Failure> {
 }
 
 /// Writes `DIR/<scenario>/<seed>/`; a directory that cannot be written is bad input.
-fn write_reports(base: &Path, run: &RunOutcome) -> Result<PathBuf, Failure> {
+fn write_reports(base: &Path, run: &RunOutcome) -> Result<(PathBuf, String), Failure> {
     let dir = run_dir(base, &run.scenario.name, &run.run);
     write_run(&dir, &run.history, &run.summary()).map_err(Failure::bad_input)?;
-    Ok(dir)
+    let html =
+        write_run_html(&dir, run, &Perf::build(&run.history), &[]).map_err(Failure::bad_input)?;
+    Ok((dir, format!("html: {}", html.display())))
 }
 
 pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
@@ -116,7 +120,7 @@ pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
     let prepared = SimRun::new(&scenario, args.seed)?;
     let run_id = RunId::Seed(args.seed);
     print_start("sim", &scenario, &run_id, &prepared.parameters());
-    let (run, extra, same) = if args.check_determinism {
+    let (run, mut extra, same) = if args.check_determinism {
         let twice = determinism::check(&prepared)?;
         let line = twice.line();
         let same = twice.same();
@@ -124,7 +128,8 @@ pub fn run_sim(args: &SimCli) -> Result<u8, Failure> {
     } else {
         (prepared.run()?, Vec::new(), true)
     };
-    let dir = write_reports(&base, &run)?;
+    let (dir, html) = write_reports(&base, &run)?;
+    extra.insert(0, html);
     print_outcome(&run, &dir, &extra, args.target.verbose);
     Ok(if run.is_clean() && same { 0 } else { 1 })
 }
@@ -185,8 +190,9 @@ pub fn run_replay(args: &ReplayCli) -> Result<u8, Failure> {
         extra.push(format!("timeline of {event}:"));
         extra.extend(text.lines().map(|l| format!("  {l}")));
     }
-    let dir = write_reports(&base, &run)?;
+    let (dir, html) = write_reports(&base, &run)?;
     if full {
+        extra.insert(0, html);
         print_outcome(&run, &dir, &extra, args.target.verbose);
     } else {
         // The timeline alone, then the two lines scripts read.
@@ -240,6 +246,10 @@ pub fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
     let elapsed_s = started.elapsed().as_secs_f64();
     let mut sweep = Sweep::new(&scenario, range, shard);
     let commands: u64 = results.iter().map(|r| r.redis_commands).sum();
+    let seed_reports: Vec<(u64, PathBuf)> = results
+        .iter()
+        .filter_map(|r| Some((r.outcome.seed, r.report_dir.as_ref()?.join(FILE_NAME))))
+        .collect();
     results.into_iter().for_each(|r| sweep.add(r.outcome));
     let text = sweep.text(elapsed_s);
     let (body, result_line) = text
@@ -258,8 +268,12 @@ pub fn run_sweep(args: &SweepCli) -> Result<u8, Failure> {
             Some(path) => std::fs::write(path, junit::junit_xml(&sweep, elapsed_s))
                 .map_err(|e| format!("{}: {e}", path.display())),
             None => Ok(()),
+        })
+        .and_then(|()| {
+            write_sweep_html(&dir, &sweep, elapsed_s, &seed_reports).map_err(|e| e.to_string())
         });
     println!("report: {}", dir.display());
+    println!("html: {}", dir.join(FILE_NAME).display());
     // The result is said even when a report could not be written (the paths were checked
     // before the run; a disk that filled up since is still said, and fails the command).
     println!("{result_line}");

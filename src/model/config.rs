@@ -148,6 +148,21 @@ static PARAMS: &[Param] = &[
     p("port", &[], "6379", Kind::Int(0, 65535)),
     p("proto-max-bulk-len", &[], "536870912", Kind::Memory),
     p("protected-mode", &[], "yes", YES_NO),
+    p("repl-backlog-size", &[], "1048576", Kind::Memory),
+    p("repl-diskless-sync-delay", &[], "5", Kind::Int(0, MAX_I32)),
+    p(
+        "repl-ping-replica-period",
+        &["repl-ping-slave-period"],
+        "10",
+        Kind::Int(1, MAX_I32),
+    ),
+    p("repl-timeout", &[], "60", Kind::Int(1, MAX_I32)),
+    p(
+        "replica-announce-ip",
+        &["slave-announce-ip"],
+        "",
+        Kind::Text,
+    ),
     p("replica-read-only", &["slave-read-only"], "yes", YES_NO),
     p(
         "replica-serve-stale-data",

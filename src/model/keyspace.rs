@@ -139,6 +139,17 @@ impl Keyspace {
         });
     }
 
+    /// Every entry, expired or not, in key order (a replication snapshot holds them all, as
+    /// Redis's RDB does).
+    pub fn entries(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+        self.entries.iter()
+    }
+
+    /// Number of entries, expired or not.
+    pub fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Inserts an entry with its expiry (MOVE), replacing any, and touches the key.
     pub fn insert_entry(&mut self, key: Bytes, entry: Entry) {
         self.touch(&key);

@@ -9,6 +9,7 @@
 //! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
 //! - [`config`]: the parameters CONFIG GET/SET see, with Redis's defaults.
 //! - [`lua`]: the Lua 5.1 sandbox behind EVAL.
+//! - [`replication`]: the replication id, offset, backlog, replicas and stream; snapshots.
 //! - [`net`]: the adapters that put the core on a socket: a turmoil host and a real TCP server.
 //!
 //! The reference is Redis 7.0.15: replies and error texts match it byte for byte, which the
@@ -22,6 +23,7 @@ pub(crate) mod lua;
 pub mod net;
 pub(crate) mod parse;
 pub(crate) mod persist;
+pub mod replication;
 pub mod server;
 pub(crate) mod stream;
 pub(crate) mod zset;

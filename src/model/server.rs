@@ -25,6 +25,8 @@ pub enum Context {
     Exec,
     /// Called by a Lua script through `redis.call`/`redis.pcall`.
     Script,
+    /// Read from this replica's primary: applied as it comes, never refused, never blocking.
+    Master,
 }
 
 /// One command invocation.
@@ -86,6 +88,14 @@ pub struct ClientState {
     /// What a client blocked in XREAD/XREADGROUP waits for (the ids `$` stood for, its
     /// deadline), read when the request is re-run by [`Server::execute_unblocked`].
     pub blocked_read: Option<crate::model::stream::BlockedRead>,
+    /// `master_repl_offset` right after this client's last write joined the replication
+    /// stream (Redis's `woff`): what its WAIT waits for.
+    pub woff: u64,
+    /// Where the connection comes from, as the network adapter saw it (a replica's address).
+    pub peer: Option<String>,
+    /// What a replica said in REPLCONF before its PSYNC.
+    pub replica_port: Option<u16>,
+    pub announced_ip: Option<String>,
 }
 
 /// The whole server: databases, clients, scripts. One per simulated Redis host.
@@ -117,6 +127,8 @@ pub struct Server {
     pub stats: Stats,
     /// Clients parked in a blocking command (kept by the network adapter that parks them).
     pub blocked_clients: usize,
+    /// Replication: role, offset, backlog, replicas (`model::replication`).
+    pub repl: crate::model::replication::Replication,
 }
 
 /// Per-command counters as INFO commandstats reports them.
@@ -161,6 +173,12 @@ impl Default for Server {
 
 impl Server {
     pub fn new() -> Server {
+        Server::with_seed(0)
+    }
+
+    /// A server whose replication ids are drawn from `seed`: servers that may replicate from
+    /// one another need different seeds.
+    pub fn with_seed(seed: u64) -> Server {
         Server {
             keyspace: Keyspace::new(),
             dbs: (0..DATABASES).map(|_| Keyspace::new()).collect(),
@@ -175,6 +193,7 @@ impl Server {
             commands_processed: 0,
             stats: Stats::default(),
             blocked_clients: 0,
+            repl: crate::model::replication::Replication::new(seed),
         }
     }
 
@@ -189,6 +208,51 @@ impl Server {
     pub fn disconnect(&mut self, client: ClientId) {
         self.unwatch_all(client);
         self.clients.remove(&client);
+        self.repl.replicas.remove(&client);
+    }
+
+    /// Every database, in index order, for a snapshot.
+    pub fn all_dbs(&self) -> Vec<&Keyspace> {
+        (0..DATABASES)
+            .map(|i| {
+                if i == self.db {
+                    &self.keyspace
+                } else {
+                    &self.dbs[i]
+                }
+            })
+            .collect()
+    }
+
+    /// Replaces every database (a replica loading its primary's snapshot). WATCHes of the old
+    /// keys are broken, as a FLUSHALL would.
+    pub fn load_dbs(&mut self, dbs: Vec<Keyspace>) {
+        assert_eq!(dbs.len(), DATABASES, "a snapshot holds every database");
+        for (i, mut fresh) in dbs.into_iter().enumerate() {
+            let db = self.db_mut(i);
+            db.flush();
+            db.swap_entries(&mut fresh);
+        }
+    }
+
+    /// Executes one command of the primary's replication stream, at the primary's time.
+    pub fn execute_from_master(&mut self, client: ClientId, args: &[Bytes], now_ms: u64) -> Reply {
+        self.run(Call {
+            client,
+            args,
+            now_ms,
+            context: Context::Master,
+        })
+    }
+
+    /// What a blocked request answers at its deadline: WAIT counts the acknowledgements it
+    /// has by then; every other command gives the reply fixed when it blocked.
+    pub fn timeout_reply(&mut self, client: ClientId, args: &[Bytes], fallback: Frame) -> Frame {
+        if args[0].eq_ignore_ascii_case(b"wait") {
+            let woff = self.clients.get(&client).map_or(0, |c| c.woff);
+            return Frame::Integer(self.repl.acks_at_least(woff) as i64);
+        }
+        fallback
     }
 
     /// Loads database `index` into `keyspace` (a no-op when it is loaded already).
@@ -272,6 +336,66 @@ impl Server {
             Ok(spec) => spec,
             Err(error) => return self.reject(call, error),
         };
+        if call.context != Context::Master && self.writes(spec, call.client) {
+            if let Some(refusal) = self.write_refusal(call.now_ms) {
+                return self.reject(call, Frame::error(refusal));
+            }
+        }
+        let reply = self.run_checked(spec, call);
+        let offset_before = self.repl.offset;
+        let backlog_size = self.backlog_size();
+        if self.repl.flush(call.now_ms, backlog_size) {
+            if let Some(state) = self.clients.get_mut(&call.client) {
+                state.woff = self.repl.offset;
+            }
+        }
+        debug_assert!(self.repl.offset >= offset_before);
+        self.repl.flush_getack(backlog_size);
+        reply
+    }
+
+    /// `repl-backlog-size` in bytes.
+    pub fn backlog_size(&self) -> u64 {
+        self.config.int("repl-backlog-size").max(1) as u64
+    }
+
+    /// Whether running this request writes: a write command, or an EXEC with one queued.
+    fn writes(&self, spec: &CommandSpec, client: ClientId) -> bool {
+        if spec.flags.contains(Flags::WRITE) {
+            return true;
+        }
+        spec.name == "exec"
+            && self
+                .clients
+                .get(&client)
+                .and_then(|c| c.multi.as_ref())
+                .is_some_and(|queued| {
+                    queued.iter().any(|args| {
+                        cmd::find_command(args).is_some_and(|s| s.flags.contains(Flags::WRITE))
+                    })
+                })
+    }
+
+    /// Why a write is refused now, as Redis's `processCommand`: too few good replicas under
+    /// `min-replicas-to-write`, or a read-only replica.
+    pub fn write_refusal(&self, now_ms: u64) -> Option<&'static str> {
+        use crate::model::replication::{ERR_NOREPLICAS, ERR_READONLY};
+        if self.repl.is_replica() {
+            return (self.config.get("replica-read-only") == "yes").then_some(ERR_READONLY);
+        }
+        let needed = self.config.int("min-replicas-to-write");
+        let max_lag_s = self.config.int("min-replicas-max-lag");
+        if needed > 0
+            && max_lag_s > 0
+            && (self.repl.good_replicas(now_ms, max_lag_s as u64) as i64) < needed
+        {
+            return Some(ERR_NOREPLICAS);
+        }
+        None
+    }
+
+    /// Queues the request inside MULTI, or runs it.
+    fn run_checked(&mut self, spec: &'static CommandSpec, call: Call<'_>) -> Reply {
         if self
             .clients
             .get(&call.client)
@@ -292,7 +416,17 @@ impl Server {
     /// Runs a command whose name and arity were already checked (also used by EXEC and scripts).
     pub fn dispatch(&mut self, spec: &'static CommandSpec, call: Call<'_>) -> Reply {
         self.commands_processed += 1;
+        let write = spec.flags.contains(Flags::WRITE);
+        if write && call.context == Context::Script {
+            if let Some(refusal) = self.write_refusal(call.now_ms) {
+                return Frame::error(refusal).into();
+            }
+        }
+        let db = self.db;
         let reply = (spec.handler)(self, call);
+        if write && matches!(&reply, Reply::Frame(f) if !matches!(f, Frame::Error(_))) {
+            self.repl.capture(db, call.args);
+        }
         let stats = self.stats.commands.entry(spec.name).or_default();
         stats.calls += 1;
         if let Reply::Frame(Frame::Error(text)) = &reply {

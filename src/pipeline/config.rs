@@ -41,6 +41,11 @@ pub enum Variant {
     NonIdempotentApi,
 }
 
+/// Upper bound of `apply-batch`: a batch is one script call whose keys and arguments grow with it.
+pub const APPLY_BATCH_MAX: u64 = 1_024;
+/// Upper bound of `in-flight`: the commits one producer has sent and not seen answered.
+pub const IN_FLIGHT_MAX: u64 = 1_024;
+
 /// `WAIT replicas timeout` after each commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -86,6 +91,15 @@ pub struct PipelineConfig {
     pub variant: Variant,
     /// XREADGROUP / XAUTOCLAIM COUNT.
     pub read_count: u64,
+    /// Entries of one read a consumer applies with one sink call (one script for the `atomic`
+    /// sink): the effects, dedupe marks and XACKs of the whole batch in one round trip, each
+    /// entry's effect still its own atomic step. 1 applies entry by entry. At most
+    /// [`APPLY_BATCH_MAX`].
+    pub apply_batch: u64,
+    /// Commits one producer keeps in flight on its multiplexed connection (pipelined, outcomes
+    /// reported in order). 1 waits for each reply before sending the next. At most
+    /// [`IN_FLIGHT_MAX`].
+    pub in_flight: u64,
     /// XREADGROUP BLOCK.
     pub block_ms: u64,
     /// Entries idle longer than this are reclaimed by XAUTOCLAIM.
@@ -109,6 +123,8 @@ impl Default for PipelineConfig {
             sink: SinkKind::Atomic,
             variant: Variant::Correct,
             read_count: 64,
+            apply_batch: 64,
+            in_flight: 32,
             block_ms: 200,
             min_idle_ms: 1_000,
             reclaim_interval_ms: 500,
@@ -152,6 +168,14 @@ impl PipelineConfig {
             _ if self.read_count == 0 || self.max_deliveries == 0 => {
                 bad("read-count and max-deliveries must be positive".into())
             }
+            _ if !(1..=APPLY_BATCH_MAX).contains(&self.apply_batch) => bad(format!(
+                "apply-batch must be between 1 and {APPLY_BATCH_MAX}, not {}",
+                self.apply_batch
+            )),
+            _ if !(1..=IN_FLIGHT_MAX).contains(&self.in_flight) => bad(format!(
+                "in-flight must be between 1 and {IN_FLIGHT_MAX}, not {}",
+                self.in_flight
+            )),
             _ => Ok(()),
         }
     }

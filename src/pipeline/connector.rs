@@ -382,6 +382,57 @@ impl Link {
     }
 }
 
+/// A [`Link`] several in-flight calls of one task share (the producer's window). The lock is a
+/// std mutex held only between awaits, never across one: connecting happens outside it, and a
+/// second call that finds no connection meanwhile opens its own, of which the first stored wins.
+pub struct SharedLink {
+    link: std::sync::Mutex<Link>,
+}
+
+impl SharedLink {
+    pub fn new(link: Link) -> SharedLink {
+        SharedLink {
+            link: std::sync::Mutex::new(link),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Link> {
+        self.link
+            .lock()
+            .expect("a link's lock is never held across a panic")
+    }
+
+    /// A handle on the connection (a clone of the multiplexed connection), opening one (a single
+    /// attempt) when there is none.
+    pub async fn conn(&self) -> Result<MultiplexedConnection, PipelineError> {
+        let (connector, purpose) = {
+            let link = self.lock();
+            if let Some(conn) = &link.conn {
+                return Ok(conn.clone());
+            }
+            (link.connector.clone(), link.purpose)
+        };
+        let opened = connector.connect(purpose).await?;
+        Ok(self.lock().conn.get_or_insert(opened).clone())
+    }
+
+    /// As [`Link::succeeded`].
+    pub fn succeeded(&self) {
+        self.lock().succeeded();
+    }
+
+    /// As [`Link::note_error`].
+    pub fn note_error(&self, err: &PipelineError) -> Retry {
+        self.lock().note_error(err)
+    }
+
+    /// As [`Link::pause`]; the delay is drawn under the lock, the sleep happens outside it.
+    pub async fn pause(&self) {
+        let delay_ms = self.lock().backoff.next_delay_ms();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,9 @@
 //! XREADGROUP (COUNT, BLOCK, on a connection of its own), reclaims entries idle longer than
 //! `min-idle-ms` with XAUTOCLAIM, dead-letters an entry delivered more than `max-deliveries` times
 //! (XACK and XADD to the dead-letter stream in one script), and sends every other entry through
-//! its [`Sink`]. Errors go through [`Link::recover`]: one classification decides reconnect,
+//! its [`Sink`], `apply-batch` entries of one read per sink call (one script for the whole batch
+//! with the `atomic` sink). Reclaims run every `reclaim-interval-ms`, not on every read, so the hot
+//! path is one XREADGROUP and one script call per batch. Errors go through [`Link::recover`]: one classification decides reconnect,
 //! retry, back off or stop.
 //!
 //! A worker keeps nothing that matters in memory: dropped at any await and started again under
@@ -160,8 +162,9 @@ impl Worker {
             self.next_reclaim = tokio::time::Instant::now()
                 + Duration::from_millis(self.ctx.config.reclaim_interval_ms);
         }
-        for (t, entry) in self.read_new().await? {
-            self.handle(t, entry, 1, false).await?;
+        for (t, entries) in self.read_new().await? {
+            let fresh = entries.into_iter().map(|e| (e, 1)).collect();
+            self.handle_batch(t, fresh, false).await?;
         }
         Ok(())
     }
@@ -187,8 +190,8 @@ impl Worker {
         Ok(())
     }
 
-    /// New entries of every tenant stream, blocking up to `block-ms`.
-    async fn read_new(&mut self) -> Result<Vec<(usize, Entry)>, PipelineError> {
+    /// New entries of every tenant stream, blocking up to `block-ms`, per stream.
+    async fn read_new(&mut self) -> Result<Vec<(usize, Vec<Entry>)>, PipelineError> {
         let mut cmd = redis::cmd("XREADGROUP");
         cmd.arg("GROUP").arg(&self.concern).arg(&self.consumer);
         cmd.arg("COUNT")
@@ -202,8 +205,7 @@ impl Worker {
         let reply: Value = cmd.query_async(self.block.conn().await?).await?;
         let mut out = Vec::new();
         for (key, entries) in streams::parse_read(reply)? {
-            let t = self.stream_index(&key)?;
-            out.extend(entries.into_iter().map(|e| (t, e)));
+            out.push((self.stream_index(&key)?, entries));
         }
         Ok(out)
     }
@@ -233,11 +235,8 @@ impl Worker {
                 return Ok(());
             };
             start = last.id.clone();
-            let counts = self.delivery_counts(t, &entries).await?;
-            for entry in entries {
-                let deliveries = counts.get(&entry.id).copied().unwrap_or(1);
-                self.handle(t, entry, deliveries, true).await?;
-            }
+            let batch = self.with_delivery_counts(t, entries).await?;
+            self.handle_batch(t, batch, true).await?;
         }
         Err(PipelineError::too_many_pages(
             format!("{}: own pending entries", self.process),
@@ -265,17 +264,30 @@ impl Worker {
                 };
                 self.ctx.recorder.record(&self.process, Phase::Event, op);
             }
-            let counts = self.delivery_counts(t, &claim.claimed).await?;
-            for entry in claim.claimed {
-                let deliveries = counts.get(&entry.id).copied().unwrap_or(1);
-                self.handle(t, entry, deliveries, true).await?;
-            }
+            let batch = self.with_delivery_counts(t, claim.claimed).await?;
+            self.handle_batch(t, batch, true).await?;
             if claim.next == "0-0" {
                 return Ok(());
             }
             cursor = claim.next;
         }
         Ok(())
+    }
+
+    /// `entries` (all in this consumer's PEL) with their delivery counts.
+    async fn with_delivery_counts(
+        &mut self,
+        t: usize,
+        entries: Vec<Entry>,
+    ) -> Result<Vec<(Entry, u64)>, PipelineError> {
+        let counts = self.delivery_counts(t, &entries).await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let deliveries = counts.get(&e.id).copied().unwrap_or(1);
+                (e, deliveries)
+            })
+            .collect())
     }
 
     /// Delivery counts of `entries` (all in this consumer's PEL), from extended XPENDING.
@@ -321,18 +333,42 @@ impl Worker {
         ))
     }
 
-    /// One delivered entry: drop it if deleted; else record it, then dead-letter or apply it.
-    async fn handle(
+    /// Delivered entries of stream `t` (with their delivery counts), `apply-batch` at a time:
+    /// each entry of a batch is recorded and passes its failpoint, then is dropped (deleted),
+    /// dead-lettered, counted as poison or kept; the kept ones go through the sink together.
+    async fn handle_batch(
         &mut self,
         t: usize,
-        entry: Entry,
-        deliveries: u64,
+        entries: Vec<(Entry, u64)>,
         reclaimed: bool,
     ) -> Result<(), PipelineError> {
+        let size = usize::try_from(self.ctx.config.apply_batch.max(1)).unwrap_or(usize::MAX);
+        for batch in entries.chunks(size) {
+            let mut kept = Vec::with_capacity(batch.len());
+            for (entry, deliveries) in batch {
+                if let Some(event) = self.deliver(t, entry, *deliveries, reclaimed).await? {
+                    kept.push((entry, event));
+                }
+            }
+            self.apply(t, &kept).await?;
+        }
+        Ok(())
+    }
+
+    /// One delivered entry: drop it if deleted; else record it, then dead-letter it or hand back
+    /// its event for the sink (`None` when there is nothing to apply).
+    async fn deliver(
+        &mut self,
+        t: usize,
+        entry: &Entry,
+        deliveries: u64,
+        reclaimed: bool,
+    ) -> Result<Option<String>, PipelineError> {
         if entry.fields.is_none() {
             // Trimmed or deleted while pending: its event is unknown, so there is no delivery of
             // an event to record, only the disappearance.
-            return self.drop_deleted(t, &entry).await;
+            self.drop_deleted(t, entry).await?;
+            return Ok(None);
         }
         let event = entry.field(field::EVENT).unwrap_or_default().to_string();
         let op = Op::Deliver {
@@ -352,30 +388,35 @@ impl Worker {
             .hit(CONSUMER_AFTER_READ, &self.process, &ctx.recorder)
             .await;
         if deliveries > self.ctx.config.max_deliveries {
-            return self.move_to_dead_letter(t, &entry, deliveries).await;
+            self.move_to_dead_letter(t, entry, deliveries).await?;
+            return Ok(None);
         }
-        self.apply(t, &entry, &event).await
-    }
-
-    async fn apply(&mut self, t: usize, entry: &Entry, event: &str) -> Result<(), PipelineError> {
-        let (Some(object), Some(amount)) =
-            (entry.field(field::OBJECT), entry.field(field::PAYLOAD))
-        else {
+        if entry.field(field::OBJECT).is_none() || entry.field(field::PAYLOAD).is_none() {
             // Without these fields no sink can apply it: poison.
             self.sink_failed();
+            return Ok(None);
+        }
+        Ok(Some(event))
+    }
+
+    /// The kept entries of one batch of stream `t`, through the sink in one call.
+    async fn apply(&mut self, t: usize, kept: &[(&Entry, String)]) -> Result<(), PipelineError> {
+        if kept.is_empty() {
             return Ok(());
-        };
-        let at_ms = entry.field(field::AT_MS).and_then(|v| v.parse().ok());
+        }
         let (tenant, stream) = (self.tenants[t].clone(), self.streams[t].clone());
-        let item = Item {
-            tenant: &tenant,
-            stream: &stream,
-            entry_id: &entry.id,
-            event,
-            object,
-            amount,
-            at_ms,
-        };
+        let items: Vec<Item<'_>> = kept
+            .iter()
+            .map(|(entry, event)| Item {
+                tenant: &tenant,
+                stream: &stream,
+                entry_id: &entry.id,
+                event,
+                object: entry.field(field::OBJECT).unwrap_or_default(),
+                amount: entry.field(field::PAYLOAD).unwrap_or_default(),
+                at_ms: entry.field(field::AT_MS).and_then(|v| v.parse().ok()),
+            })
+            .collect();
         let mut env = Env {
             ctx: &self.ctx,
             link: &mut self.cmd,
@@ -383,9 +424,9 @@ impl Worker {
             concern: &self.concern,
             consumer: &self.consumer,
         };
-        match self.sink.apply(&mut env, &item).await {
-            // A poison entry stays pending: reclaims count its deliveries until it is
-            // dead-lettered.
+        match self.sink.apply_batch(&mut env, &items).await {
+            // Refused for good as a whole (a poison entry alone is counted by the sink): counted,
+            // left pending for the reclaims to count its deliveries until it is dead-lettered.
             Err(e) if e.retry() == Retry::Never => {
                 self.sink_failed();
                 Ok(())

@@ -22,8 +22,9 @@ pub const PRODUCER_AFTER_STATE: &str = "producer.after_state";
 /// A consumer received an entry and has done nothing with it.
 pub const CONSUMER_AFTER_READ: &str = "consumer.after_read";
 /// The effect is applied and the entry not acknowledged yet. With the `atomic` sink the ack is
-/// inside the same script, so this point is reached after both; a stop there leaves the rest of the
-/// worker's batch pending.
+/// inside the same script, so this point is reached after both, and with `apply-batch` above 1
+/// after the script applied and acknowledged the whole batch; a stop there leaves the rest of the
+/// worker's read pending.
 pub const CONSUMER_AFTER_EFFECT_BEFORE_ACK: &str = "consumer.after_effect_before_ack";
 /// The entry is acknowledged (with `ack-first`, before its effect).
 pub const CONSUMER_AFTER_ACK: &str = "consumer.after_ack";

@@ -7,7 +7,8 @@
 //! never replays an earlier run's ids.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -46,6 +47,16 @@ pub struct LoadArgs {
     pub concerns: u32,
     pub workers: u32,
     pub producers: u32,
+    /// Commits each producer keeps in flight (the pipeline's `in-flight`).
+    pub in_flight: u64,
+    /// Entries a worker applies with one sink call (the pipeline's `apply-batch`).
+    pub apply_batch: u64,
+    /// XREADGROUP / XAUTOCLAIM COUNT (the pipeline's `read-count`).
+    pub read_count: u64,
+    /// Also measure the Redis ceiling for the same work, after the run (see [`Ceiling`]).
+    pub ceiling: bool,
+    /// Crash and restart one worker this often (0: never), round-robin.
+    pub crash_worker_every_ms: u64,
     pub sink: SinkKind,
     pub variant: Variant,
     pub prefix: String,
@@ -65,6 +76,11 @@ impl Default for LoadArgs {
             concerns: 3,
             workers: 4,
             producers: 8,
+            in_flight: 64,
+            apply_batch: 64,
+            read_count: 64,
+            ceiling: false,
+            crash_worker_every_ms: 0,
             sink: SinkKind::Atomic,
             variant: Variant::Correct,
             prefix: "oc:".into(),
@@ -130,6 +146,9 @@ pub struct LoadReport {
     pub concerns: Vec<String>,
     pub workers: u32,
     pub producers: u32,
+    pub in_flight: u64,
+    pub apply_batch: u64,
+    pub read_count: u64,
     pub sink: SinkKind,
     pub variant: Variant,
     pub commits: ProducerSummary,
@@ -141,6 +160,10 @@ pub struct LoadReport {
     pub throughput_per_s: f64,
     pub metrics: MetricsSnapshot,
     pub audit: AuditSummary,
+    /// Workers crashed and restarted by `--crash-worker-every-ms`.
+    pub worker_crashes: u64,
+    /// The Redis ceiling for the same work, when asked for.
+    pub ceiling: Option<Ceiling>,
     /// Keys deleted by `--cleanup`.
     pub cleaned_keys: Option<u64>,
 }
@@ -241,6 +264,10 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let ledger = service.map(|s| s.ledger());
     let state = audit::audit(&mut admin, &ctx.config, &tenants, ledger.as_ref()).await?;
     let effected = audit::summarize(&only_ids(&state, &format!("d-r{run}-"))).effected;
+    let ceiling = match args.ceiling {
+        true => Some(measure_ceiling(&ctx, &mut admin, args, run, &tenants).await?),
+        false => None,
+    };
     let cleaned_keys = match args.cleanup {
         true => Some(cleanup(&mut admin, &ctx).await?),
         false => None,
@@ -252,6 +279,9 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         concerns: ctx.config.concerns.clone(),
         workers: args.workers,
         producers: args.producers,
+        in_flight: args.in_flight,
+        apply_batch: args.apply_batch,
+        read_count: args.read_count,
         sink: args.sink,
         variant: args.variant,
         commits: timed.commits,
@@ -261,6 +291,8 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         throughput_per_s: effected as f64 * 1000.0 / timed.elapsed_ms as f64,
         metrics: ctx.metrics.snapshot(),
         audit: audit::summarize(&state),
+        worker_crashes: timed.worker_crashes,
+        ceiling,
         cleaned_keys,
     })
 }
@@ -297,6 +329,9 @@ async fn open(args: &LoadArgs) -> Result<(Context, MultiplexedConnection), LoadE
         concerns: concern_names(args.concerns),
         sink: args.sink,
         variant: args.variant,
+        in_flight: args.in_flight,
+        apply_batch: args.apply_batch,
+        read_count: args.read_count,
         ..Default::default()
     };
     let ctx = Context::new(config, connector, args.seed)
@@ -315,6 +350,7 @@ struct Timed {
     commits: ProducerSummary,
     drained: bool,
     elapsed_ms: u64,
+    worker_crashes: u64,
 }
 
 /// Starts the workers, commits every decision, waits for the drain, stops everything: the part
@@ -327,21 +363,225 @@ async fn drive(
     tenants: &[String],
     downstream: Option<Arc<dyn Downstream>>,
 ) -> Result<Timed, LoadError> {
-    let mut workers = spawn_workers(ctx, tenants, args.workers, downstream)?;
+    let workers = Arc::new(Mutex::new(spawn_workers(
+        ctx,
+        tenants,
+        args.workers,
+        downstream.clone(),
+    )?));
     let sampler = tokio::spawn(Sampler::new(ctx, tenants).run(SAMPLE_INTERVAL_MS));
+    let crashes = Arc::new(AtomicU64::new(0));
+    let crasher = (args.crash_worker_every_ms > 0).then(|| {
+        let crash = Crasher {
+            ctx: ctx.clone(),
+            tenants: tenants.to_vec(),
+            per_concern: args.workers as usize,
+            downstream,
+            every_ms: args.crash_worker_every_ms,
+            crashes: crashes.clone(),
+        };
+        tokio::spawn(crash.run(workers.clone()))
+    });
     let started = tokio::time::Instant::now();
     let commits = produce(ctx, run, args, tenants).await;
-    let drained = wait_drained(ctx, admin, tenants, &mut workers, args.timeout_s).await;
+    let drained = wait_drained(ctx, admin, tenants, &workers, args.timeout_s).await;
     let elapsed_ms = (started.elapsed().as_millis() as u64).max(1);
     sampler.abort();
-    for w in &workers {
+    if let Some(c) = crasher {
+        c.abort();
+    }
+    for w in lock(&workers).iter() {
         w.abort();
     }
     Ok(Timed {
         commits,
         drained: drained?,
         elapsed_ms,
+        worker_crashes: crashes.load(Ordering::SeqCst),
     })
+}
+
+type Workers = Arc<Mutex<Vec<JoinHandle<Result<(), PipelineError>>>>>;
+
+fn lock(
+    workers: &Workers,
+) -> std::sync::MutexGuard<'_, Vec<JoinHandle<Result<(), PipelineError>>>> {
+    workers
+        .lock()
+        .expect("the workers' lock is never held across a panic")
+}
+
+/// `--crash-worker-every-ms`: every period, one worker (round-robin over every concern's workers)
+/// is dropped wherever it is (at an await: a crash, with whatever it held in memory lost) and
+/// started again under the same name, as a supervisor restarts a crashed process.
+struct Crasher {
+    ctx: Context,
+    tenants: Vec<String>,
+    per_concern: usize,
+    downstream: Option<Arc<dyn Downstream>>,
+    every_ms: u64,
+    crashes: Arc<AtomicU64>,
+}
+
+impl Crasher {
+    async fn run(self, workers: Workers) -> Result<(), PipelineError> {
+        let n = self.ctx.config.concerns.len() * self.per_concern;
+        for k in (0..n).cycle() {
+            tokio::time::sleep(Duration::from_millis(self.every_ms)).await;
+            let (concern, index) = (
+                &self.ctx.config.concerns[k / self.per_concern],
+                k % self.per_concern,
+            );
+            let worker = Worker::new(
+                &self.ctx,
+                concern,
+                index,
+                &self.tenants,
+                self.downstream.clone(),
+            )?;
+            let mut all = lock(&workers);
+            all[k].abort();
+            all[k] = tokio::spawn(worker.run());
+            self.crashes.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// What the same server does with the same work when no pipeline logic is in the way: this
+/// run's decisions committed with the commit script, then every concern's effects applied with
+/// the effect script in batches of `apply-batch` entries of one tenant, every call EVALSHA,
+/// [`CEILING_DEPTH`] calls pipelined per round trip, over as many connections as the run had
+/// producers (commits) and workers (effects). No reads, no reclaims, no history. The keys live
+/// under `<prefix>ceiling:` and are deleted right after; the XACKs find nothing pending (no
+/// group delivered these entries), which makes the ceiling a little higher, never lower.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ceiling {
+    pub commit_ms: u64,
+    pub effect_ms: u64,
+    /// Script calls sent.
+    pub calls: u64,
+    pub round_trips: u64,
+    /// Decisions over the time of both phases.
+    pub decisions_per_s: f64,
+}
+
+/// Script calls per pipelined round trip of the ceiling (as `redis-benchmark -P 16`).
+pub const CEILING_DEPTH: usize = 16;
+
+async fn measure_ceiling(
+    ctx: &Context,
+    admin: &mut MultiplexedConnection,
+    args: &LoadArgs,
+    run: u64,
+    tenants: &[String],
+) -> Result<Ceiling, LoadError> {
+    use crate::pipeline::keys::Keys;
+    use crate::pipeline::producer::{commit_call, COMMIT_LUA};
+    use crate::pipeline::script::LuaScript;
+    use crate::pipeline::sink::{effect_call, Item, EFFECT_LUA};
+
+    let keys = Keys::new(&format!("{}ceiling:", args.prefix));
+    let (commit, effect) = (
+        LuaScript::new("commit", COMMIT_LUA),
+        LuaScript::new("effect", EFFECT_LUA),
+    );
+    commit.load(admin).await?;
+    effect.load(admin).await?;
+    let decisions: Vec<Decision> = (0..args.decisions)
+        .map(|i| decision(run, i, tenants))
+        .collect();
+    // Every call of the commit phase, dealt to the producers' connections.
+    let lanes = args.producers as usize;
+    let mut calls: Vec<Vec<redis::Cmd>> = vec![Vec::new(); lanes];
+    for (i, d) in decisions.iter().enumerate() {
+        let (k, a) = commit_call(&keys, d, 0, false);
+        calls[i % lanes].push(commit.evalsha_cmd(&k, &a));
+    }
+    let (commit_ms, commit_trips) = send_lanes(ctx, calls).await?;
+    // The effect phase: per concern, per tenant, batches of `apply-batch` entries.
+    let lanes = (args.workers * args.concerns) as usize;
+    let mut calls: Vec<Vec<redis::Cmd>> = vec![Vec::new(); lanes];
+    let batch = usize::try_from(args.apply_batch.max(1)).unwrap_or(usize::MAX);
+    let mut n = 0;
+    for concern in &ctx.config.concerns {
+        for tenant in tenants {
+            let stream = keys.outbox(tenant);
+            let mine: Vec<(String, &Decision)> = decisions
+                .iter()
+                .filter(|d| &d.tenant == tenant)
+                .enumerate()
+                .map(|(i, d)| (format!("1-{i}"), d))
+                .collect();
+            for chunk in mine.chunks(batch) {
+                let items: Vec<Item<'_>> = chunk
+                    .iter()
+                    .map(|(id, d)| Item {
+                        tenant,
+                        stream: &stream,
+                        entry_id: id,
+                        event: &d.id,
+                        object: &d.object,
+                        amount: &d.payload,
+                        at_ms: None,
+                    })
+                    .collect();
+                let (k, a) = effect_call(&keys, concern, &items, true, true);
+                calls[n % lanes].push(effect.evalsha_cmd(&k, &a));
+                n += 1;
+            }
+        }
+    }
+    let (effect_ms, effect_trips) = send_lanes(ctx, calls).await?;
+    let ceiling_keys = streams::scan_all(admin, &keys.all_pattern()).await?;
+    for chunk in ceiling_keys.chunks(1_000) {
+        let _: u64 = redis::cmd("UNLINK")
+            .arg(chunk)
+            .query_async(admin)
+            .await
+            .map_err(PipelineError::from)?;
+    }
+    let total_ms = (commit_ms + effect_ms).max(1);
+    Ok(Ceiling {
+        commit_ms,
+        effect_ms,
+        calls: args.decisions + n as u64,
+        round_trips: commit_trips + effect_trips,
+        decisions_per_s: args.decisions as f64 * 1000.0 / total_ms as f64,
+    })
+}
+
+/// Sends each lane's calls on a connection of its own, [`CEILING_DEPTH`] per round trip, all
+/// lanes at once; the wall time of the slowest and the round trips made. An error reply fails.
+async fn send_lanes(ctx: &Context, lanes: Vec<Vec<redis::Cmd>>) -> Result<(u64, u64), LoadError> {
+    let mut conns = Vec::new();
+    for _ in &lanes {
+        conns.push(ctx.connector.connect(Purpose::Commands).await?);
+    }
+    let started = tokio::time::Instant::now();
+    let mut handles = Vec::new();
+    for (mut conn, calls) in conns.into_iter().zip(lanes) {
+        handles.push(tokio::spawn(async move {
+            let mut trips = 0u64;
+            for chunk in calls.chunks(CEILING_DEPTH) {
+                let mut pipe = redis::pipe();
+                for c in chunk {
+                    pipe.add_command(c.clone());
+                }
+                let _: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
+                trips += 1;
+            }
+            Ok::<u64, redis::RedisError>(trips)
+        }));
+    }
+    let mut trips = 0;
+    for h in handles {
+        trips += h
+            .await
+            .map_err(|e| LoadError::WorkerStopped(format!("a ceiling lane: {e}")))?
+            .map_err(PipelineError::from)?;
+    }
+    Ok(((started.elapsed().as_millis() as u64).max(1), trips))
 }
 
 /// A final state restricted to decisions whose id starts with `id_prefix` (this run's).
@@ -395,13 +635,18 @@ async fn wait_drained(
     ctx: &Context,
     admin: &mut MultiplexedConnection,
     tenants: &[String],
-    workers: &mut Vec<JoinHandle<Result<(), PipelineError>>>,
+    workers: &Workers,
     timeout_s: u64,
 ) -> Result<bool, LoadError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout_s);
     while tokio::time::Instant::now() < deadline {
-        if let Some(i) = workers.iter().position(|w| w.is_finished()) {
-            let why = match workers.swap_remove(i).await {
+        let stopped = {
+            let mut all = lock(workers);
+            let i = all.iter().position(|w| w.is_finished());
+            i.map(|i| all.swap_remove(i))
+        };
+        if let Some(stopped) = stopped {
+            let why = match stopped.await {
                 Ok(Err(e)) => e.to_string(),
                 Ok(Ok(())) => "it returned".to_string(),
                 Err(join) => join.to_string(),
@@ -482,7 +727,19 @@ impl fmt::Display for LoadReport {
             "load: committed {} (already {}, failed {}, unknown {}); {} effected in {} ms; drained: {}",
             c.committed, c.already_committed, c.failed, c.unknown, self.effected, self.elapsed_ms, self.drained
         )?;
+        writeln!(
+            f,
+            "load: in-flight {} per producer, apply-batch {}, read-count {}, worker crashes {}",
+            self.in_flight, self.apply_batch, self.read_count, self.worker_crashes
+        )?;
         writeln!(f, "throughput: {:.1} decisions/s", self.throughput_per_s)?;
+        if let Some(c) = &self.ceiling {
+            writeln!(
+                f,
+                "ceiling: {:.1} decisions/s (commits {} ms, effects {} ms, {} commands in {} EVALSHA-pipelined round trips); pipeline/ceiling = {:.3}",
+                c.decisions_per_s, c.commit_ms, c.effect_ms, c.calls, c.round_trips, self.throughput_per_s / c.decisions_per_s
+            )?;
+        }
         let m = &self.metrics;
         writeln!(
             f,
@@ -507,6 +764,21 @@ impl fmt::Display for LoadReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Exit 1 means the audit found a lost or doubled effect, nothing else: a run that broke
+    /// exits 3, bad input and a server that is not Redis 2.
+    #[test]
+    fn only_a_finding_exits_1() {
+        let broken = LoadError::Pipeline(PipelineError::Config("x".into()));
+        assert_eq!(broken.exit_code(), EXIT_RUN_FAILED);
+        assert_eq!(LoadError::WorkerStopped("x".into()).exit_code(), 3);
+        let not_redis = LoadError::NotRedis {
+            url: "redis://h:1".into(),
+            detail: "x".into(),
+        };
+        assert_eq!(not_redis.exit_code(), 2);
+        assert_eq!(LoadError::BadInput("x".into()).exit_code(), 2);
+    }
 
     /// The load's first line names the sink and the variant as the command line spells them.
     #[test]

@@ -10,17 +10,19 @@
 //! must never be "fixed" here: a retry that finds its marker reports `AlreadyCommitted` and does
 //! not append the missing event, which is exactly the bug the torn checker must find.
 
+use std::future::Future;
 use std::time::Duration;
 
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
 use crate::history::{CommitOutcome, Op, Phase};
 use crate::pipeline::config::Variant;
-use crate::pipeline::connector::{Link, Purpose};
+use crate::pipeline::connector::{Purpose, SharedLink};
 use crate::pipeline::error::{PipelineError, Retry};
 use crate::pipeline::failpoint::{PRODUCER_AFTER_STATE, PRODUCER_BEFORE_COMMIT};
-use crate::pipeline::keys::{check_name, field};
+use crate::pipeline::keys::{check_name, field, Keys};
 use crate::pipeline::metrics::Counter;
 use crate::pipeline::script::LuaScript;
 use crate::pipeline::streams::as_string;
@@ -30,7 +32,7 @@ use crate::pipeline::Context;
 /// marker value, touch (0|1). Returns `{1, entry id}` when committed, `{0, ""}` when the marker
 /// existed. With `touch`, a retry that finds the marker rewrites it (same value): a write of this
 /// connection, so a WAIT after it covers the replication offset of the earlier commit too.
-const COMMIT_LUA: &str = r#"
+pub(crate) const COMMIT_LUA: &str = r#"
 if not redis.call('SET', KEYS[1], ARGV[8], 'NX') then
   if ARGV[9] == '1' then
     redis.call('SET', KEYS[1], ARGV[8])
@@ -126,11 +128,13 @@ pub struct ProducerSummary {
     pub unknown: u64,
 }
 
-/// One producer task.
+/// One producer task. Its commits share one multiplexed connection: with `in-flight` above 1,
+/// [`Producer::commit_window`] keeps that many decisions in flight (the connection pipelines
+/// them), each one's attempts and history records exactly those of a lone commit.
 pub struct Producer {
     ctx: Context,
     process: String,
-    link: Link,
+    link: SharedLink,
     commit_script: LuaScript,
     state_script: LuaScript,
 }
@@ -141,7 +145,7 @@ impl Producer {
         Producer {
             ctx: ctx.clone(),
             process: process.to_string(),
-            link: ctx.link(process, Purpose::Commands),
+            link: SharedLink::new(ctx.link(process, Purpose::Commands)),
             commit_script: LuaScript::new("commit", COMMIT_LUA),
             state_script: LuaScript::new("dual-write-state", STATE_LUA),
         }
@@ -154,22 +158,54 @@ impl Producer {
     /// Commits every decision, retrying each until its outcome is known (or attempts run out).
     /// Restartable: a restart re-commits from the start and earlier commits answer
     /// `AlreadyCommitted`.
-    pub async fn run(mut self, decisions: impl IntoIterator<Item = Decision>) -> ProducerSummary {
+    pub async fn run(self, decisions: impl IntoIterator<Item = Decision>) -> ProducerSummary {
         let mut summary = ProducerSummary::default();
-        for d in decisions {
-            match self.commit_until_known(&d).await.outcome {
-                CommitOutcome::Committed => summary.committed += 1,
-                CommitOutcome::AlreadyCommitted => summary.already_committed += 1,
-                CommitOutcome::Failed => summary.failed += 1,
-                CommitOutcome::Unknown => summary.unknown += 1,
-            }
-        }
+        let mut decisions = decisions.into_iter();
+        let next = |_| decisions.next().map(|d| ((), d, std::future::ready(())));
+        let known = |(), report: CommitReport| match report.outcome {
+            CommitOutcome::Committed => summary.committed += 1,
+            CommitOutcome::AlreadyCommitted => summary.already_committed += 1,
+            CommitOutcome::Failed => summary.failed += 1,
+            CommitOutcome::Unknown => summary.unknown += 1,
+        };
+        self.commit_window(next, known).await;
         summary
+    }
+
+    /// Commits until known every decision `next` hands out, with up to `in-flight` of them
+    /// outstanding, and hands each outcome to `known` in the order `next` gave the decisions (so a
+    /// caller can confirm progress in order). `next(n)` is asked for the decision after the `n`
+    /// in flight; each comes with a future that says when it is due (awaited inside its slot).
+    /// With `in-flight` 1 this is the sequential loop: next, wait, commit until known, report.
+    /// A drop (a crash) loses what was in flight; the caller re-offers it after a restart and
+    /// earlier commits answer `AlreadyCommitted`.
+    pub async fn commit_window<T, W: Future<Output = ()>>(
+        &self,
+        mut next: impl FnMut(usize) -> Option<(T, Decision, W)>,
+        mut known: impl FnMut(T, CommitReport),
+    ) {
+        let window = self.ctx.config.in_flight.max(1) as usize;
+        let mut flying = FuturesOrdered::new();
+        loop {
+            while flying.len() < window {
+                let Some((tag, d, due)) = next(flying.len()) else {
+                    break;
+                };
+                flying.push_back(async move {
+                    due.await;
+                    (tag, self.commit_until_known(&d).await)
+                });
+            }
+            let Some((tag, report)) = flying.next().await else {
+                return;
+            };
+            known(tag, report);
+        }
     }
 
     /// Retries with the same decision id, backing off, until the outcome is known, the error
     /// cannot be retried, or `commit-attempts-max` attempts were made.
-    pub async fn commit_until_known(&mut self, d: &Decision) -> CommitReport {
+    pub async fn commit_until_known(&self, d: &Decision) -> CommitReport {
         let attempts_max = self.ctx.config.commit_attempts_max.max(1);
         let mut report = self.commit(d).await;
         for _ in 1..attempts_max {
@@ -186,7 +222,7 @@ impl Producer {
     }
 
     /// One attempt, recorded in the history as invoke and ok / fail / info.
-    pub async fn commit(&mut self, d: &Decision) -> CommitReport {
+    pub async fn commit(&self, d: &Decision) -> CommitReport {
         d.check();
         let ctx = self.ctx.clone();
         ctx.failpoints
@@ -237,43 +273,18 @@ impl Producer {
         self.ctx.recorder.record(&self.process, phase, op);
     }
 
-    async fn atomic_write(&mut self, d: &Decision) -> CommitReport {
-        let keys = &self.ctx.keys;
-        let (marker, object, outbox) = (
-            keys.decision(&d.tenant, &d.id),
-            keys.object(&d.tenant, &d.object),
-            keys.outbox(&d.tenant),
-        );
-        let (version, at_ms, marker_value) = (
-            d.version.to_string(),
-            self.ctx.metrics.now_ms().to_string(),
-            d.marker_value(),
-        );
-        let touch = if self.ctx.config.wait.is_some() {
-            "1"
-        } else {
-            "0"
-        }
-        .to_string();
-        let args = [
-            &d.id,
-            &d.kind,
-            &d.tenant,
-            &d.object,
-            &version,
-            &d.payload,
-            &at_ms,
-            &marker_value,
-            &touch,
-        ]
-        .map(String::as_str);
-        let conn = match self.link.conn().await {
+    async fn atomic_write(&self, d: &Decision) -> CommitReport {
+        let at_ms = self.ctx.metrics.now_ms();
+        let touch = self.ctx.config.wait.is_some();
+        let ([marker, object, outbox], args) = commit_call(&self.ctx.keys, d, at_ms, touch);
+        let args = args.each_ref().map(String::as_str);
+        let mut conn = match self.link.conn().await {
             Ok(conn) => conn,
             Err(e) => return self.failed(e, false),
         };
         match self
             .commit_script
-            .invoke(conn, &[&marker, &object, &outbox], &args)
+            .invoke(&mut conn, &[&marker, &object, &outbox], &args)
             .await
         {
             Ok(reply) => parse_commit_reply(&reply).unwrap_or_else(|e| self.failed(e, true)),
@@ -281,21 +292,21 @@ impl Producer {
         }
     }
 
-    async fn dual_write(&mut self, d: &Decision) -> CommitReport {
+    async fn dual_write(&self, d: &Decision) -> CommitReport {
         let keys = &self.ctx.keys;
         let (marker, object) = (
             keys.decision(&d.tenant, &d.id),
             keys.object(&d.tenant, &d.object),
         );
         let (marker_value, version) = (d.marker_value(), d.version.to_string());
-        let conn = match self.link.conn().await {
+        let mut conn = match self.link.conn().await {
             Ok(conn) => conn,
             Err(e) => return self.failed(e, false),
         };
         let args = [&marker_value, &version, &d.id, &d.payload].map(String::as_str);
         match self
             .state_script
-            .invoke(conn, &[&marker, &object], &args)
+            .invoke(&mut conn, &[&marker, &object], &args)
             .await
         {
             Ok(Value::Int(1)) => {}
@@ -328,10 +339,10 @@ impl Producer {
     }
 
     /// dual-write's second round trip: the outbox entry alone.
-    async fn append_event(&mut self, d: &Decision) -> Result<String, PipelineError> {
+    async fn append_event(&self, d: &Decision) -> Result<String, PipelineError> {
         let outbox = self.ctx.keys.outbox(&d.tenant);
         let at_ms = self.ctx.metrics.now_ms();
-        let conn = self.link.conn().await?;
+        let mut conn = self.link.conn().await?;
         let mut cmd = redis::cmd("XADD");
         cmd.arg(outbox).arg("*");
         cmd.arg(field::EVENT)
@@ -348,13 +359,13 @@ impl Producer {
             .arg(&d.payload)
             .arg(field::AT_MS)
             .arg(at_ms);
-        let id: String = cmd.query_async(conn).await?;
+        let id: String = cmd.query_async(&mut conn).await?;
         Ok(id)
     }
 
     /// `Failed` when nothing was sent or the server refused before running anything; otherwise
     /// `Unknown`. Drops the connection when the error says so.
-    fn failed(&mut self, e: PipelineError, sent: bool) -> CommitReport {
+    fn failed(&self, e: PipelineError, sent: bool) -> CommitReport {
         let outcome = if !sent || e.definitely_not_applied() {
             CommitOutcome::Failed
         } else {
@@ -372,7 +383,7 @@ impl Producer {
 
     /// WAIT after a commit, or after a retry that found it committed; too few acknowledgements
     /// make the outcome `Unknown`: a failover may still lose the write.
-    async fn wait_replicas(&mut self, mut report: CommitReport) -> CommitReport {
+    async fn wait_replicas(&self, mut report: CommitReport) -> CommitReport {
         let Some(wait) = self.ctx.config.wait else {
             return report;
         };
@@ -381,8 +392,7 @@ impl Producer {
         }
         let margin_ms = self.ctx.connector.config().block_margin_ms;
         let acked = match self.link.conn().await {
-            Ok(conn) => {
-                let mut waiting = conn.clone();
+            Ok(mut waiting) => {
                 waiting.set_response_timeout(Duration::from_millis(wait.timeout_ms + margin_ms));
                 let cmd = redis::cmd("WAIT")
                     .arg(wait.replicas)
@@ -409,6 +419,32 @@ impl Producer {
         }
         report
     }
+}
+
+/// The keys (marker, object, outbox) and arguments of one [`COMMIT_LUA`] call.
+pub(crate) fn commit_call(
+    keys: &Keys,
+    d: &Decision,
+    at_ms: u64,
+    touch: bool,
+) -> ([String; 3], [String; 9]) {
+    let keys = [
+        keys.decision(&d.tenant, &d.id),
+        keys.object(&d.tenant, &d.object),
+        keys.outbox(&d.tenant),
+    ];
+    let args = [
+        d.id.clone(),
+        d.kind.clone(),
+        d.tenant.clone(),
+        d.object.clone(),
+        d.version.to_string(),
+        d.payload.clone(),
+        at_ms.to_string(),
+        d.marker_value(),
+        if touch { "1" } else { "0" }.to_string(),
+    ];
+    (keys, args)
 }
 
 fn parse_commit_reply(reply: &Value) -> Result<CommitReport, PipelineError> {

@@ -64,9 +64,20 @@ impl LuaScript {
         keys: &[&str],
         args: &[&str],
     ) -> Result<Value, PipelineError> {
+        Ok(self.evalsha_cmd(keys, args).query_async(conn).await?)
+    }
+
+    /// The EVALSHA command itself, for a caller that pipelines several (the `load` ceiling).
+    pub fn evalsha_cmd<K: AsRef<str>, A: AsRef<str>>(&self, keys: &[K], args: &[A]) -> redis::Cmd {
         let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(&self.sha).arg(keys.len()).arg(keys).arg(args);
-        Ok(cmd.query_async(conn).await?)
+        cmd.arg(&self.sha).arg(keys.len());
+        for k in keys {
+            cmd.arg(k.as_ref());
+        }
+        for a in args {
+            cmd.arg(a.as_ref());
+        }
+        cmd
     }
 }
 

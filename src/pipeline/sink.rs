@@ -1,4 +1,8 @@
-//! Sinks: how a consumer turns one delivered entry into an effect and an acknowledgement.
+//! Sinks: how a consumer turns delivered entries into effects and acknowledgements.
+//!
+//! A sink applies a batch (`apply-batch` entries of one read, 1 for entry by entry): one round
+//! trip per step of its plan for the whole batch, each entry still its own effect, its own
+//! records and its own failpoints.
 //!
 //! - `atomic`: one Lua script: if the event id is new in the group's dedupe set, apply the effect
 //!   (ledger HINCRBY and an effects-log RPUSH) and remember the id; XACK either way.
@@ -17,34 +21,47 @@ use crate::history::{Op, Phase};
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::Link;
 use crate::pipeline::downstream::{ApiCall, ApiReply, Downstream};
-use crate::pipeline::error::PipelineError;
+use crate::pipeline::error::{PipelineError, Retry};
 use crate::pipeline::failpoint::{CONSUMER_AFTER_ACK, CONSUMER_AFTER_EFFECT_BEFORE_ACK};
+use crate::pipeline::keys::Keys;
 use crate::pipeline::metrics::Counter;
 use crate::pipeline::script::LuaScript;
 use crate::pipeline::streams::as_u64;
 use crate::pipeline::Context;
 
-/// KEYS: dedupe set, ledger, effects log, stream. ARGV: group, entry id, event, object, amount,
-/// dedupe (0|1), ack (0|1). Returns `{applied, acked}`. The amount is checked and the ledger
-/// written before anything else, so a poison entry changes nothing; the dedupe mark comes last.
-const EFFECT_LUA: &str = r#"
-if not string.match(ARGV[5], '^-?%d+$') then
-  return redis.error_reply('ERR poison entry ' .. ARGV[2] .. ': amount `' .. ARGV[5] .. '` is not an integer')
-end
-local applied = 0
-if ARGV[6] == '0' or redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 0 then
-  redis.call('HINCRBY', KEYS[2], ARGV[4], ARGV[5])
-  redis.call('RPUSH', KEYS[3], ARGV[3])
-  if ARGV[6] == '1' then
-    redis.call('SADD', KEYS[1], ARGV[3])
+/// A batch of entries, four keys each: dedupe set, ledger, effects log, stream. ARGV: group,
+/// dedupe (0|1), ack (0|1), then four per entry: entry id, event, object, amount. Returns two
+/// integers per entry, `applied, acked`; `-1, 0` for a poison entry (an amount that is not an
+/// integer), which changes nothing and stays pending. Each entry's amount is checked and its ledger
+/// written before anything else of it; its dedupe mark comes last. Later entries see earlier ones'
+/// marks, so a batch holding one event twice applies it once.
+pub(crate) const EFFECT_LUA: &str = r#"
+local out = {}
+for i = 0, #KEYS / 4 - 1 do
+  local k, a = i * 4, 3 + i * 4
+  local id, event, object, amount = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  if not string.match(amount, '^-?%d+$') then
+    out[#out + 1] = -1
+    out[#out + 1] = 0
+  else
+    local applied = 0
+    if ARGV[2] == '0' or redis.call('SISMEMBER', KEYS[k + 1], event) == 0 then
+      redis.call('HINCRBY', KEYS[k + 2], object, amount)
+      redis.call('RPUSH', KEYS[k + 3], event)
+      if ARGV[2] == '1' then
+        redis.call('SADD', KEYS[k + 1], event)
+      end
+      applied = 1
+    end
+    local acked = 0
+    if ARGV[3] == '1' then
+      acked = redis.call('XACK', KEYS[k + 4], ARGV[1], id)
+    end
+    out[#out + 1] = applied
+    out[#out + 1] = acked
   end
-  applied = 1
 end
-local acked = 0
-if ARGV[7] == '1' then
-  acked = redis.call('XACK', KEYS[4], ARGV[1], ARGV[2])
-end
-return {applied, acked}
+return out
 "#;
 
 /// The order of effect and ack, decided once from sink and variant.
@@ -116,6 +133,11 @@ impl Env<'_> {
         self.ctx.metrics.add(Counter::Xacks, acked);
     }
 
+    /// A poison entry: counted, and left pending for the reclaims to count its deliveries.
+    fn sink_failed(&self) {
+        self.ctx.metrics.add(Counter::SinkErrors, 1);
+    }
+
     async fn failpoint(&self, point: &'static str) {
         self.ctx
             .failpoints
@@ -161,82 +183,153 @@ impl Sink {
         self.script.load(link.conn().await?).await
     }
 
-    /// Applies one entry's effect and acknowledges it, in the plan's order, recording both.
-    pub async fn apply(&self, env: &mut Env<'_>, item: &Item<'_>) -> Result<(), PipelineError> {
+    /// Applies a batch of entries (one worker's read, in stream order) and acknowledges them, in
+    /// the plan's order, with one round trip per step of the plan for the whole batch (the
+    /// downstream API is called once per entry). The history stays per entry: an `Effect` and an
+    /// `Ack` record and the failpoints of each entry, in the batch's order. A step's records come
+    /// right after its reply, before any failpoint, so a stop at an entry's failpoint finds the
+    /// history saying what Redis holds. With one item this is exactly the entry-by-entry sink.
+    /// A poison entry (an amount that is not an integer) changes nothing, is counted, and stays
+    /// pending (`ack-first` acknowledged it before finding out, on purpose).
+    pub async fn apply_batch(
+        &self,
+        env: &mut Env<'_>,
+        items: &[Item<'_>],
+    ) -> Result<(), PipelineError> {
+        if items.is_empty() {
+            return Ok(());
+        }
         match self.plan {
             Plan::AtomicScript => {
-                let (applied, acked) = self.effect_script(env, item, true, true).await?;
-                env.record_effect(item, applied);
-                env.record_ack(item, acked);
+                let outcomes = self.effect_script(env, items, true, true).await?;
+                for (item, outcome) in items.iter().zip(&outcomes) {
+                    if let Some((applied, acked)) = *outcome {
+                        env.record_effect(item, applied);
+                        env.record_ack(item, acked);
+                    }
+                }
                 // The ack is inside the script: both points come after it.
-                env.failpoint(CONSUMER_AFTER_EFFECT_BEFORE_ACK).await;
-                env.failpoint(CONSUMER_AFTER_ACK).await;
+                for _ in outcomes.iter().flatten() {
+                    env.failpoint(CONSUMER_AFTER_EFFECT_BEFORE_ACK).await;
+                    env.failpoint(CONSUMER_AFTER_ACK).await;
+                }
             }
             Plan::EffectThenAck | Plan::ApiThenAck => {
                 let applied = match self.plan {
-                    Plan::EffectThenAck => self.effect_script(env, item, false, false).await?.0,
-                    _ => self.call_api(env, item).await?,
+                    Plan::EffectThenAck => {
+                        let outcomes = self.effect_script(env, items, false, false).await?;
+                        let applied: Vec<Option<bool>> =
+                            outcomes.iter().map(|o| o.map(|(a, _)| a)).collect();
+                        for (item, applied) in items.iter().zip(&applied) {
+                            if let Some(applied) = *applied {
+                                env.record_effect(item, applied);
+                            }
+                        }
+                        applied
+                    }
+                    _ => self.call_api_each(env, items).await?,
                 };
-                env.record_effect(item, applied);
-                env.failpoint(CONSUMER_AFTER_EFFECT_BEFORE_ACK).await;
-                let acked = xack(env, item).await?;
-                env.record_ack(item, acked);
-                env.failpoint(CONSUMER_AFTER_ACK).await;
+                let done: Vec<Item<'_>> = items
+                    .iter()
+                    .zip(&applied)
+                    .filter(|(_, a)| a.is_some())
+                    .map(|(item, _)| *item)
+                    .collect();
+                for _ in &done {
+                    env.failpoint(CONSUMER_AFTER_EFFECT_BEFORE_ACK).await;
+                }
+                let acked = xack(env, &done).await?;
+                for (item, acked) in done.iter().zip(acked) {
+                    env.record_ack(item, acked);
+                }
+                for _ in &done {
+                    env.failpoint(CONSUMER_AFTER_ACK).await;
+                }
             }
             Plan::AckThenEffect | Plan::AckThenApi => {
-                let acked = xack(env, item).await?;
-                env.record_ack(item, acked);
-                env.failpoint(CONSUMER_AFTER_ACK).await;
-                let applied = match self.plan {
-                    Plan::AckThenEffect => self.effect_script(env, item, true, false).await?.0,
-                    _ => self.call_api(env, item).await?,
-                };
-                env.record_effect(item, applied);
+                let acked = xack(env, items).await?;
+                for (item, acked) in items.iter().zip(acked) {
+                    env.record_ack(item, acked);
+                }
+                for _ in items {
+                    env.failpoint(CONSUMER_AFTER_ACK).await;
+                }
+                match self.plan {
+                    Plan::AckThenEffect => {
+                        let outcomes = self.effect_script(env, items, true, false).await?;
+                        for (item, outcome) in items.iter().zip(outcomes) {
+                            if let Some((applied, _)) = outcome {
+                                env.record_effect(item, applied);
+                            }
+                        }
+                    }
+                    _ => {
+                        self.call_api_each(env, items).await?;
+                    }
+                }
             }
         }
         Ok(())
     }
 
+    /// One script call for the batch: per item `Some((applied, acked))`, or `None` for a poison
+    /// entry (counted here).
     async fn effect_script(
         &self,
         env: &mut Env<'_>,
-        item: &Item<'_>,
+        items: &[Item<'_>],
         dedupe: bool,
         ack: bool,
-    ) -> Result<(bool, u64), PipelineError> {
-        let keys = &env.ctx.keys;
-        let (tenant, concern) = (item.tenant, env.concern);
-        let (dedupe_key, ledger, effects) = (
-            keys.dedupe(tenant, concern),
-            keys.ledger(tenant, concern),
-            keys.effects(tenant, concern),
-        );
-        let flag = |b: bool| if b { "1" } else { "0" };
-        let args = [
-            concern,
-            item.entry_id,
-            item.event,
-            item.object,
-            item.amount,
-            flag(dedupe),
-            flag(ack),
-        ];
+    ) -> Result<Vec<Option<(bool, u64)>>, PipelineError> {
+        let (script_keys, args) = effect_call(&env.ctx.keys, env.concern, items, dedupe, ack);
+        let key_refs: Vec<&str> = script_keys.iter().map(String::as_str).collect();
         let reply = self
             .script
-            .invoke(
-                env.link.conn().await?,
-                &[&dedupe_key, &ledger, &effects, item.stream],
-                &args,
-            )
+            .invoke(env.link.conn().await?, &key_refs, &args)
             .await?;
-        let pair = match &reply {
-            Value::Array(v) if v.len() == 2 => (as_u64(&v[0]), as_u64(&v[1])),
-            _ => (None, None),
+        let bad = || PipelineError::reply("effect script", format!("{reply:?}"));
+        let Value::Array(values) = &reply else {
+            return Err(bad());
         };
-        match pair {
-            (Some(applied), Some(acked)) => Ok((applied == 1, acked)),
-            _ => Err(PipelineError::reply("effect script", format!("{reply:?}"))),
+        if values.len() != items.len() * 2 {
+            return Err(bad());
         }
+        let mut outcomes = Vec::with_capacity(items.len());
+        for pair in values.chunks(2) {
+            outcomes.push(match (&pair[0], as_u64(&pair[1])) {
+                (Value::Int(-1), _) => {
+                    env.sink_failed();
+                    None
+                }
+                (Value::Int(applied @ (0 | 1)), Some(acked)) => Some((*applied == 1, acked)),
+                _ => return Err(bad()),
+            });
+        }
+        Ok(outcomes)
+    }
+
+    /// The downstream API, one call per item in order, each recorded as it returns. `None` for an
+    /// item the API refused for good (a poison entry, counted here).
+    async fn call_api_each(
+        &self,
+        env: &Env<'_>,
+        items: &[Item<'_>],
+    ) -> Result<Vec<Option<bool>>, PipelineError> {
+        let mut applied = Vec::with_capacity(items.len());
+        for item in items {
+            match self.call_api(env, item).await {
+                Ok(a) => {
+                    env.record_effect(item, a);
+                    applied.push(Some(a));
+                }
+                Err(e) if e.retry() == Retry::Never => {
+                    env.sink_failed();
+                    applied.push(None);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(applied)
     }
 
     async fn call_api(&self, env: &Env<'_>, item: &Item<'_>) -> Result<bool, PipelineError> {
@@ -252,13 +345,42 @@ impl Sink {
     }
 }
 
-async fn xack(env: &mut Env<'_>, item: &Item<'_>) -> Result<u64, PipelineError> {
-    let conn = env.link.conn().await?;
-    let acked: u64 = redis::cmd("XACK")
-        .arg(item.stream)
-        .arg(env.concern)
-        .arg(item.entry_id)
-        .query_async(conn)
-        .await?;
+/// The keys and arguments of one [`EFFECT_LUA`] call for `items`, in the script's layout.
+pub(crate) fn effect_call<'a>(
+    keys: &Keys,
+    concern: &'a str,
+    items: &[Item<'a>],
+    dedupe: bool,
+    ack: bool,
+) -> (Vec<String>, Vec<&'a str>) {
+    let mut script_keys = Vec::with_capacity(items.len() * 4);
+    for item in items {
+        script_keys.push(keys.dedupe(item.tenant, concern));
+        script_keys.push(keys.ledger(item.tenant, concern));
+        script_keys.push(keys.effects(item.tenant, concern));
+        script_keys.push(item.stream.to_string());
+    }
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let mut args = Vec::with_capacity(3 + items.len() * 4);
+    args.extend([concern, flag(dedupe), flag(ack)]);
+    for item in items {
+        args.extend([item.entry_id, item.event, item.object, item.amount]);
+    }
+    (script_keys, args)
+}
+
+/// XACK of every item, one command each, pipelined in one round trip: how many each acked.
+async fn xack(env: &mut Env<'_>, items: &[Item<'_>]) -> Result<Vec<u64>, PipelineError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for item in items {
+        pipe.cmd("XACK")
+            .arg(item.stream)
+            .arg(env.concern)
+            .arg(item.entry_id);
+    }
+    let acked: Vec<u64> = pipe.query_async(env.link.conn().await?).await?;
     Ok(acked)
 }

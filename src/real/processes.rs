@@ -294,13 +294,16 @@ async fn produce(
     progress: Arc<Progress>,
     start: tokio::time::Instant,
 ) -> Result<(), PipelineError> {
-    let mut producer = Producer::new(&ctx, &process);
-    while let Some(i) = progress.next_open() {
+    let producer = Producer::new(&ctx, &process);
+    let next = |in_flight| {
+        let i = progress.open_after(in_flight)?;
         let planned = &workload.decisions[i];
-        tokio::time::sleep_until(start + Duration::from_millis(planned.at_ms)).await;
-        producer.commit_until_known(&planned.decision).await;
-        progress.confirm(i);
-    }
+        let due = tokio::time::sleep_until(start + Duration::from_millis(planned.at_ms));
+        Some((i, planned.decision.clone(), due))
+    };
+    producer
+        .commit_window(next, |i, _| progress.confirm(i))
+        .await;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::ceiling::Ceiling;
 use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
 use super::nemesis::{RealNemesis, Wiring};
@@ -128,11 +129,21 @@ impl RealRun {
     /// Runs it. Docker unreachable or the image impossible to build: exit-2 errors; a topology
     /// that does not start or a process that stops by itself: a broken run.
     pub async fn run(&self) -> Result<RunOutcome, RealError> {
+        Ok(self.run_measured(None).await?.0)
+    }
+
+    /// [`RealRun::run`], with the bench's Redis ceiling ([`super::ceiling`]) measured first on
+    /// the run's own primary when `ceiling_decisions` is given; the measure's failure is
+    /// returned beside the run, which goes on.
+    pub async fn run_measured(
+        &self,
+        ceiling_decisions: Option<u64>,
+    ) -> Result<(RunOutcome, Option<Result<Ceiling, String>>), RealError> {
         let docker = Docker::connect(&self.run_id).await?;
         image::ensure(&docker, &self.image).await?;
         let cleanup = Cleanup::new(docker.clone());
         let started = std::time::Instant::now();
-        let result = self.drive(&docker).await;
+        let result = self.drive(&docker, ceiling_decisions).await;
         let leftovers = cleanup.run().await?;
         if !leftovers.is_empty() {
             return Err(RealError::Leftovers {
@@ -140,18 +151,33 @@ impl RealRun {
                 what: format!("{leftovers:?}"),
             });
         }
-        let mut outcome = result?;
+        let (mut outcome, ceiling) = result?;
         let wall_ms = started.elapsed().as_millis() as u64;
         outcome.figures = Figures::WallClock { wall_ms };
         outcome
             .parameters
             .insert("run.wall_ms".to_string(), json!(wall_ms));
-        Ok(outcome)
+        Ok((outcome, ceiling))
     }
 
-    async fn drive(&self, docker: &Docker) -> Result<RunOutcome, RealError> {
+    async fn drive(
+        &self,
+        docker: &Docker,
+        ceiling_decisions: Option<u64>,
+    ) -> Result<(RunOutcome, Option<Result<Ceiling, String>>), RealError> {
         let topology =
             Arc::new(Topology::start(docker, &self.scenario.topology, &self.image).await?);
+        let mut ceiling = None;
+        if let Some(decisions) = ceiling_decisions {
+            let connector = topology.connector(self.config.connect.clone());
+            let measured = match connector.connect(Purpose::Commands).await {
+                Ok(conn) => super::ceiling::measure(conn, decisions, &self.config.concerns)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            ceiling = Some(measured);
+        }
         let recorder = Recorder::new();
         let start = tokio::time::Instant::now();
         let hook = Arc::new(DrawnFailpoints::new(
@@ -206,7 +232,7 @@ impl RealRun {
         let mut parameters = self.parameters();
         parameters.insert("topology.nodes".to_string(), json!(topology.describe()));
         parameters.extend(phases.parameters());
-        Ok(RunOutcome {
+        let outcome = RunOutcome {
             scenario: self.scenario.clone(),
             run: RunId::Id(self.run_id.clone()),
             seed: self.draws.seed,
@@ -218,7 +244,8 @@ impl RealRun {
             phases,
             // Set by `run` once every container is gone.
             figures: Figures::WallClock { wall_ms: 0 },
-        })
+        };
+        Ok((outcome, ceiling))
     }
 
     /// The fault window, the heal, and the drain.

@@ -6,16 +6,21 @@
 //! - [`junit`]: JUnit XML for a sweep.
 //! - [`merge`]: the shards of a sweep (a CI matrix) judged as one.
 //! - [`outcome`]: one run's outcome in either world, and the text every command prints about it.
+//! - [`series`]: a run's performance over time (rates, latency, lag, faults, recovery), derived
+//!   from its history for the `bench` command and the HTML report.
+//! - [`html`]: `report.html` of a run or a sweep, with its SVG plots.
 //! - here: the verdict line, a run's text ending (`history-hash:`, `verdict:`), and the layout
 //!   of `reports/<scenario>/<seed>/`.
 //!
 //! Reports format what the checkers found; they never judge and never read a clock: a sweep's
 //! wall time comes in as an argument from `main.rs`.
 
+pub mod html;
 pub mod jsonl;
 pub mod junit;
 pub mod merge;
 pub mod outcome;
+pub mod series;
 pub(crate) mod summary;
 pub mod sweep;
 
@@ -46,6 +51,8 @@ pub enum ReportError {
         line: usize,
         source: serde_json::Error,
     },
+    #[error("{}: cannot draw a plot: {message}", path.display())]
+    Plot { path: PathBuf, message: String },
     #[error("{}: {source}", path.display())]
     Json {
         path: PathBuf,

@@ -201,3 +201,22 @@ pub fn outcome_text_with(
     out.extend(tail.iter().map(|l| l.to_string()));
     out.iter().map(|l| format!("{l}\n")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header is a command that runs the seed again; a real run, known by its id, names no
+    /// flag that does not exist (`--run` never did).
+    #[test]
+    fn headers_name_only_flags_that_exist() {
+        let mut s = crate::report::sweep::tests::scenario("pass", "");
+        s.invoked_as = Some("dir/s.toml".into());
+        assert_eq!(
+            header_line("sim", &s, &RunId::Seed(7)),
+            "sim dir/s.toml --seed 7: d"
+        );
+        let real = header_line("real", &s, &RunId::Id("20261202T010203Z-3fa9".into()));
+        assert_eq!(real, "real dir/s.toml (run 20261202T010203Z-3fa9): d");
+    }
+}

@@ -25,6 +25,8 @@ pub mod determinism;
 pub(crate) mod driver;
 pub(crate) mod nemesis;
 pub mod net;
+#[cfg(test)]
+mod replication_tests;
 pub(crate) mod run;
 pub mod sweep;
 pub(crate) mod targets;

@@ -10,7 +10,7 @@
 //! after a failpoint crash).
 
 use super::targets::SimTarget;
-use super::world::{World, LINK_LATENCY_MS_MAX, REDIS};
+use super::world::{World, LINK_LATENCY_MS_MAX};
 use crate::check::coverage::{
     fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL, KEPT_NOTHING, KEPT_UNTIL_PREFIX,
 };
@@ -151,7 +151,7 @@ impl SimNemesis {
                 } else {
                     (fault_kind::CRASH, Loss::Crash)
                 };
-                let kept = (h == REDIS).then(|| world.redis.go_down(loss)).flatten();
+                let kept = world.redis_slot(h).and_then(|slot| slot.go_down(loss));
                 let detail = kept.map(kept_detail).unwrap_or_default();
                 self.crash(world, h, what, &detail, now_ms);
             }
@@ -217,8 +217,7 @@ impl SimNemesis {
         if *count == 0 {
             self.held.remove(host);
         }
-        let mut others = world.hosts.all_but_redis();
-        others.push(REDIS.to_string());
+        let mut others = world.hosts.all();
         others.retain(|h| h != host);
         self.change_links(world, &[host.to_string()], &others, LinkFault::Hold, delta);
     }
@@ -259,6 +258,12 @@ impl SimNemesis {
     }
 
     /// Makes turmoil's link match the counts: cut beats held beats healthy; loss and latency apart.
+    ///
+    /// Between two Redis hosts a cut holds messages instead of dropping them: their links are
+    /// long-lived replication connections, and real TCP retransmits what a partition kept from
+    /// them once it heals (the replica then catches up without a resync unless the cut outlasted
+    /// `repl-timeout`). Turmoil's TCP does not retransmit: a dropped segment would wedge the link
+    /// until `repl-timeout` even after a short cut.
     fn sync_link(
         &self,
         world: &mut World,
@@ -266,9 +271,19 @@ impl SimNemesis {
         before: LinkFaults,
         after: LinkFaults,
     ) {
+        let redis = world.hosts.redis_hosts();
+        let held_for_cut = redis.contains(a) && redis.contains(b);
         let sim = &mut world.sim;
         match (before.state(), after.state()) {
             (x, y) if x == y => {}
+            (LinkState::Healthy, LinkState::Cut) if held_for_cut => {
+                sim.hold(a.as_str(), b.as_str())
+            }
+            (LinkState::Cut | LinkState::Held, LinkState::Cut | LinkState::Held)
+                if held_for_cut => {}
+            (LinkState::Cut, LinkState::Healthy) if held_for_cut => {
+                sim.release(a.as_str(), b.as_str())
+            }
             (_, LinkState::Cut) => sim.partition(a.as_str(), b.as_str()),
             (_, LinkState::Held) => {
                 sim.repair(a.as_str(), b.as_str());

@@ -14,7 +14,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::model::net::clock::Clock;
-use crate::model::net::conn::{serve_connection, Shared};
+use crate::model::net::conn::{serve_connection_from, Shared};
+use crate::model::net::replication::{self, Dial, Dialing, Io};
 use crate::model::server::Server;
 use crate::pipeline::connector::{Addr, BoxFuture, BoxIo, Dialer};
 use crate::pipeline::downstream::{self, DownstreamService};
@@ -47,13 +48,31 @@ pub fn model_host(port: u16) -> impl Fn() -> Pin<Box<dyn Future<Output = turmoil
     }
 }
 
-/// Accepts simulated connections to the model on `port` forever, each on the host's `LocalSet`.
+/// Simulated TCP from one model host to another (a replica to its primary).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TurmoilModelDial;
+
+impl Dial for TurmoilModelDial {
+    fn dial(&self, host: &str, port: u16) -> Dialing {
+        let host = host.to_string();
+        Box::pin(async move {
+            let stream = turmoil::net::TcpStream::connect((host.as_str(), port)).await?;
+            Ok(Box::new(stream) as Box<dyn Io>)
+        })
+    }
+}
+
+/// Accepts simulated connections to the model on `port` forever, each on the host's `LocalSet`,
+/// with the server's replication tasks (its link to a primary, its PINGs to replicas) beside them.
 pub async fn serve_model(port: u16, shared: Rc<Shared>) -> turmoil::Result {
     let listener =
         turmoil::net::TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await?;
+    shared.server().repl.listening_port = port;
+    tokio::task::spawn_local(replication::run(shared.clone(), Rc::new(TurmoilModelDial)));
     loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::task::spawn_local(serve_connection(stream, shared.clone()));
+        let (stream, peer) = listener.accept().await?;
+        let peer = Some(peer.ip().to_string());
+        tokio::task::spawn_local(serve_connection_from(stream, shared.clone(), peer));
     }
 }
 

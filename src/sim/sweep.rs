@@ -6,11 +6,13 @@
 //! and are handed to the caller as they finish (for a progress bar) and returned in seed order,
 //! so everything but timing is the same whatever the number of jobs.
 //!
-//! The reports of failing seeds (history and summary) are written by the thread that ran them,
+//! The reports of failing seeds (history, summary and `report.html`) are written by the thread that ran them,
 //! so a sweep never holds more than `jobs` histories in memory. A world must never cross
 //! threads: each seed is prepared, run and dropped on the thread that took it.
 
 use super::run::{redis_commands, RunError, SimRun};
+use crate::report::html::write_run_html;
+use crate::report::series::Perf;
 use crate::report::sweep::SeedOutcome;
 use crate::report::{run_dir, write_run, RunId};
 use crate::scenario::Scenario;
@@ -90,7 +92,11 @@ pub fn run_one(scenario: &Scenario, seed: u64, reports: Option<&std::path::Path>
                 (Some(base), true) => {
                     let dir = run_dir(base, &scenario.name, &RunId::Seed(seed));
                     write_run(&dir, &outcome.history, &outcome.summary())
-                        .map(|()| dir)
+                        .and_then(|()| {
+                            let perf = Perf::build(&outcome.history);
+                            write_run_html(&dir, &outcome, &perf, &[])
+                        })
+                        .map(|_| dir)
                         .map_err(|e| {
                             eprintln!("outbox-chaos: cannot write the report of seed {seed}: {e}")
                         })

@@ -46,7 +46,14 @@ impl Targets for SimHosts {
             FaultKind::CrashProducer => host(pick(rng, &self.producers)),
             FaultKind::CrashTrimmer => host(self.trimmer.clone()),
             FaultKind::CrashDownstream => host(self.downstream.clone()),
-            FaultKind::RedisCrash | FaultKind::RedisPowerLoss => host(Some(REDIS.to_string())),
+            // A standalone world draws nothing here (its one Redis host), which keeps the
+            // draws, and so the histories, of standalone scenarios as they were.
+            FaultKind::RedisCrash | FaultKind::RedisPowerLoss if self.replicas.is_empty() => {
+                host(Some(REDIS.to_string()))
+            }
+            FaultKind::RedisCrash | FaultKind::RedisPowerLoss => {
+                host(pick(rng, &self.redis_hosts()))
+            }
             FaultKind::Pause => host(pick(rng, &self.all_but_redis())),
             FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => {
                 Some(draw_cut(rng, self))
@@ -68,13 +75,9 @@ impl Targets for SimHosts {
                 one_of("the downstream", self.downstream.iter().cloned().collect())
             }
             FaultKind::RedisCrash | FaultKind::RedisPowerLoss => {
-                one_of("the Redis host", vec![REDIS.to_string()])
+                one_of("a Redis host", self.redis_hosts())
             }
-            FaultKind::Pause => {
-                let mut all = self.all_but_redis();
-                all.push(REDIS.to_string());
-                one_of("a host", all)
-            }
+            FaultKind::Pause => one_of("a host", self.all()),
             FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(self, text),
             // `point@host` fires only at that host's next pass: the host must be one of the
             // pipeline's.
@@ -91,17 +94,20 @@ impl Targets for SimHosts {
     }
 }
 
-/// One app host from Redis (most often), every app host from Redis, or the workers from the
-/// downstream when there is one.
+/// One app host from Redis (most often), every app host from Redis, the workers from the
+/// downstream when there is one, or the primary from its replicas when there are some (a
+/// partition, loss or latency on the replication links).
 fn draw_cut(rng: &mut Rng, hosts: &SimHosts) -> SimTarget {
     let redis = vec![REDIS.to_string()];
-    let choices = if hosts.downstream.is_some() { 4 } else { 3 };
-    match rng.below(choices) {
+    let api = hosts.downstream.is_some() as u64;
+    let replication = !hosts.replicas.is_empty() as u64;
+    match rng.below(3 + api + replication) {
         0 => SimTarget::Cut(hosts.app(), redis),
-        3 => SimTarget::Cut(
+        3 if api == 1 => SimTarget::Cut(
             hosts.workers.clone(),
             hosts.downstream.iter().cloned().collect(),
         ),
+        3 | 4 => SimTarget::Cut(redis, hosts.replicas.clone()),
         _ => SimTarget::Cut(
             vec![pick(rng, &hosts.app()).expect("a world has producers")],
             redis,
@@ -117,7 +123,7 @@ fn resolve_cut(hosts: &SimHosts, text: &str) -> Result<SimTarget, String> {
         for name in names {
             let found = hosts.hosts_named(name).ok_or_else(|| {
                 format!(
-                    "`{name}` names no host or group (app, producers, workers, redis, or a host)"
+                    "`{name}` names no host or group (app, producers, workers, replicas, redis, or a host)"
                 )
             })?;
             out.extend(

@@ -1,6 +1,8 @@
 //! The simulated world of one seed: a turmoil `Sim` and its hosts.
 //!
-//! Hosts: `redis` (the model), `downstream` (the API of the `idempotent-api` sink, its ledger
+//! Hosts: `redis` (the model; the primary of a `replicated` topology, whose replicas are
+//! `replica-1` … `replica-N`, each a model host following `redis` over the simulated network),
+//! `downstream` (the API of the `idempotent-api` sink, its ledger
 //! kept outside the host so a crash keeps it), `producer-<i>` (each commits its slice of the
 //! workload; its progress is kept outside the host, as an upstream queue that redelivers
 //! unconfirmed decisions), `worker-<concern>-<i>` (one consumer-group worker each) and `trimmer`.
@@ -17,6 +19,7 @@
 
 use crate::history::Recorder;
 use crate::mapping;
+use crate::model::frame::Frame;
 use crate::model::keyspace::Keyspace;
 use crate::model::net::{Clock, Shared};
 use crate::model::persist::{Disk, Kept, Loss, Policy};
@@ -55,9 +58,16 @@ pub const LINK_LATENCY_MS_MAX: u64 = 2;
 /// The key prefix of every run (each run has a Redis of its own).
 const PREFIX: &str = "oc:";
 
+/// The name of replica `i` (from 1), as the container world names it.
+pub fn replica_name(i: usize) -> String {
+    format!("replica-{i}")
+}
+
 /// The names of every host of one world.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SimHosts {
+    /// The replicas of `redis` (`replicated` topology), in order.
+    pub replicas: Vec<String>,
     pub producers: Vec<String>,
     /// Concern by concern, then by index: `worker-billing-0`, `worker-billing-1`, ...
     pub workers: Vec<String>,
@@ -74,7 +84,12 @@ impl SimHosts {
             .iter()
             .flat_map(|c| (0..p.workers_per_concern).map(move |i| format!("worker-{c}-{i}")))
             .collect();
+        let replicas = match scenario.topology.kind {
+            TopologyKind::Standalone => 0,
+            TopologyKind::Replicated | TopologyKind::Sentinel => scenario.topology.replicas,
+        };
         SimHosts {
+            replicas: (1..=replicas as usize).map(replica_name).collect(),
             producers: (0..p.producers).map(|i| format!("producer-{i}")).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
@@ -90,10 +105,24 @@ impl SimHosts {
         all
     }
 
-    /// Every host but `redis`, in a fixed order.
+    /// Every host but the Redis hosts, in a fixed order.
     pub fn all_but_redis(&self) -> Vec<String> {
         let mut all = self.app();
         all.extend(self.downstream.iter().cloned());
+        all
+    }
+
+    /// The Redis hosts: `redis`, then the replicas.
+    pub fn redis_hosts(&self) -> Vec<String> {
+        let mut all = vec![REDIS.to_string()];
+        all.extend(self.replicas.iter().cloned());
+        all
+    }
+
+    /// Every host: the pipeline's, the downstream, then the Redis hosts.
+    pub fn all(&self) -> Vec<String> {
+        let mut all = self.all_but_redis();
+        all.extend(self.redis_hosts());
         all
     }
 
@@ -103,18 +132,26 @@ impl SimHosts {
             "app" => Some(self.app()),
             "producers" => Some(self.producers.clone()),
             "workers" => Some(self.workers.clone()),
-            REDIS => Some(vec![REDIS.to_string()]),
-            _ => self
-                .all_but_redis()
-                .into_iter()
-                .find(|h| h == name)
-                .map(|h| vec![h]),
+            "replicas" if !self.replicas.is_empty() => Some(self.replicas.clone()),
+            _ => self.all().into_iter().find(|h| h == name).map(|h| vec![h]),
         }
     }
 }
 
-/// The Redis host's server and its disk, which outlive the host's crashes.
+/// A Redis host's server and its disk, which outlive the host's crashes, and its configuration
+/// file (what every start applies: `replicaof`, and any parameter set with [`RedisSlot::configure`]).
 pub struct RedisSlot {
+    /// The host's name, which a replica announces (`replica-announce-ip`).
+    name: String,
+    /// Replication ids of each incarnation are drawn from this and the incarnation's number.
+    seed: u64,
+    incarnations: Cell<u64>,
+    /// The configuration file's `replicaof`: a restart comes back following it (or as a
+    /// primary), whatever REPLICAOF said at run time — unless [`RedisSlot::set_replicaof`]
+    /// rewrote it, as Sentinel's CONFIG REWRITE does.
+    replicaof: RefCell<Option<(String, u16)>>,
+    /// Other configuration-file parameters, applied in order at each start.
+    config: RefCell<Vec<(String, String)>>,
     current: RefCell<Option<Rc<Shared>>>,
     /// What the disk holds across restarts (see `model::persist`).
     disk: RefCell<Disk>,
@@ -137,8 +174,19 @@ pub fn policy(topology: &Topology) -> Policy {
 }
 
 impl RedisSlot {
-    fn new(policy: Policy) -> RedisSlot {
+    /// A Redis host named `name` of the run of `seed`, following `replicaof` when it starts.
+    pub fn new(
+        name: &str,
+        seed: u64,
+        policy: Policy,
+        replicaof: Option<(String, u16)>,
+    ) -> RedisSlot {
         RedisSlot {
+            name: name.to_string(),
+            seed: crate::rng::Rng::derive(seed, &format!("redis-host:{name}")).next_u64(),
+            incarnations: Cell::new(0),
+            replicaof: RefCell::new(replicaof),
+            config: RefCell::new(Vec::new()),
             current: RefCell::new(None),
             disk: RefCell::new(Disk::new(policy)),
             restore: RefCell::new(None),
@@ -153,11 +201,67 @@ impl RedisSlot {
             // Restarted without going through `go_down`: the process died, the OS did not.
             self.go_down(Loss::Crash);
         }
-        let mut fresh = Server::new();
+        let incarnation = self.incarnations.get();
+        self.incarnations.set(incarnation + 1);
+        let mut fresh = Server::with_seed(self.seed.wrapping_add(incarnation));
         if let Some(keyspace) = self.restore.borrow_mut().take() {
             fresh.keyspace = keyspace;
         }
+        let announce = [(b"replica-announce-ip" as &[u8], self.name.as_bytes())];
         fresh
+            .config
+            .set(&announce)
+            .expect("replica-announce-ip takes any text");
+        for (name, value) in self.config.borrow().iter() {
+            fresh
+                .config
+                .set(&[(name.as_bytes(), value.as_bytes())])
+                .unwrap_or_else(|e| panic!("configuring {}: {e}", self.name));
+        }
+        if let Some((host, port)) = self.replicaof.borrow().as_ref() {
+            fresh.repl.set_master(host, *port);
+        }
+        fresh
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    // `configure`, `set_replicaof` and `command` are for drivers that move servers between
+    // steps (the replication tests; Sentinel's world): no scenario of this world calls them yet.
+    #[allow(dead_code)]
+    /// Sets a configuration-file parameter (for the next starts) and, when the server runs,
+    /// CONFIG SETs it now (`elapsed_ms`: the simulation's elapsed time). Panics on a value the
+    /// model refuses: worlds configure, users don't.
+    pub fn configure(&self, elapsed_ms: u64, name: &str, value: &str) {
+        self.config
+            .borrow_mut()
+            .push((name.to_string(), value.to_string()));
+        let reply = self.command(elapsed_ms, &["CONFIG", "SET", name, value]);
+        if let Some(Frame::Error(e)) = reply {
+            panic!("CONFIG SET {name} {value} on {}: {e}", self.name);
+        }
+    }
+
+    #[allow(dead_code)]
+    /// Rewrites the configuration file's `replicaof` (`None`: a primary), as CONFIG REWRITE
+    /// after REPLICAOF does, without touching the running server.
+    pub fn set_replicaof(&self, target: Option<(&str, u16)>) {
+        *self.replicaof.borrow_mut() = target.map(|(h, p)| (h.to_string(), p));
+    }
+
+    #[allow(dead_code)]
+    /// Runs one command on the running server, between steps, as a fresh client that leaves at
+    /// once (REPLICAOF from the driver, CONFIG SET), at `elapsed_ms` of simulated time (the
+    /// host's clock cannot be read from outside it). `None` when the server is down.
+    pub fn command(&self, elapsed_ms: u64, words: &[&str]) -> Option<Frame> {
+        let shared = self.current.borrow().clone()?;
+        let args: Vec<bytes::Bytes> = words
+            .iter()
+            .map(|w| bytes::Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
+        Some(shared.run_admin(&args, EPOCH_SECS * 1000 + elapsed_ms))
     }
 
     /// The server goes down (the nemesis crashes its host): the disk decides what the next start
@@ -238,7 +342,10 @@ impl Common {
 pub struct World {
     pub sim: turmoil::Sim<'static>,
     pub hosts: SimHosts,
+    /// The host `redis`: the primary the pipeline talks to.
     pub redis: Rc<RedisSlot>,
+    /// Its replicas, in the order of `hosts.replicas`.
+    pub replicas: Vec<Rc<RedisSlot>>,
     pub downstream: Option<Arc<DownstreamService>>,
     pub progress: Vec<Rc<Progress>>,
     pub recorder: Recorder,
@@ -250,11 +357,11 @@ pub struct World {
 
 /// What this world cannot simulate yet, as a sentence; `None` when it can.
 pub fn unsupported(scenario: &Scenario) -> Option<String> {
-    if scenario.topology.kind != TopologyKind::Standalone {
-        return Some("the simulation runs `standalone` topologies only (replicas and Sentinels are not simulated yet)".into());
+    if scenario.topology.kind == TopologyKind::Sentinel {
+        return Some("the simulation runs `standalone` and `replicated` topologies only (Sentinels are not simulated yet)".into());
     }
-    if scenario.pipeline.wait_replicas > 0 {
-        return Some("WAIT needs replicas, which the simulation does not run yet".into());
+    if scenario.pipeline.wait_replicas > 0 && scenario.topology.kind == TopologyKind::Standalone {
+        return Some("WAIT needs replicas: use topology kind `replicated`".into());
     }
     mapping::pipeline_config(scenario, PREFIX)
         .validate()
@@ -282,8 +389,10 @@ impl World {
             failpoints: failpoints.clone(),
             stopped: stopped.clone(),
         });
-        let redis = Rc::new(RedisSlot::new(policy(&scenario.topology)));
+        let policy = policy(&scenario.topology);
+        let redis = Rc::new(RedisSlot::new(REDIS, seed, policy, None));
         add_redis(&mut sim, redis.clone());
+        let replicas = add_replicas(&mut sim, seed, &hosts.replicas, policy);
         let downstream = hosts.downstream.as_ref().map(|_| {
             let dedupe = scenario.pipeline.variant != PipelineVariant::NonIdempotentApi;
             let service = DownstreamService::new(dedupe, recorder.clone());
@@ -316,6 +425,7 @@ impl World {
             sim,
             hosts,
             redis,
+            replicas,
             downstream,
             progress,
             recorder,
@@ -324,6 +434,13 @@ impl World {
             tenants: workload.tenants.clone(),
             stopped,
         }
+    }
+
+    /// The Redis host named `name`, primary or replica.
+    pub fn redis_slot(&self, name: &str) -> Option<&Rc<RedisSlot>> {
+        std::iter::once(&self.redis)
+            .chain(&self.replicas)
+            .find(|slot| slot.name() == name)
     }
 
     /// Every producer has an outcome for every decision of its slice.
@@ -358,7 +475,7 @@ impl World {
 
 /// A turmoil simulation seeded with `seed`, at the fixed epoch, with this world's tick and
 /// latency.
-fn simulation(seed: u64) -> turmoil::Sim<'static> {
+pub(crate) fn simulation(seed: u64) -> turmoil::Sim<'static> {
     turmoil::Builder::new()
         .rng_seed(seed)
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
@@ -379,8 +496,29 @@ fn simulated_recorder() -> Recorder {
     }))
 }
 
-fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
-    sim.host(REDIS, move || {
+/// Registers the replicas of `redis` (a `replicated` topology), each following it from its
+/// first start, with a disk of its own under the same persistence.
+pub fn add_replicas(
+    sim: &mut turmoil::Sim<'static>,
+    seed: u64,
+    names: &[String],
+    policy: Policy,
+) -> Vec<Rc<RedisSlot>> {
+    names
+        .iter()
+        .map(|name| {
+            let primary = Some((REDIS.to_string(), REDIS_PORT));
+            let slot = Rc::new(RedisSlot::new(name, seed, policy, primary));
+            add_redis(sim, slot.clone());
+            slot
+        })
+        .collect()
+}
+
+/// Registers a Redis host, named after its slot, serving the model on [`REDIS_PORT`].
+pub fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
+    let name = slot.name().to_string();
+    sim.host(name.as_str(), move || {
         let slot = slot.clone();
         async move {
             // Inside the host: the clock reads the simulation's time from now on.
@@ -442,13 +580,15 @@ fn add_producer(
         );
         async move {
             let ctx = common.context();
-            let mut producer = Producer::new(&ctx, &name);
-            while let Some(i) = progress.next_open() {
+            let producer = Producer::new(&ctx, &name);
+            let next = |in_flight| {
+                let i = progress.open_after(in_flight)?;
                 let planned = &workload.decisions[i];
-                sleep_until_ms(planned.at_ms).await;
-                producer.commit_until_known(&planned.decision).await;
-                progress.confirm(i);
-            }
+                Some((i, planned.decision.clone(), sleep_until_ms(planned.at_ms)))
+            };
+            producer
+                .commit_window(next, |i, _| progress.confirm(i))
+                .await;
             drop(producer);
             std::future::pending::<()>().await;
             Ok(())

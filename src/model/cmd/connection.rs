@@ -80,11 +80,12 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
     } else {
         2
     };
-    hello_map(call.client, proto).into()
+    hello_map(call.client, proto, server.repl.is_replica()).into()
 }
 
-/// HELLO's reply: a map, which RESP2 flattens into an array of alternating keys and values.
-fn hello_map(client: u64, proto: i64) -> Frame {
+/// HELLO's reply: a map, which RESP2 flattens into an array of alternating keys and values;
+/// `role` is `replica` on a replica, as Redis's `helloCommand` says.
+fn hello_map(client: u64, proto: i64, replica: bool) -> Frame {
     let text = |s: &'static str| Frame::bulk(s);
     Frame::Map(vec![
         text("server"),
@@ -98,7 +99,7 @@ fn hello_map(client: u64, proto: i64) -> Frame {
         text("mode"),
         text("standalone"),
         text("role"),
-        text("master"),
+        text(if replica { "replica" } else { "master" }),
         text("modules"),
         Frame::Array(vec![]),
     ])
@@ -150,18 +151,6 @@ pub fn time(_server: &mut Server, call: Call<'_>) -> Reply {
     Frame::Array(vec![
         Frame::bulk((call.now_ms / 1000).to_string()),
         Frame::bulk((call.now_ms % 1000 * 1000).to_string()),
-    ])
-    .into()
-}
-
-/// ```text
-/// ROLE
-/// ```
-pub fn role(_server: &mut Server, _call: Call<'_>) -> Reply {
-    Frame::Array(vec![
-        Frame::bulk("master"),
-        Frame::Integer(0),
-        Frame::Array(vec![]),
     ])
     .into()
 }

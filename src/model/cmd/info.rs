@@ -66,7 +66,7 @@ fn section(server: &mut Server, name: &str, now_ms: u64) -> String {
         "memory" => memory_fields(server, now_ms),
         "persistence" => persistence_fields(server),
         "stats" => stats_fields(server),
-        "replication" => replication_fields(),
+        "replication" => crate::model::cmd::replication::info_fields(server, now_ms),
         "cpu" => ["used_cpu_sys", "used_cpu_user"]
             .iter()
             .map(|k| (k.to_string(), "0.000000".to_string()))
@@ -144,6 +144,9 @@ fn stats_fields(server: &mut Server) -> Fields {
             "total_commands_processed",
             server.commands_processed.to_string(),
         ),
+        ("sync_full", server.repl.sync_full.to_string()),
+        ("sync_partial_ok", server.repl.sync_partial_ok.to_string()),
+        ("sync_partial_err", server.repl.sync_partial_err.to_string()),
         ("expired_keys", expired.to_string()),
         ("evicted_keys", "0".into()),
         ("total_forks", "0".into()),
@@ -152,23 +155,6 @@ fn stats_fields(server: &mut Server) -> Fields {
             server.stats.error_replies.to_string(),
         ),
         ("rejected_calls", rejected.to_string()),
-    ])
-}
-
-/// A primary without replicas (replication is modelled later, in `repl`).
-fn replication_fields() -> Fields {
-    named(vec![
-        ("role", "master".into()),
-        ("connected_slaves", "0".into()),
-        ("master_failover_state", "no-failover".into()),
-        ("master_replid", "0".repeat(39) + "1"),
-        ("master_replid2", "0".repeat(40)),
-        ("master_repl_offset", "0".into()),
-        ("second_repl_offset", "-1".into()),
-        ("repl_backlog_active", "0".into()),
-        ("repl_backlog_size", "1048576".into()),
-        ("repl_backlog_first_byte_offset", "0".into()),
-        ("repl_backlog_histlen", "0".into()),
     ])
 }
 

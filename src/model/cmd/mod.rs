@@ -14,6 +14,7 @@ pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod replication;
 pub mod script;
 pub mod set;
 pub mod sort;
@@ -119,7 +120,7 @@ static COMMANDS: &[CommandSpec] = &[
         ],
     ),
     cmd("info", -1, Flags::STALE_OK, info::info),
-    cmd("role", 1, CONN, connection::role),
+    cmd("role", 1, CONN, replication::role),
     cmd("flushall", -1, W, db::flushall),
     cmd("dbsize", 1, N, db::dbsize),
     cmd("quit", -1, TX, connection::quit),
@@ -364,6 +365,12 @@ static COMMANDS: &[CommandSpec] = &[
     ),
     cmd("sort", -2, W, sort::sort),
     cmd("sort_ro", -2, N, sort::sort_ro),
+    // replication (`cmd/replication.rs`)
+    cmd("replicaof", 3, CONN, replication::replicaof),
+    cmd("slaveof", 3, CONN, replication::replicaof),
+    cmd("replconf", -1, CONN, replication::replconf),
+    cmd("psync", -3, CONN, replication::psync),
+    cmd("wait", 3, Flags::NOSCRIPT, replication::wait),
     cmd("fcall", -3, Flags::NOSCRIPT.with(W), function::fcall),
     cmd("fcall_ro", -3, Flags::NOSCRIPT, function::fcall_ro),
 ];

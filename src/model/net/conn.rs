@@ -46,6 +46,9 @@ pub struct Shared {
     server: RefCell<Server>,
     clock: Clock,
     blocked: RefCell<Blocked>,
+    /// Bumped when the replication stream grew or the replication setup changed: the feeds of
+    /// the replicas and the link to the primary wait on it (`net/replication.rs`).
+    changes: tokio::sync::watch::Sender<u64>,
     /// The running script's state, readable while the script holds the server.
     run: Rc<RunState>,
     /// Scripts run on a stack of their own, which the Lua hook leaves past
@@ -56,6 +59,11 @@ pub struct Shared {
     /// Stacks of finished script runs, for the next.
     stacks: RefCell<Vec<DefaultStack>>,
 }
+
+/// What a client blocked on a server that became a replica is told (Redis's
+/// `disconnectAllBlockedClients`).
+const ERR_UNBLOCKED: &str =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 
 /// Clients parked on keys, and the request each will re-run.
 #[derive(Default)]
@@ -103,10 +111,73 @@ impl Shared {
             server: RefCell::new(server),
             clock,
             blocked: RefCell::default(),
+            changes: tokio::sync::watch::channel(0).0,
             run,
             yielding: matches!(clock, Clock::System),
             stacks: RefCell::default(),
         })
+    }
+
+    /// A receiver that wakes when replication state changed.
+    pub(crate) fn replication_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn replication_changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Runs one request as a client that connects for it and leaves (a world's driver, between
+    /// steps). A blocking request answers what it would at its deadline.
+    /// `now_ms` is the caller's: outside the host, this server's clock cannot be read.
+    pub fn run_admin(&self, args: &[Bytes], now_ms: u64) -> Frame {
+        let client = self.server.borrow_mut().connect();
+        let reply = match self.execute_at(client, args, now_ms) {
+            Reply::Frame(frame) => frame,
+            Reply::Block(block) => block.timeout_reply,
+        };
+        self.disconnect(client);
+        reply
+    }
+
+    /// Runs a request whose reply nobody reads (a replica's REPLCONF ACK on its feed).
+    pub(crate) fn execute_quietly(&self, client: ClientId, args: &[Bytes]) {
+        let _ = self.execute(client, args);
+    }
+
+    /// Runs one command of the primary's stream on this replica, at the primary's clock.
+    pub(crate) fn execute_from_master(&self, args: &[Bytes]) {
+        let local_ms = self.clock.now_ms();
+        let mut server = self.server.borrow_mut();
+        let Some(link) = server.repl.master.as_ref() else {
+            return;
+        };
+        let (Some(client), at_ms) = (link.client, link.clock_ms.unwrap_or(local_ms)) else {
+            return;
+        };
+        let _ = server.execute_from_master(client, args, at_ms);
+    }
+
+    /// After a batch of the primary's stream: serve the clients it woke, tell the feeds.
+    pub(crate) fn after_master_batch(&self) {
+        self.serve_blocked(self.clock.now_ms());
+        self.replication_changed();
+    }
+
+    /// Whether the client PSYNCed: its connection becomes a feed.
+    fn is_replica(&self, client: ClientId) -> bool {
+        self.server
+            .try_borrow()
+            .is_ok_and(|s| s.repl.replicas.contains_key(&client))
+    }
+
+    /// A server that turned replica answers its blocked clients with an error.
+    fn unblock_all(&self, frame: Frame) {
+        let waiters = std::mem::take(&mut *self.blocked.borrow_mut());
+        for (_, waiter) in waiters.waiters {
+            let _ = waiter.reply.send(frame.clone());
+        }
+        self.count_blocked();
     }
 
     /// Whether a script holds the server and has let other clients in (they get BUSY).
@@ -115,7 +186,7 @@ impl Shared {
     }
 
     /// Waits until no script holds the server.
-    async fn idle(&self) {
+    pub(crate) async fn idle(&self) {
         while self.busy() {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
@@ -153,6 +224,7 @@ impl Shared {
             Err(_) => return self.execute(client, &args),
         };
         let now_ms = self.clock.now_ms();
+        let before = self.replication_state();
         let threshold_ms = self.server.borrow().config.int("busy-reply-threshold");
         let yielder: Rc<Cell<*const Yielder<(), ()>>> = Rc::new(Cell::new(std::ptr::null()));
         let shared = Rc::clone(self);
@@ -191,6 +263,9 @@ impl Shared {
         self.stacks.borrow_mut().push(run.into_stack());
         self.count_blocked();
         self.serve_blocked(now_ms);
+        if self.replication_state() != before {
+            self.replication_changed();
+        }
         reply
     }
 
@@ -205,9 +280,11 @@ impl Shared {
     }
 
     /// Registers a client, or `None` when the server is full.
-    fn connect(&self) -> Option<ClientId> {
+    fn connect(&self, peer: Option<String>) -> Option<ClientId> {
         let mut server = self.server.borrow_mut();
-        (server.clients.len() < MAX_CLIENTS).then(|| server.connect())
+        let client = (server.clients.len() < MAX_CLIENTS).then(|| server.connect())?;
+        server.client(client).peer = peer;
+        Some(client)
     }
 
     fn disconnect(&self, client: ClientId) {
@@ -221,10 +298,28 @@ impl Shared {
         if self.busy() {
             return self.busy_reply(args).into();
         }
-        let now_ms = self.clock.now_ms();
+        self.execute_at(client, args, self.clock.now_ms())
+    }
+
+    fn execute_at(&self, client: ClientId, args: &[Bytes], now_ms: u64) -> Reply {
+        let before = self.replication_state();
         let reply = self.server.borrow_mut().execute(client, args, now_ms);
         self.serve_blocked(now_ms);
+        let after = self.replication_state();
+        if after != before {
+            if after.1 != before.1 && self.server.borrow().repl.is_replica() {
+                self.unblock_all(Frame::error(ERR_UNBLOCKED));
+            }
+            self.replication_changed();
+        }
         reply
+    }
+
+    /// Offset, generation and replica count: what the replication tasks react to.
+    fn replication_state(&self) -> (u64, u64, usize) {
+        let server = self.server.borrow();
+        let repl = &server.repl;
+        (repl.offset, repl.generation, repl.replicas.len())
     }
 
     /// Whether the client speaks RESP3 (it said `HELLO 3`).
@@ -314,10 +409,21 @@ enum Flow {
     Close,
     /// The peer went away while the connection was blocked.
     Gone,
+    /// The client PSYNCed: the connection feeds a replica from now on.
+    Replica,
 }
 
 /// Serves one client until it disconnects, QUITs or breaks the protocol.
 pub async fn serve_connection<S>(stream: S, shared: Rc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    serve_connection_from(stream, shared, None).await;
+}
+
+/// [`serve_connection`] for a peer at a known address (what a replica's INFO line shows when
+/// it announces none).
+pub async fn serve_connection_from<S>(stream: S, shared: Rc<Shared>, peer: Option<String>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -331,7 +437,7 @@ where
     {
         return;
     }
-    let Some(client) = shared.connect() else {
+    let Some(client) = shared.connect(peer) else {
         // Best effort, as Redis: the client is refused either way.
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
@@ -404,6 +510,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             match self.process_input().await? {
                 Flow::Continue => {}
                 Flow::Gone => return Ok(()),
+                Flow::Replica => {
+                    self.flush().await?;
+                    let input = std::mem::take(&mut self.input);
+                    let shared = self.shared.clone();
+                    return crate::model::net::replication::feed(
+                        &mut self.stream,
+                        &shared,
+                        self.client,
+                        input,
+                    )
+                    .await;
+                }
                 Flow::Close => {
                     self.flush().await?;
                     return self.stream.shutdown().await;
@@ -466,6 +584,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             if self.shared.closing(self.client) {
                 return Ok(Flow::Close);
             }
+            if self.shared.is_replica(self.client) {
+                return Ok(Flow::Replica);
+            }
         }
     }
 
@@ -475,6 +596,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.flush().await?;
         let (reply, mut served) = oneshot::channel();
         let keys = block.keys;
+        let request = args.clone();
         self.shared
             .blocked
             .borrow_mut()
@@ -494,7 +616,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 frame = &mut served => return Ok(Some(frame.expect("a waiter is dropped only when served"))),
                 () = &mut timeout => {
                     if self.shared.unblock(self.client) {
-                        return Ok(Some(block.timeout_reply));
+                        let frame = self.shared.server().timeout_reply(self.client, &request, block.timeout_reply);
+                        return Ok(Some(frame));
                     }
                     // Served in the same instant: the frame is already in the channel.
                     return Ok(Some(served.try_recv().expect("served before the deadline")));

@@ -4,7 +4,8 @@
 //! on one thread (a current-thread runtime and a `LocalSet`), as Redis runs its commands.
 
 use crate::model::net::clock::Clock;
-use crate::model::net::conn::{serve_connection, Shared};
+use crate::model::net::conn::{serve_connection_from, Shared};
+use crate::model::net::replication::{self, Dial, Dialing, Io};
 use crate::model::server::Server;
 use std::io;
 use std::net::SocketAddr;
@@ -17,13 +18,31 @@ pub fn bind_tcp(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     Ok(listener)
 }
 
-/// Accepts connections forever, each served on the current `LocalSet`.
+/// Real TCP to a primary (REPLICAOF host port).
+struct TcpDial;
+
+impl Dial for TcpDial {
+    fn dial(&self, host: &str, port: u16) -> Dialing {
+        let host = host.to_string();
+        Box::pin(async move {
+            let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+            stream.set_nodelay(true)?;
+            Ok(Box::new(stream) as Box<dyn Io>)
+        })
+    }
+}
+
+/// Accepts connections forever, each served on the current `LocalSet`, with the server's
+/// replication tasks beside them.
 pub async fn serve_tcp(listener: tokio::net::TcpListener, shared: Rc<Shared>) -> io::Result<()> {
+    shared.server().repl.listening_port = listener.local_addr()?.port();
+    tokio::task::spawn_local(replication::run(shared.clone(), Rc::new(TcpDial)));
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
         // Replies are written once per batch already; Nagle would only add latency.
         stream.set_nodelay(true)?;
-        tokio::task::spawn_local(serve_connection(stream, shared.clone()));
+        let peer = Some(peer.ip().to_string());
+        tokio::task::spawn_local(serve_connection_from(stream, shared.clone(), peer));
     }
 }
 
@@ -36,6 +55,13 @@ pub fn serve_tcp_blocking(listener: std::net::TcpListener) -> io::Result<()> {
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        serve_tcp(listener, Shared::new(Server::new(), Clock::System)).await
+        // Replication ids must differ between servers: outside the simulation they may come
+        // from the wall clock and the port.
+        let seed = Clock::System.now_ms() ^ (u64::from(listener.local_addr()?.port()) << 48);
+        serve_tcp(
+            listener,
+            Shared::new(Server::with_seed(seed), Clock::System),
+        )
+        .await
     })
 }
