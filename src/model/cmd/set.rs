@@ -270,14 +270,19 @@ fn members_reply(set: BTreeSet<Bytes>) -> Frame {
     Frame::Array(set.into_iter().map(Frame::Bulk).collect())
 }
 
-/// Redis's `sinterGenericCommand`: a missing key ends the lookup at once with an empty result.
+/// Redis's `sinterGenericCommand`: a missing key makes the result empty.
 fn intersect(server: &mut Server, keys: &[Bytes], now_ms: u64) -> Result<BTreeSet<Bytes>, Frame> {
+    // Every key's type is checked, even after a missing one (Redis 7.0.15's order).
     let mut sets = Vec::with_capacity(keys.len());
+    let mut missing = false;
     for key in keys {
         match server.keyspace.typed(key, now_ms, pick_set)? {
-            None => return Ok(BTreeSet::new()),
+            None => missing = true,
             Some(set) => sets.push(set.clone()),
         }
+    }
+    if missing {
+        return Ok(BTreeSet::new());
     }
     sets.sort_by_key(|s| s.len());
     let mut iter = sets.into_iter();
@@ -313,10 +318,9 @@ pub fn sinterstore(server: &mut Server, call: Call<'_>) -> Reply {
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 /// ```
 pub fn sintercard(server: &mut Server, call: Call<'_>) -> Reply {
-    let numkeys = match crate::model::parse::int_arg(&call.args[1]) {
-        Ok(n) if n > 0 => n as usize,
-        Ok(_) => return Frame::error("ERR numkeys should be greater than 0").into(),
-        Err(e) => return e.into(),
+    let numkeys = match crate::model::parse::parse_i64(&call.args[1]) {
+        Some(n) if n > 0 => n as usize,
+        _ => return Frame::error("ERR numkeys should be greater than 0").into(),
     };
     if numkeys > call.args.len() - 2 {
         return Frame::error("ERR Number of keys can't be greater than number of args").into();
