@@ -4,8 +4,9 @@
 //! starts, so the bench can print the pipeline's rate as a ratio of it on a noisy machine.
 //!
 //! The work per decision is the pipeline's: the commit script (marker, object, outbox XADD),
-//! then per concern one share of an `XREADGROUP COUNT` and the atomic sink's effect script
-//! (dedupe, ledger, effects log, XACK). [`PIPELINE_DEPTH`] commands go in one round trip, on
+//! then per concern one share of an `XREADGROUP COUNT` and of one call of the atomic sink's
+//! batched effect script (dedupe, ledger, effects log, XACK per entry). Commits go
+//! [`PIPELINE_DEPTH`] to a round trip, effects [`PIPELINE_DEPTH`] entries to a script call, on
 //! [`CLIENTS`] clones of one multiplexed connection. Its keys live under [`PREFIX`], apart
 //! from the pipeline's, and are deleted afterwards.
 //!
@@ -143,27 +144,25 @@ pub async fn measure(
                     if entries.is_empty() {
                         return Ok::<(), PipelineError>(());
                     }
-                    // One effect-script call for the whole read, as the pipeline's batched
-                    // sink makes it: four keys per entry, then ARGV group, dedupe, ack and four
-                    // values per entry (the script's layout, `sink::EFFECT_LUA`).
-                    let mut call = redis::cmd("EVALSHA");
-                    call.arg(&sha).arg(4 * entries.len());
+                    // The effect script takes a batch: four keys and four arguments per entry.
+                    let mut cmd = redis::cmd("EVALSHA");
+                    cmd.arg(&sha).arg(entries.len() * 4);
                     for _ in &entries {
-                        call.arg(format!("{PREFIX}dedupe:{concern}"))
+                        cmd.arg(format!("{PREFIX}dedupe:{concern}"))
                             .arg(format!("{PREFIX}ledger:{concern}"))
                             .arg(format!("{PREFIX}effects:{concern}"))
                             .arg(&stream);
                     }
-                    call.arg(&concern).arg(1).arg(1);
+                    cmd.arg(&concern).arg(1).arg(1);
                     for e in &entries {
                         let field =
                             |name: &str| -> String { e.get::<String>(name).unwrap_or_default() };
-                        call.arg(&e.id)
+                        cmd.arg(&e.id)
                             .arg(field("event"))
                             .arg(field("object"))
                             .arg(field("payload"));
                     }
-                    let _: Value = call.query_async(&mut conn).await?;
+                    let _: Value = cmd.query_async(&mut conn).await?;
                 }
             }));
         }
