@@ -52,36 +52,10 @@ const SIGNALS: [(&str, i32, u8); 3] =
 
 /// Runs the `real` command and returns its exit code.
 pub fn run_real(cmd: &RealCli) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("outbox-chaos real: cannot start the runtime: {e}");
-            return 1;
-        }
-    };
-    let result = runtime.block_on(async {
-        let signal = match stop_signal() {
-            Ok(signal) => signal,
-            Err(e) => return Err((format!("cannot handle signals: {e}"), 1)),
-        };
-        tokio::select! {
-            biased;
-            (name, code) = signal => Err((name.to_string(), code)),
-            result = real_run(cmd) => Ok(result),
-        }
-    });
-    // The run's future is dropped here when a signal won: its guard has removed the containers.
-    match result {
-        Err((name, code)) if code >= 128 => {
-            eprintln!("outbox-chaos real: {name}: interrupted; the run's containers and networks were removed (exit {code})");
-            code
-        }
-        Err((message, code)) => {
-            eprintln!("outbox-chaos real: {message}");
-            code
+    match until_signal(real_run(cmd)) {
+        Err(failure) => {
+            eprintln!("outbox-chaos real: {}", failure.message);
+            failure.code
         }
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
@@ -89,6 +63,33 @@ pub fn run_real(cmd: &RealCli) -> u8 {
             e.exit_code()
         }
     }
+}
+
+/// Runs `run` on a tokio runtime of its own until it ends or SIGINT, SIGTERM or SIGHUP arrives.
+/// On a signal the run's future is dropped, and with it the guard that removes the run's
+/// containers and networks; the failure then carries the signal's exit code (128 + number).
+fn until_signal<T>(run: impl std::future::Future<Output = T>) -> Result<T, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot start the runtime: {e}"),
+        })?;
+    runtime.block_on(async {
+        let signal = stop_signal().map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot handle signals: {e}"),
+        })?;
+        tokio::select! {
+            biased;
+            (name, code) = signal => Err(Failure {
+                code,
+                message: format!("{name}: interrupted; the run's containers and networks were removed (exit {code})"),
+            }),
+            result = run => Ok(result),
+        }
+    })
 }
 
 /// Resolves to the first of SIGINT, SIGTERM, SIGHUP that arrives, with its exit code. The
@@ -233,27 +234,7 @@ pub fn bench_real(
     duration: Option<f64>,
     rate: Option<f64>,
 ) -> Result<u8, Failure> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::bad_input(format!("cannot start the runtime: {e}")))?;
-    let result = runtime.block_on(async {
-        let signal =
-            stop_signal().map_err(|e| Failure::bad_input(format!("cannot handle signals: {e}")))?;
-        tokio::select! {
-            biased;
-            (name, code) = signal => Ok(Err((name, code))),
-            result = bench_real_run(scenario, seed, reports, duration, rate) => result.map(Ok),
-        }
-    });
-    // The run's future is dropped when a signal won: its guard has removed the containers.
-    match result? {
-        Err((name, code)) => {
-            eprintln!("outbox-chaos bench: {name}: interrupted; the run's containers and networks were removed (exit {code})");
-            Ok(code)
-        }
-        Ok(code) => Ok(code),
-    }
+    until_signal(bench_real_run(scenario, seed, reports, duration, rate))?
 }
 
 fn real_failure(e: RealError) -> Failure {

@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, Ipam, IpamConfig,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
+    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, Ipam, IpamConfig,
+    Network, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+    NetworkingConfig,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, InspectContainerOptions, KillContainerOptions, ListContainersOptions,
@@ -121,23 +122,7 @@ impl Docker {
     /// runs whose owner cannot be told (no pid label: an older binary; another host), which
     /// are only reported. Sorted by run id.
     pub async fn orphans(&self) -> Result<Orphans, DockerError> {
-        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL}=1")])]);
-        let containers = self
-            .api
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(filters.clone()),
-                ..Default::default()
-            }))
-            .await
-            .map_err(api("list containers"))?;
-        let networks = self
-            .api
-            .list_networks(Some(ListNetworksOptions {
-                filters: Some(filters),
-            }))
-            .await
-            .map_err(api("list networks"))?;
+        let (containers, networks) = self.labelled(format!("{LABEL}=1")).await?;
         let labelled = containers
             .into_iter()
             .map(|c| c.labels)
@@ -326,12 +311,12 @@ impl Docker {
             .map_err(api(format!("disconnect {container} from {network}")))
     }
 
-    /// Names of this run's containers and networks still present.
-    pub async fn leftovers(&self) -> Result<Leftovers, DockerError> {
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![format!("{RUN_LABEL}={}", self.run)],
-        )]);
+    /// The containers (running or not) and networks carrying the label `label` (`key=value`).
+    async fn labelled(
+        &self,
+        label: String,
+    ) -> Result<(Vec<ContainerSummary>, Vec<Network>), DockerError> {
+        let filters = HashMap::from([("label".to_string(), vec![label])]);
         let containers = self
             .api
             .list_containers(Some(ListContainersOptions {
@@ -348,6 +333,12 @@ impl Docker {
             }))
             .await
             .map_err(api("list networks"))?;
+        Ok((containers, networks))
+    }
+
+    /// Names of this run's containers and networks still present.
+    pub async fn leftovers(&self) -> Result<Leftovers, DockerError> {
+        let (containers, networks) = self.labelled(format!("{RUN_LABEL}={}", self.run)).await?;
         let mut found = Leftovers {
             containers: containers
                 .into_iter()

@@ -346,19 +346,7 @@ impl RealNemesis {
                 }
             }
         }
-        let mut far: Vec<String> = Vec::new();
-        for net in nets {
-            match net {
-                Net::App => far.extend(self.hosts.app()),
-                Net::Cluster => far.extend(
-                    self.hosts
-                        .containers()
-                        .into_iter()
-                        .filter(|c| !names.contains(c)),
-                ),
-            }
-        }
-        let target = format!("{}|{}", names.join(","), far.join(","));
+        let target = self.far_side(names, nets);
         self.record(fault_kind::PARTITION, &target, detail);
         Ok(names.to_vec())
     }

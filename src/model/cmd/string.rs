@@ -109,20 +109,25 @@ fn set_inner(server: &mut Server, call: Call<'_>) -> Result<Frame, Frame> {
     Ok(ok_or_old(Frame::ok()))
 }
 
+/// The expiry unit an option of SET or GETEX names (`EX`, `PX`, `EXAT`, `PXAT`), if any.
+fn expire_unit(opt: &Bytes) -> Option<ExpireUnit> {
+    [
+        ("EX", ExpireUnit::Ex),
+        ("PX", ExpireUnit::Px),
+        ("EXAT", ExpireUnit::ExAt),
+        ("PXAT", ExpireUnit::PxAt),
+    ]
+    .into_iter()
+    .find(|(name, _)| is_keyword(opt, name))
+    .map(|(_, unit)| unit)
+}
+
 fn set_options(args: &[Bytes]) -> Result<SetOptions<'_>, Frame> {
     let mut o = SetOptions::default();
     let mut i = 0;
     while i < args.len() {
         let (opt, next) = (&args[i], args.get(i + 1));
-        let unit = [
-            ("EX", ExpireUnit::Ex),
-            ("PX", ExpireUnit::Px),
-            ("EXAT", ExpireUnit::ExAt),
-            ("PXAT", ExpireUnit::PxAt),
-        ]
-        .into_iter()
-        .find(|(name, _)| is_keyword(opt, name))
-        .map(|(_, unit)| unit);
+        let unit = expire_unit(opt);
         // An expiry may repeat its own unit (the last wins) but not mix with another or KEEPTTL.
         let expire_ok = unit.is_some_and(|u| !o.keep_ttl && o.expire.is_none_or(|(c, _)| c == u));
         match (unit, next) {
@@ -528,15 +533,7 @@ fn getex_inner(server: &mut Server, call: Call<'_>) -> Result<Frame, Frame> {
     let mut i = 2;
     while i < call.args.len() {
         let (opt, next) = (&call.args[i], call.args.get(i + 1));
-        let unit = [
-            ("EX", ExpireUnit::Ex),
-            ("PX", ExpireUnit::Px),
-            ("EXAT", ExpireUnit::ExAt),
-            ("PXAT", ExpireUnit::PxAt),
-        ]
-        .into_iter()
-        .find(|(name, _)| is_keyword(opt, name))
-        .map(|(_, unit)| unit);
+        let unit = expire_unit(opt);
         let alone = !persist && expire.is_none_or(|(u, _)| Some(u) == unit);
         match (unit, next) {
             (Some(unit), Some(arg)) if alone => {
