@@ -226,6 +226,37 @@ fn bad_bench_flags_are_bad_input() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout_of(&out));
     let out = outbox_chaos(&["bench", "baseline", "--duration", "0"], reports.path());
     assert_eq!(out.status.code(), Some(2), "{}", stdout_of(&out));
+    let out = outbox_chaos(&["bench", "baseline", "--in-flight", "0"], reports.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout_of(&out));
+    let out = outbox_chaos(
+        &["bench", "baseline", "--apply-batch", "5000"],
+        reports.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout_of(&out));
+}
+
+#[test]
+fn bench_with_the_fast_pipeline_keeps_up_and_stays_clean() {
+    let reports = tempfile::tempdir().unwrap();
+    let out = outbox_chaos(
+        &[
+            "bench",
+            "consumer-crash",
+            "--duration",
+            "3",
+            "--rate",
+            "300",
+            "--in-flight",
+            "8",
+            "--apply-batch",
+            "16",
+        ],
+        reports.path(),
+    );
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("committed: 900 decisions"), "{text}");
+    assert!(text.contains("verdict: clean"), "{text}");
 }
 
 #[test]

@@ -49,6 +49,41 @@ pub struct BenchCli {
     /// Seed of the workload and the fault plan.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Commits in flight per producer (the scenario's `pipeline.in_flight` by default).
+    #[arg(long)]
+    in_flight: Option<u32>,
+    /// Entries a worker applies with one sink call (the scenario's `pipeline.apply_batch` by
+    /// default).
+    #[arg(long)]
+    apply_batch: Option<u32>,
+}
+
+/// The scenario's pipeline knobs as the flags set them, checked against the scenario's bounds.
+fn with_knobs(mut scenario: Scenario, args: &BenchCli) -> Result<Scenario, Failure> {
+    use outbox_chaos::scenario::PIPELINE_KNOB_MAX;
+    for (flag, value, knob) in [
+        (
+            "--in-flight",
+            args.in_flight,
+            &mut scenario.pipeline.in_flight,
+        ),
+        (
+            "--apply-batch",
+            args.apply_batch,
+            &mut scenario.pipeline.apply_batch,
+        ),
+    ] {
+        match value {
+            Some(v) if (1..=PIPELINE_KNOB_MAX).contains(&v) => *knob = v,
+            Some(v) => {
+                return Err(Failure::bad_input(format!(
+                    "{flag} {v}: expected 1 to {PIPELINE_KNOB_MAX}"
+                )))
+            }
+            None => {}
+        }
+    }
+    Ok(scenario)
 }
 
 /// The scenario a bench runs: the scenario's own, with its workload stretched over the
@@ -147,7 +182,7 @@ fn acknowledged_commit_times(history: &[outbox_chaos::history::Record]) -> Vec<u
 }
 
 pub fn run_bench(args: &BenchCli) -> Result<u8, Failure> {
-    let scenario = load_scenario(&args.target)?;
+    let scenario = with_knobs(load_scenario(&args.target)?, args)?;
     // Flags are checked before anything runs.
     bench_scenario(&scenario, args.duration, Some(args.rate.unwrap_or(1.0)))?;
     match args.world {
