@@ -372,7 +372,9 @@ fn bars_on(
         .y_desc("count")
         .light_line_style(WHITE.mix(0.0))
         .disable_x_mesh()
-        .x_labels(names.len().min(40))
+        // Never 0: plotters' key-point search does not end when asked for no labels (an empty
+        // histogram: a run whose decisions never took effect).
+        .x_labels(names.len().clamp(1, 40))
         .x_label_formatter(&|x| match x {
             SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
             _ => String::new(),
@@ -734,5 +736,13 @@ mod tests {
         assert!(svg.contains("crash worker-billing-0"), "{svg}");
         let report = check_all(&h, None, CheckOptions::default());
         assert!(!report.is_clean());
+    }
+
+    /// A run whose decisions never took effect has no bars: the plot is still drawn (plotters
+    /// asked for no axis labels never returned).
+    #[test]
+    fn an_empty_bar_plot_is_drawn() {
+        let svg = bar_plot("latency", "ms", &[], BLUE).unwrap();
+        assert!(svg.contains("<svg"), "{svg}");
     }
 }

@@ -34,8 +34,8 @@ pub fn echo(_server: &mut Server, call: Call<'_>) -> Reply {
 /// ```text
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
 /// ```
-/// RESP2 only: `HELLO 3` answers NOPROTO, as a server without RESP3 would (Redis 7 has it; the
-/// `redis` crate never asks for it unless configured to).
+/// `HELLO 3` switches the connection to RESP3 (maps and nulls; see `frame.rs`), `HELLO 2` back;
+/// any other version answers NOPROTO, as Redis 7.0 does.
 pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
     let mut args = Args::new(call.args, 1);
     let mut resp3 = None;
@@ -256,16 +256,28 @@ mod tests {
     use crate::model::server::Server;
 
     #[test]
-    fn hello_speaks_resp2_only() {
+    fn hello_speaks_resp2_and_resp3() {
         let mut s = Server::new();
         let c = s.connect();
-        let Frame::Array(map) = run(&mut s, c, 0, "HELLO 2 SETNAME app") else {
+        let Frame::Map(map) = run(&mut s, c, 0, "HELLO 2 SETNAME app") else {
             panic!("HELLO 2")
         };
-        assert_eq!(map[6..8], [bulk("id"), Frame::Integer(c as i64)]);
-        assert_eq!(run(&mut s, c, 0, "CLIENT GETNAME"), bulk("app"));
         assert_eq!(
-            run(&mut s, c, 0, "HELLO 3"),
+            map[4..8],
+            [
+                bulk("proto"),
+                Frame::Integer(2),
+                bulk("id"),
+                Frame::Integer(c as i64)
+            ]
+        );
+        assert_eq!(run(&mut s, c, 0, "CLIENT GETNAME"), bulk("app"));
+        let Frame::Map(map) = run(&mut s, c, 0, "HELLO 3") else {
+            panic!("HELLO 3")
+        };
+        assert_eq!(map[4..6], [bulk("proto"), Frame::Integer(3)]);
+        assert_eq!(
+            run(&mut s, c, 0, "HELLO 4"),
             Frame::error("NOPROTO unsupported protocol version")
         );
         assert_eq!(
