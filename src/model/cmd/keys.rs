@@ -499,21 +499,56 @@ fn scan_options(args: &[bytes::Bytes]) -> Result<ScanOptions, Frame> {
 
 /// Redis's `stringmatchlen`: `*`, `?`, `[...]` with ranges and `^`, and `\` escapes.
 pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    glob_inner(pattern, text, &mut false, 0)
+}
+
+/// Past this many nested `*`, a pattern matches nothing: Redis 7.0's guard against abusive
+/// patterns (`stringmatchlen_impl`'s `nesting`).
+const GLOB_NESTING_MAX: u32 = 1_000;
+
+/// `skip_longer` is Redis's `skipLongerMatches`: once the pattern after a `*` matched no suffix
+/// of the text, no outer `*` can help by consuming more (its suffixes are shorter ones of those
+/// already tried), so every outer loop stops: linear work where plain backtracking is
+/// exponential (`a*a*a*…b` against a long run of `a`).
+fn glob_inner(pattern: &[u8], text: &[u8], skip_longer: &mut bool, nesting: u32) -> bool {
+    if nesting > GLOB_NESTING_MAX {
+        return false;
+    }
     match pattern.split_first() {
         None => text.is_empty(),
-        Some((b'*', rest)) => (0..=text.len()).any(|skip| glob_match(rest, &text[skip..])),
-        Some((b'?', rest)) => !text.is_empty() && glob_match(rest, &text[1..]),
+        Some((b'*', _)) => {
+            let rest = &pattern[pattern.iter().take_while(|&&b| b == b'*').count()..];
+            if rest.is_empty() {
+                return true;
+            }
+            for skip in 0..=text.len() {
+                if glob_inner(rest, &text[skip..], skip_longer, nesting + 1) {
+                    return true;
+                }
+                if *skip_longer {
+                    return false;
+                }
+            }
+            *skip_longer = true;
+            false
+        }
+        Some((b'?', rest)) => {
+            !text.is_empty() && glob_inner(rest, &text[1..], skip_longer, nesting)
+        }
         Some((b'[', rest)) => match text.split_first() {
             None => false,
             Some((c, text_rest)) => {
                 let (matched, after) = class_match(rest, *c);
-                matched && glob_match(after, text_rest)
+                matched && glob_inner(after, text_rest, skip_longer, nesting)
             }
         },
         Some((b'\\', rest)) if !rest.is_empty() => {
-            text.first() == Some(&rest[0]) && glob_match(&rest[1..], &text[1..])
+            text.first() == Some(&rest[0])
+                && glob_inner(&rest[1..], &text[1..], skip_longer, nesting)
         }
-        Some((p, rest)) => text.first() == Some(p) && glob_match(rest, &text[1..]),
+        Some((p, rest)) => {
+            text.first() == Some(p) && glob_inner(rest, &text[1..], skip_longer, nesting)
+        }
     }
 }
 
@@ -600,5 +635,16 @@ mod scan_tests {
         assert!(glob_match(b"h[a-b]llo", b"hbllo"));
         assert!(glob_match(b"a\\*", b"a*"));
         assert!(!glob_match(b"a\\*", b"ab"));
+        assert!(glob_match(b"*", b"") && glob_match(b"a**b", b"ab"));
+    }
+
+    /// `a*a*…*b` against a long run of `a`: exponential by plain backtracking, linear with
+    /// Redis's skip of longer matches (this test would not end without it).
+    #[test]
+    fn abusive_patterns_end() {
+        let pattern = "a*".repeat(60) + "b";
+        let text = "a".repeat(200);
+        assert!(!glob_match(pattern.as_bytes(), text.as_bytes()));
+        assert!(glob_match(pattern.as_bytes(), (text + "b").as_bytes()));
     }
 }
