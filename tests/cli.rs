@@ -4,29 +4,11 @@
 //! sweeps with `--jobs`, `--shard` and `--junit`, and malformed scenarios named by file, line and
 //! key.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 
-fn outbox_chaos(args: &[&str], reports: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_outbox-chaos"))
-        .args(args)
-        .arg("--reports")
-        .arg(reports)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited, not killed")
-}
+mod support;
+use support::cli::{code, outbox_chaos, text};
 
 /// The last two lines of a run: the hash (16 hex digits) and the verdict.
 fn final_lines(stdout: &str) -> (String, String) {

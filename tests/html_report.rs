@@ -8,15 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn outbox_chaos(args: &[&str], reports: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_outbox-chaos"))
-        .args(args)
-        .arg("--reports")
-        .arg(reports)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
+mod support;
+use support::cli::outbox_chaos;
 
 fn stdout_of(out: &Output) -> String {
     format!(

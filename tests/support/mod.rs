@@ -7,6 +7,7 @@
 //! `redis-server` is missing: `ci/test` installs it.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
+pub mod cli;
 mod servers;
 
 #[allow(unused_imports)] // not every test crate uses Sentinel
