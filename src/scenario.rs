@@ -57,6 +57,7 @@
 //! ```
 
 pub mod bounds;
+pub mod grid;
 mod locate;
 mod seeds;
 mod validate;

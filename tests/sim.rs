@@ -125,7 +125,10 @@ macro_rules! scenario_tests {
 scenario_tests! {
     baseline = "baseline";
     consumer_crash = "consumer-crash";
+    failover_async = "failover-async";
+    failover_wait = "failover-wait";
     idempotent_api = "idempotent-api";
+    partition_app = "partition-app";
     partitions = "partitions";
     power_loss_always = "power-loss-always";
     power_loss_everysec = "power-loss-everysec", faults_off_is_clean;
@@ -155,11 +158,14 @@ fn every_shipped_scenario_has_its_tests() {
         "baseline",
         "consumer-crash",
         "dual-write",
+        "failover-async",
+        "failover-wait",
         "idempotent-api",
         "jepsen-sentinel-2013",
         "naive-sink",
         "no-reclaim",
         "non-idempotent-api",
+        "partition-app",
         "partitions",
         "power-loss-always",
         "power-loss-everysec",
@@ -372,6 +378,8 @@ macro_rules! batched_tests {
 
 batched_tests! {
     consumer_crash = "consumer-crash";
+    failover_async = "failover-async";
+    failover_wait = "failover-wait";
     idempotent_api = "idempotent-api";
     naive_sink = "naive-sink";
     ack_first = "ack-first";
