@@ -388,6 +388,8 @@ mod tests {
                 undecided: Vec::new(),
                 coverage: Coverage::default(),
                 error: None,
+                acknowledged: acked,
+                lost_acknowledged: lost,
             },
             acknowledged: acked,
             lost_acknowledged: lost,
