@@ -72,6 +72,7 @@ fn history() -> (Vec<Record>, FinalState) {
             outcome,
             acked_replicas: None,
             entry_id,
+            refused: None,
         };
         let producer = format!("producer-{}", i % 2);
         b.push(&producer, Phase::Invoke, commit(None, None));

@@ -25,6 +25,8 @@
 //! kind = "standalone"         # standalone | replicated | sentinel
 //! persistence = "aof-always"  # none | aof-always | aof-everysec | rdb
 //! snapshot_interval_ms = 1000 # rdb: a snapshot this often if anything changed (1 s..1 h, whole s)
+//! min_replicas_to_write = 0   # Redis's min-replicas-to-write (0: off; at most `replicas`)
+//! min_replicas_max_lag_ms = 10000 # min-replicas-max-lag, whole seconds (1 s..1 h)
 //!
 //! [workload]
 //! tenants = 4
@@ -134,6 +136,12 @@ pub struct Topology {
     /// With `rdb`: a snapshot this often when anything changed (Redis's `save <s> 1`), in whole
     /// seconds from 1 s to 1 h. 1 s by default.
     pub snapshot_interval_ms: u64,
+    /// Redis's `min-replicas-to-write` on every server: a primary with fewer good replicas
+    /// refuses writes with `NOREPLICAS`. 0 (the default) is off.
+    pub min_replicas_to_write: u32,
+    /// Redis's `min-replicas-max-lag`, in whole seconds from 1 s to 1 h: a replica whose last
+    /// acknowledgement is older is not good. 10 s by default, as Redis.
+    pub min_replicas_max_lag_ms: u64,
 }
 
 /// Bounds of `topology.snapshot_interval_ms`.
@@ -148,7 +156,30 @@ impl Default for Topology {
             sentinels: 0,
             persistence: Persistence::default(),
             snapshot_interval_ms: 1_000,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag_ms: 10_000,
         }
+    }
+}
+
+impl Topology {
+    /// The Redis parameters every server of the topology starts with, as `(name, value)`, for
+    /// both worlds (a configuration-file line, a `--name value` argument): `min-replicas-*`
+    /// when set, nothing otherwise.
+    pub fn server_parameters(&self) -> Vec<(&'static str, String)> {
+        if self.min_replicas_to_write == 0 {
+            return Vec::new();
+        }
+        vec![
+            (
+                "min-replicas-to-write",
+                self.min_replicas_to_write.to_string(),
+            ),
+            (
+                "min-replicas-max-lag",
+                (self.min_replicas_max_lag_ms / 1_000).to_string(),
+            ),
+        ]
     }
 }
 
@@ -875,6 +906,41 @@ concerns = ["billing"]
     }
 
     #[test]
+    fn min_replicas_need_the_replicas_and_whole_seconds() {
+        let sentinel = "\n[topology]\nkind = \"sentinel\"\nreplicas = 2\nsentinels = 3\n";
+        let with = |extra: &str| format!("{MINIMAL}{sentinel}{extra}");
+        let s = parse(
+            Path::new("t.toml"),
+            &with("min_replicas_to_write = 1\nmin_replicas_max_lag_ms = 2000\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.topology.server_parameters(),
+            [
+                ("min-replicas-to-write", "1".to_string()),
+                ("min-replicas-max-lag", "2".to_string())
+            ]
+        );
+        assert!(Topology::default().server_parameters().is_empty());
+        let e = err(&with("min_replicas_to_write = 3\n"));
+        assert!(
+            e.contains(
+                "key `topology.min_replicas_to_write`: 3 is more than the topology's 2 replicas"
+            ),
+            "{e}"
+        );
+        let e = err(&with(
+            "min_replicas_to_write = 1\nmin_replicas_max_lag_ms = 1500\n",
+        ));
+        assert!(
+            e.contains(
+                "key `topology.min_replicas_max_lag_ms`: 1500 is not a whole number of seconds"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn cross_field_rules_are_located() {
         let script = "\n[faults]\nwindow_ms = 1000\n\n[[faults.script]]\nat_ms = 10\nkind = \"pause\"\n\n[[faults.script]]\nat_ms = 5000\nkind = \"partition\"\n";
         assert_eq!(
@@ -966,15 +1032,21 @@ concerns = ["billing"]
                 "baseline",
                 "consumer-crash",
                 "dual-write",
+                "failover-async",
+                "failover-wait",
                 "idempotent-api",
+                "jepsen-sentinel-2013",
                 "naive-sink",
                 "no-reclaim",
                 "non-idempotent-api",
+                "partition-app",
                 "partitions",
                 "power-loss-always",
                 "power-loss-everysec",
                 "replicated-wait",
                 "restart-no-persistence",
+                "split-brain",
+                "split-brain-min-replicas",
                 "unsafe-trim"
             ]
         );

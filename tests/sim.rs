@@ -10,6 +10,7 @@
 
 use outbox_chaos::check::Expect;
 use outbox_chaos::history::hash::format_hash;
+use outbox_chaos::history::{Op, Phase};
 use outbox_chaos::report::sweep::Sweep;
 use outbox_chaos::scenario::{self, Scenario, SeedRange, Shard};
 use outbox_chaos::scenario::{Expectation, ExpectedViolation};
@@ -133,6 +134,9 @@ scenario_tests! {
     power_loss_everysec = "power-loss-everysec", faults_off_is_clean;
     replicated_wait = "replicated-wait";
     restart_no_persistence = "restart-no-persistence", faults_off_is_clean;
+    split_brain = "split-brain", faults_off_is_clean;
+    split_brain_min_replicas = "split-brain-min-replicas";
+    jepsen_sentinel_2013 = "jepsen-sentinel-2013", faults_off_is_clean;
     naive_sink = "naive-sink", faults_off_is_clean;
     ack_first = "ack-first", faults_off_is_clean;
     dual_write = "dual-write", faults_off_is_clean;
@@ -157,6 +161,7 @@ fn every_shipped_scenario_has_its_tests() {
         "failover-async",
         "failover-wait",
         "idempotent-api",
+        "jepsen-sentinel-2013",
         "naive-sink",
         "no-reclaim",
         "non-idempotent-api",
@@ -166,6 +171,8 @@ fn every_shipped_scenario_has_its_tests() {
         "power-loss-everysec",
         "replicated-wait",
         "restart-no-persistence",
+        "split-brain",
+        "split-brain-min-replicas",
         "unsafe-trim",
     ];
     assert_eq!(
@@ -380,4 +387,67 @@ batched_tests! {
     no_reclaim = "no-reclaim";
     unsafe_trim = "unsafe-trim";
     non_idempotent_api = "non-idempotent-api";
+}
+
+/// `min-replicas-to-write` bounds what a split brain loses, as Redis's documentation says: every
+/// acknowledged commit lost was acknowledged within `min-replicas-max-lag` (plus the second the
+/// lag is counted in) of the cut, and the isolated primary refused commits after it.
+#[test]
+fn split_brain_min_replicas_loses_only_inside_the_max_lag_window() {
+    let s = shipped("split-brain-min-replicas");
+    let lag_ms = s.topology.min_replicas_max_lag_ms;
+    // Redis counts the lag in whole seconds of `unixtime`, and the reply takes a few ms.
+    let window_ms = lag_ms + 1_000 + 50;
+    let (mut lost_total, mut refused_total) = (0, 0);
+    for seed in 0..10 {
+        let run = sim::run(&s, seed).unwrap_or_else(|e| panic!("{e}"));
+        let cut_ms = run
+            .history
+            .iter()
+            .find_map(|r| match &r.op {
+                Op::Fault { kind, detail, .. } if kind == "partition" && detail == "failover" => {
+                    Some(r.time_ms)
+                }
+                _ => None,
+            })
+            .expect("the primary was isolated");
+        let lost = run.lost_acknowledged();
+        for r in &run.history {
+            if let Op::Commit { event, .. } = &r.op {
+                if r.phase == Phase::Ok && lost.contains(event) {
+                    assert!(
+                        r.time_ms >= cut_ms && r.time_ms <= cut_ms + window_ms,
+                        "seed {seed}: {event} was acknowledged at {} ms and lost, outside {cut_ms}..={} ms",
+                        r.time_ms,
+                        cut_ms + window_ms
+                    );
+                }
+            }
+        }
+        lost_total += lost.len();
+        refused_total += run.report.coverage.get("noreplicas");
+    }
+    assert!(lost_total > 0, "the window the docs admit was never hit");
+    assert!(refused_total > 0, "no commit was refused with NOREPLICAS");
+}
+
+/// Jepsen's figure: a lost finding prints the fraction of acknowledged commits lost, per run
+/// and over a sweep.
+#[test]
+fn jepsen_sentinel_2013_prints_the_fraction_of_acknowledged_commits_lost() {
+    let s = shipped("jepsen-sentinel-2013");
+    let run = sim::run(&s, 1).unwrap_or_else(|e| panic!("{e}"));
+    let lost = run.lost_acknowledged().len();
+    assert!(lost > 0, "nothing acknowledged was lost");
+    let acked = outbox_chaos::report::outcome::acknowledged_commits(&run.history).len();
+    let text = outbox_chaos::report::outcome::outcome_text(&run, Path::new("r"), &[]);
+    let line = format!("lost {lost} of {acked} acknowledged commits (");
+    assert!(text.contains(&line), "{text}");
+    let sweep = run_sweep(&s, SeedRange { start: 1, end: 3 });
+    assert!(
+        sweep.text(0.0).contains(" acknowledged commits (")
+            && sweep.text(0.0).contains("%) over 2 seeds"),
+        "{}",
+        sweep.text(0.0)
+    );
 }

@@ -20,6 +20,10 @@
 //! trim                       the trimmer removed entries
 //! acked-unsynced             a commit acknowledged after the last fsync or snapshot, dropped
 //!                            by a Redis crash or power loss (the restart does not have it)
+//! split-brain-ack            a commit acknowledged (no replica acknowledged it) by a primary a
+//!                            partition cut from most Sentinels, before they promoted another:
+//!                            the majority's new primary never had it
+//! noreplicas                 a commit refused with NOREPLICAS (min-replicas-to-write)
 //! failpoint-crash:<name>     failpoint-crash, per failpoint name
 //! failpoint:<name>           a failpoint fired (crash or not)
 //! fault:<kind>               the nemesis recorded a fault of this kind
@@ -87,9 +91,17 @@ pub const ALREADY_COMMITTED: &str = "already-committed";
 pub const CLAIMED_DELETED: &str = "claimed-deleted";
 pub const TRIM: &str = "trim";
 pub const ACKED_UNSYNCED: &str = "acked-unsynced";
+pub const SPLIT_BRAIN_ACK: &str = "split-brain-ack";
+pub const NOREPLICAS: &str = "noreplicas";
+
+/// The host both worlds start as primary (the one the history names primary until a
+/// `failover` record names another).
+pub const FIRST_PRIMARY: &str = "redis";
+/// Both worlds name their Sentinel hosts `sentinel-<i>`.
+pub const SENTINEL_HOST_PREFIX: &str = "sentinel-";
 
 /// Every fixed window name, in the order summaries print them.
-pub const WINDOWS: [&str; 11] = [
+pub const WINDOWS: [&str; 13] = [
     FAILPOINT_CRASH,
     REDELIVERED_AFTER_EFFECT,
     COMMIT_UNKNOWN,
@@ -101,6 +113,8 @@ pub const WINDOWS: [&str; 11] = [
     CLAIMED_DELETED,
     TRIM,
     ACKED_UNSYNCED,
+    SPLIT_BRAIN_ACK,
+    NOREPLICAS,
 ];
 
 /// Prefixes of the per-name windows.
@@ -171,6 +185,7 @@ pub fn count(history: &[Record]) -> Coverage {
     count_partition_in_flight(history, &mut cov);
     count_dedupe_hits(history, &mut cov);
     count_acked_unsynced(history, &mut cov);
+    count_split_brain_acks(history, &mut cov);
     cov
 }
 
@@ -190,6 +205,10 @@ fn count_simple(history: &[Record], cov: &mut Coverage) {
                 cov.bump(CLAIMED_DELETED, entry_ids.len() as u64)
             }
             Op::Trim { removed, .. } if *removed > 0 => cov.bump(TRIM, 1),
+            Op::Commit {
+                refused: Some(code),
+                ..
+            } if code == "NOREPLICAS" => cov.bump(NOREPLICAS, 1),
             Op::Failpoint { name } => cov.bump(&format!("{FAILPOINT_PREFIX}{name}"), 1),
             Op::Fault { kind, .. } => cov.bump(&format!("{FAULT_PREFIX}{kind}"), 1),
             _ => {}
@@ -411,6 +430,53 @@ fn count_acked_unsynced(history: &[Record], cov: &mut Coverage) {
     }
 }
 
+/// Acknowledged commits no replica acknowledged, made while a partition in force had the primary
+/// of the moment on a side with fewer Sentinels than the other, and before a `failover` named
+/// another primary. Until that promotion the primary is the only server accepting writes, so
+/// the acknowledgement is its; the Sentinels that promote another never reach it, and the
+/// replicas they may promote are those on their side.
+fn count_split_brain_acks(history: &[Record], cov: &mut Coverage) {
+    let mut primary = FIRST_PRIMARY;
+    let mut cuts: BTreeSet<&str> = BTreeSet::new();
+    for r in history {
+        match &r.op {
+            Op::Fault { kind, target, .. } if kind == fault_kind::PARTITION => {
+                cuts.insert(target);
+            }
+            Op::Fault { kind, target, .. } if kind == fault_kind::HEAL => heal(&mut cuts, target),
+            Op::Fault { kind, target, .. } if kind == fault_kind::FAILOVER => primary = target,
+            Op::Commit {
+                outcome: Some(CommitOutcome::Committed | CommitOutcome::AlreadyCommitted),
+                acked_replicas: None | Some(0),
+                ..
+            } if r.phase == Phase::Ok && cuts.iter().any(|c| minority_side(c, primary)) => {
+                cov.bump(SPLIT_BRAIN_ACK, 1);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `host` is on one side of the cut `a|b` and the other side has more Sentinels.
+fn minority_side<'a>(cut: &'a str, host: &str) -> bool {
+    let Some((a, b)) = cut.split_once('|') else {
+        return false;
+    };
+    let names = |side: &'a str| -> Vec<&'a str> { side.split(',').map(str::trim).collect() };
+    let (a, b) = (names(a), names(b));
+    let sentinels = |side: &[&str]| {
+        side.iter()
+            .filter(|h| h.starts_with(SENTINEL_HOST_PREFIX))
+            .count()
+    };
+    let (mine, other) = match (a.contains(&host), b.contains(&host)) {
+        (true, false) => (&a, &b),
+        (false, true) => (&b, &a),
+        _ => return false,
+    };
+    sentinels(other) > sentinels(mine)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,6 +567,51 @@ mod tests {
         h.fault("crash", "redis", "kept=nothing");
         let cov = count(&h.records);
         assert_eq!(cov.get(ACKED_UNSYNCED), 2, "b, then d");
+    }
+
+    #[test]
+    fn split_brain_acks_are_those_of_a_primary_cut_from_most_sentinels_before_the_promotion() {
+        let mut h = Hist::new();
+        h.commit("a", 1, Phase::Ok); // no cut
+                                     // Jepsen's cut: the primary keeps a replica and two Sentinels of five.
+        let jepsen =
+            "redis,replica-1,sentinel-1,sentinel-2|replica-2,sentinel-3,sentinel-4,sentinel-5";
+        h.fault("partition", jepsen, "");
+        h.commit("b", 1, Phase::Ok);
+        h.commit("c", 1, Phase::Info); // not acknowledged
+        h.fault("failover", "replica-2", "from=redis");
+        h.commit("d", 1, Phase::Ok); // the new primary is on the majority side
+        h.fault("heal", jepsen, "");
+        // A cut that leaves the primary with the majority of the Sentinels.
+        h.fault("partition", "replica-2|redis,sentinel-1,sentinel-2", "");
+        h.commit("e", 1, Phase::Ok);
+        h.fault("heal", "*", "");
+        // Isolation, healed by a heal-all.
+        h.fault("partition", "replica-2|redis,sentinel-1", "failover");
+        h.commit("f", 1, Phase::Ok);
+        h.fault("heal", "*", "");
+        h.commit("g", 1, Phase::Ok);
+        let cov = count(&h.records);
+        assert_eq!(cov.get(SPLIT_BRAIN_ACK), 2, "b and f");
+    }
+
+    #[test]
+    fn noreplicas_counts_commits_refused_for_want_of_replicas() {
+        let mut h = Hist::new();
+        let refused = |code: &str| Op::Commit {
+            event: "a".into(),
+            tenant: TENANT.into(),
+            object: "o1".into(),
+            version: 1,
+            outcome: Some(CommitOutcome::Failed),
+            acked_replicas: None,
+            entry_id: None,
+            refused: Some(code.into()),
+        };
+        h.push(PRODUCER, Phase::Fail, refused("NOREPLICAS"));
+        h.push(PRODUCER, Phase::Fail, refused("READONLY"));
+        h.commit("b", 1, Phase::Fail);
+        assert_eq!(count(&h.records).get(NOREPLICAS), 1);
     }
 
     #[test]

@@ -226,6 +226,7 @@ fn describe_commit(op: &Op) -> String {
         outcome,
         acked_replicas,
         entry_id,
+        refused,
     } = op
     else {
         return String::new();
@@ -239,6 +240,9 @@ fn describe_commit(op: &Op) -> String {
     }
     if let Some(n) = acked_replicas {
         let _ = write!(s, " acked-replicas={n}");
+    }
+    if let Some(code) = refused {
+        let _ = write!(s, " refused={code}");
     }
     s
 }

@@ -66,6 +66,10 @@ pub enum Op {
         /// to tell an event trimmed from the stream from one never written.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         entry_id: Option<String>,
+        /// On a `Failed` completion the server refused before running anything: its error code
+        /// (`NOREPLICAS` under `min-replicas-to-write`, `READONLY` from a replica).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        refused: Option<String>,
     },
     /// The dual-write producer's first write (state) landed; the event is not written yet.
     StateWritten {
@@ -339,6 +343,7 @@ mod tests {
                 outcome: None,
                 acked_replicas: None,
                 entry_id: None,
+                refused: None,
             },
             Op::StateWritten {
                 event: s("e"),

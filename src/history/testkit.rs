@@ -52,6 +52,7 @@ impl Hist {
             outcome,
             acked_replicas: None,
             entry_id: entry_id.map(str::to_string),
+            refused: None,
         }
     }
 

@@ -97,6 +97,8 @@ pub struct CommitReport {
     pub entry_id: Option<String>,
     /// The error behind `Failed` or `Unknown`.
     pub error: Option<String>,
+    /// The server's error code when it refused the commit before running it (`Failed`).
+    pub refused: Option<String>,
     retry: Option<Retry>,
 }
 
@@ -107,6 +109,7 @@ impl CommitReport {
             acked_replicas: None,
             entry_id,
             error: None,
+            refused: None,
             retry: None,
         }
     }
@@ -228,7 +231,7 @@ impl Producer {
         ctx.failpoints
             .hit(PRODUCER_BEFORE_COMMIT, &self.process, &ctx.recorder)
             .await;
-        self.record(d, Phase::Invoke, None, None, None);
+        self.record(d, Phase::Invoke, None);
         let report = match ctx.config.variant {
             Variant::DualWrite => self.dual_write(d).await,
             _ => self.atomic_write(d).await,
@@ -239,13 +242,7 @@ impl Producer {
             CommitOutcome::Failed => Phase::Fail,
             CommitOutcome::Unknown => Phase::Info,
         };
-        self.record(
-            d,
-            phase,
-            Some(report.outcome),
-            report.acked_replicas,
-            report.entry_id.clone(),
-        );
+        self.record(d, phase, Some(&report));
         if report.outcome == CommitOutcome::Committed {
             ctx.metrics.add(Counter::Commits, 1);
             ctx.metrics.add(Counter::Xadds, 1);
@@ -253,22 +250,17 @@ impl Producer {
         report
     }
 
-    fn record(
-        &self,
-        d: &Decision,
-        phase: Phase,
-        outcome: Option<CommitOutcome>,
-        acked_replicas: Option<u64>,
-        entry_id: Option<String>,
-    ) {
+    /// The invocation (`report` None) or the completion of one attempt.
+    fn record(&self, d: &Decision, phase: Phase, report: Option<&CommitReport>) {
         let op = Op::Commit {
             event: d.id.clone(),
             tenant: d.tenant.clone(),
             object: d.object.clone(),
             version: d.version,
-            outcome,
-            acked_replicas,
-            entry_id,
+            outcome: report.map(|r| r.outcome),
+            acked_replicas: report.and_then(|r| r.acked_replicas),
+            entry_id: report.and_then(|r| r.entry_id.clone()),
+            refused: report.and_then(|r| r.refused.clone()),
         };
         self.ctx.recorder.record(&self.process, phase, op);
     }
@@ -372,11 +364,16 @@ impl Producer {
             CommitOutcome::Unknown
         };
         let retry = self.link.note_error(&e);
+        let refused = match (outcome, e.code()) {
+            (CommitOutcome::Failed, Some(code)) if sent => Some(code.to_string()),
+            _ => None,
+        };
         CommitReport {
             outcome,
             acked_replicas: None,
             entry_id: None,
             error: Some(e.to_string()),
+            refused,
             retry: Some(retry),
         }
     }

@@ -362,6 +362,23 @@ mod tests {
         assert!(e.contains("one side must list containers only"), "{e}");
     }
 
+    /// Jepsen's partition of five nodes (`jepsen-sentinel-2013`) is accepted here as in the
+    /// simulation: the listed side (n1, n2) is cut off the cluster network.
+    #[test]
+    fn a_partition_between_groups_of_servers_and_sentinels_resolves() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let s = crate::scenario::find(&dir, "jepsen-sentinel-2013").unwrap();
+        let plan = draw(1, &s, &RealHosts::new(&s), s.faults.window_ms).unwrap();
+        let named = |n: &[&str]| n.iter().map(|h| Who::Named(h.to_string())).collect();
+        assert_eq!(
+            plan.faults[0].target,
+            RealTarget::Cut {
+                cut: named(&["redis", "replica-1", "sentinel-1", "sentinel-2"]),
+                nets: vec![Net::Cluster]
+            }
+        );
+    }
+
     /// The real world's plan for a seed is the one it drew before the plan was shared with the
     /// simulation (`real partitions --without loss --without latency --seed 7`).
     #[test]

@@ -179,6 +179,10 @@ impl Topology {
         image: &str,
     ) -> Result<(), RealError> {
         let mut args = server_args(spec.persistence, spec.snapshot_interval_ms);
+        // The same parameters the simulation's servers start with (`min-replicas-*`).
+        for (name, value) in spec.server_parameters() {
+            args.extend([format!("--{name}"), value]);
+        }
         if node.name != PRIMARY {
             let primary = self.node(PRIMARY)?;
             args.extend([

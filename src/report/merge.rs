@@ -63,6 +63,8 @@ pub struct Merged {
     pub coverage: Coverage,
     pub must_reach: Vec<String>,
     pub failing: Vec<FailingSeed>,
+    pub acknowledged_commits: u64,
+    pub lost_acknowledged_commits: u64,
 }
 
 /// Reads `DIR/summary.json` of each folder.
@@ -121,6 +123,8 @@ pub fn merge(shards: &[ShardSummary]) -> Result<Merged, MergeError> {
         coverage: Coverage::default(),
         must_reach: first.must_reach.clone(),
         failing: Vec::new(),
+        acknowledged_commits: 0,
+        lost_acknowledged_commits: 0,
     };
     for s in shards.iter().map(|s| &s.summary) {
         m.seeds_run += s.seeds_run;
@@ -133,6 +137,8 @@ pub fn merge(shards: &[ShardSummary]) -> Result<Merged, MergeError> {
         m.broken_seeds.extend(&s.broken_seeds);
         m.coverage.merge(&s.coverage);
         m.failing.extend(s.failing.iter().cloned());
+        m.acknowledged_commits += s.acknowledged_commits;
+        m.lost_acknowledged_commits += s.lost_acknowledged_commits;
     }
     m.undecided_seeds.sort_unstable();
     m.broken_seeds.sort_unstable();
@@ -275,6 +281,13 @@ impl Merged {
         );
         let _ = writeln!(out, "expect: {}", self.expect);
         let _ = writeln!(out, "{}", self.violations_line());
+        if self.violations.contains_key(ViolationKind::Lost.name()) {
+            let line = super::outcome::lost_fraction_line(
+                self.lost_acknowledged_commits,
+                self.acknowledged_commits,
+            );
+            let _ = writeln!(out, "{line} over {}", seeds_word(self.seeds_run));
+        }
         if !self.undecided_seeds.is_empty() {
             let seeds: Vec<String> = self.undecided_seeds.iter().map(u64::to_string).collect();
             let _ = writeln!(out, "undecided seeds: {}", seeds.join(", "));
@@ -370,6 +383,8 @@ impl Merged {
             target: String::new(),
             gating_seeds_with: self.gating_seeds_with.clone(),
             broken_seeds: self.broken_seeds.clone(),
+            acknowledged_commits: self.acknowledged_commits,
+            lost_acknowledged_commits: self.lost_acknowledged_commits,
         }
     }
 

@@ -91,17 +91,32 @@ impl RunOutcome {
 
     /// Decisions whose commit returned ok and that the `lost` checker reports lost.
     pub fn lost_acknowledged(&self) -> BTreeSet<String> {
-        let acknowledged = acknowledged_commits(&self.history);
-        let Some(lost) = self.report.result(ViolationKind::Lost) else {
-            return BTreeSet::new();
-        };
-        lost.findings
-            .violations
-            .iter()
-            .filter_map(|v| v.event.clone())
-            .filter(|e| acknowledged.contains(e))
-            .collect()
+        lost_acknowledged(&self.history, &self.report)
     }
+}
+
+/// Decisions whose commit returned ok and that the `lost` checker reports lost.
+pub fn lost_acknowledged(history: &[Record], report: &Report) -> BTreeSet<String> {
+    let Some(lost) = report.result(ViolationKind::Lost) else {
+        return BTreeSet::new();
+    };
+    let acknowledged = acknowledged_commits(history);
+    lost.findings
+        .violations
+        .iter()
+        .filter_map(|v| v.event.clone())
+        .filter(|e| acknowledged.contains(e))
+        .collect()
+}
+
+/// `lost N of M acknowledged commits (x%)`: what a reader of a lost finding asks first (Jepsen's
+/// figure for Redis Sentinel in 2013 was such a fraction).
+pub fn lost_fraction_line(lost: u64, acknowledged: u64) -> String {
+    let percent = match acknowledged {
+        0 => 0.0,
+        n => lost as f64 * 100.0 / n as f64,
+    };
+    format!("lost {lost} of {acknowledged} acknowledged commits ({percent:.1}%)")
 }
 
 /// Decisions with a commit that returned ok (committed, or found committed by a retry).
@@ -183,6 +198,12 @@ pub fn outcome_text_with(
             outcome.lost_acknowledged().len()
         ),
     });
+    if outcome.report.counts().contains_key(&ViolationKind::Lost) {
+        out.push(lost_fraction_line(
+            outcome.lost_acknowledged().len() as u64,
+            acknowledged_commits(&outcome.history).len() as u64,
+        ));
+    }
     out.push(format!("report: {}", report_dir.display()));
     if let (false, RunId::Seed(seed)) = (outcome.is_clean(), &outcome.run) {
         out.push(format!(
@@ -205,6 +226,22 @@ pub fn outcome_text_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lost_fraction_reads_as_jepsen_would_print_it() {
+        assert_eq!(
+            lost_fraction_line(56, 100),
+            "lost 56 of 100 acknowledged commits (56.0%)"
+        );
+        assert_eq!(
+            lost_fraction_line(1, 3),
+            "lost 1 of 3 acknowledged commits (33.3%)"
+        );
+        assert_eq!(
+            lost_fraction_line(0, 0),
+            "lost 0 of 0 acknowledged commits (0.0%)"
+        );
+    }
 
     /// The header is a command that runs the seed again; a real run, known by its id, names no
     /// flag that does not exist (`--run` never did).

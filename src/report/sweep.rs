@@ -35,6 +35,12 @@ pub struct SeedOutcome {
     /// The run broke (a host gave up, the world failed): it has no verdict at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Decisions whose commit returned ok.
+    #[serde(default)]
+    pub acknowledged: u64,
+    /// Of those, the decisions the lost checker reports lost.
+    #[serde(default)]
+    pub lost_acknowledged: u64,
 }
 
 impl SeedOutcome {
@@ -49,6 +55,8 @@ impl SeedOutcome {
             undecided: Vec::new(),
             coverage: Coverage::default(),
             error: Some(error),
+            acknowledged: 0,
+            lost_acknowledged: 0,
         }
     }
 
@@ -62,6 +70,8 @@ impl SeedOutcome {
             undecided: report.undecided(),
             coverage: report.coverage.clone(),
             error: None,
+            acknowledged: super::outcome::acknowledged_commits(history).len() as u64,
+            lost_acknowledged: super::outcome::lost_acknowledged(history, report).len() as u64,
         }
     }
 
@@ -113,6 +123,12 @@ pub struct SweepSummary {
     /// Seeds whose run broke.
     #[serde(default)]
     pub broken_seeds: Vec<u64>,
+    /// Acknowledged commits (decisions whose commit returned ok), summed over seeds.
+    #[serde(default)]
+    pub acknowledged_commits: u64,
+    /// Of those, the ones the lost checker reports lost.
+    #[serde(default)]
+    pub lost_acknowledged_commits: u64,
 }
 
 /// A sweep in progress or done.
@@ -167,6 +183,13 @@ impl Sweep {
             .into_iter()
             .map(str::to_string)
             .collect()
+    }
+
+    /// (lost, acknowledged) commits summed over the seeds.
+    pub fn acknowledged_lost(&self) -> (u64, u64) {
+        self.outcomes().fold((0, 0), |(lost, acked), o| {
+            (lost + o.lost_acknowledged, acked + o.acknowledged)
+        })
     }
 
     /// Violations per kind over all seeds (gating or not).
@@ -286,6 +309,8 @@ impl Sweep {
                 .filter(|o| o.error.is_some())
                 .map(|o| o.seed)
                 .collect(),
+            acknowledged_commits: self.acknowledged_lost().1,
+            lost_acknowledged_commits: self.acknowledged_lost().0,
         }
     }
 
@@ -321,6 +346,11 @@ impl Sweep {
         );
         let _ = writeln!(out, "expect: {}", self.expect);
         let _ = writeln!(out, "{}", self.violations_line());
+        if self.totals().contains_key(&ViolationKind::Lost) {
+            let (lost, acked) = self.acknowledged_lost();
+            let line = super::outcome::lost_fraction_line(lost, acked);
+            let _ = writeln!(out, "{line} over {}", super::merge::seeds_word(n as u64));
+        }
         let undecided: Vec<String> = self
             .outcomes()
             .filter(|o| !o.undecided.is_empty())

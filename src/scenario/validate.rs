@@ -95,7 +95,31 @@ fn validate_topology(t: &Topology) -> Result<(), Invalid> {
             format!("kind `{kind}` needs {need}, found {}", t.sentinels),
         ));
     }
-    validate_snapshot_interval(t.snapshot_interval_ms)
+    validate_snapshot_interval(t.snapshot_interval_ms)?;
+    validate_min_replicas(t)
+}
+
+/// `min-replicas-to-write` needs that many replicas to be able to write at all, and Redis counts
+/// the lag in whole seconds.
+fn validate_min_replicas(t: &Topology) -> Result<(), Invalid> {
+    use super::{SNAPSHOT_INTERVAL_MS_MAX as MAX, SNAPSHOT_INTERVAL_MS_MIN as MIN};
+    if t.min_replicas_to_write > t.replicas {
+        return Err(invalid(
+            &["topology", "min_replicas_to_write"],
+            format!(
+                "{} is more than the topology's {} replicas: no write would ever be accepted",
+                t.min_replicas_to_write, t.replicas
+            ),
+        ));
+    }
+    let ms = t.min_replicas_max_lag_ms;
+    if !(MIN..=MAX).contains(&ms) || !ms.is_multiple_of(1_000) {
+        return Err(invalid(
+            &["topology", "min_replicas_max_lag_ms"],
+            format!("{ms} is not a whole number of seconds from {MIN} to {MAX} ms (Redis's min-replicas-max-lag counts seconds)"),
+        ));
+    }
+    Ok(())
 }
 
 /// Redis's `save` counts whole seconds.

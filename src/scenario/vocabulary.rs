@@ -125,7 +125,7 @@ pub const FAILPOINTS: [&str; 5] = [
 ];
 
 /// The fixed coverage windows a scenario may list in `must_reach`.
-pub const WINDOWS: [&str; 11] = [
+pub const WINDOWS: [&str; 13] = [
     "failpoint-crash",
     "redelivered-after-effect",
     "commit-unknown",
@@ -137,6 +137,8 @@ pub const WINDOWS: [&str; 11] = [
     "claimed-deleted",
     "trim",
     "acked-unsynced",
+    "split-brain-ack",
+    "noreplicas",
 ];
 
 /// Prefixes of the per-name windows.

@@ -117,8 +117,8 @@ pub struct Drain {
     pub last_commit_ms: u64,
 }
 
-/// Steps until every producer is done and every group has stayed drained for [`SETTLE_MS`], or
-/// until `deadline_ms`; true when drained.
+/// Steps until every producer is done, every group has stayed drained and the servers have agreed
+/// with the Sentinels for [`SETTLE_MS`], or until `deadline_ms`; true when drained.
 fn drain_until_settled(
     world: &mut World,
     nemesis: &mut SimNemesis,
@@ -127,7 +127,7 @@ fn drain_until_settled(
     let mut drained_since_ms: Option<u64> = None;
     while elapsed_ms(world) < deadline_ms {
         let now_ms = elapsed_ms(world);
-        if world.producers_done() && world.groups_drained() {
+        if world.producers_done() && world.groups_drained() && world.settled() {
             let since_ms = *drained_since_ms.get_or_insert(now_ms);
             if now_ms - since_ms >= SETTLE_MS {
                 return Ok(true);

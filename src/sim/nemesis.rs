@@ -342,11 +342,13 @@ impl SimNemesis {
 
     /// Makes turmoil's link match the counts: cut beats held beats healthy; loss and latency apart.
     ///
-    /// Between two Redis hosts a cut holds messages instead of dropping them: their links are
-    /// long-lived replication connections, and real TCP retransmits what a partition kept from
-    /// them once it heals (the replica then catches up without a resync unless the cut outlasted
-    /// `repl-timeout`). Turmoil's TCP does not retransmit: a dropped segment would wedge the link
-    /// until `repl-timeout` even after a short cut.
+    /// Between two hosts of the cluster (Redis servers and Sentinels) a cut holds messages
+    /// instead of dropping them: their links are long-lived connections (replication, Sentinel
+    /// monitoring and hellos), and real TCP retransmits what a partition kept from them once it
+    /// heals (the replica then catches up without a resync unless the cut outlasted
+    /// `repl-timeout`; a Sentinel sees the server again at once). Turmoil's TCP does not
+    /// retransmit: a dropped segment would wedge the link until `repl-timeout`, or a Sentinel's
+    /// link until it is 15 s old and closed as idle, even after a short cut.
     fn sync_link(
         &self,
         world: &mut World,
@@ -354,8 +356,9 @@ impl SimNemesis {
         before: LinkFaults,
         after: LinkFaults,
     ) {
-        let redis = world.hosts.redis_hosts();
-        let held_for_cut = redis.contains(a) && redis.contains(b);
+        let mut cluster = world.hosts.redis_hosts();
+        cluster.extend(world.hosts.sentinels.iter().cloned());
+        let held_for_cut = cluster.contains(a) && cluster.contains(b);
         let sim = &mut world.sim;
         match (before.state(), after.state()) {
             (x, y) if x == y => {}

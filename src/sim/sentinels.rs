@@ -112,6 +112,19 @@ impl Sentinels {
         votes.into_iter().find(|(_, n)| *n == best).map(|(h, _)| h)
     }
 
+    /// The server every Sentinel names as primary now, when all of them run and agree.
+    pub fn unanimous_primary(&self) -> Option<String> {
+        let mut named = self.nodes.iter().map(|slot| {
+            let node = slot.borrow();
+            node.as_ref()
+                .map(|n| n.with_state(|s| s.current_master_addr().host.clone()))
+        });
+        let first = named.next()??;
+        named
+            .all(|n| n.as_deref() == Some(first.as_str()))
+            .then_some(first)
+    }
+
     /// Every Sentinel's events (`+switch-master`, `+odown` ...) as `name: event detail` lines.
     #[cfg(test)]
     pub fn events(&self) -> Vec<String> {

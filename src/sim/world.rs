@@ -258,6 +258,19 @@ impl RedisSlot {
         }
     }
 
+    /// Adds a configuration-file parameter before the server's first start (its value was
+    /// validated with the scenario).
+    pub fn config_file(&self, name: &str, value: &str) {
+        assert!(
+            self.current.borrow().is_none(),
+            "{}: the configuration file is written before the first start",
+            self.name
+        );
+        self.config
+            .borrow_mut()
+            .push((name.to_string(), value.to_string()));
+    }
+
     #[allow(dead_code)]
     /// Rewrites the configuration file's `replicaof` (`None`: a primary), as CONFIG REWRITE
     /// after REPLICAOF does, without touching the running server.
@@ -415,6 +428,13 @@ impl World {
         let redis = Rc::new(RedisSlot::new(REDIS, seed, policy, None));
         add_redis(&mut sim, redis.clone());
         let replicas = add_replicas(&mut sim, seed, &hosts.replicas, policy);
+        // The configuration file of every server, as the container world's arguments: a
+        // promoted replica enforces `min-replicas-*` as its primary did.
+        for (name, value) in scenario.topology.server_parameters() {
+            for slot in std::iter::once(&redis).chain(&replicas) {
+                slot.config_file(name, &value);
+            }
+        }
         let sentinels = (!hosts.sentinels.is_empty()).then(|| {
             // Sentinel sends CONFIG REWRITE with every REPLICAOF: a restart keeps the role.
             for slot in std::iter::once(&redis).chain(&replicas) {
@@ -481,6 +501,25 @@ impl World {
         std::iter::once(&self.redis)
             .chain(&self.replicas)
             .find(|slot| slot.name() == name)
+    }
+
+    /// The servers agree with the Sentinels, as the container world's drain asks
+    /// (`real::topology`): every Sentinel names one primary, it runs as a primary, and every other
+    /// server runs as a replica. Always true without Sentinels. Until then a demoted primary may
+    /// still hold (and serve) writes the failover will drop, so the audit must not read yet.
+    pub fn settled(&self) -> bool {
+        let Some(sentinels) = &self.sentinels else {
+            return true;
+        };
+        let Some(primary) = sentinels.unanimous_primary() else {
+            return false;
+        };
+        std::iter::once(&self.redis)
+            .chain(&self.replicas)
+            .all(|slot| {
+                let is_primary = slot.peek(|server| server.repl.master.is_none());
+                is_primary == Some(slot.name() == primary)
+            })
     }
 
     /// Every producer has an outcome for every decision of its slice.
