@@ -24,6 +24,9 @@
 //!                            partition cut from most Sentinels, before they promoted another:
 //!                            the majority's new primary never had it
 //! noreplicas                 a commit refused with NOREPLICAS (min-replicas-to-write)
+//! recommitted                a decision written afresh a second time (another outbox entry id):
+//!                            Redis discarded the first write, marker and entry together (a
+//!                            failover or restart), and a retry found no marker
 //! failpoint-crash:<name>     failpoint-crash, per failpoint name
 //! failpoint:<name>           a failpoint fired (crash or not)
 //! fault:<kind>               the nemesis recorded a fault of this kind
@@ -93,6 +96,7 @@ pub const TRIM: &str = "trim";
 pub const ACKED_UNSYNCED: &str = "acked-unsynced";
 pub const SPLIT_BRAIN_ACK: &str = "split-brain-ack";
 pub const NOREPLICAS: &str = "noreplicas";
+pub const RECOMMITTED: &str = "recommitted";
 
 /// The host both worlds start as primary (the one the history names primary until a
 /// `failover` record names another).
@@ -101,7 +105,7 @@ pub const FIRST_PRIMARY: &str = "redis";
 pub const SENTINEL_HOST_PREFIX: &str = "sentinel-";
 
 /// Every fixed window name, in the order summaries print them.
-pub const WINDOWS: [&str; 13] = [
+pub const WINDOWS: [&str; 14] = [
     FAILPOINT_CRASH,
     REDELIVERED_AFTER_EFFECT,
     COMMIT_UNKNOWN,
@@ -115,6 +119,7 @@ pub const WINDOWS: [&str; 13] = [
     ACKED_UNSYNCED,
     SPLIT_BRAIN_ACK,
     NOREPLICAS,
+    RECOMMITTED,
 ];
 
 /// Prefixes of the per-name windows.
@@ -186,6 +191,7 @@ pub fn count(history: &[Record]) -> Coverage {
     count_dedupe_hits(history, &mut cov);
     count_acked_unsynced(history, &mut cov);
     count_split_brain_acks(history, &mut cov);
+    count_recommitted(history, &mut cov);
     cov
 }
 
@@ -457,6 +463,25 @@ fn count_split_brain_acks(history: &[Record], cov: &mut Coverage) {
     }
 }
 
+/// Decisions whose commits wrote two or more outbox entries. The commit script writes the
+/// marker and the entry in one step and only when the marker is absent, and nothing deletes a
+/// marker: a second entry id means Redis lost the first write before the retry.
+fn count_recommitted(history: &[Record], cov: &mut Coverage) {
+    let mut written: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in history {
+        if let Op::Commit {
+            event,
+            entry_id: Some(id),
+            ..
+        } = &r.op
+        {
+            written.entry(event).or_default().insert(id);
+        }
+    }
+    let again = written.values().filter(|ids| ids.len() > 1).count();
+    cov.bump(RECOMMITTED, again as u64);
+}
+
 /// `host` is on one side of the cut `a|b` and the other side has more Sentinels.
 fn minority_side<'a>(cut: &'a str, host: &str) -> bool {
     let Some((a, b)) = cut.split_once('|') else {
@@ -612,6 +637,17 @@ mod tests {
         h.push(PRODUCER, Phase::Fail, refused("READONLY"));
         h.commit("b", 1, Phase::Fail);
         assert_eq!(count(&h.records).get(NOREPLICAS), 1);
+    }
+
+    #[test]
+    fn recommitted_counts_decisions_written_twice() {
+        let mut h = Hist::new();
+        h.commit_entry("a", "1-0");
+        h.commit_entry("a", "1-0"); // the same entry reported twice is one write
+        h.commit_entry("b", "2-0");
+        h.commit_entry("b", "5-0"); // the first write was lost, the retry wrote again
+        h.commit("c", 1, Phase::Ok);
+        assert_eq!(count(&h.records).get(RECOMMITTED), 1);
     }
 
     #[test]

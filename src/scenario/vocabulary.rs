@@ -125,7 +125,7 @@ pub const FAILPOINTS: [&str; 5] = [
 ];
 
 /// The fixed coverage windows a scenario may list in `must_reach`.
-pub const WINDOWS: [&str; 13] = [
+pub const WINDOWS: [&str; 14] = [
     "failpoint-crash",
     "redelivered-after-effect",
     "commit-unknown",
@@ -139,6 +139,7 @@ pub const WINDOWS: [&str; 13] = [
     "acked-unsynced",
     "split-brain-ack",
     "noreplicas",
+    "recommitted",
 ];
 
 /// Prefixes of the per-name windows.

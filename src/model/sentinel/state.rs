@@ -207,7 +207,6 @@ struct Instance {
     role_reported: Option<Role>,
     role_reported_ms: u64,
     info_refresh_ms: Option<u64>,
-    last_info_sent_ms: Option<u64>,
     master_link_down_ms: u64,
     replica_master_host: Option<String>,
     replica_master_port: u16,
@@ -229,7 +228,6 @@ impl Instance {
             role_reported: None,
             role_reported_ms: now_ms,
             info_refresh_ms: None,
-            last_info_sent_ms: None,
             master_link_down_ms: 0,
             replica_master_host: None,
             replica_master_port: 0,
@@ -447,11 +445,12 @@ impl Sentinel {
         if ri.link.pending >= 100 {
             return;
         }
+        // Due by the last INFO *answered*, as Redis's `info_refresh`: an INFO lost on a link that
+        // died is asked again as soon as a new link is up, not an info period later.
         let info_due = ri
-            .last_info_sent_ms
+            .info_refresh_ms
             .is_none_or(|t| now_ms.saturating_sub(t) > info_period);
         if info_due {
-            ri.last_info_sent_ms = Some(now_ms);
             ri.link.pending += 1;
             out.push(send(&ri.addr, Kind::Info, vec![vec!["INFO".into()]]));
         }
