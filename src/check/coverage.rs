@@ -27,7 +27,7 @@
 
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The `kind` of an `Op::Fault`, exactly as the nemesis must record it.
 ///
@@ -251,7 +251,8 @@ fn count_failpoint_crashes(history: &[Record], cov: &mut Coverage) {
 
 /// A delivery of an entry whose effect was already applied in that concern.
 fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
-    let mut applied: BTreeSet<(&str, &str)> = BTreeSet::new();
+    // Only looked up: a hash set keeps a million-record history linear.
+    let mut applied: HashSet<(&str, &str)> = HashSet::new();
     for r in history {
         match &r.op {
             Op::Effect {
@@ -279,7 +280,9 @@ fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
 
 /// Commits that ended unknown, plus invocations that never completed (their producer crashed).
 fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
-    let mut open: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    // Only looked up; `still_open` is the sum of its counts.
+    let mut open: HashMap<(&str, &str), u64> = HashMap::new();
+    let mut still_open = 0;
     for r in history {
         let Op::Commit { event, outcome, .. } = &r.op else {
             continue;
@@ -287,39 +290,46 @@ fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
         let key = (r.process.as_str(), event.as_str());
         if r.phase == Phase::Invoke && outcome.is_none() {
             *open.entry(key).or_insert(0) += 1;
+            still_open += 1;
             continue;
         }
         if let Some(n) = open.get_mut(&key) {
-            *n = n.saturating_sub(1);
+            if *n > 0 {
+                *n -= 1;
+                still_open -= 1;
+            }
         }
         if *outcome == Some(CommitOutcome::Unknown) || (outcome.is_none() && r.phase == Phase::Info)
         {
             cov.bump(COMMIT_UNKNOWN, 1);
         }
     }
-    cov.bump(COMMIT_UNKNOWN, open.values().sum());
+    cov.bump(COMMIT_UNKNOWN, still_open);
 }
 
 /// A commit or ack in flight when a partition began, or ending unknown or failed while one was
 /// in force. Any partition counts, whichever link it cut: the history does not say which link
 /// an operation used.
 fn count_partition_in_flight(history: &[Record], cov: &mut Coverage) {
-    let mut open: BTreeMap<(&str, &str, &str), bool> = BTreeMap::new(); // op -> cut
+    // op -> the number of partitions begun before its invocation: it was cut when more began
+    // before it completed. Only looked up, and counted at the end.
+    let mut open: HashMap<(&str, &str, &str), u64> = HashMap::new();
+    let mut partitions = 0u64;
     let mut cuts: BTreeSet<&str> = BTreeSet::new();
     for r in history {
         match &r.op {
             Op::Fault { kind, target, .. } if kind == fault_kind::PARTITION => {
                 cuts.insert(target);
-                open.values_mut().for_each(|cut| *cut = true);
+                partitions += 1;
             }
             Op::Fault { kind, target, .. } if kind == fault_kind::HEAL => heal(&mut cuts, target),
             Op::Commit { event, .. } | Op::Ack { event, .. } => {
                 let key = (r.process.as_str(), r.op.name(), event.as_str());
                 if r.phase == Phase::Invoke {
-                    open.insert(key, false);
+                    open.insert(key, partitions);
                     continue;
                 }
-                let was_cut = open.remove(&key).unwrap_or(false);
+                let was_cut = open.remove(&key).is_some_and(|before| before < partitions);
                 let failed_under_cut =
                     !cuts.is_empty() && matches!(r.phase, Phase::Info | Phase::Fail);
                 if was_cut || failed_under_cut {
@@ -331,7 +341,7 @@ fn count_partition_in_flight(history: &[Record], cov: &mut Coverage) {
     }
     cov.bump(
         PARTITION_IN_FLIGHT,
-        open.values().filter(|cut| **cut).count() as u64,
+        open.values().filter(|before| **before < partitions).count() as u64,
     );
 }
 

@@ -2,12 +2,15 @@
 //! about each decision and each (concern, event) pair.
 //!
 //! It only summarises; it never judges (that is the checkers' job) and never reads the final
-//! state. Positions are indexes into the history slice; every map it hands out is ordered (the
-//! hash maps of its builder are only looked up, never iterated into anything order-dependent).
+//! state. Positions are indexes into the history slice, and every string it holds is borrowed
+//! from the history (a million records would otherwise mean a million small allocations).
+//! Everything it hands out is in key order: the decisions are a vector sorted by event id, and
+//! its hash maps are only looked up, never iterated into anything order-dependent.
 
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
+use std::iter::Peekable;
 
 /// How a decision's commit ended, over all its attempts (a retry reuses the decision id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,24 +28,28 @@ pub enum CommitStatus {
 
 /// What the history says about one decision.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DecisionFacts {
-    pub tenant: String,
-    pub object: String,
+pub struct DecisionFacts<'h> {
+    pub tenant: &'h str,
+    pub object: &'h str,
     pub version: Option<u64>,
     pub invokes: u64,
     pub oks: u64,
     pub fails: u64,
     pub unknowns: u64,
     pub state_written: bool,
-    /// Stream ids a commit completion reported for this decision.
-    pub commit_entry_ids: BTreeSet<String>,
-    /// Stream ids of the outbox entries that carried this event to a consumer (any concern).
-    pub delivered_entry_ids: BTreeSet<String>,
+    /// Stream ids a commit completion reported for this decision, ascending, each once.
+    pub commit_entry_ids: Vec<&'h str>,
+    /// Stream ids of the outbox entries that carried this event to a consumer (any concern),
+    /// ascending, each once.
+    pub delivered_entry_ids: Vec<&'h str>,
     /// Positions of every record naming this event, ascending.
     pub records: Vec<usize>,
+    /// What each concern's records say about this event, in the order the concerns first
+    /// appear in the history (a run has a handful of concerns: a scan beats a map).
+    pub concerns: Vec<(&'h str, ConcernFacts)>,
 }
 
-impl DecisionFacts {
+impl<'h> DecisionFacts<'h> {
     pub fn status(&self) -> CommitStatus {
         let completions = self.oks + self.fails + self.unknowns;
         if self.oks > 0 {
@@ -59,6 +66,25 @@ impl DecisionFacts {
     /// Whether a consumer or the downstream saw this event at all.
     pub fn seen_downstream(&self) -> bool {
         !self.delivered_entry_ids.is_empty()
+    }
+
+    /// This event's facts in one concern, if the history has any record of it there.
+    pub fn concern(&self, concern: &str) -> Option<&ConcernFacts> {
+        self.concerns
+            .iter()
+            .find(|(c, _)| *c == concern)
+            .map(|(_, f)| f)
+    }
+
+    fn concern_mut(&mut self, concern: &'h str) -> &mut ConcernFacts {
+        let i = match self.concerns.iter().position(|(c, _)| *c == concern) {
+            Some(i) => i,
+            None => {
+                self.concerns.push((concern, ConcernFacts::default()));
+                self.concerns.len() - 1
+            }
+        };
+        &mut self.concerns[i].1
     }
 }
 
@@ -83,22 +109,44 @@ impl ConcernFacts {
     pub fn applied_max(&self) -> u64 {
         self.applied.max(self.api_applied)
     }
+}
 
-    /// Any record of this event in this concern at all.
-    pub fn any(&self) -> bool {
-        *self != ConcernFacts::default()
+/// Every decision the history names, sorted by event id, with an index for lookups.
+#[derive(Clone, Debug, Default)]
+pub struct Decisions<'h> {
+    sorted: Vec<(&'h str, DecisionFacts<'h>)>,
+    /// Event id -> position in `sorted`; only looked up.
+    index: HashMap<&'h str, usize>,
+}
+
+impl<'h> Decisions<'h> {
+    pub fn get(&self, event: &str) -> Option<&DecisionFacts<'h>> {
+        self.index.get(event).map(|i| &self.sorted[*i].1)
+    }
+
+    /// Every decision, in event-id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'h str, &DecisionFacts<'h>)> + '_ {
+        self.sorted.iter().map(|(e, d)| (*e, d))
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
     }
 }
 
 /// The index.
 #[derive(Clone, Debug, Default)]
-pub struct Facts {
-    pub decisions: BTreeMap<String, DecisionFacts>,
-    /// Keyed by concern, then event: a lookup by `&str` needs no allocation, and iterating it
-    /// visits (concern, event) in the order of the pair ([`Facts::concern_pairs`]).
-    pub concerns: BTreeMap<String, BTreeMap<String, ConcernFacts>>,
-    /// Every event a stream id was seen carrying (ids are per tenant stream, so possibly several).
-    pub entry_events: BTreeMap<String, BTreeSet<String>>,
+pub struct Facts<'h> {
+    pub decisions: Decisions<'h>,
+    /// Every concern the history names, sorted.
+    pub concern_names: Vec<&'h str>,
+    /// The one event a stream id was seen carrying, or `None` when it was seen carrying
+    /// several (ids are per tenant stream); only looked up.
+    entry_events: HashMap<&'h str, Option<&'h str>>,
     /// Positions of `Fault` and `Failpoint` records.
     pub incidents: Vec<usize>,
     /// Positions of `Trim` records.
@@ -109,8 +157,8 @@ pub struct Facts {
     pub commit_records: u64,
 }
 
-impl Facts {
-    pub fn build(history: &[Record]) -> Facts {
+impl<'h> Facts<'h> {
+    pub fn build(history: &'h [Record]) -> Facts<'h> {
         let mut b = Builder::default();
         for (pos, record) in history.iter().enumerate() {
             b.add(pos, record);
@@ -118,27 +166,13 @@ impl Facts {
         b.finish()
     }
 
-    /// Every (concern, event) pair with its facts, in (concern, event) order.
-    pub fn concern_pairs(&self) -> impl Iterator<Item = ((&str, &str), &ConcernFacts)> {
-        self.concerns.iter().flat_map(|(concern, events)| {
-            events
-                .iter()
-                .map(move |(event, c)| ((concern.as_str(), event.as_str()), c))
-        })
-    }
-
     pub fn concern(&self, concern: &str, event: &str) -> Option<&ConcernFacts> {
-        self.concerns.get(concern)?.get(event)
+        self.decisions.get(event)?.concern(concern)
     }
 
     /// The one event a stream id carried, if the history names exactly one.
-    pub fn event_of_entry(&self, entry_id: &str) -> Option<&str> {
-        let events = self.entry_events.get(entry_id)?;
-        if events.len() == 1 {
-            events.iter().next().map(String::as_str)
-        } else {
-            None
-        }
+    pub fn event_of_entry(&self, entry_id: &str) -> Option<&'h str> {
+        self.entry_events.get(entry_id).copied().flatten()
     }
 
     /// Whether the history shows a trim of `tenant`'s stream that removed something.
@@ -155,16 +189,65 @@ impl Facts {
     }
 }
 
-/// The index while it is built: keyed by the history's own strings, in hash maps that are only
-/// looked up (a million records make a million lookups, and ordered string keys cost a dozen
-/// comparisons each). [`Builder::finish`] moves everything into the ordered maps of [`Facts`],
-/// whose order does not depend on the order of insertion, so nothing of the hash order reaches
-/// a checker or a report.
+/// Two iterators of (key, value), each in strictly ascending key order, walked together: every
+/// key of either, in order, with the value each side has for it. Lets a checker read the
+/// history's decisions beside the final state's without a lookup per decision.
+pub fn join<'k, A, B>(
+    a: impl IntoIterator<Item = (&'k str, A)>,
+    b: impl IntoIterator<Item = (&'k str, B)>,
+) -> impl Iterator<Item = (&'k str, Option<A>, Option<B>)> {
+    Join {
+        a: a.into_iter().peekable(),
+        b: b.into_iter().peekable(),
+    }
+}
+
+struct Join<I: Iterator, J: Iterator> {
+    a: Peekable<I>,
+    b: Peekable<J>,
+}
+
+impl<'k, A, B, I, J> Iterator for Join<I, J>
+where
+    I: Iterator<Item = (&'k str, A)>,
+    J: Iterator<Item = (&'k str, B)>,
+{
+    type Item = (&'k str, Option<A>, Option<B>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let order = match (self.a.peek(), self.b.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((x, _)), Some((y, _))) => x.cmp(y),
+        };
+        Some(match order {
+            Ordering::Less => {
+                let (k, v) = self.a.next()?;
+                (k, Some(v), None)
+            }
+            Ordering::Greater => {
+                let (k, w) = self.b.next()?;
+                (k, None, Some(w))
+            }
+            Ordering::Equal => {
+                let (k, v) = self.a.next()?;
+                let (_, w) = self.b.next()?;
+                (k, Some(v), Some(w))
+            }
+        })
+    }
+}
+
+/// The index while it is built: decisions in order of first appearance, found through a hash
+/// map that is only looked up. [`Builder::finish`] sorts them by event id, so nothing of the
+/// hash order or of the insertion order reaches a checker or a report.
 #[derive(Default)]
 struct Builder<'h> {
-    decisions: HashMap<&'h str, DecisionFacts>,
-    concerns: HashMap<(&'h str, &'h str), ConcernFacts>,
-    entry_events: HashMap<&'h str, BTreeSet<&'h str>>,
+    decisions: Vec<(&'h str, DecisionFacts<'h>)>,
+    index: HashMap<&'h str, usize>,
+    concern_names: BTreeSet<&'h str>,
+    entry_events: HashMap<&'h str, Option<&'h str>>,
     incidents: Vec<usize>,
     trims: Vec<usize>,
     claims: Vec<usize>,
@@ -181,10 +264,17 @@ impl<'h> Builder<'h> {
         }
     }
 
+    fn decision(&mut self, event: &'h str) -> &mut DecisionFacts<'h> {
+        let next = self.decisions.len();
+        let i = *self.index.entry(event).or_insert(next);
+        if i == next {
+            self.decisions.push((event, DecisionFacts::default()));
+        }
+        &mut self.decisions[i].1
+    }
+
     fn add_event_op(&mut self, pos: usize, phase: Phase, op: &'h Op) {
         let Some(event) = op.event() else { return };
-        let d = self.decisions.entry(event).or_default();
-        d.records.push(pos);
         match op {
             Op::Commit {
                 tenant,
@@ -195,11 +285,15 @@ impl<'h> Builder<'h> {
                 ..
             } => {
                 self.commit_records += 1;
+                if let Some(id) = entry_id {
+                    note_entry(&mut self.entry_events, id, event);
+                }
+                let d = self.decision(event);
+                d.records.push(pos);
                 describe(d, tenant, object, *version);
                 count_commit(d, phase, *outcome);
                 if let Some(id) = entry_id {
-                    insert_str(&mut d.commit_entry_ids, id);
-                    self.entry_events.entry(id).or_default().insert(event);
+                    insert_sorted(&mut d.commit_entry_ids, id);
                 }
             }
             Op::StateWritten {
@@ -208,6 +302,8 @@ impl<'h> Builder<'h> {
                 version,
                 ..
             } => {
+                let d = self.decision(event);
+                d.records.push(pos);
                 describe(d, tenant, object, *version);
                 d.state_written = true;
             }
@@ -224,15 +320,25 @@ impl<'h> Builder<'h> {
                     }
                     | Op::DeadLetter {
                         concern, entry_id, ..
-                    } => (concern, Some(entry_id)),
-                    Op::ApiRequest { concern, .. } => (concern, None),
-                    _ => return,
+                    } => (concern.as_str(), Some(entry_id.as_str())),
+                    Op::ApiRequest { concern, .. } => (concern.as_str(), None),
+                    _ => {
+                        self.decision(event).records.push(pos);
+                        return;
+                    }
                 };
                 if let Some(id) = entry_id {
-                    self.entry_events.entry(id).or_default().insert(event);
-                    insert_str(&mut d.delivered_entry_ids, id);
+                    note_entry(&mut self.entry_events, id, event);
                 }
-                let c = self.concerns.entry((concern, event)).or_default();
+                if !self.concern_names.contains(concern) {
+                    self.concern_names.insert(concern);
+                }
+                let d = self.decision(event);
+                d.records.push(pos);
+                if let Some(id) = entry_id {
+                    insert_sorted(&mut d.delivered_entry_ids, id);
+                }
+                let c = d.concern_mut(concern);
                 match op {
                     Op::Deliver { reclaimed, .. } => {
                         c.deliveries += 1;
@@ -250,26 +356,18 @@ impl<'h> Builder<'h> {
         }
     }
 
-    fn finish(self) -> Facts {
-        let mut concerns: BTreeMap<String, BTreeMap<String, ConcernFacts>> = BTreeMap::new();
-        for ((concern, event), c) in self.concerns {
-            concerns
-                .entry(concern.to_string())
-                .or_default()
-                .insert(event.to_string(), c);
+    fn finish(self) -> Facts<'h> {
+        let mut sorted = self.decisions;
+        // Each event id is there once, so the unstable sort gives the one sorted order.
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut index = self.index;
+        for (i, (event, _)) in sorted.iter().enumerate() {
+            *index.get_mut(event).expect("every decision is indexed") = i;
         }
         Facts {
-            decisions: self
-                .decisions
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            concerns,
-            entry_events: self
-                .entry_events
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
-                .collect(),
+            decisions: Decisions { sorted, index },
+            concern_names: self.concern_names.into_iter().collect(),
+            entry_events: self.entry_events,
             incidents: self.incidents,
             trims: self.trims,
             claims: self.claims,
@@ -278,17 +376,29 @@ impl<'h> Builder<'h> {
     }
 }
 
-/// Inserts `value` into a set of strings, allocating only when it is new.
-fn insert_str(set: &mut BTreeSet<String>, value: &str) {
-    if !set.contains(value) {
-        set.insert(value.to_string());
+/// Notes that stream id `id` carried `event`: an id seen with two events carries no one event.
+fn note_entry<'h>(entries: &mut HashMap<&'h str, Option<&'h str>>, id: &'h str, event: &'h str) {
+    entries
+        .entry(id)
+        .and_modify(|known| {
+            if *known != Some(event) {
+                *known = None;
+            }
+        })
+        .or_insert(Some(event));
+}
+
+/// Inserts `value` into an ascending vector of distinct strings (a decision has one or two).
+fn insert_sorted<'h>(set: &mut Vec<&'h str>, value: &'h str) {
+    if let Err(at) = set.binary_search(&value) {
+        set.insert(at, value);
     }
 }
 
-fn describe(d: &mut DecisionFacts, tenant: &str, object: &str, version: u64) {
+fn describe<'h>(d: &mut DecisionFacts<'h>, tenant: &'h str, object: &'h str, version: u64) {
     if d.tenant.is_empty() {
-        d.tenant = tenant.to_string();
-        d.object = object.to_string();
+        d.tenant = tenant;
+        d.object = object;
         d.version = Some(version);
     }
 }
@@ -337,7 +447,7 @@ mod tests {
         h.commit("e", 1, Phase::Ok);
         h.deliver("billing", "f", "9-0", "w", false);
         let f = Facts::build(&h.records);
-        let status = |e: &str| f.decisions[e].status();
+        let status = |e: &str| f.decisions.get(e).unwrap().status();
         assert_eq!(status("a"), CommitStatus::Committed);
         assert_eq!(status("b"), CommitStatus::Failed);
         assert_eq!(status("c"), CommitStatus::Unknown);

@@ -7,7 +7,7 @@
 //! trimmer removes acknowledged entries, so a missing outbox entry is never evidence here.
 //! Without a final state this checker cannot decide; it never passes for want of evidence.
 
-use super::facts::{CommitStatus, DecisionFacts};
+use super::facts::{join, CommitStatus, DecisionFacts};
 use super::{Findings, Input, ViolationKind};
 use crate::history::state::{DecisionState, FinalState};
 use std::collections::BTreeSet;
@@ -25,13 +25,14 @@ pub fn check(input: &Input) -> Findings {
     }
     let owed = owed(input, state);
     let mut findings = Findings::default();
-    for (event, decision) in &input.facts.decisions {
-        let found = state.decisions.get(event);
+    let in_state = state.decisions.iter().map(|(e, d)| (e.as_str(), d));
+    for (event, decision, found) in join(input.facts.decisions.iter(), in_state) {
+        let Some(decision) = decision else { continue };
         if !committed(decision, found) {
             continue;
         }
         for concern in &state.concerns {
-            if owed.contains(&(concern.as_str(), event.as_str())) || delivered(found, concern) {
+            if owed.contains(&(concern.as_str(), event)) || delivered(found, concern) {
                 continue;
             }
             let message = message(input, decision, concern, event);

@@ -243,7 +243,7 @@ impl CheckOptions {
 pub struct Input<'a> {
     pub history: &'a [Record],
     pub state: Option<&'a FinalState>,
-    pub facts: Facts,
+    pub facts: Facts<'a>,
 }
 
 impl<'a> Input<'a> {

@@ -6,10 +6,9 @@
 //! which decisions failed: undecided. The history alone can prove a phantom; without a final
 //! state and with none in the history, undecided.
 
-use super::facts::{CommitStatus, DecisionFacts};
+use super::facts::{join, CommitStatus, DecisionFacts};
 use super::{Findings, Input, ViolationKind};
 use crate::history::state::DecisionState;
-use std::collections::BTreeSet;
 
 pub fn check(input: &Input) -> Findings {
     if input.facts.commit_records == 0 {
@@ -19,9 +18,12 @@ pub fn check(input: &Input) -> Findings {
     }
     let mut findings = Findings::default();
     let empty_facts = DecisionFacts::default();
-    for event in events(input) {
-        let seen = input.facts.decisions.get(event).unwrap_or(&empty_facts);
-        let found = input.state.and_then(|s| s.decisions.get(event));
+    let in_state = input
+        .state
+        .into_iter()
+        .flat_map(|s| s.decisions.iter().map(|(e, d)| (e.as_str(), d)));
+    for (event, seen, found) in join(input.facts.decisions.iter(), in_state) {
+        let seen = seen.unwrap_or(&empty_facts);
         let why = match seen.status() {
             CommitStatus::Failed => "every commit attempt failed",
             CommitStatus::Absent => "no commit of it was ever recorded",
@@ -43,16 +45,6 @@ pub fn check(input: &Input) -> Findings {
 }
 
 /// Every decision the history or the final state names, once, in order.
-fn events<'a>(input: &'a Input) -> BTreeSet<&'a str> {
-    let in_history = input.facts.decisions.keys().map(String::as_str);
-    let in_state = input
-        .state
-        .into_iter()
-        .flat_map(|s| s.decisions.keys().map(String::as_str));
-    in_history.chain(in_state).collect()
-}
-
-/// The first trace of the event found: in the history, then in Redis.
 fn trace(seen: &DecisionFacts, found: Option<&DecisionState>) -> Option<&'static str> {
     if seen.seen_downstream() {
         return Some("a consumer received its event");

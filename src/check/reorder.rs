@@ -24,7 +24,7 @@ use super::facts::compare_stream_ids;
 use super::{Findings, Input, ViolationKind};
 use crate::history::{Op, Record};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// The latest outbox entry applied so far of one (concern, tenant, object): its stream id, its
 /// event, and the position of the record that applied it.
@@ -32,8 +32,9 @@ type Latest<'a> = (&'a str, &'a str, usize);
 
 pub fn check(input: &Input) -> Findings {
     let api_concerns = api_concerns(input.history);
-    let mut latest: BTreeMap<(&str, &str, &str), Latest> = BTreeMap::new(); // (concern, tenant, object)
-    let mut delivered: BTreeMap<(&str, &str), (usize, &str)> = BTreeMap::new(); // (concern, event) -> (position, entry)
+    // Both maps are only looked up: findings come out in history order.
+    let mut latest: HashMap<(&str, &str, &str), Latest> = HashMap::new(); // (concern, tenant, object)
+    let mut delivered: HashMap<(&str, &str), (usize, &str)> = HashMap::new(); // (concern, event) -> (position, entry)
     let mut findings = Findings::default();
     let mut applied_any = false;
     for (pos, r) in input.history.iter().enumerate() {
@@ -59,7 +60,7 @@ pub fn check(input: &Input) -> Findings {
         let (Some(d), Some(entry)) = (input.facts.decisions.get(event), entry) else {
             continue;
         };
-        let key = (concern, d.tenant.as_str(), d.object.as_str());
+        let key = (concern, d.tenant, d.object);
         match latest.get(&key) {
             Some(&(top, top_event, top_pos))
                 if compare_stream_ids(entry, top) == Ordering::Less =>

@@ -34,9 +34,9 @@ pub fn for_event(input: &Input, event: &str) -> Vec<u64> {
         .delivered_entry_ids
         .iter()
         .chain(&decision.commit_entry_ids)
-        .map(String::as_str)
+        .copied()
         .collect();
-    picked.extend(disappearances(input, &decision.tenant, &entry_ids));
+    picked.extend(disappearances(input, decision.tenant, &entry_ids));
     picked.into_iter().map(|p| history[p].index).collect()
 }
 

@@ -8,7 +8,7 @@
 //! that passed it is the evidence, and when it did not, that decision is undecided rather than
 //! called torn. Needs the final state; without it, undecided.
 
-use super::facts::DecisionFacts;
+use super::facts::{join, DecisionFacts};
 use super::{Findings, Input, ViolationKind};
 use crate::history::state::DecisionState;
 
@@ -20,8 +20,10 @@ pub fn check(input: &Input) -> Findings {
     };
     let mut findings = Findings::default();
     let empty = DecisionFacts::default();
-    for (event, found) in &state.decisions {
-        let seen = input.facts.decisions.get(event).unwrap_or(&empty);
+    let in_state = state.decisions.iter().map(|(e, d)| (e.as_str(), d));
+    for (event, seen, found) in join(input.facts.decisions.iter(), in_state) {
+        let Some(found) = found else { continue };
+        let seen = seen.unwrap_or(&empty);
         let evidence = event_evidence(found, seen);
         if found.state && !evidence {
             state_without_event(input, event, found, seen, &mut findings);
@@ -51,9 +53,9 @@ fn state_without_event(
     findings: &mut Findings,
 ) {
     let tenant = if seen.tenant.is_empty() {
-        &found.tenant
+        found.tenant.as_str()
     } else {
-        &seen.tenant
+        seen.tenant
     };
     let trimmed = seen
         .commit_entry_ids
