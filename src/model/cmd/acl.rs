@@ -720,8 +720,12 @@ mod tests {
             matches!(&denied, Frame::Error(t) if t.starts_with("ERR The user executing the script can't access at least one of the keys mentioned in the command arguments script:")),
             "{denied:?}"
         );
-        assert_eq!(run(&mut s, c, 0, "ACL WHOAMI"), bulk("bob"));
+        assert_eq!(
+            run(&mut s, c, 0, "ACL WHOAMI"),
+            Frame::error("NOPERM this user has no permissions to run the 'acl|whoami' command")
+        );
         assert_eq!(run(&mut s, c, 0, "AUTH default anything"), Frame::ok());
+        assert_eq!(run(&mut s, c, 0, "ACL WHOAMI"), bulk("default"));
         assert_eq!(run(&mut s, c, 0, "GET xx"), bulk("1"));
         assert_eq!(
             run(&mut s, c, 0, "ACL DELUSER default"),
