@@ -9,8 +9,8 @@
 
 use crate::model::cmd::keys::glob_match;
 use crate::model::frame::Frame;
-use crate::model::parse::is_keyword;
 use crate::model::keyspace::ClientId;
+use crate::model::parse::is_keyword;
 use crate::model::server::{Call, Reply, Server};
 use bytes::Bytes;
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,7 +68,9 @@ impl Denied {
     pub fn script_text(self) -> String {
         let why = match self {
             Denied::Command => "can't run this command or subcommand",
-            Denied::Key => "can't access at least one of the keys mentioned in the command arguments",
+            Denied::Key => {
+                "can't access at least one of the keys mentioned in the command arguments"
+            }
         };
         format!("The user executing the script {why}")
     }
@@ -341,7 +343,12 @@ pub fn user_of(server: &Server, client: ClientId) -> Option<User> {
 pub fn auth(server: &mut Server, call: Call<'_>) -> Reply {
     let (user, pass) = match call.args {
         [_, pass] => {
-            if server.acl.users.get(&b"default"[..]).is_some_and(|u| u.nopass) {
+            if server
+                .acl
+                .users
+                .get(&b"default"[..])
+                .is_some_and(|u| u.nopass)
+            {
                 return Frame::error(
                     "ERR AUTH <password> called without any password configured for the default \
                      user. Are you sure your configuration is correct?",
@@ -431,7 +438,27 @@ pub fn acl_whoami(server: &mut Server, call: Call<'_>) -> Reply {
 }
 
 pub const CATEGORIES: [&str; 21] = [
-    "admin", "bitmap", "blocking", "connection", "dangerous", "fast", "geo", "hash", "hyperloglog", "keyspace", "list", "pubsub", "read", "scripting", "set", "slow", "sortedset", "stream", "string", "transaction", "write",
+    "admin",
+    "bitmap",
+    "blocking",
+    "connection",
+    "dangerous",
+    "fast",
+    "geo",
+    "hash",
+    "hyperloglog",
+    "keyspace",
+    "list",
+    "pubsub",
+    "read",
+    "scripting",
+    "set",
+    "slow",
+    "sortedset",
+    "stream",
+    "string",
+    "transaction",
+    "write",
 ];
 static TABLE: &[CommandAcl] = &[
     acl("acl", 0, 0, 0, 0x8000, false),
@@ -634,7 +661,10 @@ mod tests {
             names.extend(spec.subcommands.iter().map(|s| s.name));
         }
         for name in names {
-            assert!(table_entry(name).is_some(), "{name} missing from the ACL table");
+            assert!(
+                table_entry(name).is_some(),
+                "{name} missing from the ACL table"
+            );
         }
         assert!(TABLE.windows(2).all(|w| w[0].name < w[1].name), "sorted");
     }
@@ -731,6 +761,9 @@ mod tests {
             run(&mut s, c, 0, "ACL DELUSER default"),
             Frame::error("ERR The 'default' user cannot be removed")
         );
-        assert_eq!(run(&mut s, c, 0, "ACL DELUSER bob nobody"), Frame::Integer(1));
+        assert_eq!(
+            run(&mut s, c, 0, "ACL DELUSER bob nobody"),
+            Frame::Integer(1)
+        );
     }
 }
