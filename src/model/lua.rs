@@ -76,6 +76,9 @@ pub struct RunState {
     pub killed: Cell<bool>,
     /// Past `busy-reply-threshold`: other clients are answered BUSY.
     pub busy: Cell<bool>,
+    /// The caller's ACL user while a script runs, for `redis.acl_check_cmd`; `None`: a user who
+    /// may run everything.
+    pub acl_user: std::cell::RefCell<Option<crate::model::cmd::acl::User>>,
     /// What a tick does; empty: nothing (a run that cannot be interrupted).
     #[allow(clippy::type_complexity)]
     pub on_tick: std::cell::RefCell<Option<Box<dyn Fn()>>>,
@@ -94,6 +97,7 @@ impl RunState {
         self.wrote.set(false);
         self.killed.set(false);
         self.busy.set(false);
+        self.acl_user.replace(None);
     }
 }
 
@@ -505,9 +509,10 @@ fn native_functions(
             error_table(lua, &buf.to_string_lossy(), ignore)
         })?,
     )?;
+    let state = Rc::clone(run_state);
     native.set(
         "acl_check",
-        lua.create_function(|lua, args: Variadic<Value>| acl_check(lua, &args))?,
+        lua.create_function(move |lua, args: Variadic<Value>| acl_check(lua, &state, &args))?,
     )?;
     // SAFETY: `c_wrap` and `c_trampoline` follow the Lua C API's rules and own no Rust values, so
     // a Lua error unwinding through them (longjmp) skips no destructor.
@@ -665,14 +670,19 @@ impl IntoLua for StringArray<'_> {
     }
 }
 
-/// `redis.acl_check_cmd`: true for a known command (the model has one user who may run all).
-fn acl_check(lua: &Lua, args: &[Value]) -> mlua::Result<(Value, bool)> {
+/// `redis.acl_check_cmd`: whether the caller's user may run this command on these keys; an
+/// error for a command Redis does not know.
+fn acl_check(lua: &Lua, run: &RunState, args: &[Value]) -> mlua::Result<(Value, bool)> {
     let argv = match script_argv(args) {
         Ok(argv) => argv,
         Err(text) => return Ok((Value::Table(error_table(lua, text, false)?), true)),
     };
     if is_known_command(&argv) {
-        Ok((Value::Boolean(true), false))
+        let allowed = match (run.acl_user.borrow().as_ref(), cmd::find_command(&argv)) {
+            (Some(user), Some(spec)) => user.check(spec.name, &argv).is_ok(),
+            _ => true,
+        };
+        Ok((Value::Boolean(allowed), false))
     } else {
         let error = error_table(
             lua,

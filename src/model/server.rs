@@ -96,6 +96,8 @@ pub struct ClientState {
     /// What a replica said in REPLCONF before its PSYNC.
     pub replica_port: Option<u16>,
     pub announced_ip: Option<String>,
+    /// The ACL user AUTH logged in as; `None`: the default user.
+    pub user: Option<Bytes>,
 }
 
 /// The whole server: databases, clients, scripts. One per simulated Redis host.
@@ -131,6 +133,8 @@ pub struct Server {
     pub repl: crate::model::replication::Replication,
     /// Clients CLIENT KILL marked: their connections close before reading again.
     pub killed: std::collections::BTreeSet<ClientId>,
+    /// ACL users (`cmd::acl`).
+    pub acl: crate::model::cmd::acl::Acl,
 }
 
 /// Per-command counters as INFO commandstats reports them.
@@ -197,6 +201,7 @@ impl Server {
             blocked_clients: 0,
             repl: crate::model::replication::Replication::new(seed),
             killed: std::collections::BTreeSet::new(),
+            acl: Default::default(),
         }
     }
 
@@ -340,6 +345,11 @@ impl Server {
             Ok(spec) => spec,
             Err(error) => return self.reject(call, error),
         };
+        if call.context != Context::Master {
+            if let Some(denied) = cmd::acl::check(self, call.client, spec.name, call.args) {
+                return self.reject(call, denied.reply(spec.name));
+            }
+        }
         if call.context != Context::Master && self.writes(spec, call.client) {
             if let Some(refusal) = self.write_refusal(call.now_ms) {
                 return self.reject(call, Frame::error(refusal));

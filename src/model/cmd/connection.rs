@@ -53,14 +53,12 @@ pub fn hello(server: &mut Server, call: Call<'_>) -> Reply {
     while let Some(option) = args.next() {
         let more = args.remaining().len();
         if is_keyword(option, "AUTH") && more >= 2 {
-            let user = args.required().expect("counted");
-            // The password is not checked: the default user is `nopass`, and the only user.
-            args.required().expect("counted");
-            if user.as_ref() != b"default" {
-                return Frame::error(
-                    "WRONGPASS invalid username-password pair or user is disabled.",
-                )
-                .into();
+            let (Some(user), Some(pass)) = (args.next(), args.next()) else {
+                return Frame::error("ERR syntax error").into();
+            };
+            let login = crate::model::cmd::acl::login(server, call.client, user.clone(), pass);
+            if matches!(login, Frame::Error(_)) {
+                return login.into();
             }
         } else if is_keyword(option, "SETNAME") && more >= 1 {
             let name = args.required().expect("counted");

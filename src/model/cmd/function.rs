@@ -330,6 +330,9 @@ fn fcall_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
         .take()
         .unwrap_or_else(|| Engine::with_run_state(run_state.clone()));
     run_state.running.set(Some(false));
+    run_state
+        .acl_user
+        .replace(crate::model::cmd::acl::user_of(server, call.client));
     let db = caller_db(server, call.client);
     let reply = {
         let mut host =

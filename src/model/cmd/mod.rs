@@ -6,6 +6,7 @@
 //! writes (WATCH and blocked readers depend on it). Lookup and arity errors are produced here,
 //! with Redis 7.0's texts, so no handler repeats them.
 
+pub mod acl;
 pub mod config;
 pub mod connection;
 pub mod db;
@@ -118,6 +119,16 @@ static COMMANDS: &[CommandSpec] = &[
             cmd("client|getname", 2, CONN, connection::client_getname),
             cmd("client|id", 2, CONN, connection::client_id),
             cmd("client|kill", -3, CONN, connection::client_kill),
+        ],
+    ),
+    cmd("auth", -2, CONN, acl::auth),
+    container(
+        "acl",
+        &[
+            cmd("acl|setuser", -3, CONN, acl::acl_setuser),
+            cmd("acl|deluser", -3, CONN, acl::acl_deluser),
+            cmd("acl|users", 2, CONN, acl::acl_users),
+            cmd("acl|whoami", 2, CONN, acl::acl_whoami),
         ],
     ),
     cmd("info", -1, Flags::STALE_OK, info::info),

@@ -189,6 +189,9 @@ pub fn call_from_script(
     if spec.flags.contains(Flags::NOSCRIPT) {
         return Err("This Redis command is not allowed from script".to_string());
     }
+    if let Some(denied) = crate::model::cmd::acl::check(server, client, spec.name, args) {
+        return Err(denied.script_text());
+    }
     if read_only && spec.flags.contains(Flags::WRITE) {
         return Err("Write commands are not allowed from read-only scripts.".to_string());
     }
@@ -262,6 +265,9 @@ fn run(
         let read_only = ro || flags.read_only();
         let run_state = server.script_run.clone();
         run_state.running.set(Some(true));
+        run_state
+            .acl_user
+            .replace(crate::model::cmd::acl::user_of(server, call.client));
         let db = caller_db(server, call.client);
         let mut host =
             |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
