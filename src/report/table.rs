@@ -463,7 +463,7 @@ mod tests {
         let mut broken = seed(1, &[], 0, 0);
         broken.outcome.error = Some("turmoil gave up".into());
         let b = run(cell("rdb", "partition"), vec![broken], Containers::NotAsked);
-        assert_eq!(exit_code(&[b.clone()]), 3);
+        assert_eq!(exit_code(std::slice::from_ref(&b)), 3);
         assert!(outcome_words(b.shown().unwrap()).starts_with("broken: turmoil"));
         // No expectation: anything goes, and the table says so.
         let free = run(
