@@ -1722,14 +1722,18 @@ mod tests {
     fn call_takes_as_many_arguments_as_a_c_function() {
         // Redis 7.0.15's `Script check unpack with massive arguments`: 8,001 arguments to
         // redis.call, the most `unpack` can give a C function (LUAI_MAXCSTACK is 8,000).
-        let body = "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))";
+        let body =
+            "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))";
         let count = |argv: &[Bytes]| Ok(Frame::Integer(argv.len() as i64 - 2));
         assert_eq!(run_with(body, count), Frame::Integer(7999));
         let errs = |_: &[Bytes]| Ok(Frame::error("ERR no"));
         let pcalled = body.replace("redis.call", "redis.pcall");
         assert_eq!(run_with(&pcalled, errs), Frame::error("ERR no"));
         let raised = run_with(body, errs);
-        assert!(matches!(&raised, Frame::Error(t) if t.starts_with("ERR no script:")), "{raised:?}");
+        assert!(
+            matches!(&raised, Frame::Error(t) if t.starts_with("ERR no script:")),
+            "{raised:?}"
+        );
     }
 
     #[test]
