@@ -115,14 +115,16 @@ fn expectation_met(outcome: &RunOutcome) -> bool {
     sweep.expectation_met()
 }
 
-/// The same scenario and seed in the simulation.
+/// The same scenario and seed in the simulation, on a thread of its own: turmoil builds its own
+/// runtime, which cannot start inside the test's.
 fn simulated(outcome: &RunOutcome) -> RunOutcome {
-    outbox_chaos::sim::run(&outcome.scenario, outcome.seed).unwrap_or_else(|e| {
-        panic!(
-            "{} seed {} in the simulation: {e}",
-            outcome.scenario.name, outcome.seed
-        )
+    let (scenario, seed) = (outcome.scenario.clone(), outcome.seed);
+    std::thread::spawn(move || {
+        outbox_chaos::sim::run(&scenario, seed)
+            .unwrap_or_else(|e| panic!("{} seed {seed} in the simulation: {e}", scenario.name))
     })
+    .join()
+    .expect("the simulated run's thread")
 }
 
 /// Decisions whose commit returned ok, computed here from the history alone.
@@ -331,7 +333,10 @@ async fn failover_async_in_containers_agrees_with_the_simulation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failover_wait_in_containers_agrees_with_the_simulation() {
     let outcome = run_library("failover-wait", Some(SEED)).await;
-    assert!(!faults(&outcome, "failover").is_empty(), "a failover happened");
+    assert!(
+        !faults(&outcome, "failover").is_empty(),
+        "a failover happened"
+    );
     let truth = vanished(&outcome);
     assert_eq!(
         reported_lost(&outcome),
@@ -352,7 +357,11 @@ async fn failover_wait_in_containers_agrees_with_the_simulation() {
         sim.seed_outcome().verdict
     );
     assert!(sim.lost_acknowledged().is_empty(), "nor in the simulation");
-    assert_eq!(kinds(&outcome), kinds(&sim), "the two worlds find the same kinds:\n{text}");
+    assert_eq!(
+        kinds(&outcome),
+        kinds(&sim),
+        "the two worlds find the same kinds:\n{text}"
+    );
     assert_eq!(expectation_met(&outcome), expectation_met(&sim));
 }
 
