@@ -15,6 +15,7 @@ use cli::merge::{run_merge, MergeCli};
 use cli::real::{run_real, RealCli};
 use cli::shrink::{run_shrink, ShrinkCli};
 use cli::sim::{list_scenarios, run_replay, run_sim, run_sweep, ReplayCli, SimCli, SweepCli};
+use cli::table::{run_table, TableCli};
 
 /// A simulated seed allocates and frees about a million small objects (frames, reply values,
 /// Lua strings, records); mimalloc serves them at a fraction of glibc malloc's cost. Nothing
@@ -74,6 +75,12 @@ enum Command {
     /// iff the scenario's `expect` holds over all of them and every `must_reach` window was
     /// reached in some shard, 1 otherwise, 2 on a missing, duplicated or foreign shard.
     Merge(MergeCli),
+    /// Run a grid of Redis durability settings x faults in the simulation and print a Markdown
+    /// table: per cell the outcome and a seed that reproduces it; with `--world real` each finding
+    /// is rerun in containers. Exit 0 when every cell met its expectation (a cell equal to a
+    /// shipped scenario expects what that scenario expects), 1 when one did not, 2 on bad input
+    /// (or Docker not reachable), 3 when a run broke.
+    Table(TableCli),
 }
 
 fn main() -> ExitCode {
@@ -88,5 +95,6 @@ fn main() -> ExitCode {
         Command::Real(args) => ExitCode::from(run_real(&args)),
         Command::Bench(args) => exit(run_bench(&args)),
         Command::Merge(args) => exit(run_merge(&args)),
+        Command::Table(args) => exit(run_table(&args)),
     }
 }

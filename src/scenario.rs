@@ -55,6 +55,7 @@
 //! ```
 
 pub mod bounds;
+pub mod grid;
 mod locate;
 mod seeds;
 mod validate;

@@ -17,6 +17,11 @@ use outbox_chaos::real::config::find_scenario;
 use outbox_chaos::real::image::DEFAULT_IMAGE;
 use outbox_chaos::real::{leftovers, RealOptions, RealRun};
 use outbox_chaos::report::outcome::{outcome_text, RunOutcome};
+use outbox_chaos::report::sweep::Sweep;
+use outbox_chaos::scenario::{SeedRange, Shard};
+
+/// The seed of the failover runs in both worlds.
+const SEED: u64 = 1;
 
 const BIN: &str = env!("CARGO_BIN_EXE_outbox-chaos");
 
@@ -67,13 +72,14 @@ async fn assert_nothing_left(run: &str) {
     assert!(left.is_empty(), "run {run} left {left:?}");
 }
 
-/// A scenario from `scenarios/` or `scenarios/real/`, run through the library.
-async fn run_library(name: &str) -> RunOutcome {
+/// A scenario from `scenarios/`, run through the library (with `seed`, else one drawn from the
+/// run id).
+async fn run_library(name: &str, seed: Option<u64>) -> RunOutcome {
     let options = RealOptions {
         scenario: find_scenario(name).expect("scenario"),
         window_ms: None,
         image: DEFAULT_IMAGE.to_string(),
-        seed: None,
+        seed,
         run_id: None,
     };
     let prepared = RealRun::new(&options).expect("prepared");
@@ -85,13 +91,38 @@ async fn run_library(name: &str) -> RunOutcome {
     let text = outcome_text(&outcome, Path::new("(not written)"), &[]);
     let tail: Vec<&str> = text.lines().rev().take(6).collect();
     eprintln!(
-        "{name} run {}: {:.1} s wall clock; {:?}",
+        "{name} run {} seed {}: {:.1} s wall clock; {:?}",
         outcome.run,
+        outcome.seed,
         started.elapsed().as_secs_f64(),
         tail
     );
     assert_nothing_left(&outcome.run.to_string()).await;
     outcome
+}
+
+/// Judged as `real` and `sweep` judge a run: the scenario's `expect` over this one seed.
+fn expectation_met(outcome: &RunOutcome) -> bool {
+    let mut sweep = Sweep::new(
+        &outcome.scenario,
+        SeedRange {
+            start: outcome.seed,
+            end: outcome.seed + 1,
+        },
+        Shard::ALL,
+    );
+    sweep.add(outcome.seed_outcome());
+    sweep.expectation_met()
+}
+
+/// The same scenario and seed in the simulation.
+fn simulated(outcome: &RunOutcome) -> RunOutcome {
+    outbox_chaos::sim::run(&outcome.scenario, outcome.seed).unwrap_or_else(|e| {
+        panic!(
+            "{} seed {} in the simulation: {e}",
+            outcome.scenario.name, outcome.seed
+        )
+    })
 }
 
 /// Decisions whose commit returned ok, computed here from the history alone.
@@ -234,16 +265,16 @@ fn naive_sink_against_real_redis_finds_the_duplicate() {
         .block_on(assert_nothing_left(&run));
 }
 
-/// Three failovers without WAIT (the primary paused; cut off from its replicas and Sentinels
-/// while the app still writes to it; paused again): the pipeline follows each new primary and
-/// keeps committing, and the checker's lost count is exactly the commits that vanished.
+/// `failover-async` in containers: the Sentinels promote a replica while the isolated primary
+/// still acknowledges commits; the run meets the scenario's `expect = "lost"` as the simulation
+/// does with the same seed, and the lost checker counts exactly the commits that vanished.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failover_lost_count_is_what_truly_vanished() {
-    let outcome = run_library("failover").await;
+async fn failover_async_in_containers_agrees_with_the_simulation() {
+    let outcome = run_library("failover-async", Some(SEED)).await;
     let promotions = faults(&outcome, "failover");
     assert!(
-        promotions.len() >= 2,
-        "the Sentinels promoted a replica at least twice: {promotions:?}"
+        !promotions.is_empty(),
+        "the Sentinels promoted a replica: {promotions:?}"
     );
     let acked_after = |t: u64| {
         outcome.history.iter().any(|r| {
@@ -271,23 +302,35 @@ async fn failover_lost_count_is_what_truly_vanished() {
     let truth = vanished(&outcome);
     let lost = reported_lost(&outcome);
     eprintln!(
-        "failover: {} acknowledged commits vanished, the lost checker reports {}",
+        "failover-async: {} acknowledged commits vanished, the lost checker reports {}; verdict {}",
         truth.len(),
-        lost.len()
+        lost.len(),
+        outcome.seed_outcome().verdict
     );
     assert_eq!(
         lost, truth,
         "the lost checker reports exactly the acknowledged commits that vanished"
     );
+    assert!(!truth.is_empty(), "acknowledged commits vanished");
+    let sim = simulated(&outcome);
+    eprintln!(
+        "failover-async seed {SEED} simulated: {} of {} acknowledged commits lost; verdict {}",
+        sim.lost_acknowledged().len(),
+        acknowledged(&sim).len(),
+        sim.seed_outcome().verdict
+    );
+    assert!(expectation_met(&sim), "the simulation meets `lost`");
+    assert!(expectation_met(&outcome), "containers meet `lost` too");
 }
 
-/// The same failovers with WAIT 1: no acknowledged commit vanishes, and the run says so.
+/// `failover-wait` in containers: the same failover with WAIT 1; no acknowledged commit
+/// vanishes, the run meets `expect = "pass"` as the simulation does with the same seed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failover_with_wait_reports_no_loss() {
-    let outcome = run_library("failover-wait").await;
+async fn failover_wait_in_containers_agrees_with_the_simulation() {
+    let outcome = run_library("failover-wait", Some(SEED)).await;
     assert!(
-        faults(&outcome, "failover").len() >= 2,
-        "failovers happened"
+        !faults(&outcome, "failover").is_empty(),
+        "a failover happened"
     );
     let truth = vanished(&outcome);
     assert_eq!(
@@ -301,15 +344,23 @@ async fn failover_with_wait_reports_no_loss() {
     );
     let text = outcome_text(&outcome, Path::new("x"), &[]);
     assert!(text.contains("acknowledged commits lost: 0"), "{text}");
-    let verdict = text.lines().last().unwrap();
-    assert!(!verdict.contains("lost="), "{verdict}");
-    assert!(outcome.lost_acknowledged().is_empty());
+    let sim = simulated(&outcome);
+    eprintln!(
+        "failover-wait seed {SEED}: containers {}, simulation {}",
+        outcome.seed_outcome().verdict,
+        sim.seed_outcome().verdict
+    );
+    assert!(expectation_met(&sim), "the simulation meets `pass`");
+    assert!(
+        expectation_met(&outcome),
+        "containers meet `pass` too:\n{text}"
+    );
 }
 
-/// The primary's link to the app is cut twice and healed: nothing committed is lost.
+/// `partition-app`: the app's link to Redis is cut twice and healed: nothing committed is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partition_of_the_primary_from_the_app_loses_nothing() {
-    let outcome = run_library("partition").await;
+    let outcome = run_library("partition-app", None).await;
     assert_eq!(faults(&outcome, "partition").len(), 2, "two partitions");
     assert!(faults(&outcome, "heal").len() >= 2, "both healed");
     assert!(

@@ -124,7 +124,10 @@ macro_rules! scenario_tests {
 scenario_tests! {
     baseline = "baseline";
     consumer_crash = "consumer-crash";
+    failover_async = "failover-async";
+    failover_wait = "failover-wait";
     idempotent_api = "idempotent-api";
+    partition_app = "partition-app";
     partitions = "partitions";
     power_loss_always = "power-loss-always";
     power_loss_everysec = "power-loss-everysec", faults_off_is_clean;
@@ -151,10 +154,13 @@ fn every_shipped_scenario_has_its_tests() {
         "baseline",
         "consumer-crash",
         "dual-write",
+        "failover-async",
+        "failover-wait",
         "idempotent-api",
         "naive-sink",
         "no-reclaim",
         "non-idempotent-api",
+        "partition-app",
         "partitions",
         "power-loss-always",
         "power-loss-everysec",
@@ -365,6 +371,8 @@ macro_rules! batched_tests {
 
 batched_tests! {
     consumer_crash = "consumer-crash";
+    failover_async = "failover-async";
+    failover_wait = "failover-wait";
     idempotent_api = "idempotent-api";
     naive_sink = "naive-sink";
     ack_first = "ack-first";

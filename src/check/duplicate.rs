@@ -9,8 +9,8 @@
 //! none, since a worker may crash between applying and recording, so with no duplicate in the
 //! history the answer is undecided.
 
-use super::{Findings, Input, ViolationKind};
 use super::facts::join;
+use super::{Findings, Input, ViolationKind};
 use std::collections::BTreeSet;
 
 pub fn check(input: &Input) -> Findings {
@@ -39,11 +39,19 @@ pub fn check(input: &Input) -> Findings {
     findings
 }
 
+/// Applications of one (concern, event): in the final state and in the history.
+type Count<'a> = ((&'a str, &'a str), (u64, u64));
+
 /// Per (concern, event) that either side names, in (concern, event) order: applications in the
 /// final state and in the history.
-pub(crate) fn counts<'a>(input: &'a Input) -> Vec<((&'a str, &'a str), (u64, u64))> {
+pub(crate) fn counts<'a>(input: &'a Input) -> Vec<Count<'a>> {
     let mut concerns: BTreeSet<&str> = input.facts.concern_names.iter().copied().collect();
-    for d in input.state.map(|s| s.decisions.values()).into_iter().flatten() {
+    for d in input
+        .state
+        .map(|s| s.decisions.values())
+        .into_iter()
+        .flatten()
+    {
         for concern in d.effects.keys() {
             if !concerns.contains(concern.as_str()) {
                 concerns.insert(concern);
@@ -57,7 +65,9 @@ pub(crate) fn counts<'a>(input: &'a Input) -> Vec<((&'a str, &'a str), (u64, u64
             .into_iter()
             .flat_map(|s| s.decisions.iter().map(|(e, d)| (e.as_str(), d)));
         for (event, seen, found) in join(input.facts.decisions.iter(), in_state) {
-            let history = seen.and_then(|d| d.concern(concern)).map(|c| c.applied_max());
+            let history = seen
+                .and_then(|d| d.concern(concern))
+                .map(|c| c.applied_max());
             let ledger = found.and_then(|d| d.effects.get(concern)).copied();
             if history.is_some() || ledger.is_some() {
                 counts.push((

@@ -8,6 +8,7 @@ pub mod merge;
 pub mod real;
 pub mod shrink;
 pub mod sim;
+pub mod table;
 
 use std::process::ExitCode;
 

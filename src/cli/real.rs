@@ -23,7 +23,7 @@ use super::{bench, check_writable_dir, kebab, print_outcome, Failure};
 /// `real`'s flags.
 #[derive(clap::Args)]
 pub struct RealCli {
-    /// A scenario file, or a name looked up in `scenarios/`, then `scenarios/real/`.
+    /// A scenario file, or a name looked up in `scenarios/`.
     scenario: String,
     /// The fault window in seconds (default: the scenario's `faults.window_ms`).
     #[arg(long)]
@@ -68,7 +68,7 @@ pub fn run_real(cmd: &RealCli) -> u8 {
 /// Runs `run` on a tokio runtime of its own until it ends or SIGINT, SIGTERM or SIGHUP arrives.
 /// On a signal the run's future is dropped, and with it the guard that removes the run's
 /// containers and networks; the failure then carries the signal's exit code (128 + number).
-fn until_signal<T>(run: impl std::future::Future<Output = T>) -> Result<T, Failure> {
+pub(super) fn until_signal<T>(run: impl std::future::Future<Output = T>) -> Result<T, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -611,6 +611,10 @@ impl FromLuaMulti for CommandArgs {
         } else {
             (2..nargs).map(|i| stack_arg(state, at(i))).collect()
         };
+        // The arguments are copied: pop them, so that the reply (and mlua's own `check_stack`s
+        // while it is built) has room. Redis's C function may take 8,000 arguments
+        // (`LUAI_MAXCSTACK`), and a stack that full refuses every further `lua_checkstack`.
+        ffi::lua_settop(state, -nargs - 1);
         Ok(CommandArgs { raise, resp3, argv })
     }
 }
@@ -1712,6 +1716,24 @@ mod tests {
             canned,
         );
         assert_eq!(flagged, bulk("true"));
+    }
+
+    #[test]
+    fn call_takes_as_many_arguments_as_a_c_function() {
+        // Redis 7.0.15's `Script check unpack with massive arguments`: 8,001 arguments to
+        // redis.call, the most `unpack` can give a C function (LUAI_MAXCSTACK is 8,000).
+        let body =
+            "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))";
+        let count = |argv: &[Bytes]| Ok(Frame::Integer(argv.len() as i64 - 2));
+        assert_eq!(run_with(body, count), Frame::Integer(7999));
+        let errs = |_: &[Bytes]| Ok(Frame::error("ERR no"));
+        let pcalled = body.replace("redis.call", "redis.pcall");
+        assert_eq!(run_with(&pcalled, errs), Frame::error("ERR no"));
+        let raised = run_with(body, errs);
+        assert!(
+            matches!(&raised, Frame::Error(t) if t.starts_with("ERR no script:")),
+            "{raised:?}"
+        );
     }
 
     #[test]

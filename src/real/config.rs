@@ -1,6 +1,6 @@
 //! How a scenario maps onto the container world: the pipeline's configuration, the settings this
-//! world refuses, and where a scenario named on the command line is found (`scenarios/`, then the
-//! real-world-only `scenarios/real/`).
+//! world refuses, and where a scenario named on the command line is found (`scenarios/`: every
+//! scenario is one both worlds run).
 //!
 //! Pure functions of the scenario, apart from reading the file asked for.
 
@@ -11,8 +11,6 @@ use crate::scenario::{self, scenarios_dir, Scenario, ScenarioError};
 
 /// Every run has servers of its own, so every run can use the same prefix.
 const PREFIX: &str = "oc:";
-/// The real-world-only scenarios, beside the shared ones.
-pub const REAL_DIR: &str = "real";
 
 /// The pipeline configuration a scenario asks for; an error says why it cannot run.
 pub fn pipeline_config(s: &Scenario) -> Result<PipelineConfig, String> {
@@ -28,29 +26,12 @@ pub fn pipeline_config(s: &Scenario) -> Result<PipelineConfig, String> {
     Ok(config)
 }
 
-/// A path (`x.toml`, `dir/x.toml`) or a name, looked up in `scenarios/` and `scenarios/real/`.
+/// A path (`x.toml`, `dir/x.toml`) or a name, looked up in `scenarios/`.
 pub fn find_scenario(arg: &str) -> Result<Scenario, ScenarioError> {
     if arg.ends_with(".toml") || arg.contains('/') {
         return scenario::load(Path::new(arg));
     }
-    let dir = scenarios_dir();
-    let real = dir.join(REAL_DIR);
-    if real.join(format!("{arg}.toml")).is_file() {
-        return scenario::load(&real.join(format!("{arg}.toml")));
-    }
-    scenario::find(&dir, arg).map_err(|e| match e {
-        ScenarioError::NotFound { dir, name, known } => {
-            let extra = scenario::list_scenarios(&real)
-                .map(|l| l.into_iter().map(|s| s.name).collect::<Vec<_>>().join(", "))
-                .unwrap_or_default();
-            ScenarioError::NotFound {
-                dir,
-                name,
-                known: format!("{known}; in {REAL_DIR}/: {extra}"),
-            }
-        }
-        other => other,
-    })
+    scenario::find(&scenarios_dir(), arg)
 }
 
 #[cfg(test)]
@@ -70,9 +51,9 @@ mod tests {
         let baseline = pipeline_config(&find_scenario("baseline").unwrap()).unwrap();
         assert_eq!(baseline.variant, Variant::Correct);
         assert_eq!(baseline.wait, None);
-        let real = scenarios_dir().join(REAL_DIR);
-        for s in scenario::list_scenarios(&real).unwrap() {
-            assert_eq!(find_scenario(&s.name).unwrap(), s);
+        // The scenarios the container tests run, failovers and cuts, are drawn here as there.
+        for name in ["failover-async", "failover-wait", "partition-app"] {
+            let s = find_scenario(name).unwrap();
             let options = crate::real::RealOptions {
                 scenario: s.clone(),
                 window_ms: None,
@@ -85,6 +66,6 @@ mod tests {
             assert!(!prepared.draws.plan.faults.is_empty(), "{}", s.name);
         }
         let e = find_scenario("nope").unwrap_err().to_string();
-        assert!(e.contains("in real/: "), "{e}");
+        assert!(e.contains("no scenario named `nope` (known: "), "{e}");
     }
 }

@@ -9,6 +9,7 @@
 //! - [`series`]: a run's performance over time (rates, latency, lag, faults, recovery), derived
 //!   from its history for the `bench` command and the HTML report.
 //! - [`html`]: `report.html` of a run or a sweep, with its SVG plots.
+//! - [`table`]: the outcome table of durability settings × faults (`outbox-chaos table`).
 //! - here: the verdict line, a run's text ending (`history-hash:`, `verdict:`), and the layout
 //!   of `reports/<scenario>/<seed>/`.
 //!
@@ -23,6 +24,7 @@ pub mod outcome;
 pub mod series;
 pub(crate) mod summary;
 pub mod sweep;
+pub mod table;
 
 use crate::check::{timeline, Input, Report, Violation, ViolationKind};
 use crate::history::hash;
