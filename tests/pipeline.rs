@@ -1136,9 +1136,19 @@ async fn ceiling_sends_the_pipelines_work_and_deletes_only_its_keys() {
         .await
         .expect("ceiling");
     // 100 entries per tenant in batches of 16: 7 effect calls per (concern, tenant).
-    assert_eq!((c.decisions, c.concerns, c.calls), (200, 2, 200 + 2 * 2 * 7));
-    assert!(c.decisions_per_s > 0.0 && c.round_trips >= c.calls / 16, "{c:?}");
+    assert_eq!(
+        (c.decisions, c.concerns, c.calls),
+        (200, 2, 200 + 2 * 2 * 7)
+    );
+    assert!(
+        c.decisions_per_s > 0.0 && c.round_trips >= c.calls / 16,
+        "{c:?}"
+    );
     assert!(c.describe().contains("decisions/s"), "{}", c.describe());
-    let left: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(left, vec!["someone-else:key".to_string()]);
 }

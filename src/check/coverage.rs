@@ -25,9 +25,9 @@
 //! fault:<kind>               the nemesis recorded a fault of this kind
 //! ```
 
+use super::fast_hash::{FastMap, FastSet};
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use serde::{Deserialize, Serialize};
-use super::fast_hash::{FastMap, FastSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The `kind` of an `Op::Fault`, exactly as the nemesis must record it.

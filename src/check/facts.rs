@@ -7,9 +7,9 @@
 //! Everything it hands out is in key order: the decisions are a vector sorted by event id, and
 //! its hash maps are only looked up, never iterated into anything order-dependent.
 
+use super::fast_hash::FastMap;
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use std::cmp::Ordering;
-use super::fast_hash::FastMap;
 use std::collections::BTreeSet;
 use std::iter::Peekable;
 

@@ -21,10 +21,10 @@
 //! an order: undecided.
 
 use super::facts::compare_stream_ids;
+use super::fast_hash::FastMap;
 use super::{Findings, Input, ViolationKind};
 use crate::history::{Op, Record};
 use std::cmp::Ordering;
-use super::fast_hash::FastMap;
 use std::collections::BTreeSet;
 
 /// The latest outbox entry applied so far of one (concern, tenant, object): its stream id, its
