@@ -1097,3 +1097,58 @@ async fn load_command_runs_audits_and_guards_its_prefix() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("redis://127.0.0.1:1"), "{err}");
 }
+
+/// The one Redis ceiling (`load --ceiling` and the container bench both call it): it sends the
+/// pipeline's own scripts for every decision and every concern's batches, reports what it sent,
+/// and deletes exactly the keys it wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ceiling_sends_the_pipelines_work_and_deletes_only_its_keys() {
+    use outbox_chaos::pipeline::ceiling::{self, synthetic_decision, Work};
+    let server = RedisServer::start();
+    let ctx = context(
+        &server,
+        fast_config(&[BILLING]),
+        Failpoints::none(),
+        Recorder::disabled(),
+    );
+    let mut conn = admin(&ctx).await;
+    let _: () = redis::cmd("SET")
+        .arg("someone-else:key")
+        .arg("kept")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let tenants = tenants(2);
+    let decisions: Vec<Decision> = (0..200)
+        .map(|i| synthetic_decision("c", i, &tenants))
+        .collect();
+    let concerns = vec![BILLING.to_string(), "crm".to_string()];
+    let work = Work {
+        prefix: "ct:",
+        decisions: &decisions,
+        tenants: &tenants,
+        concerns: &concerns,
+        producers: 3,
+        workers: 4,
+        apply_batch: 16,
+    };
+    let c = ceiling::measure(&ctx.connector, &work)
+        .await
+        .expect("ceiling");
+    // 100 entries per tenant in batches of 16: 7 effect calls per (concern, tenant).
+    assert_eq!(
+        (c.decisions, c.concerns, c.calls),
+        (200, 2, 200 + 2 * 2 * 7)
+    );
+    assert!(
+        c.decisions_per_s > 0.0 && c.round_trips >= c.calls / 16,
+        "{c:?}"
+    );
+    assert!(c.describe().contains("decisions/s"), "{}", c.describe());
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, vec!["someone-else:key".to_string()]);
+}

@@ -32,9 +32,10 @@
 //! fault:<kind>               the nemesis recorded a fault of this kind
 //! ```
 
+use super::fast_hash::{FastMap, FastSet};
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The `kind` of an `Op::Fault`, exactly as the nemesis must record it.
 ///
@@ -277,7 +278,7 @@ fn count_failpoint_crashes(history: &[Record], cov: &mut Coverage) {
 /// A delivery of an entry whose effect was already applied in that concern.
 fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
     // Only looked up: a hash set keeps a million-record history linear.
-    let mut applied: HashSet<(&str, &str)> = HashSet::new();
+    let mut applied: FastSet<(&str, &str)> = FastSet::default();
     for r in history {
         match &r.op {
             Op::Effect {
@@ -306,7 +307,7 @@ fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
 /// Commits that ended unknown, plus invocations that never completed (their producer crashed).
 fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
     // Only looked up; `still_open` is the sum of its counts.
-    let mut open: HashMap<(&str, &str), u64> = HashMap::new();
+    let mut open: FastMap<(&str, &str), u64> = FastMap::default();
     let mut still_open = 0;
     for r in history {
         let Op::Commit { event, outcome, .. } = &r.op else {
@@ -338,7 +339,7 @@ fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
 fn count_partition_in_flight(history: &[Record], cov: &mut Coverage) {
     // op -> the number of partitions begun before its invocation: it was cut when more began
     // before it completed. Only looked up, and counted at the end.
-    let mut open: HashMap<(&str, &str, &str), u64> = HashMap::new();
+    let mut open: FastMap<(&str, &str, &str), u64> = FastMap::default();
     let mut partitions = 0u64;
     let mut cuts: BTreeSet<&str> = BTreeSet::new();
     for r in history {

@@ -7,9 +7,10 @@
 //! Everything it hands out is in key order: the decisions are a vector sorted by event id, and
 //! its hash maps are only looked up, never iterated into anything order-dependent.
 
+use super::fast_hash::FastMap;
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::iter::Peekable;
 
 /// How a decision's commit ended, over all its attempts (a retry reuses the decision id).
@@ -116,7 +117,7 @@ impl ConcernFacts {
 pub struct Decisions<'h> {
     sorted: Vec<(&'h str, DecisionFacts<'h>)>,
     /// Event id -> position in `sorted`; only looked up.
-    index: HashMap<&'h str, usize>,
+    index: FastMap<&'h str, usize>,
 }
 
 impl<'h> Decisions<'h> {
@@ -146,7 +147,7 @@ pub struct Facts<'h> {
     pub concern_names: Vec<&'h str>,
     /// The one event a stream id was seen carrying, or `None` when it was seen carrying
     /// several (ids are per tenant stream); only looked up.
-    entry_events: HashMap<&'h str, Option<&'h str>>,
+    entry_events: FastMap<&'h str, Option<&'h str>>,
     /// Positions of `Fault` and `Failpoint` records.
     pub incidents: Vec<usize>,
     /// Positions of `Trim` records.
@@ -245,9 +246,9 @@ where
 #[derive(Default)]
 struct Builder<'h> {
     decisions: Vec<(&'h str, DecisionFacts<'h>)>,
-    index: HashMap<&'h str, usize>,
+    index: FastMap<&'h str, usize>,
     concern_names: BTreeSet<&'h str>,
-    entry_events: HashMap<&'h str, Option<&'h str>>,
+    entry_events: FastMap<&'h str, Option<&'h str>>,
     incidents: Vec<usize>,
     trims: Vec<usize>,
     claims: Vec<usize>,
@@ -377,7 +378,7 @@ impl<'h> Builder<'h> {
 }
 
 /// Notes that stream id `id` carried `event`: an id seen with two events carries no one event.
-fn note_entry<'h>(entries: &mut HashMap<&'h str, Option<&'h str>>, id: &'h str, event: &'h str) {
+fn note_entry<'h>(entries: &mut FastMap<&'h str, Option<&'h str>>, id: &'h str, event: &'h str) {
     entries
         .entry(id)
         .and_modify(|known| {

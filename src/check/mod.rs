@@ -15,6 +15,7 @@ pub(crate) mod coverage;
 pub(crate) mod duplicate;
 pub(crate) mod duplicate_event;
 pub(crate) mod facts;
+pub(crate) mod fast_hash;
 pub(crate) mod lost;
 pub(crate) mod phantom;
 pub(crate) mod reorder;

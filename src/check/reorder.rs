@@ -21,10 +21,11 @@
 //! an order: undecided.
 
 use super::facts::compare_stream_ids;
+use super::fast_hash::FastMap;
 use super::{Findings, Input, ViolationKind};
 use crate::history::{Op, Record};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// The latest outbox entry applied so far of one (concern, tenant, object): its stream id, its
 /// event, and the position of the record that applied it.
@@ -33,8 +34,8 @@ type Latest<'a> = (&'a str, &'a str, usize);
 pub fn check(input: &Input) -> Findings {
     let api_concerns = api_concerns(input.history);
     // Both maps are only looked up: findings come out in history order.
-    let mut latest: HashMap<(&str, &str, &str), Latest> = HashMap::new(); // (concern, tenant, object)
-    let mut delivered: HashMap<(&str, &str), (usize, &str)> = HashMap::new(); // (concern, event) -> (position, entry)
+    let mut latest: FastMap<(&str, &str, &str), Latest> = FastMap::default(); // (concern, tenant, object)
+    let mut delivered: FastMap<(&str, &str), (usize, &str)> = FastMap::default(); // (concern, event) -> (position, entry)
     let mut findings = Findings::default();
     let mut applied_any = false;
     for (pos, r) in input.history.iter().enumerate() {

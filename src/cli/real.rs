@@ -300,8 +300,8 @@ async fn bench_real_run(
                 "pipeline / ceiling".to_string(),
                 format!(
                     "{:.3} (mean {rate:.0} decisions/s effected in every concern over the run; peak second {:.3})",
-                    rate / c.decisions_per_s(),
-                    peak / c.decisions_per_s()
+                    rate / c.decisions_per_s,
+                    peak / c.decisions_per_s
                 ),
             ));
             true

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::history::state::FinalState;
 use crate::pipeline::audit::{self, AuditSummary};
+use crate::pipeline::ceiling::{self, synthetic_decision, Ceiling};
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Addr, Connector, Purpose, Target, TokioDialer};
 use crate::pipeline::consumer::Worker;
@@ -31,8 +32,6 @@ use crate::pipeline::Context;
 
 /// Concern names, in order; more concerns are named `concern-<n>`.
 const CONCERN_NAMES: [&str; 3] = ["billing", "notify", "crm"];
-/// Business objects per tenant: decisions cycle over them with rising versions.
-const OBJECTS_PER_TENANT: u64 = 100;
 /// How often the drain is polled.
 const DRAIN_POLL_MS: u64 = 20;
 /// How often the lag and pending gauges are sampled.
@@ -216,15 +215,7 @@ fn concern_names(n: u32) -> Vec<String> {
 
 /// Decision `i` of run `run`: tenants round-robin, objects cycling with rising versions.
 fn decision(run: u64, i: u64, tenants: &[String]) -> Decision {
-    let per_tenant = i / tenants.len() as u64;
-    Decision {
-        id: format!("d-r{run}-{i:06}"),
-        tenant: tenants[(i % tenants.len() as u64) as usize].clone(),
-        object: format!("o{}", per_tenant % OBJECTS_PER_TENANT),
-        version: per_tenant / OBJECTS_PER_TENANT + 1,
-        kind: "order-placed".into(),
-        payload: (i % 10 + 1).to_string(),
-    }
+    synthetic_decision(&format!("r{run}"), i, tenants)
 }
 
 fn connector_for(url: &str) -> Result<Connector, LoadError> {
@@ -265,7 +256,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let state = audit::audit(&mut admin, &ctx.config, &tenants, ledger.as_ref()).await?;
     let effected = audit::summarize(&only_ids(&state, &format!("d-r{run}-"))).effected;
     let ceiling = match args.ceiling {
-        true => Some(measure_ceiling(&ctx, &mut admin, args, run, &tenants).await?),
+        true => Some(measure_ceiling(&ctx, args, run, &tenants).await?),
         false => None,
     };
     let cleaned_keys = match args.cleanup {
@@ -448,140 +439,27 @@ impl Crasher {
     }
 }
 
-/// What the same server does with the same work when no pipeline logic is in the way: this
-/// run's decisions committed with the commit script, then every concern's effects applied with
-/// the effect script in batches of `apply-batch` entries of one tenant, every call EVALSHA,
-/// [`CEILING_DEPTH`] calls pipelined per round trip, over as many connections as the run had
-/// producers (commits) and workers (effects). No reads, no reclaims, no history. The keys live
-/// under `<prefix>ceiling:` and are deleted right after; the XACKs find nothing pending (no
-/// group delivered these entries), which makes the ceiling a little higher, never lower.
-#[derive(Clone, Debug, Serialize)]
-pub struct Ceiling {
-    pub commit_ms: u64,
-    pub effect_ms: u64,
-    /// Script calls sent.
-    pub calls: u64,
-    pub round_trips: u64,
-    /// Decisions over the time of both phases.
-    pub decisions_per_s: f64,
-}
-
-/// Script calls per pipelined round trip of the ceiling (as `redis-benchmark -P 16`).
-pub const CEILING_DEPTH: usize = 16;
-
+/// The ceiling of this run's work ([`ceiling::measure`]): its decisions, its concerns, as many
+/// connections as it had producers and workers.
 async fn measure_ceiling(
     ctx: &Context,
-    admin: &mut MultiplexedConnection,
     args: &LoadArgs,
     run: u64,
     tenants: &[String],
 ) -> Result<Ceiling, LoadError> {
-    use crate::pipeline::keys::Keys;
-    use crate::pipeline::producer::{commit_call, COMMIT_LUA};
-    use crate::pipeline::script::LuaScript;
-    use crate::pipeline::sink::{effect_call, Item, EFFECT_LUA};
-
-    let keys = Keys::new(&format!("{}ceiling:", args.prefix));
-    let (commit, effect) = (
-        LuaScript::new("commit", COMMIT_LUA),
-        LuaScript::new("effect", EFFECT_LUA),
-    );
-    commit.load(admin).await?;
-    effect.load(admin).await?;
     let decisions: Vec<Decision> = (0..args.decisions)
         .map(|i| decision(run, i, tenants))
         .collect();
-    // Every call of the commit phase, dealt to the producers' connections.
-    let lanes = args.producers as usize;
-    let mut calls: Vec<Vec<redis::Cmd>> = vec![Vec::new(); lanes];
-    for (i, d) in decisions.iter().enumerate() {
-        let (k, a) = commit_call(&keys, d, 0, false);
-        calls[i % lanes].push(commit.evalsha_cmd(&k, &a));
-    }
-    let (commit_ms, commit_trips) = send_lanes(ctx, calls).await?;
-    // The effect phase: per concern, per tenant, batches of `apply-batch` entries.
-    let lanes = (args.workers * args.concerns) as usize;
-    let mut calls: Vec<Vec<redis::Cmd>> = vec![Vec::new(); lanes];
-    let batch = usize::try_from(args.apply_batch.max(1)).unwrap_or(usize::MAX);
-    let mut n = 0;
-    for concern in &ctx.config.concerns {
-        for tenant in tenants {
-            let stream = keys.outbox(tenant);
-            let mine: Vec<(String, &Decision)> = decisions
-                .iter()
-                .filter(|d| &d.tenant == tenant)
-                .enumerate()
-                .map(|(i, d)| (format!("1-{i}"), d))
-                .collect();
-            for chunk in mine.chunks(batch) {
-                let items: Vec<Item<'_>> = chunk
-                    .iter()
-                    .map(|(id, d)| Item {
-                        tenant,
-                        stream: &stream,
-                        entry_id: id,
-                        event: &d.id,
-                        object: &d.object,
-                        amount: &d.payload,
-                        at_ms: None,
-                    })
-                    .collect();
-                let (k, a) = effect_call(&keys, concern, &items, true, true);
-                calls[n % lanes].push(effect.evalsha_cmd(&k, &a));
-                n += 1;
-            }
-        }
-    }
-    let (effect_ms, effect_trips) = send_lanes(ctx, calls).await?;
-    let ceiling_keys = streams::scan_all(admin, &keys.all_pattern()).await?;
-    for chunk in ceiling_keys.chunks(1_000) {
-        let _: u64 = redis::cmd("UNLINK")
-            .arg(chunk)
-            .query_async(admin)
-            .await
-            .map_err(PipelineError::from)?;
-    }
-    let total_ms = (commit_ms + effect_ms).max(1);
-    Ok(Ceiling {
-        commit_ms,
-        effect_ms,
-        calls: args.decisions + n as u64,
-        round_trips: commit_trips + effect_trips,
-        decisions_per_s: args.decisions as f64 * 1000.0 / total_ms as f64,
-    })
-}
-
-/// Sends each lane's calls on a connection of its own, [`CEILING_DEPTH`] per round trip, all
-/// lanes at once; the wall time of the slowest and the round trips made. An error reply fails.
-async fn send_lanes(ctx: &Context, lanes: Vec<Vec<redis::Cmd>>) -> Result<(u64, u64), LoadError> {
-    let mut conns = Vec::new();
-    for _ in &lanes {
-        conns.push(ctx.connector.connect(Purpose::Commands).await?);
-    }
-    let started = tokio::time::Instant::now();
-    let mut handles = Vec::new();
-    for (mut conn, calls) in conns.into_iter().zip(lanes) {
-        handles.push(tokio::spawn(async move {
-            let mut trips = 0u64;
-            for chunk in calls.chunks(CEILING_DEPTH) {
-                let mut pipe = redis::pipe();
-                for c in chunk {
-                    pipe.add_command(c.clone());
-                }
-                let _: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
-                trips += 1;
-            }
-            Ok::<u64, redis::RedisError>(trips)
-        }));
-    }
-    let mut trips = 0;
-    for h in handles {
-        trips += h
-            .await
-            .map_err(|e| LoadError::WorkerStopped(format!("a ceiling lane: {e}")))?
-            .map_err(PipelineError::from)?;
-    }
-    Ok(((started.elapsed().as_millis() as u64).max(1), trips))
+    let work = ceiling::Work {
+        prefix: &args.prefix,
+        decisions: &decisions,
+        tenants,
+        concerns: &ctx.config.concerns,
+        producers: args.producers as usize,
+        workers: (args.workers * args.concerns) as usize,
+        apply_batch: args.apply_batch,
+    };
+    Ok(ceiling::measure(&ctx.connector, &work).await?)
 }
 
 /// A final state restricted to decisions whose id starts with `id_prefix` (this run's).

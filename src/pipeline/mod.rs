@@ -14,6 +14,7 @@
 //! (`sim`, `real`); it reaches the network only through a [`connector::Dialer`].
 
 pub mod audit;
+pub mod ceiling;
 pub mod config;
 pub mod connector;
 pub mod consumer;

@@ -24,7 +24,6 @@
 //! container or network that does not carry its run's label, except the leftovers of an earlier
 //! run of this project whose process is gone.
 
-pub mod ceiling;
 pub(crate) mod cleanup;
 pub mod config;
 pub(crate) mod docker;

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::ceiling::Ceiling;
 use super::cleanup::Cleanup;
 use super::docker::{Docker, Leftovers};
 use super::nemesis::{RealNemesis, Wiring};
@@ -28,6 +27,7 @@ use crate::draws::Draws;
 use crate::history::state::FinalState;
 use crate::history::Recorder;
 use crate::pipeline::audit;
+use crate::pipeline::ceiling::{self, synthetic_decision, Ceiling};
 use crate::pipeline::config::{PipelineConfig, SinkKind, Variant};
 use crate::pipeline::connector::{Link, Purpose};
 use crate::pipeline::downstream::{Downstream, DownstreamService, Ledger};
@@ -132,8 +132,8 @@ impl RealRun {
         Ok(self.run_measured(None).await?.0)
     }
 
-    /// [`RealRun::run`], with the bench's Redis ceiling ([`super::ceiling`]) measured first on
-    /// the run's own primary when `ceiling_decisions` is given; the measure's failure is
+    /// [`RealRun::run`], with the bench's Redis ceiling ([`ceiling::measure`], the one `load
+    /// --ceiling` uses) measured first on the run's own primary when `ceiling_decisions` is given; the measure's failure is
     /// returned beside the run, which goes on.
     pub async fn run_measured(
         &self,
@@ -170,12 +170,23 @@ impl RealRun {
         let mut ceiling = None;
         if let Some(decisions) = ceiling_decisions {
             let connector = topology.connector(self.config.connect.clone());
-            let measured = match connector.connect(Purpose::Commands).await {
-                Ok(conn) => super::ceiling::measure(conn, decisions, &self.config.concerns)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
+            let tenants = &self.draws.workload.tenants;
+            let synthetic: Vec<_> = (0..decisions)
+                .map(|i| synthetic_decision("ceiling", i, tenants))
+                .collect();
+            let p = &self.scenario.pipeline;
+            let work = ceiling::Work {
+                prefix: &self.config.prefix,
+                decisions: &synthetic,
+                tenants,
+                concerns: &self.config.concerns,
+                producers: (p.producers as usize).max(1),
+                workers: (p.workers_per_concern as usize * self.config.concerns.len()).max(1),
+                apply_batch: self.config.apply_batch,
             };
+            let measured = ceiling::measure(&connector, &work)
+                .await
+                .map_err(|e| e.to_string());
             ceiling = Some(measured);
         }
         let recorder = Recorder::new();
