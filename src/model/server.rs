@@ -397,12 +397,13 @@ impl Server {
         if self.repl.is_replica() {
             return (self.config.get("replica-read-only") == "yes").then_some(ERR_READONLY);
         }
+        // Every write a script makes comes here: the common case (no minimum) reads one value.
         let needed = self.config.int("min-replicas-to-write");
+        if needed <= 0 {
+            return None;
+        }
         let max_lag_s = self.config.int("min-replicas-max-lag");
-        if needed > 0
-            && max_lag_s > 0
-            && (self.repl.good_replicas(now_ms, max_lag_s as u64) as i64) < needed
-        {
+        if max_lag_s > 0 && (self.repl.good_replicas(now_ms, max_lag_s as u64) as i64) < needed {
             return Some(ERR_NOREPLICAS);
         }
         None

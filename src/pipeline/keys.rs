@@ -26,10 +26,16 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
     if name.len() > 200 {
         return Err("is longer than 200 bytes");
     }
-    if name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | ':'))
-    {
+    // Every key built checks its names: ASCII (the usual case) is checked byte by byte, which
+    // for ASCII is the same test as the `char` one (ASCII white space is space or control).
+    let refused = if name.is_ascii() {
+        name.bytes()
+            .any(|b| b == b' ' || b.is_ascii_control() || matches!(b, b'{' | b'}' | b':'))
+    } else {
+        name.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | ':'))
+    };
+    if refused {
         return Err("must not contain white space, `{`, `}` or `:`");
     }
     Ok(())
@@ -63,13 +69,32 @@ impl Keys {
     }
 
     fn tenant_key(&self, tenant: &str, rest: &str) -> String {
+        self.tenant_key_of(tenant, &[rest])
+    }
+
+    /// `prefix{tenant}:` then `parts` joined by `:`, built in one allocation (workers build
+    /// several keys per entry they apply).
+    fn tenant_key_of(&self, tenant: &str, parts: &[&str]) -> String {
         assert_name("tenant", tenant);
-        format!("{}{{{}}}:{}", self.prefix, tenant, rest)
+        let len =
+            self.prefix.len() + tenant.len() + 3 + parts.iter().map(|p| p.len() + 1).sum::<usize>();
+        let mut key = String::with_capacity(len);
+        key.push_str(&self.prefix);
+        key.push('{');
+        key.push_str(tenant);
+        key.push_str("}:");
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                key.push(':');
+            }
+            key.push_str(part);
+        }
+        key
     }
 
     fn named(&self, tenant: &str, kind: &str, name: &str) -> String {
         assert_name(kind, name);
-        self.tenant_key(tenant, &format!("{kind}:{name}"))
+        self.tenant_key_of(tenant, &[kind, name])
     }
 
     /// The tenant's outbox stream.
@@ -158,6 +183,31 @@ mod tests {
         assert_eq!(k.decision_id("t1", "oc:{t1}:decision:d-1"), Some("d-1"));
         assert_eq!(k.decision_id("t1", "oc:{t2}:decision:d-1"), None);
         assert_eq!(Keys::new("a*b:").all_pattern(), "a\\*b:*");
+    }
+
+    /// The ASCII fast path refuses exactly what the `char` test refuses.
+    #[test]
+    fn names_are_checked_the_same_in_ascii_and_beyond() {
+        let by_chars = |name: &str| {
+            !name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | ':'))
+        };
+        for b in 0u8..=127 {
+            let name = format!("a{}b", b as char);
+            assert_eq!(check_name(&name).is_ok(), by_chars(&name), "byte {b:#04x}");
+        }
+        for name in [
+            "caf\u{e9}",
+            "a\u{a0}b",
+            "a\u{2003}b",
+            "a\u{85}b",
+            "\u{1F600}",
+        ] {
+            assert_eq!(check_name(name).is_ok(), by_chars(name), "{name:?}");
+        }
+        assert!(check_name("a\u{a0}b").is_err());
+        assert!(check_name("d-000123").is_ok());
     }
 
     #[test]
