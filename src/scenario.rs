@@ -1033,6 +1033,7 @@ concerns = ["billing"]
                 "consumer-crash",
                 "dual-write",
                 "failover-async",
+                "failover-crash-lag",
                 "failover-wait",
                 "idempotent-api",
                 "jepsen-sentinel-2013",

@@ -608,11 +608,11 @@ mod tests {
         h.fault("failover", "replica-2", "from=redis");
         h.commit("d", 1, Phase::Ok); // the new primary is on the majority side
         h.fault("heal", jepsen, "");
-        // A cut that leaves the primary with the majority of the Sentinels.
-        h.fault("partition", "replica-2|redis,sentinel-1,sentinel-2", "");
+        // A cut that leaves the primary (now replica-2) with the majority of the Sentinels.
+        h.fault("partition", "redis|replica-2,sentinel-1,sentinel-2", "");
         h.commit("e", 1, Phase::Ok);
         h.fault("heal", "*", "");
-        // Isolation, healed by a heal-all.
+        // The primary isolated, healed by a heal-all.
         h.fault("partition", "replica-2|redis,sentinel-1", "failover");
         h.commit("f", 1, Phase::Ok);
         h.fault("heal", "*", "");

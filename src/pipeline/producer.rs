@@ -14,6 +14,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesOrdered, StreamExt};
+use redis::aio::MultiplexedConnection;
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
@@ -232,11 +233,11 @@ impl Producer {
             .hit(PRODUCER_BEFORE_COMMIT, &self.process, &ctx.recorder)
             .await;
         self.record(d, Phase::Invoke, None);
-        let report = match ctx.config.variant {
-            Variant::DualWrite => self.dual_write(d).await,
+        let (report, wrote_on) = match ctx.config.variant {
+            Variant::DualWrite => (self.dual_write(d).await, None),
             _ => self.atomic_write(d).await,
         };
-        let report = self.wait_replicas(report).await;
+        let report = self.wait_replicas(report, wrote_on).await;
         let phase = match report.outcome {
             CommitOutcome::Committed | CommitOutcome::AlreadyCommitted => Phase::Ok,
             CommitOutcome::Failed => Phase::Fail,
@@ -265,23 +266,25 @@ impl Producer {
         self.ctx.recorder.record(&self.process, phase, op);
     }
 
-    async fn atomic_write(&self, d: &Decision) -> CommitReport {
+    /// The commit script's report, and the connection it was sent on (for the WAIT after it).
+    async fn atomic_write(&self, d: &Decision) -> (CommitReport, Option<MultiplexedConnection>) {
         let at_ms = self.ctx.metrics.now_ms();
         let touch = self.ctx.config.wait.is_some();
         let ([marker, object, outbox], args) = commit_call(&self.ctx.keys, d, at_ms, touch);
         let args = args.each_ref().map(String::as_str);
         let mut conn = match self.link.conn().await {
             Ok(conn) => conn,
-            Err(e) => return self.failed(e, false),
+            Err(e) => return (self.failed(e, false), None),
         };
-        match self
+        let report = match self
             .commit_script
             .invoke(&mut conn, &[&marker, &object, &outbox], &args)
             .await
         {
             Ok(reply) => parse_commit_reply(&reply).unwrap_or_else(|e| self.failed(e, true)),
             Err(e) => self.failed(e, true),
-        }
+        };
+        (report, Some(conn))
     }
 
     async fn dual_write(&self, d: &Decision) -> CommitReport {
@@ -380,7 +383,18 @@ impl Producer {
 
     /// WAIT after a commit, or after a retry that found it committed; too few acknowledgements
     /// make the outcome `Unknown`: a failover may still lose the write.
-    async fn wait_replicas(&self, mut report: CommitReport) -> CommitReport {
+    ///
+    /// WAIT counts replicas that reached *its connection's* last write, so it goes on the
+    /// connection the commit went on (`wrote_on`). With commits in flight another one's error may
+    /// have replaced the link's connection meanwhile, with one to a new primary where this
+    /// connection wrote nothing: a WAIT there returns at once with every replica and would call
+    /// a commit the isolated old primary took safe (the batched `failover-wait` sweep lost
+    /// acknowledged commits that way).
+    async fn wait_replicas(
+        &self,
+        mut report: CommitReport,
+        wrote_on: Option<MultiplexedConnection>,
+    ) -> CommitReport {
         let Some(wait) = self.ctx.config.wait else {
             return report;
         };
@@ -388,7 +402,11 @@ impl Producer {
             return report;
         }
         let margin_ms = self.ctx.connector.config().block_margin_ms;
-        let acked = match self.link.conn().await {
+        let conn = match wrote_on {
+            Some(conn) => Ok(conn),
+            None => self.link.conn().await,
+        };
+        let acked = match conn {
             Ok(mut waiting) => {
                 waiting.set_response_timeout(Duration::from_millis(wait.timeout_ms + margin_ms));
                 let cmd = redis::cmd("WAIT")

@@ -436,7 +436,7 @@ mod tests {
 
     fn prepare(window_ms: Option<u64>) -> Result<RealRun, RealError> {
         RealRun::new(&RealOptions {
-            scenario: config::find_scenario("failover").expect("the shipped scenario"),
+            scenario: config::find_scenario("partition-app").expect("the shipped scenario"),
             window_ms,
             image: "unused".into(),
             seed: Some(1),
@@ -447,17 +447,18 @@ mod tests {
     /// `real failover --duration 1` once skipped all three scripted failovers and said
     /// `verdict: clean`: a window that leaves out a scripted fault is refused before the run,
     /// naming the faults and the duration that runs them; `--duration 0` too.
+    /// (`partition-app` scripts two cuts, at 1 s and 4.5 s.)
     #[test]
     fn a_window_that_leaves_out_scripted_faults_is_refused() {
-        let e = prepare(Some(1_000)).err().expect("refused").to_string();
-        assert!(e.contains("leaves out 3 scripted fault(s)"), "{e}");
-        assert!(e.contains("--duration of at least 29"), "{e}");
+        let e = prepare(Some(500)).err().expect("refused").to_string();
+        assert!(e.contains("leaves out 2 scripted fault(s)"), "{e}");
+        assert!(e.contains("--duration of at least 5"), "{e}");
         let e = prepare(Some(0)).err().expect("refused").to_string();
         assert!(
             e.contains("a fault window of 0 s runs no fault at all"),
             "{e}"
         );
-        let run = prepare(Some(29_000)).expect("every scripted fault fits");
+        let run = prepare(Some(5_000)).expect("every scripted fault fits");
         assert_eq!(run.seed(), 1);
     }
 }
