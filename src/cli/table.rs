@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use outbox_chaos::real::{RealError, RealOptions, RealRun};
-use outbox_chaos::report::outcome::acknowledged_commits;
 use outbox_chaos::report::table::{
-    exit_code, judgement_lines, markdown, outcome_words, tally, CellRun, Containers, SeedCount,
+    exit_code, judgement_lines, markdown, outcome_words, tally, CellRun, Containers,
 };
 use outbox_chaos::report::{run_dir, write_run};
 use outbox_chaos::scenario::grid::{self, Cell, Selection, FAULTS, SETTINGS};
@@ -117,14 +116,7 @@ pub fn run_table(args: &TableCli) -> Result<u8, Failure> {
     for (i, (cell, file)) in cells.into_iter().zip(files).enumerate() {
         let cell_started = Instant::now();
         let results = run_seeds(&cell.scenario, &seeds, &options, |_| {})?;
-        let seeds = results
-            .into_iter()
-            .map(|r| SeedCount {
-                outcome: r.outcome,
-                acknowledged: r.acknowledged,
-                lost_acknowledged: r.lost_acknowledged,
-            })
-            .collect();
+        let seeds = results.into_iter().map(|r| r.outcome).collect();
         let run = CellRun {
             cell,
             file,
@@ -226,10 +218,10 @@ fn confirm(run: &CellRun, args: &TableCli) -> Result<Containers, Failure> {
     let Some(shown) = run.shown() else {
         return Ok(Containers::NotTried("no simulated seed".into()));
     };
-    if shown.outcome.error.is_some() {
+    if shown.error.is_some() {
         return Ok(Containers::NotTried("the simulated run broke".into()));
     }
-    if !shown.outcome.is_failing() {
+    if !shown.is_failing() {
         return Ok(Containers::NotTried(
             "nothing to confirm (clean in every simulated seed)".into(),
         ));
@@ -238,7 +230,7 @@ fn confirm(run: &CellRun, args: &TableCli) -> Result<Containers, Failure> {
         scenario: run.cell.scenario.clone(),
         window_ms: None,
         image: args.image.clone(),
-        seed: Some(shown.outcome.seed),
+        seed: Some(shown.seed),
         run_id: None,
     };
     let prepared = match RealRun::new(&options) {
@@ -249,7 +241,7 @@ fn confirm(run: &CellRun, args: &TableCli) -> Result<Containers, Failure> {
     let id = prepared.run_id.clone();
     eprintln!(
         "table: {} seed {} in containers (run {id}) ...",
-        run.cell.scenario.name, shown.outcome.seed
+        run.cell.scenario.name, shown.seed
     );
     match until_signal(prepared.run())? {
         Ok(outcome) => {
@@ -258,11 +250,7 @@ fn confirm(run: &CellRun, args: &TableCli) -> Result<Containers, Failure> {
                 .map_err(|e| Failure::bad_input(e.to_string()))?;
             Ok(Containers::Ran {
                 run: id,
-                seed: SeedCount {
-                    outcome: outcome.seed_outcome(),
-                    acknowledged: acknowledged_commits(&outcome.history).len() as u64,
-                    lost_acknowledged: outcome.lost_acknowledged().len() as u64,
-                },
+                seed: outcome.seed_outcome(),
             })
         }
         Err(e) if e.exit_code() == 2 => Err(real_failure(e)),

@@ -19,16 +19,6 @@ use crate::scenario::{SeedRange, Shard};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// One simulated (or container) seed of a cell, with the acknowledged-commit counts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SeedCount {
-    pub outcome: SeedOutcome,
-    /// Decisions whose commit returned ok.
-    pub acknowledged: u64,
-    /// Of those, the ones the `lost` checker reports lost.
-    pub lost_acknowledged: u64,
-}
-
 /// What became of a cell's finding in containers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Containers {
@@ -39,7 +29,7 @@ pub enum Containers {
     /// The container run broke before its checkers could judge it.
     Broken { run: String, error: String },
     /// The container run with the cell's seed, and the run's id.
-    Ran { run: String, seed: SeedCount },
+    Ran { run: String, seed: SeedOutcome },
 }
 
 /// A cell after its seeds ran.
@@ -48,7 +38,7 @@ pub struct CellRun {
     pub cell: Cell,
     /// The scenario file as the reproduce command names it.
     pub file: String,
-    pub seeds: Vec<SeedCount>,
+    pub seeds: Vec<SeedOutcome>,
     pub containers: Containers,
 }
 
@@ -75,43 +65,39 @@ impl CellRun {
     }
 
     /// The seed the table shows (see the module doc); `None` when no seed ran.
-    pub fn shown(&self) -> Option<&SeedCount> {
+    pub fn shown(&self) -> Option<&SeedOutcome> {
         let expected = match (&self.cell.expected, Expect::from(self.cell.scenario.expect)) {
             (Some(_), Expect::Violation(kind)) => Some(kind),
             _ => None,
         };
-        let wanted = |s: &&SeedCount| expected.is_some_and(|k| s.outcome.found(k));
+        let wanted = |s: &&SeedOutcome| expected.is_some_and(|k| s.found(k));
         self.seeds
             .iter()
-            .find(|s| s.outcome.error.is_some())
+            .find(|s| s.error.is_some())
             .or_else(|| self.seeds.iter().find(wanted))
-            .or_else(|| self.seeds.iter().find(|s| s.outcome.is_failing()))
+            .or_else(|| self.seeds.iter().find(|s| s.is_failing()))
             .or_else(|| self.seeds.first())
     }
 
     /// Seeds that broke.
     pub fn broken(&self) -> bool {
-        self.seeds.iter().any(|s| s.outcome.error.is_some())
+        self.seeds.iter().any(|s| s.error.is_some())
             || matches!(self.containers, Containers::Broken { .. })
     }
 
     /// The simulated seeds met the cell's expectation: `None` when it has none.
     pub fn sim_met(&self) -> Option<bool> {
         self.cell.expected.as_ref()?;
-        Some(
-            self.sweep(self.seeds.iter().map(|s| s.outcome.clone()))
-                .expectation_met(),
-        )
+        Some(self.sweep(self.seeds.iter().cloned()).expectation_met())
     }
 
     /// The container run met the cell's expectation: `None` when it has none or did not run.
     pub fn containers_met(&self) -> Option<bool> {
         self.cell.expected.as_ref()?;
         match &self.containers {
-            Containers::Ran { seed, .. } => Some(
-                self.sweep(std::iter::once(seed.outcome.clone()))
-                    .expectation_met(),
-            ),
+            Containers::Ran { seed, .. } => {
+                Some(self.sweep(std::iter::once(seed.clone())).expectation_met())
+            }
             _ => None,
         }
     }
@@ -122,11 +108,11 @@ impl CellRun {
             return None;
         };
         let sim = self.shown()?;
-        let wanted: Vec<ViolationKind> = sim.outcome.gating.keys().copied().collect();
+        let wanted: Vec<ViolationKind> = sim.gating.keys().copied().collect();
         let missing: Vec<ViolationKind> = wanted
             .iter()
             .copied()
-            .filter(|k| !real.outcome.gating.contains_key(k))
+            .filter(|k| !real.gating.contains_key(k))
             .collect();
         Some(if missing.is_empty() {
             Confirmation::Confirmed
@@ -145,12 +131,12 @@ impl CellRun {
 
 /// A seed's outcome in words: `clean`, `lost 48 of 150 acknowledged commits`, `duplicate 5`,
 /// `undecided: stuck`, `broken: …`; non-gating kinds follow in parentheses.
-pub fn outcome_words(s: &SeedCount) -> String {
-    if let Some(e) = &s.outcome.error {
+pub fn outcome_words(s: &SeedOutcome) -> String {
+    if let Some(e) = &s.error {
         return format!("broken: {e}");
     }
     let mut parts: Vec<String> = Vec::new();
-    for (kind, n) in &s.outcome.gating {
+    for (kind, n) in &s.gating {
         parts.push(match kind {
             // The checker reports an effect per concern; the table counts commits.
             ViolationKind::Lost if s.lost_acknowledged > 0 => format!(
@@ -163,8 +149,8 @@ pub fn outcome_words(s: &SeedCount) -> String {
             other => format!("{} {n}", other.name()),
         });
     }
-    if !s.outcome.undecided.is_empty() {
-        let kinds: Vec<&str> = s.outcome.undecided.iter().map(|k| k.name()).collect();
+    if !s.undecided.is_empty() {
+        let kinds: Vec<&str> = s.undecided.iter().map(|k| k.name()).collect();
         parts.push(format!("undecided: {}", kinds.join(", ")));
     }
     let mut out = if parts.is_empty() {
@@ -172,9 +158,8 @@ pub fn outcome_words(s: &SeedCount) -> String {
     } else {
         parts.join("; ")
     };
-    if !s.outcome.reported.is_empty() {
+    if !s.reported.is_empty() {
         let reported: Vec<String> = s
-            .outcome
             .reported
             .iter()
             .map(|(k, n)| format!("{} {n}", k.name()))
@@ -218,7 +203,7 @@ pub fn markdown(runs: &[CellRun], containers: bool) -> String {
         row.push(shown.map_or("no seed ran".to_string(), outcome_words));
         row.push(seeds_showing(run));
         row.push(match shown {
-            Some(s) => format!("`outbox-chaos sim {} --seed {}`", run.file, s.outcome.seed),
+            Some(s) => format!("`outbox-chaos sim {} --seed {}`", run.file, s.seed),
             None => "—".to_string(),
         });
         row.push(expected_text(run));
@@ -236,20 +221,16 @@ fn seeds_showing(run: &CellRun) -> String {
     let Some(shown) = run.shown() else {
         return "0".into();
     };
-    let same = |s: &SeedCount| match (&shown.outcome.error, shown.outcome.is_failing()) {
-        (Some(_), _) => s.outcome.error.is_some(),
+    let same = |s: &SeedOutcome| match (&shown.error, shown.is_failing()) {
+        (Some(_), _) => s.error.is_some(),
         (None, true) => {
-            shown
-                .outcome
-                .gating
-                .keys()
-                .any(|k| s.outcome.gating.contains_key(k))
-                || (shown.outcome.gating.is_empty() && s.outcome.is_failing())
+            shown.gating.keys().any(|k| s.gating.contains_key(k))
+                || (shown.gating.is_empty() && s.is_failing())
         }
-        (None, false) => !s.outcome.is_failing(),
+        (None, false) => !s.is_failing(),
     };
     let n = run.seeds.iter().filter(|s| same(s)).count();
-    let seeds = run.seeds.iter().map(|s| s.outcome.seed);
+    let seeds = run.seeds.iter().map(|s| s.seed);
     let (lo, hi) = (seeds.clone().min(), seeds.max());
     match (lo, hi) {
         (Some(lo), Some(hi)) => format!("{n} of {} (seeds {lo}..{})", run.seeds.len(), hi + 1),
@@ -281,7 +262,7 @@ fn containers_text(run: &CellRun) -> String {
                 None => "",
             };
             match run.confirmation() {
-                Some(Confirmation::Confirmed) if seed.outcome.gating.is_empty() => {
+                Some(Confirmation::Confirmed) if seed.gating.is_empty() => {
                     format!("ran, clean as in the simulation (run {id}){judged}")
                 }
                 Some(Confirmation::Confirmed) => {
@@ -355,10 +336,9 @@ pub fn tally(runs: &[CellRun]) -> BTreeMap<String, usize> {
     for run in runs {
         let key = match run.shown() {
             None => "no seed".to_string(),
-            Some(s) if s.outcome.error.is_some() => "broken".to_string(),
-            Some(s) if !s.outcome.is_failing() => "clean".to_string(),
+            Some(s) if s.error.is_some() => "broken".to_string(),
+            Some(s) if !s.is_failing() => "clean".to_string(),
             Some(s) => s
-                .outcome
                 .gating
                 .keys()
                 .map(|k| k.name())
@@ -377,20 +357,16 @@ mod tests {
     use crate::scenario::grid::{cells, Selection, SENTINEL_BASE, STANDALONE_BASE};
     use crate::scenario::{find, list_scenarios, scenarios_dir};
 
-    fn seed(seed: u64, gating: &[(ViolationKind, u64)], acked: u64, lost: u64) -> SeedCount {
-        SeedCount {
-            outcome: SeedOutcome {
-                seed,
-                history_hash: "0".repeat(16),
-                verdict: String::new(),
-                gating: gating.iter().copied().collect(),
-                reported: BTreeMap::new(),
-                undecided: Vec::new(),
-                coverage: Coverage::default(),
-                error: None,
-                acknowledged: acked,
-                lost_acknowledged: lost,
-            },
+    fn seed(seed: u64, gating: &[(ViolationKind, u64)], acked: u64, lost: u64) -> SeedOutcome {
+        SeedOutcome {
+            seed,
+            history_hash: "0".repeat(16),
+            verdict: String::new(),
+            gating: gating.iter().copied().collect(),
+            reported: BTreeMap::new(),
+            undecided: Vec::new(),
+            coverage: Coverage::default(),
+            error: None,
             acknowledged: acked,
             lost_acknowledged: lost,
         }
@@ -410,7 +386,7 @@ mod tests {
             .remove(0)
     }
 
-    fn run(cell: Cell, seeds: Vec<SeedCount>, containers: Containers) -> CellRun {
+    fn run(cell: Cell, seeds: Vec<SeedOutcome>, containers: Containers) -> CellRun {
         CellRun {
             file: format!("reports/table/{}.toml", cell.scenario.name),
             cell,
@@ -431,7 +407,7 @@ mod tests {
             ],
             Containers::NotAsked,
         );
-        assert_eq!(r.shown().unwrap().outcome.seed, 1);
+        assert_eq!(r.shown().unwrap().seed, 1);
         assert_eq!(r.sim_met(), Some(true));
         let table = markdown(std::slice::from_ref(&r), false);
         let row = table.lines().nth(2).unwrap();
@@ -463,7 +439,7 @@ mod tests {
         assert_eq!(lines.last().unwrap(), "result: fail");
         assert!(lines[0].starts_with("expectation not met: table-aof-everysec-redis-power-loss expects lost as `power-loss-everysec` does, in the simulation"), "{lines:?}");
         let mut broken = seed(1, &[], 0, 0);
-        broken.outcome.error = Some("turmoil gave up".into());
+        broken.error = Some("turmoil gave up".into());
         let b = run(cell("rdb", "partition"), vec![broken], Containers::NotAsked);
         assert_eq!(exit_code(std::slice::from_ref(&b)), 3);
         assert!(outcome_words(b.shown().unwrap()).starts_with("broken: turmoil"));

@@ -12,7 +12,6 @@
 
 use super::run::{redis_commands, RunError, SimRun};
 use crate::report::html::write_run_html;
-use crate::report::outcome::acknowledged_commits;
 use crate::report::series::Perf;
 use crate::report::sweep::SeedOutcome;
 use crate::report::{run_dir, write_run, RunId};
@@ -27,10 +26,6 @@ pub struct SeedResult {
     pub outcome: SeedOutcome,
     /// Commands the simulated Redis ran (0 for a broken run).
     pub redis_commands: u64,
-    /// Decisions whose commit returned ok, and those of them the `lost` checker reports lost
-    /// (0 and 0 for a broken run): the outcome table's "lost N of M".
-    pub acknowledged: u64,
-    pub lost_acknowledged: u64,
     /// Where its report was written (failing seeds only).
     pub report_dir: Option<PathBuf>,
 }
@@ -112,16 +107,12 @@ pub fn run_one(scenario: &Scenario, seed: u64, reports: Option<&std::path::Path>
             SeedResult {
                 outcome: seed_outcome,
                 redis_commands: redis_commands(&outcome),
-                acknowledged: acknowledged_commits(&outcome.history).len() as u64,
-                lost_acknowledged: outcome.lost_acknowledged().len() as u64,
                 report_dir,
             }
         }
         Err(e) => SeedResult {
             outcome: SeedOutcome::broken(seed, e.to_string()),
             redis_commands: 0,
-            acknowledged: 0,
-            lost_acknowledged: 0,
             report_dir: None,
         },
     }
