@@ -329,3 +329,111 @@ fn a_model_sentinel_votes_and_follows_with_real_sentinels() {
         primary.resume();
     });
 }
+
+/// The container world's Sentinel watcher (`real::sentinel_watch`) against three real
+/// `redis-sentinel` processes: nobody tells it of the failover (the primary is stopped with
+/// SIGSTOP, as a partition or a stall would leave it, and the Sentinels promote a replica on their
+/// own); it records exactly one `failover` with the promoted replica as target and `from=` the old
+/// primary, the record the simulation writes for its Sentinels' promotions. Nothing is recorded
+/// while the Sentinels still name the first primary.
+#[test]
+fn the_sentinel_watcher_records_a_failover_the_sentinels_started_on_their_own() {
+    use outbox_chaos::history::{Op, Recorder};
+    use outbox_chaos::real::sentinel_watch::{SentinelWatch, POLL_MS};
+    use std::net::Ipv4Addr;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut primary = RedisServer::start();
+        let r1 = replica_of(&primary);
+        let r2 = replica_of(&primary);
+        let replicas = [r1.port, r2.port];
+        wait_replicas_up(&replicas).await;
+        let sentinels: Vec<support::Sentinel> = (0..3)
+            .map(|_| {
+                support::Sentinel::start_with(
+                    "mymaster",
+                    primary.port,
+                    2,
+                    DOWN_AFTER_MS,
+                    FAILOVER_TIMEOUT_MS,
+                )
+            })
+            .collect();
+        let ports: Vec<u16> = sentinels.iter().map(|s| s.port).collect();
+        for port in ports.clone() {
+            eventually(
+                Duration::from_secs(15),
+                "a Sentinel knows the 2 others and the 2 replicas",
+                || async move {
+                    let others = query(port, &["SENTINEL", "sentinels", "mymaster"]).await;
+                    let known = query(port, &["SENTINEL", "replicas", "mymaster"]).await;
+                    matches!(others, Some(redis::Value::Array(s)) if s.len() == 2)
+                        && matches!(known, Some(redis::Value::Array(r)) if r.len() == 2)
+                },
+            )
+            .await;
+        }
+        let loopback = Ipv4Addr::LOCALHOST;
+        let servers = [
+            ("redis".to_string(), loopback, primary.port),
+            ("replica-1".to_string(), loopback, r1.port),
+            ("replica-2".to_string(), loopback, r2.port),
+        ];
+        let watch = SentinelWatch::new(
+            "mymaster",
+            ports.iter().map(|p| (loopback, *p)).collect(),
+            servers,
+        );
+        let recorder = Recorder::new();
+        let watcher = tokio::spawn(watch.run(recorder.clone(), "redis".into(), "nemesis"));
+        let failovers = |recorder: &Recorder| -> Vec<(String, String)> {
+            recorder
+                .snapshot()
+                .into_iter()
+                .filter_map(|r| match r.op {
+                    Op::Fault {
+                        kind,
+                        target,
+                        detail,
+                    } if kind == "failover" => Some((target, detail)),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Ten polls while every Sentinel names the first primary: no failover.
+        tokio::time::sleep(Duration::from_millis(10 * POLL_MS)).await;
+        assert_eq!(failovers(&recorder), vec![]);
+        primary.pause();
+        eventually(
+            Duration::from_secs(30),
+            "the watcher records the Sentinels' promotion",
+            || {
+                let recorder = recorder.clone();
+                async move { !failovers(&recorder).is_empty() }
+            },
+        )
+        .await;
+        let promoted = master_port_named_by(ports[0]).await;
+        // Let it poll a while longer: the promotion is recorded once.
+        tokio::time::sleep(Duration::from_millis(10 * POLL_MS)).await;
+        primary.resume();
+        watcher.abort();
+        let recorded = failovers(&recorder);
+        assert_eq!(recorded.len(), 1, "{recorded:?}");
+        let (target, detail) = &recorded[0];
+        assert_eq!(detail, "from=redis");
+        let expected = if promoted == Some(r1.port) {
+            "replica-1"
+        } else {
+            assert_eq!(promoted, Some(r2.port), "a replica was promoted");
+            "replica-2"
+        };
+        assert_eq!(target, expected);
+        let last = recorder.snapshot().last().map(|r| r.process.clone());
+        assert_eq!(last.as_deref(), Some("nemesis"));
+    });
+}

@@ -102,6 +102,8 @@ pub const RECOMMITTED: &str = "recommitted";
 /// The host both worlds start as primary (the one the history names primary until a
 /// `failover` record names another).
 pub const FIRST_PRIMARY: &str = "redis";
+/// Both worlds name their replicas `replica-<i>`.
+pub const REPLICA_HOST_PREFIX: &str = "replica-";
 /// Both worlds name their Sentinel hosts `sentinel-<i>`.
 pub const SENTINEL_HOST_PREFIX: &str = "sentinel-";
 

@@ -8,7 +8,8 @@
 //! - [`topology`]: networks and containers (standalone, replicated, Sentinel), readiness, the
 //!   dialer that keeps the pipeline's traffic on the run's own containers.
 //! - [`targets`]: what a fault can hit here, for the plan `crate::fault_plan` draws from scenario
-//!   and seed; [`nemesis`]: its application on the wall clock; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
+//!   and seed; [`nemesis`]: its application on the wall clock; [`sentinel_watch`]: the
+//!   Sentinels' promotions, recorded as `failover` whoever caused them; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
 //! - [`processes`]: producers, workers and the trimmer as restartable tasks, over `crate::workload`.
 //! - [`run`]: one run, from the scenario to the checkers' report; [`config`]: scenario mapping.
 //! - [`cleanup`]: every container and network goes at the end, on failure and on a signal; at
@@ -31,6 +32,7 @@ pub mod image;
 pub(crate) mod nemesis;
 pub(crate) mod processes;
 pub(crate) mod run;
+pub mod sentinel_watch;
 pub(crate) mod targets;
 pub(crate) mod topology;
 

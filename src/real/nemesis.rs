@@ -17,9 +17,12 @@
 //!                               (persistence decides what it comes back with)
 //! failover                      pause the primary (target `pause`, the default) or cut it from its
 //!                               replicas and Sentinels (`isolate`, the split brain) for at least
-//!                               FAILOVER_MS_MIN, so the Sentinels promote a replica; the promotion
-//!                               is recorded as `failover` with the new primary as target
+//!                               FAILOVER_MS_MIN, so the Sentinels promote a replica
 //! ```
+//!
+//! Every promotion, injected or one the Sentinels start on their own (a partition that leaves a
+//! majority of them without the primary), is recorded as `failover` with the new primary as
+//! target by the Sentinel watcher (`sentinel_watch`), which runs for the whole run.
 //!
 //! latency, loss                 `tc netem` (delay uniform in 0..=latency_ms_max, loss_probability)
 //!                               on the cut containers' interfaces on those networks, run in each
@@ -38,8 +41,9 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::processes::Processes;
+use super::sentinel_watch::SentinelWatch;
 use super::targets::{How, RealHosts, RealTarget, Who};
-use super::topology::{Net, Netem, Topology};
+use super::topology::{Net, Netem, Topology, PRIMARY};
 use super::RealError;
 use crate::check::coverage::{fault_kind, FAILPOINT_DETAIL_PREFIX, HEAL_ALL};
 use crate::fault_plan::{Action, Agenda, FaultPlan, PlannedFault};
@@ -52,8 +56,6 @@ use crate::scenario::{FaultKind, Faults};
 pub const NEMESIS: &str = "nemesis";
 /// How often the driver loop looks at the schedule and the tasks.
 const TICK_MS: u64 = 50;
-/// How long a failover is watched for the Sentinels' promotion.
-const FAILOVER_WATCH_MS: u64 = 30_000;
 
 /// What the nemesis acts on and records to.
 pub struct Wiring {
@@ -453,11 +455,6 @@ impl RealNemesis {
                     .await?;
             }
         }
-        self.watchers.push(tokio::spawn(watch_failover(
-            self.topology.clone(),
-            self.recorder.clone(),
-            primary.clone(),
-        )));
         Ok(vec![primary])
     }
 
@@ -484,29 +481,19 @@ impl RealNemesis {
         Ok(())
     }
 
-    /// Stops the failover watchers (at the end of the run).
+    /// Starts the Sentinel watcher (a `sentinel` topology only), which records every promotion
+    /// until [`RealNemesis::stop`].
+    pub fn watch_sentinels(&mut self) {
+        if let Some(watch) = SentinelWatch::of(&self.topology) {
+            let run = watch.run(self.recorder.clone(), PRIMARY.to_string(), NEMESIS);
+            self.watchers.push(tokio::spawn(run));
+        }
+    }
+
+    /// Stops the Sentinel watcher (at the end of the run, before the audit).
     pub fn stop(&mut self) {
         for w in self.watchers.drain(..) {
             w.abort();
-        }
-    }
-}
-
-/// Records `failover` once the Sentinels name a primary other than `old`.
-async fn watch_failover(topology: Arc<Topology>, recorder: Recorder, old: String) {
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(FAILOVER_WATCH_MS);
-    while tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if let Ok(now) = topology.current_primary().await {
-            if now != old {
-                let op = Op::Fault {
-                    kind: fault_kind::FAILOVER.to_string(),
-                    target: now,
-                    detail: format!("from={old}"),
-                };
-                recorder.record(NEMESIS, Phase::Event, op);
-                return;
-            }
         }
     }
 }

@@ -267,6 +267,7 @@ impl RealRun {
         nemesis: &mut RealNemesis,
         topology: &Topology,
     ) -> Result<Phases, RealError> {
+        nemesis.watch_sentinels();
         procs.start_all()?;
         nemesis.run_window(procs, self.window_ms).await?;
         nemesis.heal_all(procs).await?;

@@ -628,7 +628,7 @@ async fn sentinel_master(s: &Node) -> Result<BTreeMap<String, String>, PipelineE
 }
 
 /// A fresh connection to one address with short timeouts, for the topology's own queries.
-async fn admin(ip: Ipv4Addr, port: u16) -> Result<MultiplexedConnection, PipelineError> {
+pub(crate) async fn admin(ip: Ipv4Addr, port: u16) -> Result<MultiplexedConnection, PipelineError> {
     let target = Target::Direct(Addr::new(ip.to_string(), port));
     let connector = Connector::new(
         Arc::new(TokioDialer),
