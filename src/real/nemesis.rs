@@ -18,16 +18,15 @@
 //! failover                      pause the primary (target `pause`, the default) or cut it from its
 //!                               replicas and Sentinels (`isolate`, the split brain) for at least
 //!                               FAILOVER_MS_MIN, so the Sentinels promote a replica
+//! latency, loss                 `tc netem` (delay uniform in 0..=latency_ms_max, loss_probability)
+//!                               on the cut containers' interfaces on those networks, run in each
+//!                               container's network namespace with `nsenter`; removed after the
+//!                               duration
 //! ```
 //!
 //! Every promotion, injected or one the Sentinels start on their own (a partition that leaves a
 //! majority of them without the primary), is recorded as `failover` with the new primary as
 //! target by the Sentinel watcher (`sentinel_watch`), which runs for the whole run.
-//!
-//! latency, loss                 `tc netem` (delay uniform in 0..=latency_ms_max, loss_probability)
-//!                               on the cut containers' interfaces on those networks, run in each
-//!                               container's network namespace with `nsenter`; removed after the
-//!                               duration
 //!
 //! Power loss is not done here yet: the plan refuses a scenario that asks for it (exit 2). The plan is fixed before the run (and printed); the run itself is not
 //! replayable, since real timing decides what each fault hits. Every fault it starts is recorded
