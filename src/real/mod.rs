@@ -7,6 +7,7 @@
 //! - [`docker`]: the Docker Engine API (bollard), labels and names, file copy.
 //! - [`topology`]: networks and containers (standalone, replicated, Sentinel), readiness, the
 //!   dialer that keeps the pipeline's traffic on the run's own containers.
+//! - [`power`]: power loss (what the image's shim recorded as fsynced, and what a restart keeps).
 //! - [`targets`]: what a fault can hit here, for the plan `crate::fault_plan` draws from scenario
 //!   and seed; [`nemesis`]: its application on the wall clock; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
 //! - [`processes`]: producers, workers and the trimmer as restartable tasks, over `crate::workload`.
@@ -29,6 +30,7 @@ pub mod config;
 pub(crate) mod docker;
 pub mod image;
 pub(crate) mod nemesis;
+pub(crate) mod power;
 pub(crate) mod processes;
 pub(crate) mod run;
 pub(crate) mod targets;
