@@ -399,7 +399,11 @@ async fn power_loss_everysec_in_containers_agrees_with_the_simulation() {
         acknowledged(&sim).len()
     );
     assert!(!truth.is_empty(), "acknowledged commits vanished");
-    assert_eq!(reported_lost(&outcome), truth, "lost count = vanished commits");
+    assert_eq!(
+        reported_lost(&outcome),
+        truth,
+        "lost count = vanished commits"
+    );
     let kept_until: u64 = detail["kept-until-ms=".len()..].parse().expect("a time");
     let acked_at = |event: &str| {
         outcome.history.iter().find_map(|r| match &r.op {
@@ -425,9 +429,16 @@ async fn power_loss_everysec_in_containers_agrees_with_the_simulation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn power_loss_always_in_containers_loses_nothing() {
     let outcome = run_library("power-loss-always", Some(SEED)).await;
-    assert_eq!(power_loss_detail(&outcome), "", "the restart keeps everything");
+    assert_eq!(
+        power_loss_detail(&outcome),
+        "",
+        "the restart keeps everything"
+    );
     let truth = vanished(&outcome);
-    assert!(truth.is_empty(), "no acknowledged commit vanished: {truth:?}");
+    assert!(
+        truth.is_empty(),
+        "no acknowledged commit vanished: {truth:?}"
+    );
     let text = outcome_text(&outcome, Path::new("x"), &[]);
     assert!(outcome.is_clean(), "{text}");
     let sim = simulated(&outcome);

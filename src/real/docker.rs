@@ -20,8 +20,9 @@ use bollard::models::{
     NetworkingConfig,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, DownloadFromContainerOptions, InspectContainerOptions, KillContainerOptions, ListContainersOptions,
-    ListNetworksOptions, RemoveContainerOptions, StartContainerOptions, UploadToContainerOptions,
+    CreateContainerOptions, DownloadFromContainerOptions, InspectContainerOptions,
+    KillContainerOptions, ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
+    StartContainerOptions, UploadToContainerOptions,
 };
 use thiserror::Error;
 
@@ -155,7 +156,11 @@ impl Docker {
     }
 
     /// The value of one of the image's labels; `None` when the image lacks it or is missing.
-    pub async fn image_label(&self, image: &str, label: &str) -> Result<Option<String>, DockerError> {
+    pub async fn image_label(
+        &self,
+        image: &str,
+        label: &str,
+    ) -> Result<Option<String>, DockerError> {
         match self.api.inspect_image(image).await {
             Ok(info) => Ok(info
                 .config
@@ -581,10 +586,15 @@ mod tests {
                 contents: b"12 3.5\n".to_vec()
             }]
         );
-        assert_eq!(pax_path(b"30 path=power/long name here\n").as_deref(), Some("power/long name here"));
+        assert_eq!(
+            pax_path(b"30 path=power/long name here\n").as_deref(),
+            Some("power/long name here")
+        );
         let mut cut = tar_one_file("power/x", b"abc");
         cut.truncate(514);
-        assert!(tar_files(&cut).unwrap_err().contains("past the archive's end"));
+        assert!(tar_files(&cut)
+            .unwrap_err()
+            .contains("past the archive's end"));
     }
 
     #[test]

@@ -70,7 +70,10 @@ fn parse_record(path: String, text: &str) -> Result<Record, String> {
     let bad = || format!("the shim's record of `{path}` reads `{}`", text.trim());
     let mut words = text.split_whitespace();
     let durable = words.next().and_then(|w| w.parse().ok()).ok_or_else(bad)?;
-    let (secs, nanos) = words.next().and_then(|w| w.split_once('.')).ok_or_else(bad)?;
+    let (secs, nanos) = words
+        .next()
+        .and_then(|w| w.split_once('.'))
+        .ok_or_else(bad)?;
     let at = Duration::new(
         secs.parse().map_err(|_| bad())?,
         nanos.parse().map_err(|_| bad())?,
@@ -110,7 +113,9 @@ pub fn kept(
                 data.iter()
                     .any(|f| f.path == r.path && f.contents.len() as u64 > r.durable)
             });
-            cut.map(|r| r.at).min().map_or(Kept::Everything, Kept::Until)
+            cut.map(|r| r.at)
+                .min()
+                .map_or(Kept::Everything, Kept::Until)
         }
     })
 }

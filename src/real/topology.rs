@@ -382,7 +382,10 @@ impl Topology {
     pub async fn power_loss(&self, name: &str) -> Result<power::Kept, RealError> {
         let container = &self.node(name)?.container;
         self.docker.kill(container).await?;
-        let records = self.docker.download_dir(container, power::STATE_DIR).await?;
+        let records = self
+            .docker
+            .download_dir(container, power::STATE_DIR)
+            .await?;
         let data = self.docker.download_dir(container, DATA_DIR).await?;
         self.docker
             .upload_file(container, power::STATE_DIR, power::MARKER, b"")
