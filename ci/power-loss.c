@@ -199,7 +199,7 @@ static int open_with_record(int (*real)(const char *, int, ...), const char *pat
 int open(const char *path, int flags, ...) {
     RESOLVE(open);
     mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
         va_list ap;
         va_start(ap, flags);
         mode = (mode_t)va_arg(ap, int);
@@ -211,7 +211,7 @@ int open(const char *path, int flags, ...) {
 int open64(const char *path, int flags, ...) {
     RESOLVE(open64);
     mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
         va_list ap;
         va_start(ap, flags);
         mode = (mode_t)va_arg(ap, int);

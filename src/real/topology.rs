@@ -382,11 +382,11 @@ impl Topology {
     pub async fn power_loss(&self, name: &str) -> Result<power::Kept, RealError> {
         let container = &self.node(name)?.container;
         self.docker.kill(container).await?;
-        let records = self
-            .docker
-            .download_dir(container, power::STATE_DIR)
-            .await?;
-        let data = self.docker.download_dir(container, DATA_DIR).await?;
+        let (records, data) = tokio::join!(
+            self.docker.download_dir(container, power::STATE_DIR),
+            self.docker.download_dir(container, DATA_DIR)
+        );
+        let (records, data) = (records?, data?);
         self.docker
             .upload_file(container, power::STATE_DIR, power::MARKER, b"")
             .await?;
