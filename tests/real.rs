@@ -386,7 +386,14 @@ fn power_loss_detail(outcome: &RunOutcome) -> String {
 /// checker counts exactly those, and the restart's `kept-until-ms` puts them after that fsync.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn power_loss_everysec_in_containers_agrees_with_the_simulation() {
-    let outcome = run_library("power-loss-everysec", Some(SEED)).await;
+    let mut outcome = run_library("power-loss-everysec", Some(SEED)).await;
+    // Redis fsyncs when the wall-clock second changes: a power loss that falls within the ~10 ms
+    // between that fsync and the next acknowledged commit (about one run in a hundred) loses
+    // nothing acknowledged. Such a run says nothing either way; the next one decides.
+    if vanished(&outcome).is_empty() {
+        eprintln!("power-loss-everysec: nothing acknowledged after the last fsync; once more");
+        outcome = run_library("power-loss-everysec", Some(SEED)).await;
+    }
     let detail = power_loss_detail(&outcome);
     assert!(detail.starts_with("kept-until-ms="), "{detail}");
     let truth = vanished(&outcome);

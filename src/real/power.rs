@@ -88,9 +88,12 @@ fn parse_record(path: String, text: &str) -> Result<Record, String> {
 /// - `rdb`: the last snapshot (`dump.rdb` is renamed into place once fsynced, so the power loss
 ///   cuts nothing of it; its record's time is when the snapshot was made durable, after the
 ///   fork that took it), or nothing before the first one.
-/// - `aof-*`: everything when no file loses a byte (`aof-always`, or `aof-everysec` with no
-///   write since the last fsync), else the data as of the earliest last fsync of a file that
-///   loses bytes.
+/// - `aof-always`: every acknowledged write, as in the model: Redis fsyncs before it replies,
+///   so what the shim may cut is a write whose fsync the power loss interrupted, never
+///   acknowledged (the record's time, taken after the fsync, would put the last acknowledged
+///   commit after it and count it as dropped).
+/// - `aof-everysec`: everything when no file loses a byte (no write since the last fsync), else
+///   the data as of the earliest last fsync of a file that loses bytes.
 pub fn kept(
     persistence: Persistence,
     records: &[TarFile],
@@ -108,7 +111,8 @@ pub fn kept(
             .iter()
             .find(|r| r.path == "dump.rdb" && r.durable > 0)
             .map_or(Kept::Nothing, |r| Kept::Until(r.at)),
-        Persistence::AofAlways | Persistence::AofEverysec => {
+        Persistence::AofAlways => Kept::Everything,
+        Persistence::AofEverysec => {
             let cut = parsed.iter().filter(|r| {
                 data.iter()
                     .any(|f| f.path == r.path && f.contents.len() as u64 > r.durable)
@@ -174,14 +178,18 @@ mod tests {
             detail(kept_now, 2_000, Duration::new(101, 0)),
             "kept-until-ms=1500"
         );
-        data[0].contents.truncate(4);
         assert_eq!(
             kept(Persistence::AofAlways, &records, &data).unwrap(),
             Kept::Everything
         );
+        data[0].contents.truncate(4);
+        assert_eq!(
+            kept(Persistence::AofEverysec, &records, &data).unwrap(),
+            Kept::Everything
+        );
         assert_eq!(detail(Kept::Everything, 5, Duration::ZERO), "");
         let bad = [file("x", b"twelve")];
-        assert!(kept(Persistence::AofAlways, &bad, &data)
+        assert!(kept(Persistence::AofEverysec, &bad, &data)
             .unwrap_err()
             .contains("record of `x` reads `twelve`"));
     }
