@@ -1,6 +1,6 @@
 //! The Docker Engine API, through bollard, for exactly what the container world does: label and
 //! name networks and containers, start, kill, pause and unpause containers, cut and restore their
-//! network links, copy a file in, and remove everything a run made.
+//! network links, copy a file in and a directory out, and remove everything a run made.
 //!
 //! Why bollard and not testcontainers: testcontainers 0.28 talks to the engine at bollard's newest
 //! API version (1.53) and never negotiates, and Debian's Docker Engine 20.10 answers every such
@@ -20,8 +20,9 @@ use bollard::models::{
     NetworkingConfig,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, InspectContainerOptions, KillContainerOptions, ListContainersOptions,
-    ListNetworksOptions, RemoveContainerOptions, StartContainerOptions, UploadToContainerOptions,
+    CreateContainerOptions, DownloadFromContainerOptions, InspectContainerOptions,
+    KillContainerOptions, ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
+    StartContainerOptions, UploadToContainerOptions,
 };
 use thiserror::Error;
 
@@ -50,6 +51,9 @@ pub enum DockerError {
         #[source]
         source: bollard::errors::Error,
     },
+    /// An archive the engine handed out that could not be read.
+    #[error("docker: {0}")]
+    Archive(String),
 }
 
 impl DockerError {
@@ -151,6 +155,24 @@ impl Docker {
         }
     }
 
+    /// The value of one of the image's labels; `None` when the image lacks it or is missing.
+    pub async fn image_label(
+        &self,
+        image: &str,
+        label: &str,
+    ) -> Result<Option<String>, DockerError> {
+        match self.api.inspect_image(image).await {
+            Ok(info) => Ok(info
+                .config
+                .and_then(|c| c.labels)
+                .and_then(|mut labels| labels.remove(label))),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(api(format!("inspect image {image}"))(e)),
+        }
+    }
+
     /// A bridge network with the given `/24` subnet (so containers keep fixed addresses).
     pub async fn create_network(&self, name: &str, subnet: &str) -> Result<(), DockerError> {
         let request = NetworkCreateRequest {
@@ -224,6 +246,26 @@ impl Docker {
             )
             .await
             .map_err(api(format!("copy {file} into {container}")))
+    }
+
+    /// The regular files under `path` in a container (running or stopped), as the archive API
+    /// hands them out, with their paths relative to `path`.
+    pub async fn download_dir(
+        &self,
+        container: &str,
+        path: &str,
+    ) -> Result<Vec<TarFile>, DockerError> {
+        use futures_util::StreamExt;
+        let options = DownloadFromContainerOptions {
+            path: path.to_string(),
+        };
+        let what = || format!("copy {path} out of {container}");
+        let mut stream = self.api.download_from_container(container, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            archive.extend_from_slice(&chunk.map_err(api(what()))?);
+        }
+        tar_files(&archive).map_err(|e| DockerError::Archive(format!("{}: {e}", what())))
     }
 
     pub async fn start(&self, container: &str) -> Result<(), DockerError> {
@@ -444,6 +486,77 @@ pub fn tar_one_file(name: &str, contents: &[u8]) -> Vec<u8> {
     out
 }
 
+/// One regular file of an archive: its path below the archive's top directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TarFile {
+    pub path: String,
+    pub contents: Vec<u8>,
+}
+
+/// The regular files of a tar archive (ustar, with the PAX and GNU long names Docker writes for
+/// paths over 100 bytes), each path without its first component (the directory archived).
+pub fn tar_files(archive: &[u8]) -> Result<Vec<TarFile>, String> {
+    let mut files = Vec::new();
+    let mut long_name: Option<String> = None;
+    let mut at = 0;
+    while at + 512 <= archive.len() {
+        let header = &archive[at..at + 512];
+        if header.iter().all(|b| *b == 0) {
+            break;
+        }
+        let field = |range: std::ops::Range<usize>| {
+            let raw = &header[range];
+            let end = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
+            String::from_utf8_lossy(&raw[..end]).into_owned()
+        };
+        let size_text = field(124..136);
+        let size = u64::from_str_radix(size_text.trim(), 8)
+            .map_err(|_| format!("a tar header at byte {at} has size `{size_text}`"))?
+            as usize;
+        let body = at + 512;
+        let end = body
+            .checked_add(size)
+            .filter(|e| *e <= archive.len())
+            .ok_or_else(|| format!("a tar entry at byte {at} runs past the archive's end"))?;
+        let contents = &archive[body..end];
+        let name = match field(345..500) {
+            prefix if !prefix.is_empty() && &header[257..262] == b"ustar" => {
+                format!("{prefix}/{}", field(0..100))
+            }
+            _ => field(0..100),
+        };
+        match header[156] {
+            // A PAX header's `path` record, or a GNU long name, names the next entry.
+            b'x' => long_name = pax_path(contents).or(long_name),
+            b'L' => {
+                let end = contents.iter().position(|b| *b == 0).unwrap_or(size);
+                long_name = Some(String::from_utf8_lossy(&contents[..end]).into_owned());
+            }
+            b'0' | 0 => {
+                let name = long_name.take().unwrap_or(name);
+                let path = name.split_once('/').map_or("", |(_, rest)| rest);
+                if !path.is_empty() {
+                    files.push(TarFile {
+                        path: path.to_string(),
+                        contents: contents.to_vec(),
+                    });
+                }
+            }
+            _ => long_name = None,
+        }
+        at = body + size.div_ceil(512) * 512;
+    }
+    Ok(files)
+}
+
+/// The `path` of PAX extended-header records (`<length> path=<value>\n`).
+fn pax_path(records: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(records);
+    text.lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, kv)| kv))
+        .find_map(|kv| kv.strip_prefix("path=").map(str::to_string))
+}
+
 /// `value` in octal, zero-padded, NUL-terminated, filling `field`.
 fn octal(field: &mut [u8], value: u64) {
     let digits = format!("{value:0width$o}", width = field.len() - 1);
@@ -459,6 +572,30 @@ fn octal(field: &mut [u8], value: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_archive_reads_back_its_files_below_the_top_directory() {
+        let mut archive = tar_one_file("power/a%2Fb", b"12 3.5\n");
+        archive.truncate(archive.len() - 1024);
+        archive.extend(tar_one_file("power", b""));
+        let files = tar_files(&archive).unwrap();
+        assert_eq!(
+            files,
+            [TarFile {
+                path: "a%2Fb".into(),
+                contents: b"12 3.5\n".to_vec()
+            }]
+        );
+        assert_eq!(
+            pax_path(b"30 path=power/long name here\n").as_deref(),
+            Some("power/long name here")
+        );
+        let mut cut = tar_one_file("power/x", b"abc");
+        cut.truncate(514);
+        assert!(tar_files(&cut)
+            .unwrap_err()
+            .contains("past the archive's end"));
+    }
 
     #[test]
     fn a_one_file_tar_has_a_valid_header() {

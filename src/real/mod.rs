@@ -7,6 +7,7 @@
 //! - [`docker`]: the Docker Engine API (bollard), labels and names, file copy.
 //! - [`topology`]: networks and containers (standalone, replicated, Sentinel), readiness, the
 //!   dialer that keeps the pipeline's traffic on the run's own containers.
+//! - [`power`]: power loss (what the image's shim recorded as fsynced, and what a restart keeps).
 //! - [`targets`]: what a fault can hit here, for the plan `crate::fault_plan` draws from scenario
 //!   and seed; [`nemesis`]: its application on the wall clock; [`sentinel_watch`]: the
 //!   Sentinels' promotions, recorded as `failover` whoever caused them; its failpoint hook is `pipeline::drawn_failpoints`, shared with the simulation.
@@ -30,6 +31,7 @@ pub mod config;
 pub(crate) mod docker;
 pub mod image;
 pub(crate) mod nemesis;
+pub(crate) mod power;
 pub(crate) mod processes;
 pub(crate) mod run;
 pub mod sentinel_watch;

@@ -14,7 +14,11 @@
 //! pause                         docker pause / unpause of a container, or an in-process task left
 //!                               unpolled (as SIGSTOP would) and resumed
 //! redis-crash                   docker kill (SIGKILL) of a server, docker start after the duration
-//!                               (persistence decides what it comes back with)
+//!                               (persistence decides what it comes back with: what reached the OS)
+//! redis-power-loss              the same kill, then the image's power-loss shim is told to cut the
+//!                               server's files back to what was fsynced when it starts again
+//!                               (`power`); recorded with what the restart keeps, as the simulation
+//!                               records it
 //! failover                      pause the primary (target `pause`, the default) or cut it from its
 //!                               replicas and Sentinels (`isolate`, the split brain) for at least
 //!                               FAILOVER_MS_MIN, so the Sentinels promote a replica
@@ -28,7 +32,7 @@
 //! majority of them without the primary), is recorded as `failover` with the new primary as
 //! target by the Sentinel watcher (`sentinel_watch`), which runs for the whole run.
 //!
-//! Power loss is not done here yet: the plan refuses a scenario that asks for it (exit 2). The plan is fixed before the run (and printed); the run itself is not
+//! The plan is fixed before the run (and printed); the run itself is not
 //! replayable, since real timing decides what each fault hits. Every fault it starts is recorded
 //! and healed by the end of the window; it must never leave a container paused, killed or cut,
 //! nor a task crashed or paused, once [`RealNemesis::heal_all`] returns.
@@ -234,6 +238,7 @@ impl RealNemesis {
                 }
                 match f.kind {
                     FaultKind::RedisCrash => self.kill(&name).await?,
+                    FaultKind::RedisPowerLoss => self.power_loss(&name).await?,
                     _ => self.pause(&name, "").await?,
                 }
                 vec![name]
@@ -272,7 +277,9 @@ impl RealNemesis {
                 Ok(())
             }
             RealTarget::Task(task) => self.restart_task(procs, task),
-            RealTarget::Container(_) if f.kind == FaultKind::RedisCrash => {
+            RealTarget::Container(_)
+                if matches!(f.kind, FaultKind::RedisCrash | FaultKind::RedisPowerLoss) =>
+            {
                 for name in hit {
                     self.start_again(name).await?;
                 }
@@ -299,6 +306,18 @@ impl RealNemesis {
         self.topology.kill(name).await?;
         self.killed.insert(name.to_string());
         self.record(fault_kind::CRASH, name, "docker kill");
+        Ok(())
+    }
+
+    /// Kills the server and leaves it to come back with only what was fsynced.
+    async fn power_loss(&mut self, name: &str) -> Result<(), RealError> {
+        let kept = self.topology.power_loss(name).await?;
+        self.killed.insert(name.to_string());
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let detail = super::power::detail(kept, self.now_ms(), wall);
+        self.record(fault_kind::POWER_LOSS, name, &detail);
         Ok(())
     }
 

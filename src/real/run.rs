@@ -37,7 +37,7 @@ use crate::pipeline::load;
 use crate::pipeline::Context;
 use crate::report::outcome::{Figures, Phases, RunOutcome};
 use crate::report::RunId;
-use crate::scenario::Scenario;
+use crate::scenario::{FaultKind, Scenario};
 
 /// How often the drain looks at the groups.
 const DRAIN_POLL_MS: u64 = 100;
@@ -141,6 +141,11 @@ impl RealRun {
     ) -> Result<(RunOutcome, Option<Result<Ceiling, String>>), RealError> {
         let docker = Docker::connect(&self.run_id).await?;
         image::ensure(&docker, &self.image).await?;
+        // Without the shim a power loss would silently be a plain crash.
+        let faults = &self.draws.plan.faults;
+        if faults.iter().any(|f| f.kind == FaultKind::RedisPowerLoss) {
+            image::require_power_shim(&docker, &self.image).await?;
+        }
         let cleanup = Cleanup::new(docker.clone());
         let started = std::time::Instant::now();
         let result = self.drive(&docker, ceiling_decisions).await;

@@ -133,9 +133,10 @@ impl Targets for RealHosts {
             | FaultKind::Latency
             | FaultKind::Pause
             | FaultKind::RedisCrash
+            | FaultKind::RedisPowerLoss
             | FaultKind::Failover => Ok(()),
             other => Err(format!(
-                "fault kind `{}` is not available in the real world yet (it does: crash-worker, crash-producer, failpoint, stall, partition, loss, latency, pause, redis-crash, failover; `--without {}` runs the scenario without it)",
+                "fault kind `{}` is not available in the real world yet (it does: crash-worker, crash-producer, failpoint, stall, partition, loss, latency, pause, redis-crash, redis-power-loss, failover; `--without {}` runs the scenario without it)",
                 kind_name(other),
                 kind_name(other)
             )),
@@ -154,7 +155,9 @@ impl Targets for RealHosts {
                     false => RealTarget::Container(Who::Named(h)),
                 })
             }
-            FaultKind::RedisCrash => Some(RealTarget::Container(Who::Primary)),
+            FaultKind::RedisCrash | FaultKind::RedisPowerLoss => {
+                Some(RealTarget::Container(Who::Primary))
+            }
             FaultKind::Partition => Some(RealTarget::Cut {
                 cut: vec![Who::Primary],
                 nets: vec![Net::App],
@@ -190,7 +193,9 @@ impl Targets for RealHosts {
                 Ok(RealTarget::Task(text.to_string()))
             }
             FaultKind::Pause => container(&self.containers()).map(RealTarget::Container),
-            FaultKind::RedisCrash => container(&self.servers).map(RealTarget::Container),
+            FaultKind::RedisCrash | FaultKind::RedisPowerLoss => {
+                container(&self.servers).map(RealTarget::Container)
+            }
             FaultKind::Partition | FaultKind::Loss | FaultKind::Latency => resolve_cut(self, text),
             // `point@task` fires only at that task's next pass: the task must be one of the
             // pipeline's (they carry the same process names as the simulation's hosts).
@@ -313,21 +318,39 @@ mod tests {
             .faults
             .iter()
             .all(|f| f.at_ms < 3_000));
-        // Loss and latency are netem in the containers' namespaces; a power loss needs a file
-        // system that forgets what was not fsynced, which containers do not have.
-        let loss = scenario(
+        // Loss and latency are netem in the containers' namespaces; a power loss is the image's
+        // shim cutting the files back to what was fsynced. What is still refused
+        // (crash-trimmer, crash-downstream) is refused with a sentence.
+        let every = scenario(
             "",
-            "[faults]\nwindow_ms = 1000\n[faults.rates]\nloss = 1.0\nlatency = 1.0\n",
+            "[faults]\nwindow_ms = 1000\n[faults.rates]\nloss = 1.0\nlatency = 1.0\nredis-power-loss = 1.0\nredis-crash = 1.0\n",
         );
-        assert!(draw(1, &loss, &RealHosts::new(&loss), 1_000).is_ok());
-        let power = scenario(
-            "",
-            "[faults]\nwindow_ms = 1000\n[faults.rates]\nredis-power-loss = 1.0\n",
-        );
-        let e = draw(1, &power, &RealHosts::new(&power), 1_000).unwrap_err();
+        let plan = draw(1, &every, &RealHosts::new(&every), 1_000).unwrap();
+        let power: Vec<_> = plan
+            .faults
+            .iter()
+            .filter(|f| f.kind == FaultKind::RedisPowerLoss)
+            .collect();
+        assert!(!power.is_empty(), "{plan:?}");
+        assert!(power
+            .iter()
+            .all(|f| f.target == RealTarget::Container(Who::Primary)));
+        let hosts = RealHosts::new(&every);
+        for kind in FaultKind::ALL {
+            let refused = hosts.supports(kind).is_err();
+            let expected = matches!(kind, FaultKind::CrashTrimmer | FaultKind::CrashDownstream);
+            assert_eq!(refused, expected, "{kind:?}");
+        }
+        let e = hosts.supports(FaultKind::CrashTrimmer).unwrap_err();
         assert!(
-            e.starts_with("fault kind `redis-power-loss` is not available in the real world yet"),
+            e.starts_with("fault kind `crash-trimmer` is not available in the real world yet"),
             "{e}"
+        );
+        let scripted = scenario("", "[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"redis-power-loss\"\ntarget = \"redis\"\n");
+        let plan = draw(1, &scripted, &RealHosts::new(&scripted), 1_000).unwrap();
+        assert_eq!(
+            plan.faults[0].target,
+            RealTarget::Container(Who::Named("redis".into()))
         );
     }
 

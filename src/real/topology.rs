@@ -25,7 +25,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{RedisConnectionInfo, Value};
 
 use super::docker::{ContainerSpec, Docker, NAME_PREFIX};
-use super::RealError;
+use super::{power, RealError};
 use crate::pipeline::config::ConnectConfig;
 use crate::pipeline::connector::{
     Addr, BoxFuture, BoxIo, Connector, Dialer, Purpose, Target, TokioDialer,
@@ -40,6 +40,8 @@ pub const MASTER_NAME: &str = "mymaster";
 pub const PRIMARY: &str = "redis";
 pub const REDIS_PORT: u16 = 6379;
 pub const SENTINEL_PORT: u16 = 26379;
+/// Redis's working directory in every container (`--dir`), where its files are.
+const DATA_DIR: &str = "/data";
 /// Sentinel's `down-after-milliseconds` and `failover-timeout`: short, so a failover takes seconds.
 pub const DOWN_AFTER_MS: u64 = 1_000;
 const FAILOVER_TIMEOUT_MS: u64 = 3_000;
@@ -92,6 +94,7 @@ pub struct Node {
 pub struct Topology {
     docker: Docker,
     kind: TopologyKind,
+    persistence: Persistence,
     nets: BTreeMap<Net, String>,
     nodes: Vec<Node>,
     book: Arc<BTreeMap<String, Ipv4Addr>>,
@@ -121,6 +124,7 @@ impl Topology {
         let topology = Topology {
             docker: docker.clone(),
             kind: spec.kind,
+            persistence: spec.persistence,
             nets,
             book: Arc::new(address_book(&nodes)),
             nodes,
@@ -372,6 +376,24 @@ impl Topology {
         Ok(self.docker.kill(&self.node(name)?.container).await?)
     }
 
+    /// A power loss: SIGKILL, then, the container stopped, what the power-loss shim recorded is
+    /// read out of it (see [`power`]) and the marker is left for the shim to cut the data files
+    /// back to what was fsynced at the next start. Returns what that restart keeps.
+    pub async fn power_loss(&self, name: &str) -> Result<power::Kept, RealError> {
+        let container = &self.node(name)?.container;
+        self.docker.kill(container).await?;
+        let (records, data) = tokio::join!(
+            self.docker.download_dir(container, power::STATE_DIR),
+            self.docker.download_dir(container, DATA_DIR)
+        );
+        let (records, data) = (records?, data?);
+        self.docker
+            .upload_file(container, power::STATE_DIR, power::MARKER, b"")
+            .await?;
+        power::kept(self.persistence, &records, &data)
+            .map_err(|e| RealError::Broken(format!("power loss of {name}: {e}")))
+    }
+
     /// Starts a killed container and waits for PING.
     pub async fn start_again(&self, name: &str) -> Result<(), RealError> {
         self.docker.start(&self.node(name)?.container).await?;
@@ -509,7 +531,7 @@ fn server_args(persistence: Persistence, snapshot_interval_ms: u64) -> Vec<Strin
         "--protected-mode",
         "no",
         "--dir",
-        "/data",
+        DATA_DIR,
         // Replicas (re)sync at once: Redis 7 waits 5 s for more replicas by default.
         "--repl-diskless-sync-delay",
         "0",

@@ -495,7 +495,7 @@ mod tests {
         let why = run(
             c,
             sim,
-            Containers::NotTried("the container world cannot inject `redis-power-loss`".into()),
+            Containers::NotTried("the container world cannot inject `crash-downstream`".into()),
         );
         assert_eq!(why.confirmation(), None);
         let text = markdown(&[why], true);
