@@ -1048,7 +1048,8 @@ concerns = ["billing"]
                 "restart-no-persistence",
                 "split-brain",
                 "split-brain-min-replicas",
-                "unsafe-trim"
+                "unsafe-trim",
+                "worker-crash-every-2s"
             ]
         );
         let expect = |n: &str| scenarios.iter().find(|s| s.name == n).unwrap().expect;

@@ -144,6 +144,7 @@ scenario_tests! {
     no_reclaim = "no-reclaim", faults_off_is_clean;
     unsafe_trim = "unsafe-trim", faults_off_is_clean;
     non_idempotent_api = "non-idempotent-api", faults_off_is_clean;
+    worker_crash_every_2s = "worker-crash-every-2s";
 }
 
 #[test]
@@ -176,6 +177,7 @@ fn every_shipped_scenario_has_its_tests() {
         "split-brain",
         "split-brain-min-replicas",
         "unsafe-trim",
+        "worker-crash-every-2s",
     ];
     assert_eq!(
         names, tested,

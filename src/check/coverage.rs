@@ -32,7 +32,8 @@
 //! fault:<kind>               the nemesis recorded a fault of this kind
 //! ```
 
-use super::fast_hash::{FastMap, FastSet};
+use super::facts::Facts;
+use super::fast_hash::FastMap;
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -183,18 +184,26 @@ impl Coverage {
     }
 }
 
-/// Counts every window in one run's history.
+/// Counts every window in one run's history (the tests' way in; `check_all` has the index).
+#[cfg(test)]
 pub fn count(history: &[Record]) -> Coverage {
+    count_indexed(history, &Facts::build(history))
+}
+
+/// [`count`], with the history's index already built (`check_all` builds it once for the
+/// checkers): the passes below read each record's decision and concern from it instead of
+/// hashing their ids again.
+pub(crate) fn count_indexed(history: &[Record], facts: &Facts) -> Coverage {
     let mut cov = Coverage::default();
     count_simple(history, &mut cov);
     count_failpoint_crashes(history, &mut cov);
-    count_redeliveries(history, &mut cov);
-    count_commit_unknown(history, &mut cov);
-    count_partition_in_flight(history, &mut cov);
+    count_redeliveries(history, facts, &mut cov);
+    count_commit_unknown(history, facts, &mut cov);
+    count_partition_in_flight(history, facts, &mut cov);
     count_dedupe_hits(history, &mut cov);
     count_acked_unsynced(history, &mut cov);
     count_split_brain_acks(history, &mut cov);
-    count_recommitted(history, &mut cov);
+    count_recommitted(facts, &mut cov);
     cov
 }
 
@@ -270,52 +279,54 @@ fn count_failpoint_crashes(history: &[Record], cov: &mut Coverage) {
                     fired.remove(p);
                 }
             }
-            _ => {
+            // Most records come while no failpoint is pending: no lookup then.
+            _ if !fired.is_empty() => {
                 fired.remove(r.process.as_str());
-            }
-        }
-    }
-}
-
-/// A delivery of an entry whose effect was already applied in that concern.
-fn count_redeliveries(history: &[Record], cov: &mut Coverage) {
-    // Only looked up: a hash set keeps a million-record history linear.
-    let mut applied: FastSet<(&str, &str)> = FastSet::default();
-    for r in history {
-        match &r.op {
-            Op::Effect {
-                concern,
-                event,
-                applied: true,
-                ..
-            }
-            | Op::ApiRequest {
-                concern,
-                event,
-                applied: true,
-            } => {
-                applied.insert((concern, event));
-            }
-            Op::Deliver { concern, event, .. }
-                if applied.contains(&(concern.as_str(), event.as_str())) =>
-            {
-                cov.bump(REDELIVERED_AFTER_EFFECT, 1);
             }
             _ => {}
         }
     }
 }
 
-/// Commits that ended unknown, plus invocations that never completed (their producer crashed).
-fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
-    // Only looked up; `still_open` is the sum of its counts.
-    let mut open: FastMap<(&str, &str), u64> = FastMap::default();
-    let mut still_open = 0;
-    for r in history {
-        let Op::Commit { event, outcome, .. } = &r.op else {
+/// A delivery of an entry whose effect was already applied in that concern.
+fn count_redeliveries(history: &[Record], facts: &Facts, cov: &mut Coverage) {
+    // One flag per (decision, concern), by their indexes: no hashing per record.
+    let concerns = facts.concern_names.len();
+    let mut applied = vec![false; facts.decisions.len() * concerns];
+    for (pos, r) in history.iter().enumerate() {
+        let is_effect = matches!(
+            r.op,
+            Op::Effect { applied: true, .. } | Op::ApiRequest { applied: true, .. }
+        );
+        if !is_effect && !matches!(r.op, Op::Deliver { .. }) {
+            continue;
+        }
+        let (Some(d), Some(c)) = (facts.decision_at(pos), facts.concern_at(pos)) else {
             continue;
         };
-        let key = (r.process.as_str(), event.as_str());
+        let flag = &mut applied[d as usize * concerns + c];
+        if is_effect {
+            *flag = true;
+        } else if *flag {
+            cov.bump(REDELIVERED_AFTER_EFFECT, 1);
+        }
+    }
+}
+
+/// Commits that ended unknown, plus invocations that never completed (their producer crashed).
+fn count_commit_unknown(history: &[Record], facts: &Facts, cov: &mut Coverage) {
+    // (process, decision index) -> invocations not completed yet. Only looked up;
+    // `still_open` is the sum of its counts.
+    let mut open: FastMap<(&str, u32), u64> = FastMap::default();
+    let mut still_open = 0;
+    for (pos, r) in history.iter().enumerate() {
+        let Op::Commit { outcome, .. } = &r.op else {
+            continue;
+        };
+        let Some(decision) = facts.decision_at(pos) else {
+            continue;
+        };
+        let key = (r.process.as_str(), decision);
         if r.phase == Phase::Invoke && outcome.is_none() {
             *open.entry(key).or_insert(0) += 1;
             still_open += 1;
@@ -338,21 +349,31 @@ fn count_commit_unknown(history: &[Record], cov: &mut Coverage) {
 /// A commit or ack in flight when a partition began, or ending unknown or failed while one was
 /// in force. Any partition counts, whichever link it cut: the history does not say which link
 /// an operation used.
-fn count_partition_in_flight(history: &[Record], cov: &mut Coverage) {
-    // op -> the number of partitions begun before its invocation: it was cut when more began
-    // before it completed. Only looked up, and counted at the end.
-    let mut open: FastMap<(&str, &str, &str), u64> = FastMap::default();
+fn count_partition_in_flight(history: &[Record], facts: &Facts, cov: &mut Coverage) {
+    // With no partition at all nothing was cut and no cut was in force.
+    let partitioned = facts.incidents.iter().any(
+        |p| matches!(&history[*p].op, Op::Fault { kind, .. } if kind == fault_kind::PARTITION),
+    );
+    if !partitioned {
+        return;
+    }
+    // (process, op, decision index) -> the number of partitions begun before its invocation:
+    // it was cut when more began before it completed. Only looked up, and counted at the end.
+    let mut open: FastMap<(&str, &str, u32), u64> = FastMap::default();
     let mut partitions = 0u64;
     let mut cuts: BTreeSet<&str> = BTreeSet::new();
-    for r in history {
+    for (pos, r) in history.iter().enumerate() {
         match &r.op {
             Op::Fault { kind, target, .. } if kind == fault_kind::PARTITION => {
                 cuts.insert(target);
                 partitions += 1;
             }
             Op::Fault { kind, target, .. } if kind == fault_kind::HEAL => heal(&mut cuts, target),
-            Op::Commit { event, .. } | Op::Ack { event, .. } => {
-                let key = (r.process.as_str(), r.op.name(), event.as_str());
+            Op::Commit { .. } | Op::Ack { .. } => {
+                let Some(decision) = facts.decision_at(pos) else {
+                    continue;
+                };
+                let key = (r.process.as_str(), r.op.name(), decision);
                 if r.phase == Phase::Invoke {
                     open.insert(key, partitions);
                     continue;
@@ -468,20 +489,14 @@ fn count_split_brain_acks(history: &[Record], cov: &mut Coverage) {
 
 /// Decisions whose commits wrote two or more outbox entries. The commit script writes the
 /// marker and the entry in one step and only when the marker is absent, and nothing deletes a
-/// marker: a second entry id means Redis lost the first write before the retry.
-fn count_recommitted(history: &[Record], cov: &mut Coverage) {
-    let mut written: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for r in history {
-        if let Op::Commit {
-            event,
-            entry_id: Some(id),
-            ..
-        } = &r.op
-        {
-            written.entry(event).or_default().insert(id);
-        }
-    }
-    let again = written.values().filter(|ids| ids.len() > 1).count();
+/// marker: a second entry id means Redis lost the first write before the retry. (The index
+/// holds each decision's distinct commit entry ids.)
+fn count_recommitted(facts: &Facts, cov: &mut Coverage) {
+    let again = facts
+        .decisions
+        .iter()
+        .filter(|(_, d)| d.commit_entry_ids.len() > 1)
+        .count();
     cov.bump(RECOMMITTED, again as u64);
 }
 

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 pub fn check(input: &Input) -> Findings {
     let mut findings = Findings::default();
-    for ((concern, event), (ledger, history)) in counts(input) {
+    for &((concern, event), (ledger, history)) in input.effect_counts() {
         let surviving = match input.state {
             Some(_) => ledger,
             None => history,
@@ -40,11 +40,12 @@ pub fn check(input: &Input) -> Findings {
 }
 
 /// Applications of one (concern, event): in the final state and in the history.
-type Count<'a> = ((&'a str, &'a str), (u64, u64));
+pub(crate) type Count<'a> = ((&'a str, &'a str), (u64, u64));
 
 /// Per (concern, event) that either side names, in (concern, event) order: applications in the
-/// final state and in the history.
-pub(crate) fn counts<'a>(input: &'a Input) -> Vec<Count<'a>> {
+/// final state and in the history. `duplicate` and `rolled_back` both read it, through
+/// [`Input::effect_counts`], which computes it once.
+pub(crate) fn counts<'a>(input: &Input<'a>) -> Vec<Count<'a>> {
     let mut concerns: BTreeSet<&str> = input.facts.concern_names.iter().copied().collect();
     for d in input
         .state
@@ -58,13 +59,15 @@ pub(crate) fn counts<'a>(input: &'a Input) -> Vec<Count<'a>> {
             }
         }
     }
-    let mut counts = Vec::new();
+    // Both sides joined once, then read once per concern.
+    let in_state = input
+        .state
+        .into_iter()
+        .flat_map(|s| s.decisions.iter().map(|(e, d)| (e.as_str(), d)));
+    let joined: Vec<_> = join(input.facts.decisions.iter(), in_state).collect();
+    let mut counts = Vec::with_capacity(joined.len() * concerns.len());
     for concern in concerns {
-        let in_state = input
-            .state
-            .into_iter()
-            .flat_map(|s| s.decisions.iter().map(|(e, d)| (e.as_str(), d)));
-        for (event, seen, found) in join(input.facts.decisions.iter(), in_state) {
+        for &(event, seen, found) in &joined {
             let history = seen
                 .and_then(|d| d.concern(concern))
                 .map(|c| c.applied_max());

@@ -10,7 +10,6 @@
 use super::fast_hash::FastMap;
 use crate::history::{CommitOutcome, Op, Phase, Record};
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 use std::iter::Peekable;
 
 /// How a decision's commit ended, over all its attempts (a retry reuses the decision id).
@@ -134,6 +133,12 @@ impl<'h> Decisions<'h> {
         self.sorted.len()
     }
 
+    /// The decision at `i` of the event-id order (an index [`Facts::decision_at`] gives).
+    pub fn at(&self, i: u32) -> (&'h str, &DecisionFacts<'h>) {
+        let (e, d) = &self.sorted[i as usize];
+        (*e, d)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.sorted.is_empty()
     }
@@ -145,6 +150,12 @@ pub struct Facts<'h> {
     pub decisions: Decisions<'h>,
     /// Every concern the history names, sorted.
     pub concern_names: Vec<&'h str>,
+    /// Per history position, the index in `decisions` of the event its record names, or
+    /// [`NO_DECISION`]: later passes read it instead of hashing the event id again.
+    decision_of: Vec<u32>,
+    /// Per history position, the index in `concern_names` of the concern its record names, or
+    /// [`NO_CONCERN`].
+    concern_of: Vec<u16>,
     /// The one event a stream id was seen carrying, or `None` when it was seen carrying
     /// several (ids are per tenant stream); only looked up.
     entry_events: FastMap<&'h str, Option<&'h str>>,
@@ -160,7 +171,13 @@ pub struct Facts<'h> {
 
 impl<'h> Facts<'h> {
     pub fn build(history: &'h [Record]) -> Facts<'h> {
-        let mut b = Builder::default();
+        let mut b = Builder {
+            decision_of: vec![NO_DECISION; history.len()],
+            concern_of: vec![NO_CONCERN; history.len()],
+            ..Builder::default()
+        };
+        // A clean run has about ten records per decision; growing the index rehashes it.
+        b.index.reserve(history.len() / 8);
         for (pos, record) in history.iter().enumerate() {
             b.add(pos, record);
         }
@@ -169,6 +186,22 @@ impl<'h> Facts<'h> {
 
     pub fn concern(&self, concern: &str, event: &str) -> Option<&ConcernFacts> {
         self.decisions.get(event)?.concern(concern)
+    }
+
+    /// The index in `decisions` (event-id order) of the event the record at `pos` names.
+    pub fn decision_at(&self, pos: usize) -> Option<u32> {
+        self.decision_of
+            .get(pos)
+            .copied()
+            .filter(|i| *i != NO_DECISION)
+    }
+
+    /// The index in `concern_names` of the concern the record at `pos` names.
+    pub fn concern_at(&self, pos: usize) -> Option<usize> {
+        self.concern_of
+            .get(pos)
+            .filter(|c| **c != NO_CONCERN)
+            .map(|c| usize::from(*c))
     }
 
     /// The one event a stream id carried, if the history names exactly one.
@@ -240,6 +273,11 @@ where
     }
 }
 
+/// `Facts::decision_of` of a record that names no event.
+const NO_DECISION: u32 = u32::MAX;
+/// `Facts::concern_of` of a record that names no concern.
+const NO_CONCERN: u16 = u16::MAX;
+
 /// The index while it is built: decisions in order of first appearance, found through a hash
 /// map that is only looked up. [`Builder::finish`] sorts them by event id, so nothing of the
 /// hash order or of the insertion order reaches a checker or a report.
@@ -247,8 +285,12 @@ where
 struct Builder<'h> {
     decisions: Vec<(&'h str, DecisionFacts<'h>)>,
     index: FastMap<&'h str, usize>,
-    concern_names: BTreeSet<&'h str>,
-    entry_events: FastMap<&'h str, Option<&'h str>>,
+    /// In order of first appearance (a run has a handful: a scan beats a set); sorted at the end.
+    concern_names: Vec<&'h str>,
+    /// Per record, the index in `decisions` of its event (order of first appearance).
+    decision_of: Vec<u32>,
+    /// Per record, the index in `concern_names` of its concern (order of first appearance).
+    concern_of: Vec<u16>,
     incidents: Vec<usize>,
     trims: Vec<usize>,
     claims: Vec<usize>,
@@ -265,12 +307,15 @@ impl<'h> Builder<'h> {
         }
     }
 
-    fn decision(&mut self, event: &'h str) -> &mut DecisionFacts<'h> {
+    /// The decision of `event`, noted as the one the record at `pos` names (its `records` are
+    /// filled from these notes at the end, each vector allocated once at its size).
+    fn decision(&mut self, pos: usize, event: &'h str) -> &mut DecisionFacts<'h> {
         let next = self.decisions.len();
         let i = *self.index.entry(event).or_insert(next);
         if i == next {
             self.decisions.push((event, DecisionFacts::default()));
         }
+        self.decision_of[pos] = u32::try_from(i).expect("fewer than 4 billion decisions");
         &mut self.decisions[i].1
     }
 
@@ -286,11 +331,7 @@ impl<'h> Builder<'h> {
                 ..
             } => {
                 self.commit_records += 1;
-                if let Some(id) = entry_id {
-                    note_entry(&mut self.entry_events, id, event);
-                }
-                let d = self.decision(event);
-                d.records.push(pos);
+                let d = self.decision(pos, event);
                 describe(d, tenant, object, *version);
                 count_commit(d, phase, *outcome);
                 if let Some(id) = entry_id {
@@ -303,8 +344,7 @@ impl<'h> Builder<'h> {
                 version,
                 ..
             } => {
-                let d = self.decision(event);
-                d.records.push(pos);
+                let d = self.decision(pos, event);
                 describe(d, tenant, object, *version);
                 d.state_written = true;
             }
@@ -324,18 +364,19 @@ impl<'h> Builder<'h> {
                     } => (concern.as_str(), Some(entry_id.as_str())),
                     Op::ApiRequest { concern, .. } => (concern.as_str(), None),
                     _ => {
-                        self.decision(event).records.push(pos);
+                        self.decision(pos, event);
                         return;
                     }
                 };
-                if let Some(id) = entry_id {
-                    note_entry(&mut self.entry_events, id, event);
-                }
-                if !self.concern_names.contains(concern) {
-                    self.concern_names.insert(concern);
-                }
-                let d = self.decision(event);
-                d.records.push(pos);
+                let c = match self.concern_names.iter().position(|c| *c == concern) {
+                    Some(c) => c,
+                    None => {
+                        self.concern_names.push(concern);
+                        self.concern_names.len() - 1
+                    }
+                };
+                self.concern_of[pos] = u16::try_from(c).expect("fewer than 65535 concerns");
+                let d = self.decision(pos, event);
                 if let Some(id) = entry_id {
                     insert_sorted(&mut d.delivered_entry_ids, id);
                 }
@@ -359,16 +400,62 @@ impl<'h> Builder<'h> {
 
     fn finish(self) -> Facts<'h> {
         let mut sorted = self.decisions;
+        // Every decision's record positions, ascending, from the per-record notes.
+        let mut counts = vec![0usize; sorted.len()];
+        for d in self.decision_of.iter().filter(|d| **d != NO_DECISION) {
+            counts[*d as usize] += 1;
+        }
+        for ((_, d), n) in sorted.iter_mut().zip(&counts) {
+            d.records.reserve_exact(*n);
+        }
+        for (pos, d) in self.decision_of.iter().enumerate() {
+            if *d != NO_DECISION {
+                sorted[*d as usize].1.records.push(pos);
+            }
+        }
         // Each event id is there once, so the unstable sort gives the one sorted order.
         sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut index = self.index;
+        // Order of first appearance -> event-id order, for `decision_of`.
+        let mut renumber = vec![0u32; sorted.len()];
         for (i, (event, _)) in sorted.iter().enumerate() {
-            *index.get_mut(event).expect("every decision is indexed") = i;
+            let first_seen = index.get_mut(event).expect("every decision is indexed");
+            renumber[*first_seen] = i as u32;
+            *first_seen = i;
+        }
+        let mut decision_of = self.decision_of;
+        for d in decision_of.iter_mut().filter(|d| **d != NO_DECISION) {
+            *d = renumber[*d as usize];
+        }
+        // Each decision's ids are distinct already, so a stream id is noted once per decision
+        // that names it, not once per record.
+        let mut entry_events = FastMap::default();
+        for (event, d) in &sorted {
+            for id in d.commit_entry_ids.iter().chain(&d.delivered_entry_ids) {
+                note_entry(&mut entry_events, id, event);
+            }
+        }
+        let mut by_name: Vec<(&str, u16)> = self
+            .concern_names
+            .iter()
+            .enumerate()
+            .map(|(first_seen, c)| (*c, first_seen as u16))
+            .collect();
+        by_name.sort_unstable();
+        let mut concern_renumber = vec![0u16; by_name.len()];
+        for (i, (_, first_seen)) in by_name.iter().enumerate() {
+            concern_renumber[usize::from(*first_seen)] = i as u16;
+        }
+        let mut concern_of = self.concern_of;
+        for c in concern_of.iter_mut().filter(|c| **c != NO_CONCERN) {
+            *c = concern_renumber[usize::from(*c)];
         }
         Facts {
             decisions: Decisions { sorted, index },
-            concern_names: self.concern_names.into_iter().collect(),
-            entry_events: self.entry_events,
+            concern_names: by_name.into_iter().map(|(c, _)| c).collect(),
+            decision_of,
+            concern_of,
+            entry_events,
             incidents: self.incidents,
             trims: self.trims,
             claims: self.claims,
@@ -391,6 +478,10 @@ fn note_entry<'h>(entries: &mut FastMap<&'h str, Option<&'h str>>, id: &'h str, 
 
 /// Inserts `value` into an ascending vector of distinct strings (a decision has one or two).
 fn insert_sorted<'h>(set: &mut Vec<&'h str>, value: &'h str) {
+    // Most records repeat the id their decision already has.
+    if set.last() == Some(&value) {
+        return;
+    }
     if let Err(at) = set.binary_search(&value) {
         set.insert(at, value);
     }
@@ -427,9 +518,30 @@ pub fn compare_stream_ids(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// `ms-seq` (or `ms`, sequence 0) as numbers; `None` for anything else. Byte by byte: the
+/// reorder checker compares a stream id per applied effect, and `str::parse` after a
+/// `split_once` was a tenth of its time.
 fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
-    let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
-    Some((ms.parse().ok()?, seq.parse().ok()?))
+    let bytes = id.as_bytes();
+    let dash = bytes.iter().position(|b| *b == b'-');
+    let (ms, seq) = match dash {
+        Some(d) => (&bytes[..d], Some(&bytes[d + 1..])),
+        None => (bytes, None),
+    };
+    Some((decimal(ms)?, seq.map_or(Some(0), decimal)?))
+}
+
+/// A non-empty run of ASCII digits, after an optional `+`, as a `u64` (`None` on anything else
+/// or on overflow): exactly what `u64::from_str` accepts.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, b| {
+        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
 }
 
 #[cfg(test)]
@@ -462,5 +574,30 @@ mod tests {
         assert_eq!(compare_stream_ids("9-0", "10-0"), Ordering::Less);
         assert_eq!(compare_stream_ids("10-2", "10-10"), Ordering::Less);
         assert_eq!(compare_stream_ids("10", "10-0"), Ordering::Equal);
+        // Read exactly as `split_once` and `str::parse` read them.
+        for id in [
+            "1-0",
+            "10",
+            "0-0",
+            "18446744073709551615-1",
+            "18446744073709551616-0",
+            "1-",
+            "-1",
+            "",
+            "a-1",
+            "1-2-3",
+            "1--2",
+            "01-02",
+            "+1-+2",
+            "+-0",
+            "1-+",
+            "1 -0",
+            "١-0",
+        ] {
+            let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
+            let parsed = |s: &str| s.parse::<u64>().ok();
+            let expected = parsed(ms).zip(parsed(seq));
+            assert_eq!(parse_stream_id(id), expected, "{id}");
+        }
     }
 }

@@ -29,6 +29,7 @@ use crate::history::Record;
 use coverage::Coverage;
 use facts::Facts;
 use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -245,6 +246,8 @@ pub struct Input<'a> {
     pub history: &'a [Record],
     pub state: Option<&'a FinalState>,
     pub facts: Facts<'a>,
+    /// `duplicate::counts`, computed by the first checker that asks.
+    effect_counts: OnceCell<Vec<duplicate::Count<'a>>>,
 }
 
 impl<'a> Input<'a> {
@@ -253,7 +256,14 @@ impl<'a> Input<'a> {
             history,
             state,
             facts: Facts::build(history),
+            effect_counts: OnceCell::new(),
         }
+    }
+
+    /// Applications per (concern, event) in the final state and in the history, in (concern,
+    /// event) order (`duplicate::counts`; `duplicate` and `rolled_back` share one computation).
+    pub(crate) fn effect_counts(&self) -> &[duplicate::Count<'a>] {
+        self.effect_counts.get_or_init(|| duplicate::counts(self))
     }
 
     /// A violation with its event's timeline attached.
@@ -338,7 +348,7 @@ pub fn check_all(history: &[Record], state: Option<&FinalState>, opts: CheckOpti
         .collect();
     Report {
         results,
-        coverage: coverage::count(history),
+        coverage: coverage::count_indexed(history, &input.facts),
     }
 }
 

@@ -33,32 +33,38 @@ type Latest<'a> = (&'a str, &'a str, usize);
 
 pub fn check(input: &Input) -> Findings {
     let api_concerns = api_concerns(input.history);
-    // Both maps are only looked up: findings come out in history order.
+    let facts = &input.facts;
+    // Only looked up: findings come out in history order.
     let mut latest: FastMap<(&str, &str, &str), Latest> = FastMap::default(); // (concern, tenant, object)
-    let mut delivered: FastMap<(&str, &str), (usize, &str)> = FastMap::default(); // (concern, event) -> (position, entry)
+                                                                              // The latest delivery (position, entry) of each (decision, concern), by their indexes in the
+                                                                              // history's index: no hashing per record.
+    let concerns = facts.concern_names.len();
+    let mut delivered: Vec<Option<(usize, &str)>> = vec![None; facts.decisions.len() * concerns];
+    let slot = |pos: usize| -> Option<usize> {
+        Some(facts.decision_at(pos)? as usize * concerns + facts.concern_at(pos)?)
+    };
     let mut findings = Findings::default();
     let mut applied_any = false;
     for (pos, r) in input.history.iter().enumerate() {
-        if let Op::Deliver {
-            concern,
-            event,
-            entry_id,
-            ..
-        } = &r.op
-        {
-            delivered.insert((concern, event), (pos, entry_id));
+        if let Op::Deliver { entry_id, .. } = &r.op {
+            if let Some(at) = slot(pos) {
+                delivered[at] = Some((pos, entry_id));
+            }
             continue;
         }
         let Some((concern, event)) = applied(r, &api_concerns) else {
             continue;
         };
         applied_any = true;
-        let delivery = delivered.get(&(concern, event)).copied();
+        let delivery = slot(pos).and_then(|at| delivered[at]);
         let entry = match &r.op {
             Op::Effect { entry_id, .. } => Some(entry_id.as_str()),
             _ => delivery.map(|(_, e)| e),
         };
-        let (Some(d), Some(entry)) = (input.facts.decisions.get(event), entry) else {
+        let (Some(d), Some(entry)) = (
+            facts.decision_at(pos).map(|i| facts.decisions.at(i).1),
+            entry,
+        ) else {
             continue;
         };
         let key = (concern, d.tenant, d.object);

@@ -10,14 +10,14 @@
 //! first application may have had consequences outside Redis. An effect the final state does
 //! not hold at all is the `lost` checker's; one it holds twice is a `duplicate`.
 
-use super::{duplicate, Findings, Input, ViolationKind};
+use super::{Findings, Input, ViolationKind};
 
 pub fn check(input: &Input) -> Findings {
     if input.state.is_none() {
         return Findings::undecided("no final state: which applications survived is unknown");
     }
     let mut findings = Findings::default();
-    for ((concern, event), (kept, applied)) in duplicate::counts(input) {
+    for &((concern, event), (kept, applied)) in input.effect_counts() {
         if kept >= 1 && applied > kept {
             let message = format!(
                 "effect applied {applied} times, {} of them undone by Redis (final state: {kept})",

@@ -144,7 +144,11 @@ impl Perf {
         let seconds = facts.series(SECOND_MS, end_ms);
         let faults = fault_bands(history);
         let recoveries = faults.iter().map(|f| recovery(&seconds, f)).collect();
-        let mut latency = Histogram::<u64>::new(3).expect("3 significant digits is valid");
+        // Fixed bounds: `saturating_record` on an auto-resizing histogram (`Histogram::new`)
+        // clamps to its initial highest value, 2 ms, so every latency above its first 2,047 ms
+        // read as 2 ms (a backlogged container bench printed p50 2 ms for seconds of lag).
+        let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MS_MAX, 3)
+            .expect("valid histogram bounds");
         for &(_, ms) in &facts.latencies {
             latency.saturating_record(ms);
         }
@@ -186,6 +190,9 @@ impl Perf {
         self.seconds.effected.iter().copied().max().unwrap_or(0)
     }
 }
+
+/// Latencies above an hour are recorded as an hour.
+const LATENCY_MS_MAX: u64 = 3_600_000;
 
 /// Rows of the bench's per-second table at most; faults listed at most.
 const TABLE_ROWS_MAX: usize = 600;
@@ -622,6 +629,21 @@ mod tests {
         assert_eq!(perf.seconds.lag.last(), Some(&0));
         assert_eq!(perf.seconds.pending.last(), Some(&0));
         assert!(perf.latency_quantiles().is_some());
+    }
+
+    #[test]
+    fn latencies_over_two_seconds_keep_their_value() {
+        let mut h = Hist::new();
+        h.commit("d1", 1, Phase::Ok);
+        for _ in 0..400 {
+            h.failpoint("worker-a", "consumer.after_read");
+        }
+        h.effect("billing", "d1", "1-0", "worker-a", true);
+        let perf = Perf::build(&h.records);
+        let [p50, _, _, max] = perf.latency_quantiles().unwrap();
+        // The testkit writes a record every 10 ms: 401 records after the commit.
+        assert!((4_000..4_100).contains(&p50), "p50 {p50}");
+        assert!((4_000..4_100).contains(&max), "max {max}");
     }
 
     fn seconds(effected: Vec<u64>) -> Series {
