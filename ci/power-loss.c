@@ -13,10 +13,11 @@
  *   - rename(old, new): new's record is old's (Redis writes the RDB and the AOF manifest to a
  *     temporary file, fsyncs it, then renames it); unlink drops the record.
  * Each record is a file of its own in the state directory ("<length> <seconds>.<nanoseconds>\n",
- * the second field the time of the fsync), replaced atomically with rename, so Redis's threads and
- * its forked children (RDB and AOF rewrite) never overwrite each other's records. Metadata
- * (create, rename, unlink) counts as durable at once, as a journaling file system makes it within
- * a moment; the data is what the fsync policy decides.
+ * the second field when the fsync began: the length is taken just after that), replaced
+ * atomically with rename, so Redis's threads and its forked children (RDB and AOF rewrite)
+ * never overwrite each other's records. Metadata (create, rename, unlink) counts as durable at
+ * once, as a journaling file system makes it within a moment; the data is what the fsync policy
+ * decides.
  *
  * A power loss is a SIGKILL of the container after which the harness drops a marker file
  * (`power-lost`) in the state directory. When Redis starts again, this library's constructor
@@ -127,15 +128,17 @@ static int read_record(const char *rel, long long *len, char *when, size_t when_
     return 0;
 }
 
-/* Replaces the record of `rel` atomically (a private temporary file, then rename). */
-static void write_record(const char *rel, long long len) {
+/* Replaces the record of `rel` atomically (a private temporary file, then rename); `at` is when
+ * the length became durable (NULL: now). */
+static void write_record_at(const char *rel, long long len, const struct timespec *at) {
     char rec[PATH_MAX], tmp[PATH_MAX], line[96];
     if (record_path(rel, rec) != 0) return;
     if (snprintf(tmp, sizeof tmp, "%s/.tmp-%ld-%ld", state_dir, (long)getpid(),
                  (long)syscall(SYS_gettid)) >= (int)sizeof tmp)
         return;
     struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    if (at) now = *at;
+    else clock_gettime(CLOCK_REALTIME, &now);
     int n = snprintf(line, sizeof line, "%lld %lld.%09ld\n", len, (long long)now.tv_sec, now.tv_nsec);
     int saved = errno;
     int fd = real_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -148,6 +151,8 @@ static void write_record(const char *rel, long long len) {
     errno = saved;
 }
 
+static void write_record(const char *rel, long long len) { write_record_at(rel, len, NULL); }
+
 /* The data-relative path of an open file descriptor of a regular file, or NULL. */
 static const char *fd_rel(int fd, char *abs) {
     char link[64];
@@ -158,13 +163,18 @@ static const char *fd_rel(int fd, char *abs) {
     return under_data(abs);
 }
 
+/* The record's time is taken before the length: every byte of that length was written by
+ * then, and a byte written later (during the fsync) may not be durable, so whatever was
+ * acknowledged before that time is kept. */
 static int fsync_with_record(int fd, int (*real)(int)) {
     char abs[PATH_MAX];
     struct stat st;
+    struct timespec at;
+    clock_gettime(CLOCK_REALTIME, &at);
     const char *rel = fd_rel(fd, abs);
     int tracked = rel && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     int ret = real(fd);
-    if (ret == 0 && tracked) write_record(rel, (long long)st.st_size);
+    if (ret == 0 && tracked) write_record_at(rel, (long long)st.st_size, &at);
     return ret;
 }
 

@@ -93,7 +93,9 @@ fn parse_record(path: String, text: &str) -> Result<Record, String> {
 ///   acknowledged (the record's time, taken after the fsync, would put the last acknowledged
 ///   commit after it and count it as dropped).
 /// - `aof-everysec`: everything when no file loses a byte (no write since the last fsync), else
-///   the data as of the earliest last fsync of a file that loses bytes.
+///   the data as of the earliest last fsync of a file that loses bytes (when that fsync began:
+///   a commit acknowledged before it is kept; one acknowledged after it is dropped, unless it
+///   was written just before and its reply was still on its way).
 pub fn kept(
     persistence: Persistence,
     records: &[TarFile],
