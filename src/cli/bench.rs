@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use outbox_chaos::history::Op;
 use outbox_chaos::report::html::write_run_html;
 use outbox_chaos::report::outcome::{header_line, parameters_text, RunOutcome};
 use outbox_chaos::report::series::{bench_lines, Perf};
@@ -20,7 +21,7 @@ use super::{print_outcome, Failure};
 /// The rate the probe offers: far above what the pipeline commits in either world, so the
 /// producers commit back to back (a producer behind its schedule never waits).
 pub const PROBE_OFFERED_PER_S: f64 = 100_000.0;
-/// Decisions of the fault-free probe that measures the pipeline's maximum commit rate.
+/// Decisions of the fault-free probe that measures the pipeline's maximum rate.
 pub const PROBE_DECISIONS: u64 = 2_000;
 /// Decisions at most in one bench run, whatever the rate and duration ask for: a simulated run
 /// keeps its whole history in memory.
@@ -43,7 +44,8 @@ pub struct BenchCli {
     /// Seconds of load (and of the fault window); the scenario's `faults.window_ms` by default.
     #[arg(long)]
     duration: Option<f64>,
-    /// Decisions offered per second; the producers' maximum when not given.
+    /// Decisions offered per second; when not given, the rate a fault-free probe run sustained
+    /// end to end.
     #[arg(long)]
     rate: Option<f64>,
     /// Seed of the workload and the fault plan.
@@ -138,22 +140,36 @@ pub fn probe_scenario(scenario: &Scenario) -> Scenario {
     s
 }
 
-/// The committed rate of a probe run: decisions committed per second between its first and
-/// its last ok commit, with the line that says so.
+/// The rate a probe run sustained end to end, with the line that says so: decisions committed
+/// per second between its first and last ok commit, or, when the workers finished later,
+/// decisions effected per second between the first commit and the last applied effect. Offering
+/// the commit rate alone would outrun the workers: the run would end with a backlog that its
+/// drain may not clear, and latencies that measure the backlog.
 pub fn probed_rate(probe: &RunOutcome) -> Result<(f64, String), Failure> {
     let perf = Perf::build(&probe.history);
     let times: Vec<u64> = acknowledged_commit_times(&probe.history);
-    let (Some(first), Some(last)) = (times.first(), times.last()) else {
+    let (Some(&first), Some(&last)) = (times.first(), times.last()) else {
         return Err(Failure::bad_input(format!(
             "the fault-free probe of `{}` committed nothing: {}",
             probe.scenario.name,
             verdict_line(&probe.report)
         )));
     };
-    let span_ms = (last - first).max(1);
-    let rate = times.len() as f64 * 1_000.0 / span_ms as f64;
+    let commit_ms = (last - first).max(1);
+    let commit_rate = times.len() as f64 * 1_000.0 / commit_ms as f64;
+    let last_effect = probe
+        .history
+        .iter()
+        .filter(|r| matches!(r.op, Op::Effect { applied: true, .. }))
+        .map(|r| r.time_ms)
+        .max()
+        .unwrap_or(last);
+    let effect_ms = last_effect.saturating_sub(first).max(1);
+    let decisions_effected = perf.effected as f64 / perf.concerns.max(1) as f64;
+    let effect_rate = decisions_effected * 1_000.0 / effect_ms as f64;
+    let rate = commit_rate.min(effect_rate);
     let line = format!(
-        "probe: {} decisions committed back to back without faults in {span_ms} ms: {rate:.0} decisions/s ({} effects, {})",
+        "probe: {} decisions committed back to back without faults in {commit_ms} ms ({commit_rate:.0}/s), their {} effects applied within {effect_ms} ms of the first commit ({effect_rate:.0} decisions/s): the pipeline sustains {rate:.0} decisions/s ({})",
         times.len(),
         perf.effected,
         verdict_line(&probe.report)
@@ -169,7 +185,7 @@ fn acknowledged_commit_times(history: &[outbox_chaos::history::Record]) -> Vec<u
         .iter()
         .filter(|r| r.phase == outbox_chaos::history::Phase::Ok)
         .filter_map(|r| match &r.op {
-            outbox_chaos::history::Op::Commit { event, .. }
+            Op::Commit { event, .. }
                 if acknowledged.contains(event) && seen.insert(event.clone()) =>
             {
                 Some(r.time_ms)

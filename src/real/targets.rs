@@ -126,6 +126,7 @@ impl Targets for RealHosts {
         match kind {
             FaultKind::CrashWorker
             | FaultKind::CrashProducer
+            | FaultKind::CrashTrimmer
             | FaultKind::Failpoint
             | FaultKind::Stall
             | FaultKind::Partition
@@ -136,7 +137,7 @@ impl Targets for RealHosts {
             | FaultKind::RedisPowerLoss
             | FaultKind::Failover => Ok(()),
             other => Err(format!(
-                "fault kind `{}` is not available in the real world yet (it does: crash-worker, crash-producer, failpoint, stall, partition, loss, latency, pause, redis-crash, redis-power-loss, failover; `--without {}` runs the scenario without it)",
+                "fault kind `{}` is not available in the real world yet (it does: crash-worker, crash-producer, crash-trimmer, failpoint, stall, partition, loss, latency, pause, redis-crash, redis-power-loss, failover; `--without {}` runs the scenario without it)",
                 kind_name(other),
                 kind_name(other)
             )),
@@ -147,6 +148,8 @@ impl Targets for RealHosts {
         match kind {
             FaultKind::CrashWorker => pick(rng, &self.workers).map(RealTarget::Task),
             FaultKind::CrashProducer => pick(rng, &self.producers).map(RealTarget::Task),
+            // The trimmer is one of the app's tasks, crashed and restarted as a worker is.
+            FaultKind::CrashTrimmer => self.trimmer.clone().map(RealTarget::Task),
             FaultKind::Pause => {
                 let mut all = self.app();
                 all.extend(self.servers.iter().cloned());
@@ -188,6 +191,9 @@ impl Targets for RealHosts {
             FaultKind::CrashWorker => one_of(text, "a worker", &self.workers).map(RealTarget::Task),
             FaultKind::CrashProducer => {
                 one_of(text, "a producer", &self.producers).map(RealTarget::Task)
+            }
+            FaultKind::CrashTrimmer => {
+                one_of(text, "the trimmer", self.trimmer.as_slice()).map(RealTarget::Task)
             }
             FaultKind::Pause if self.app().iter().any(|h| h == text) => {
                 Ok(RealTarget::Task(text.to_string()))
@@ -319,8 +325,8 @@ mod tests {
             .iter()
             .all(|f| f.at_ms < 3_000));
         // Loss and latency are netem in the containers' namespaces; a power loss is the image's
-        // shim cutting the files back to what was fsynced. What is still refused
-        // (crash-trimmer, crash-downstream) is refused with a sentence.
+        // shim cutting the files back to what was fsynced; the trimmer is a task. What is still
+        // refused (crash-downstream) is refused with a sentence.
         let every = scenario(
             "",
             "[faults]\nwindow_ms = 1000\n[faults.rates]\nloss = 1.0\nlatency = 1.0\nredis-power-loss = 1.0\nredis-crash = 1.0\n",
@@ -338,12 +344,11 @@ mod tests {
         let hosts = RealHosts::new(&every);
         for kind in FaultKind::ALL {
             let refused = hosts.supports(kind).is_err();
-            let expected = matches!(kind, FaultKind::CrashTrimmer | FaultKind::CrashDownstream);
-            assert_eq!(refused, expected, "{kind:?}");
+            assert_eq!(refused, kind == FaultKind::CrashDownstream, "{kind:?}");
         }
-        let e = hosts.supports(FaultKind::CrashTrimmer).unwrap_err();
+        let e = hosts.supports(FaultKind::CrashDownstream).unwrap_err();
         assert!(
-            e.starts_with("fault kind `crash-trimmer` is not available in the real world yet"),
+            e.starts_with("fault kind `crash-downstream` is not available in the real world yet"),
             "{e}"
         );
         let scripted = scenario("", "[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"redis-power-loss\"\ntarget = \"redis\"\n");
