@@ -322,8 +322,11 @@ impl Shared {
     }
 
     /// CLIENT KILL marked this client.
+    /// While a script holds the server nobody is killed (CLIENT KILL waits for the script too).
     fn killed(&self, client: ClientId) -> bool {
-        self.server.borrow().killed.contains(&client)
+        self.server
+            .try_borrow()
+            .is_ok_and(|s| s.killed.contains(&client))
     }
 
     /// Offset, generation and replica count: what the replication tasks react to.
@@ -642,6 +645,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     }
                 }
                 () = &mut timeout => {
+                    // A script holding the server answers the timeout after it ends, as Redis
+                    // handles timeouts in its cron, which a running script does not reach.
+                    shared.idle().await;
                     if self.shared.unblock(self.client) {
                         let frame = self.shared.server().timeout_reply(self.client, &request, block.timeout_reply);
                         return Ok(Some(frame));
