@@ -176,24 +176,38 @@ pub fn call_from_script(
     server: &mut Server,
     client: ClientId,
     now_ms: u64,
-    read_only: bool,
+    limits: RunLimits,
     args: &[Bytes],
 ) -> HostReply {
     let spec = match cmd::lookup(args) {
         Ok(spec) => spec,
         Err(Frame::Error(text)) if lua::is_arity_error(&text) => {
-            return Err("Wrong number of args calling Redis command from script".to_string())
+            return refused(server, args, "Wrong number of args calling Redis command from script")
         }
-        Err(_) => return Err("Unknown Redis command called from script".to_string()),
+        Err(_) => return refused(server, args, "Unknown Redis command called from script"),
     };
     if spec.flags.contains(Flags::NOSCRIPT) {
-        return Err("This Redis command is not allowed from script".to_string());
+        return refused(server, args, "This Redis command is not allowed from script");
     }
     if let Some(denied) = crate::model::cmd::acl::check(server, client, spec.name, args) {
-        return Err(denied.script_text());
+        return refused(server, args, &denied.script_text());
     }
-    if read_only && spec.flags.contains(Flags::WRITE) {
-        return Err("Write commands are not allowed from read-only scripts.".to_string());
+    if limits.read_only && spec.flags.contains(Flags::WRITE) {
+        return refused(
+            server,
+            args,
+            "Write commands are not allowed from read-only scripts.",
+        );
+    }
+    // Redis's `scriptVerifyOOM`: only a script's first write is refused, and only when the
+    // server was out of memory as the script started.
+    if !limits.allow_oom
+        && server.pre_command_oom
+        && server.config.maxmemory() > 0
+        && !server.script_run.wrote.get()
+        && cmd::denies_oom(spec.name)
+    {
+        return refused(server, args, &format!("-{}", crate::model::server::ERR_OOM));
     }
     if spec.flags.contains(Flags::WRITE) {
         // Redis's SCRIPT_WRITE_DIRTY: from now on SCRIPT KILL refuses (UNKILLABLE).
@@ -213,6 +227,76 @@ pub fn call_from_script(
         // does, it gets the answer it would give at its deadline, as Redis never blocks here.
         Reply::Block(block) => Ok(block.timeout_reply),
     }
+}
+
+/// What a script's commands may do, fixed when it starts (Redis's `SCRIPT_READ_ONLY` and
+/// `SCRIPT_ALLOW_OOM` run flags).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunLimits {
+    pub read_only: bool,
+    pub allow_oom: bool,
+}
+
+/// A command refused before it ran, as Redis's `scriptCall` counts it (an error reply, and a
+/// rejected call of a known command); `text` is `-CODE message` or a bare message (`ERR`).
+fn refused(server: &mut Server, args: &[Bytes], text: &str) -> HostReply {
+    match text.strip_prefix('-') {
+        Some(reply) => server.stats.error(reply),
+        None => server.stats.error("ERR"),
+    }
+    if let Some(spec) = cmd::find_command(args) {
+        server.stats.commands.entry(spec.name).or_default().rejected += 1;
+    }
+    Err(text.to_string())
+}
+
+/// Redis's `scriptPrepareForRun`: the checks before a script starts, by its shebang flags. A
+/// script without a shebang (`flags.compat`) is checked command by command instead.
+pub fn prepare_run(
+    server: &Server,
+    client: ClientId,
+    flags: &lua::ScriptFlags,
+    ro: bool,
+    now_ms: u64,
+) -> Result<RunLimits, Frame> {
+    let limits = RunLimits {
+        read_only: ro || flags.read_only(),
+        allow_oom: !flags.compat && flags.allow_oom,
+    };
+    if flags.compat {
+        return Ok(limits);
+    }
+    if !flags.no_writes {
+        let from_master = server.repl.master.as_ref().and_then(|m| m.client) == Some(client);
+        if server.repl.is_replica()
+            && server.config.get("replica-read-only") == "yes"
+            && !from_master
+        {
+            return Err(Frame::error(
+                "READONLY Can not run script with write flag on readonly replica",
+            ));
+        }
+        if ro {
+            return Err(Frame::error(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        if !server.repl.is_replica() {
+            if let Some(refusal) = server.write_refusal(now_ms) {
+                return Err(Frame::error(refusal));
+            }
+        }
+    }
+    if server.pre_command_oom
+        && server.config.maxmemory() > 0
+        && !flags.allow_oom
+        && !flags.no_writes
+    {
+        return Err(Frame::error(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+        ));
+    }
+    Ok(limits)
 }
 
 /// Splits `script numkeys keys... args...` after checking numkeys as Redis does.
@@ -257,12 +341,10 @@ fn run(
 ) -> Reply {
     with_engine(server, |engine, server| {
         let flags = engine.flags(sha).unwrap_or_default();
-        if ro && !flags.compat && !flags.no_writes {
-            return Frame::error(
-                "ERR Can not execute a script with write flag using *_ro command.",
-            );
-        }
-        let read_only = ro || flags.read_only();
+        let limits = match prepare_run(server, call.client, &flags, ro, call.now_ms) {
+            Ok(limits) => limits,
+            Err(refusal) => return refusal,
+        };
         let run_state = server.script_run.clone();
         run_state.running.set(Some(true));
         run_state
@@ -270,7 +352,7 @@ fn run(
             .replace(crate::model::cmd::acl::user_of(server, call.client));
         let db = caller_db(server, call.client);
         let mut host =
-            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
+            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, limits, args);
         let reply = engine.run(sha, keys, argv, &mut host);
         run_state.finish();
         restore_db(server, call.client, db);
