@@ -405,9 +405,7 @@ impl Server {
                 let sha = String::from_utf8(args[1].to_ascii_lowercase()).ok()?;
                 parse_shebang(self.scripts.get(&sha)?).ok()?.0
             }
-            _ => self
-                .functions
-                .flags(&String::from_utf8_lossy(&args[1]))?,
+            _ => self.functions.flags(&String::from_utf8_lossy(&args[1]))?,
         };
         (!flags.compat).then_some(flags)
     }

@@ -11,9 +11,7 @@
 //! other than Redis 7.0.15's.
 
 use crate::model::cmd::keys::glob_match;
-use crate::model::cmd::script::{
-    call_from_script, caller_db, prepare_run, restore_db, split_keys,
-};
+use crate::model::cmd::script::{call_from_script, caller_db, prepare_run, restore_db, split_keys};
 use crate::model::frame::Frame;
 use crate::model::lua::{Engine, Registered, ScriptFlags};
 use crate::model::parse::is_keyword;

@@ -256,10 +256,30 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("watch", -2, TX, transaction::watch),
     cmd("unwatch", 1, CONN, transaction::unwatch),
     // scripting
-    cmd("eval", -3, Flags::NOSCRIPT.with(Flags::SCRIPT), script::eval),
-    cmd("evalsha", -3, Flags::NOSCRIPT.with(Flags::SCRIPT), script::evalsha),
-    cmd("eval_ro", -3, Flags::NOSCRIPT.with(Flags::SCRIPT), script::eval_ro),
-    cmd("evalsha_ro", -3, Flags::NOSCRIPT.with(Flags::SCRIPT), script::evalsha_ro),
+    cmd(
+        "eval",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::eval,
+    ),
+    cmd(
+        "evalsha",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::evalsha,
+    ),
+    cmd(
+        "eval_ro",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::eval_ro,
+    ),
+    cmd(
+        "evalsha_ro",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::evalsha_ro,
+    ),
     container(
         "script",
         &[
@@ -438,8 +458,18 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("replconf", -1, CONN, replication::replconf),
     cmd("psync", -3, CONN, replication::psync),
     cmd("wait", 3, Flags::NOSCRIPT, replication::wait),
-    cmd("fcall", -3, Flags::NOSCRIPT.with(W).with(Flags::SCRIPT), function::fcall),
-    cmd("fcall_ro", -3, Flags::NOSCRIPT.with(Flags::SCRIPT), function::fcall_ro),
+    cmd(
+        "fcall",
+        -3,
+        Flags::NOSCRIPT.with(W).with(Flags::SCRIPT),
+        function::fcall,
+    ),
+    cmd(
+        "fcall_ro",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        function::fcall_ro,
+    ),
 ];
 
 /// Finds the command (and subcommand) a request names and checks its arity, answering with

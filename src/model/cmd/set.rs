@@ -203,6 +203,14 @@ pub fn srandmember(server: &mut Server, call: Call<'_>) -> Reply {
     let count = match call.args.get(2) {
         None => None,
         Some(arg) => match crate::model::parse::int_arg(arg) {
+            // Redis's `getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)`: the count's absolute
+            // value must fit.
+            Ok(i64::MIN) => {
+                return Frame::error(
+                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+                )
+                .into()
+            }
             Ok(n) => Some(n),
             Err(e) => return e.into(),
         },
@@ -451,4 +459,38 @@ pub fn smove(server: &mut Server, call: Call<'_>) -> Reply {
     }
     ks.touch(dst);
     Frame::Integer(1).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::frame::Frame;
+    use crate::model::server::{Reply, Server};
+    use bytes::Bytes;
+
+    /// A count whose absolute value does not fit is refused with Redis 7.0.15's text, never
+    /// turned into a reply of 2^63 members.
+    #[test]
+    fn srandmember_count_overflow_is_an_error() {
+        let mut server = Server::new();
+        let client = server.connect();
+        let mut run = |parts: &[&str]| {
+            let args: Vec<Bytes> = parts
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect();
+            match server.execute(client, &args, 0) {
+                Reply::Frame(frame) => frame,
+                Reply::Block(_) => panic!("blocked"),
+            }
+        };
+        run(&["sadd", "myset", "a"]);
+        assert_eq!(
+            run(&["srandmember", "myset", "-9223372036854775808"]),
+            Frame::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        );
+        assert_eq!(
+            run(&["srandmember", "myset", "-2"]),
+            Frame::Array(vec![Frame::bulk("a"), Frame::bulk("a")])
+        );
+    }
 }
