@@ -479,6 +479,7 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
     let Some(spec) = find(COMMANDS, name, "") else {
         return Err(unknown_command(args));
     };
+    let container = spec;
     let spec = match (spec.subcommands.is_empty(), args.get(1)) {
         (false, Some(sub)) if sub.eq_ignore_ascii_case(b"help") => {
             find(spec.subcommands, sub, spec.name).unwrap_or(&CONTAINER_HELP)
@@ -494,9 +495,14 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
     };
     let argc = args.len() as i32;
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        // The shared HELP is named as Redis names each container's own (`xgroup|help`).
+        let name = if std::ptr::eq(spec, &CONTAINER_HELP) {
+            format!("{}|help", container.name)
+        } else {
+            spec.name.to_string()
+        };
         return Err(Frame::error(format!(
-            "ERR wrong number of arguments for '{}' command",
-            spec.name
+            "ERR wrong number of arguments for '{name}' command"
         )));
     }
     Ok(spec)
@@ -715,6 +721,15 @@ mod tests {
         assert_eq!(
             err(&["xgroup", "create", "s"]),
             Frame::error("ERR wrong number of arguments for 'xgroup|create' command")
+        );
+        // HELP takes no argument; the error names the container's HELP, as Redis's.
+        assert_eq!(
+            err(&["xgroup", "help", "xxx"]),
+            Frame::error("ERR wrong number of arguments for 'xgroup|help' command")
+        );
+        assert_eq!(
+            err(&["XINFO", "HELP", "xxx"]),
+            Frame::error("ERR wrong number of arguments for 'xinfo|help' command")
         );
     }
 

@@ -342,8 +342,9 @@ pub fn sintercard(server: &mut Server, call: Call<'_>) -> Reply {
         }
         match crate::model::parse::int_arg(value) {
             Ok(n) if n >= 0 => limit = n as usize,
-            Ok(_) => return Frame::error("ERR LIMIT can't be negative").into(),
-            Err(e) => return e.into(),
+            // Redis's `getPositiveLongFromObjectOrReply` with its message: a value that is not
+            // an integer gets the same text as a negative one.
+            _ => return Frame::error("ERR LIMIT can't be negative").into(),
         }
         rest = tail;
     }
@@ -470,7 +471,7 @@ mod tests {
     /// A count whose absolute value does not fit is refused with Redis 7.0.15's text, never
     /// turned into a reply of 2^63 members.
     #[test]
-    fn srandmember_count_overflow_is_an_error() {
+    fn srandmember_and_sintercard_range_errors() {
         let mut server = Server::new();
         let client = server.connect();
         let mut run = |parts: &[&str]| {
@@ -488,6 +489,12 @@ mod tests {
             run(&["srandmember", "myset", "-9223372036854775808"]),
             Frame::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
         );
+        for limit in ["-1", "a"] {
+            assert_eq!(
+                run(&["sintercard", "1", "myset", "LIMIT", limit]),
+                Frame::error("ERR LIMIT can't be negative")
+            );
+        }
         assert_eq!(
             run(&["srandmember", "myset", "-2"]),
             Frame::Array(vec![Frame::bulk("a"), Frame::bulk("a")])
