@@ -452,13 +452,18 @@ pub fn smove(server: &mut Server, call: Call<'_>) -> Reply {
             ks.remove(src, now);
         }
     }
-    match ks.typed(dst, now, pick_set) {
-        Ok(Some(set)) => {
-            set.insert(member.clone());
+    // Redis signals the destination only when the member was not there yet (a WATCH on it
+    // survives an SMOVE that changes nothing there).
+    let added = match ks.typed(dst, now, pick_set) {
+        Ok(Some(set)) => set.insert(member.clone()),
+        _ => {
+            ks.insert_new(dst.clone(), Value::Set(BTreeSet::from([member.clone()])));
+            true
         }
-        _ => ks.insert_new(dst.clone(), Value::Set(BTreeSet::from([member.clone()]))),
+    };
+    if added {
+        ks.touch(dst);
     }
-    ks.touch(dst);
     Frame::Integer(1).into()
 }
 
@@ -467,6 +472,36 @@ mod tests {
     use crate::model::frame::Frame;
     use crate::model::server::{Reply, Server};
     use bytes::Bytes;
+
+    /// An SMOVE of a member the destination already has leaves a WATCH on the destination
+    /// intact (Redis signals it only on an addition).
+    #[test]
+    fn smove_signals_the_destination_only_when_it_adds() {
+        let mut server = Server::new();
+        let (a, b) = (server.connect(), server.connect());
+        let mut run = |client, parts: &[&str]| {
+            let args: Vec<Bytes> = parts
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect();
+            match server.execute(client, &args, 0) {
+                Reply::Frame(frame) => frame,
+                Reply::Block(_) => panic!("blocked"),
+            }
+        };
+        run(a, &["sadd", "src", "a", "b"]);
+        run(a, &["sadd", "dst", "a"]);
+        run(a, &["watch", "dst"]);
+        run(a, &["multi"]);
+        run(a, &["sadd", "dst", "c"]);
+        assert_eq!(run(b, &["smove", "src", "dst", "a"]), Frame::Integer(1));
+        assert_eq!(run(a, &["exec"]), Frame::Array(vec![Frame::Integer(1)]));
+        assert_eq!(run(a, &["scard", "dst"]), Frame::Integer(2));
+        run(a, &["watch", "dst"]);
+        run(a, &["multi"]);
+        assert_eq!(run(b, &["smove", "src", "dst", "b"]), Frame::Integer(1));
+        assert_eq!(run(a, &["exec"]), Frame::NullArray);
+    }
 
     /// A count whose absolute value does not fit is refused with Redis 7.0.15's text, never
     /// turned into a reply of 2^63 members.
