@@ -796,6 +796,66 @@ mod tests {
             .await;
     }
 
+    /// On the wall clock, a script past `busy-reply-threshold` lets other connections in: they
+    /// are answered BUSY (asking whether CLIENT KILL marked them must not need the server the
+    /// script holds), SCRIPT KILL stops it, and the script's caller gets Redis's kill error.
+    #[tokio::test]
+    async fn a_busy_script_answers_busy_and_is_killed() {
+        LocalSet::new()
+            .run_until(async {
+                let shared = Shared::new(Server::new(), Clock::System);
+                let (mut other, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                let mut reply = [0u8; 256];
+                other
+                    .write_all(b"CONFIG SET lua-time-limit 10\r\n")
+                    .await
+                    .unwrap();
+                let n = other.read(&mut reply).await.unwrap();
+                assert_eq!(&reply[..n], b"+OK\r\n");
+                let (mut runner, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                runner
+                    .write_all(b"EVAL \"while true do end\" 0\r\n")
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let wait = std::time::Duration::from_secs(5);
+                other.write_all(b"PING\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    reply[..n].starts_with(b"-BUSY "),
+                    "{:?}",
+                    String::from_utf8_lossy(&reply[..n])
+                );
+                other.write_all(b"SCRIPT KILL\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&reply[..n], b"+OK\r\n");
+                let n = tokio::time::timeout(wait, runner.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    String::from_utf8_lossy(&reply[..n]).contains("Script killed by user"),
+                    "{:?}",
+                    String::from_utf8_lossy(&reply[..n])
+                );
+                other.write_all(b"PING\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&reply[..n], b"+PONG\r\n");
+            })
+            .await;
+    }
+
     #[tokio::test(start_paused = true)]
     async fn pipelined_requests_then_quit() {
         LocalSet::new()
