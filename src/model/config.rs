@@ -207,6 +207,8 @@ static PARAMS: &[Param] = &[
 #[derive(Clone, Debug)]
 pub struct Config {
     values: BTreeMap<&'static str, String>,
+    /// `maxmemory` in bytes, kept beside its text: every command reads it.
+    maxmemory: u64,
 }
 
 impl Default for Config {
@@ -216,6 +218,7 @@ impl Default for Config {
                 .iter()
                 .map(|p| (p.name, p.default.to_string()))
                 .collect(),
+            maxmemory: 0,
         }
     }
 }
@@ -233,6 +236,11 @@ impl Config {
         self.values
             .get(name)
             .unwrap_or_else(|| panic!("unknown config parameter {name}"))
+    }
+
+    /// `maxmemory` in bytes (0: no limit), without a lookup.
+    pub fn maxmemory(&self) -> u64 {
+        self.maxmemory
     }
 
     /// An integer parameter (`busy-reply-threshold`, `hash-max-listpack-entries`, ...).
@@ -286,6 +294,9 @@ impl Config {
             checked.push((param, value));
         }
         for (param, value) in checked {
+            if param.name == "maxmemory" {
+                self.maxmemory = value.parse().unwrap_or(0);
+            }
             self.values.insert(param.name, value);
         }
         Ok(())

@@ -76,6 +76,10 @@ pub struct RunState {
     pub killed: Cell<bool>,
     /// Past `busy-reply-threshold`: other clients are answered BUSY.
     pub busy: Cell<bool>,
+    /// The script's reply is an error that the command which raised it already counted (Redis's
+    /// `ignore_error_stats_update`): the server counts the script as failed but not the error
+    /// again. Taken by the server right after the script.
+    pub error_counted: Cell<bool>,
     /// The caller's ACL user while a script runs, for `redis.acl_check_cmd`; `None`: a user who
     /// may run everything.
     pub acl_user: std::cell::RefCell<Option<crate::model::cmd::acl::User>>,
@@ -167,8 +171,8 @@ pub struct Engine {
 struct Sandbox {
     /// `compile(body) -> function | nil, message`
     compile: Function,
-    /// `run(function, KEYS, ARGV) -> true, result, resp | false, 'table', err, source, line |
-    /// false, 'raw', message`
+    /// `run(function, KEYS, ARGV) -> true, result, resp | false, 'table', err, source, line,
+    /// counted | false, 'raw', message`
     run: Function,
     /// `load_library(code) -> {name, callback, flags, desc}... | nil, message`
     load_library: Function,
@@ -391,7 +395,9 @@ impl Engine {
             self.sandbox
                 .run
                 .call((function, StringArray(keys), StringArray(argv)))?;
-        script_reply(sha, outcome.into_vec())
+        let (frame, counted) = script_reply(sha, outcome.into_vec())?;
+        self.run_state.error_counted.set(counted);
+        Ok(frame)
     }
 }
 
@@ -778,26 +784,42 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
 // ---------------------------------------------------------------------------------------------
 
 /// Turns what the sandbox's `run` returned into the client's reply (`luaCallFunction`).
-fn script_reply(sha: &str, outcome: Vec<Value>) -> mlua::Result<Frame> {
+fn script_reply(sha: &str, outcome: Vec<Value>) -> mlua::Result<(Frame, bool)> {
     let mut values = outcome.into_iter();
     let ok = matches!(values.next(), Some(Value::Boolean(true)));
     let rest: Vec<Value> = values.collect();
     if ok {
         let resp3 = matches!(rest.get(1), Some(Value::Integer(3)));
-        return lua_to_frame(rest.into_iter().next().unwrap_or(Value::Nil), resp3);
+        let result = rest.into_iter().next().unwrap_or(Value::Nil);
+        // A returned error table (`return redis.pcall(...)`) keeps its mark too.
+        let counted = match &result {
+            Value::Table(t) => {
+                matches!(t.raw_get::<Value>("err")?, Value::String(_))
+                    && matches!(
+                        t.raw_get::<Value>("ignore_error_stats_update")?,
+                        Value::Boolean(true)
+                    )
+            }
+            _ => false,
+        };
+        return Ok((lua_to_frame(result, resp3)?, counted));
     }
     let text = |i: usize| match rest.get(i) {
         Some(Value::String(s)) => Some(c_string(s)),
         _ => None,
     };
     if text(0).as_deref() == Some("table") {
-        return Ok(failure(sha, text(1), text(2).zip(text(3))));
+        let counted = matches!(rest.get(4), Some(Value::Boolean(true)));
+        return Ok((failure(sha, text(1), text(2).zip(text(3))), counted));
     }
     let message = text(1).unwrap_or_else(|| "execution failure".to_string());
-    Ok(reply_error_format(&format!(
-        "Error running script {sha}, {}\n",
-        truncate_chars(&message, 100)
-    )))
+    Ok((
+        reply_error_format(&format!(
+            "Error running script {sha}, {}\n",
+            truncate_chars(&message, 100)
+        )),
+        false,
+    ))
 }
 
 /// The reply for a script that raised an error table: its `err` text, and where it happened.
@@ -1260,10 +1282,14 @@ G.rawset = cwrap(function(...)
   if real_of[t] then error('Attempt to modify a readonly table', 0) end
   return rawset(t, k, v)
 end)
+-- Strings share one metatable, read-only in Redis 7.0 like every table it ships: scripts get a
+-- face of it (set up with the string library below).
+local string_meta_face
 G.getmetatable = cwrap(function(...)
   check_any(1, ...)
   local v = ...
   if v == env then return G_meta_face end
+  if type(v) == 'string' then return string_meta_face end
   if real_of[v] then return nil end
   return getmetatable(v)
 end)
@@ -1446,6 +1472,7 @@ local handler = loadstring(handler_source, '@err_handler_def')(getinfo, SELF, ty
 
 G.string = face(string)
 getmetatable('').__index = G.string
+string_meta_face = face(getmetatable(''))
 G.math = face(math)
 G.table = face(table)
 G.coroutine = face(coroutine)
@@ -1469,7 +1496,8 @@ local function compile(body)
   setfenv(f, env)
   return f
 end
--- Runs a script: true, result, resp; or false, 'table', err, source, line (luaExtractErrorInformation);
+-- Runs a script: true, result, resp; or false, 'table', err, source, line, counted
+-- (luaExtractErrorInformation);
 -- or false, 'raw', message for an error that is not a table.
 local function run(f, keys, argv)
   rawset(G, 'KEYS', keys)
@@ -1482,7 +1510,8 @@ local function run(f, keys, argv)
   end
   if ok then return true, result, resp end
   if type(result) ~= 'table' then return false, 'raw', as_string(result) end
-  return false, 'table', as_string(result.err), as_string(result.source), as_string(result.line)
+  return false, 'table', as_string(result.err), as_string(result.source), as_string(result.line),
+         result.ignore_error_stats_update == true
 end
 
 -- Functions (FUNCTION LOAD, FCALL): a library's code runs once at load time seeing only the

@@ -10,6 +10,7 @@
 use crate::model::cmd::{self, CommandSpec, Flags};
 use crate::model::frame::Frame;
 use crate::model::keyspace::{ClientId, Keyspace};
+use crate::model::lua::{parse_shebang, ScriptFlags};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 
@@ -135,7 +136,13 @@ pub struct Server {
     pub killed: std::collections::BTreeSet<ClientId>,
     /// ACL users (`cmd::acl`).
     pub acl: crate::model::cmd::acl::Acl,
+    /// The last client command found the data over `maxmemory` (Redis's `pre_command_oom_state`):
+    /// what a script started by it is checked against.
+    pub pre_command_oom: bool,
 }
+
+/// Redis's reply to a command that may grow memory while the data is over `maxmemory`.
+pub const ERR_OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /// Per-command counters as INFO commandstats reports them.
 #[derive(Clone, Copy, Debug, Default)]
@@ -198,6 +205,7 @@ impl Server {
             script_run: Default::default(),
             commands_processed: 0,
             stats: Stats::default(),
+            pre_command_oom: false,
             blocked_clients: 0,
             repl: crate::model::replication::Replication::new(seed),
             killed: std::collections::BTreeSet::new(),
@@ -350,7 +358,22 @@ impl Server {
                 return self.reject(call, denied.reply(spec.name));
             }
         }
-        if call.context != Context::Master && self.writes(spec, call.client) {
+        // Redis's `processCommand` under `maxmemory`: the model does not evict, so over the limit
+        // every policy behaves as `noeviction`.
+        let script = if spec.flags.contains(Flags::SCRIPT) {
+            Some(self.script_flags(spec, call.args))
+        } else {
+            None
+        };
+        let maxmemory = self.config.maxmemory();
+        if maxmemory > 0 && call.context == Context::Client {
+            let used = crate::model::cmd::info::used_memory(self, call.now_ms);
+            self.pre_command_oom = used > maxmemory;
+            if self.pre_command_oom && self.rejects_on_oom(spec, call.client, script) {
+                return self.reject(call, Frame::error(ERR_OOM));
+            }
+        }
+        if call.context != Context::Master && self.writes(spec, call.client, script) {
             if let Some(refusal) = self.write_refusal(call.now_ms) {
                 return self.reject(call, Frame::error(refusal));
             }
@@ -373,8 +396,31 @@ impl Server {
         self.config.int("repl-backlog-size").max(1) as u64
     }
 
-    /// Whether running this request writes: a write command, or an EXEC with one queued.
-    fn writes(&self, spec: &CommandSpec, client: ClientId) -> bool {
+    /// The flags a script command runs with: its shebang's or its function's; `None` for a
+    /// script without a shebang (or one not found), which runs with the command's own flags.
+    fn script_flags(&self, spec: &CommandSpec, args: &[Bytes]) -> Option<ScriptFlags> {
+        let flags = match spec.name {
+            "eval" | "eval_ro" => parse_shebang(&args[1]).ok()?.0,
+            "evalsha" | "evalsha_ro" => {
+                let sha = String::from_utf8(args[1].to_ascii_lowercase()).ok()?;
+                parse_shebang(self.scripts.get(&sha)?).ok()?.0
+            }
+            _ => self.functions.flags(&String::from_utf8_lossy(&args[1]))?,
+        };
+        (!flags.compat).then_some(flags)
+    }
+
+    /// Whether running this request writes: a write command, an EXEC with one queued, or a
+    /// script whose flags do not say `no-writes`.
+    fn writes(
+        &self,
+        spec: &CommandSpec,
+        client: ClientId,
+        script: Option<Option<ScriptFlags>>,
+    ) -> bool {
+        if let Some(Some(flags)) = script {
+            return !flags.no_writes;
+        }
         if spec.flags.contains(Flags::WRITE) {
             return true;
         }
@@ -388,6 +434,27 @@ impl Server {
                         cmd::find_command(args).is_some_and(|s| s.flags.contains(Flags::WRITE))
                     })
                 })
+    }
+
+    /// Whether a command is refused while over `maxmemory`: one that may grow memory (an EXEC
+    /// with one queued), or anything queued inside MULTI but the commands that end it.
+    fn rejects_on_oom(
+        &self,
+        spec: &CommandSpec,
+        client: ClientId,
+        script: Option<Option<ScriptFlags>>,
+    ) -> bool {
+        let queued = self.clients.get(&client).and_then(|c| c.multi.as_ref());
+        match queued {
+            Some(queued) if spec.name == "exec" => queued
+                .iter()
+                .any(|args| cmd::find_command(args).is_some_and(|s| cmd::denies_oom(s.name))),
+            Some(_) => !matches!(spec.name, "discard" | "quit" | "reset"),
+            None => match script {
+                Some(Some(flags)) => !(flags.allow_oom || flags.no_writes),
+                _ => cmd::denies_oom(spec.name),
+            },
+        }
     }
 
     /// Why a write is refused now, as Redis's `processCommand`: too few good replicas under
@@ -446,7 +513,10 @@ impl Server {
         stats.calls += 1;
         if let Reply::Frame(Frame::Error(text)) = &reply {
             stats.failed += 1;
-            self.stats.error(text);
+            // A script's error that the command raising it already counted is not counted twice.
+            if !self.script_run.error_counted.replace(false) {
+                self.stats.error(text);
+            }
         }
         reply
     }
@@ -457,10 +527,10 @@ impl Server {
     fn reject(&mut self, call: Call<'_>, error: Frame) -> Reply {
         if let Frame::Error(text) = &error {
             self.stats.error(text);
-            if crate::model::lua::is_arity_error(text) {
-                if let Some(spec) = cmd::find_command(call.args) {
-                    self.stats.commands.entry(spec.name).or_default().rejected += 1;
-                }
+            // Redis's `rejectCommand`: a known command refused (arity, ACL, OOM, too few
+            // replicas) counts as a rejected call.
+            if let Some(spec) = cmd::find_command(call.args) {
+                self.stats.commands.entry(spec.name).or_default().rejected += 1;
             }
         }
         let Some(state) = self.clients.get_mut(&call.client) else {

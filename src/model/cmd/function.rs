@@ -11,7 +11,7 @@
 //! other than Redis 7.0.15's.
 
 use crate::model::cmd::keys::glob_match;
-use crate::model::cmd::script::{call_from_script, caller_db, restore_db, split_keys};
+use crate::model::cmd::script::{call_from_script, caller_db, prepare_run, restore_db, split_keys};
 use crate::model::frame::Frame;
 use crate::model::lua::{Engine, Registered, ScriptFlags};
 use crate::model::parse::is_keyword;
@@ -43,7 +43,7 @@ struct FunctionInfo {
 
 impl Functions {
     /// The flags of a function, if one of that name is loaded.
-    fn flags(&self, name: &str) -> Option<ScriptFlags> {
+    pub fn flags(&self, name: &str) -> Option<ScriptFlags> {
         let library = self.libraries.get(self.owners.get(name)?)?;
         library
             .functions
@@ -318,11 +318,10 @@ fn fcall_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
         }
         Err(error) => return error.into(),
     };
-    if ro && !flags.no_writes {
-        return Frame::error("ERR Can not execute a script with write flag using *_ro command.")
-            .into();
-    }
-    let read_only = ro || flags.no_writes;
+    let limits = match prepare_run(server, call.client, &flags, ro, call.now_ms) {
+        Ok(limits) => limits,
+        Err(refusal) => return refusal.into(),
+    };
     let run_state = server.script_run.clone();
     let mut engine = server
         .functions
@@ -336,7 +335,7 @@ fn fcall_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
     let db = caller_db(server, call.client);
     let reply = {
         let mut host =
-            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
+            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, limits, args);
         engine.run_fcall(&name, keys, argv, &mut host)
     };
     run_state.finish();

@@ -106,9 +106,15 @@ fn server_fields(now_ms: u64) -> Fields {
     ])
 }
 
-fn memory_fields(server: &mut Server, now_ms: u64) -> Fields {
+/// INFO's `used_memory`: a server without data plus the estimate of its data (what `maxmemory`
+/// is compared with).
+pub fn used_memory(server: &mut Server, now_ms: u64) -> u64 {
     let data: usize = server.dbs_mut().map(|db| db.approx_bytes(now_ms)).sum();
-    let used = BASE_MEMORY_BYTES + data;
+    (BASE_MEMORY_BYTES + data) as u64
+}
+
+fn memory_fields(server: &mut Server, now_ms: u64) -> Fields {
+    let used = used_memory(server, now_ms);
     named(vec![
         ("used_memory", used.to_string()),
         ("used_memory_lua", LUA_MEMORY_BYTES.to_string()),

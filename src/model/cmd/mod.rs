@@ -46,6 +46,10 @@ impl Flags {
     pub const BLOCKING: Flags = Flags(1 << 3);
     /// Allowed on a stale or loading server, as Redis's `CMD_STALE`/`CMD_LOADING`.
     pub const STALE_OK: Flags = Flags(1 << 4);
+    /// Runs a script or function (EVAL, EVALSHA, FCALL and their `_RO`): whether it writes and
+    /// may grow memory comes from the script's shebang or the function's flags, as Redis's
+    /// `evalGetCommandFlags`.
+    pub const SCRIPT: Flags = Flags(1 << 5);
 
     pub const fn with(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
@@ -54,6 +58,57 @@ impl Flags {
     pub const fn contains(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
     }
+}
+
+/// Redis 7.0's `DENYOOM` commands (those of them the model has): refused while the data is over
+/// `maxmemory`. A name list, not a flag, because only a server with `maxmemory` asks.
+pub fn denies_oom(name: &str) -> bool {
+    matches!(
+        name,
+        "append"
+            | "blmove"
+            | "brpoplpush"
+            | "copy"
+            | "decr"
+            | "decrby"
+            | "function|load"
+            | "getset"
+            | "hincrby"
+            | "hincrbyfloat"
+            | "hmset"
+            | "hset"
+            | "hsetnx"
+            | "incr"
+            | "incrby"
+            | "incrbyfloat"
+            | "linsert"
+            | "lmove"
+            | "lpush"
+            | "lpushx"
+            | "lset"
+            | "mset"
+            | "msetnx"
+            | "psetex"
+            | "restore"
+            | "rpoplpush"
+            | "rpush"
+            | "rpushx"
+            | "sadd"
+            | "sdiffstore"
+            | "set"
+            | "setex"
+            | "setnx"
+            | "setrange"
+            | "sinterstore"
+            | "sort"
+            | "sunionstore"
+            | "xadd"
+            | "xgroup|create"
+            | "xgroup|createconsumer"
+            | "xsetid"
+            | "zadd"
+            | "zincrby"
+    )
 }
 
 pub struct CommandSpec {
@@ -201,10 +256,30 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("watch", -2, TX, transaction::watch),
     cmd("unwatch", 1, CONN, transaction::unwatch),
     // scripting
-    cmd("eval", -3, Flags::NOSCRIPT, script::eval),
-    cmd("evalsha", -3, Flags::NOSCRIPT, script::evalsha),
-    cmd("eval_ro", -3, Flags::NOSCRIPT, script::eval_ro),
-    cmd("evalsha_ro", -3, Flags::NOSCRIPT, script::evalsha_ro),
+    cmd(
+        "eval",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::eval,
+    ),
+    cmd(
+        "evalsha",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::evalsha,
+    ),
+    cmd(
+        "eval_ro",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::eval_ro,
+    ),
+    cmd(
+        "evalsha_ro",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        script::evalsha_ro,
+    ),
     container(
         "script",
         &[
@@ -383,8 +458,18 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("replconf", -1, CONN, replication::replconf),
     cmd("psync", -3, CONN, replication::psync),
     cmd("wait", 3, Flags::NOSCRIPT, replication::wait),
-    cmd("fcall", -3, Flags::NOSCRIPT.with(W), function::fcall),
-    cmd("fcall_ro", -3, Flags::NOSCRIPT, function::fcall_ro),
+    cmd(
+        "fcall",
+        -3,
+        Flags::NOSCRIPT.with(W).with(Flags::SCRIPT),
+        function::fcall,
+    ),
+    cmd(
+        "fcall_ro",
+        -3,
+        Flags::NOSCRIPT.with(Flags::SCRIPT),
+        function::fcall_ro,
+    ),
 ];
 
 /// Finds the command (and subcommand) a request names and checks its arity, answering with
@@ -394,6 +479,7 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
     let Some(spec) = find(COMMANDS, name, "") else {
         return Err(unknown_command(args));
     };
+    let container = spec;
     let spec = match (spec.subcommands.is_empty(), args.get(1)) {
         (false, Some(sub)) if sub.eq_ignore_ascii_case(b"help") => {
             find(spec.subcommands, sub, spec.name).unwrap_or(&CONTAINER_HELP)
@@ -409,9 +495,14 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
     };
     let argc = args.len() as i32;
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        // The shared HELP is named as Redis names each container's own (`xgroup|help`).
+        let name = if std::ptr::eq(spec, &CONTAINER_HELP) {
+            format!("{}|help", container.name)
+        } else {
+            spec.name.to_string()
+        };
         return Err(Frame::error(format!(
-            "ERR wrong number of arguments for '{}' command",
-            spec.name
+            "ERR wrong number of arguments for '{name}' command"
         )));
     }
     Ok(spec)
@@ -630,6 +721,15 @@ mod tests {
         assert_eq!(
             err(&["xgroup", "create", "s"]),
             Frame::error("ERR wrong number of arguments for 'xgroup|create' command")
+        );
+        // HELP takes no argument; the error names the container's HELP, as Redis's.
+        assert_eq!(
+            err(&["xgroup", "help", "xxx"]),
+            Frame::error("ERR wrong number of arguments for 'xgroup|help' command")
+        );
+        assert_eq!(
+            err(&["XINFO", "HELP", "xxx"]),
+            Frame::error("ERR wrong number of arguments for 'xinfo|help' command")
         );
     }
 

@@ -176,24 +176,46 @@ pub fn call_from_script(
     server: &mut Server,
     client: ClientId,
     now_ms: u64,
-    read_only: bool,
+    limits: RunLimits,
     args: &[Bytes],
 ) -> HostReply {
     let spec = match cmd::lookup(args) {
         Ok(spec) => spec,
         Err(Frame::Error(text)) if lua::is_arity_error(&text) => {
-            return Err("Wrong number of args calling Redis command from script".to_string())
+            return refused(
+                server,
+                args,
+                "Wrong number of args calling Redis command from script",
+            )
         }
-        Err(_) => return Err("Unknown Redis command called from script".to_string()),
+        Err(_) => return refused(server, args, "Unknown Redis command called from script"),
     };
     if spec.flags.contains(Flags::NOSCRIPT) {
-        return Err("This Redis command is not allowed from script".to_string());
+        return refused(
+            server,
+            args,
+            "This Redis command is not allowed from script",
+        );
     }
     if let Some(denied) = crate::model::cmd::acl::check(server, client, spec.name, args) {
-        return Err(denied.script_text());
+        return refused(server, args, &denied.script_text());
     }
-    if read_only && spec.flags.contains(Flags::WRITE) {
-        return Err("Write commands are not allowed from read-only scripts.".to_string());
+    if limits.read_only && spec.flags.contains(Flags::WRITE) {
+        return refused(
+            server,
+            args,
+            "Write commands are not allowed from read-only scripts.",
+        );
+    }
+    // Redis's `scriptVerifyOOM`: only a script's first write is refused, and only when the
+    // server was out of memory as the script started.
+    if !limits.allow_oom
+        && server.pre_command_oom
+        && server.config.maxmemory() > 0
+        && !server.script_run.wrote.get()
+        && cmd::denies_oom(spec.name)
+    {
+        return refused(server, args, &format!("-{}", crate::model::server::ERR_OOM));
     }
     if spec.flags.contains(Flags::WRITE) {
         // Redis's SCRIPT_WRITE_DIRTY: from now on SCRIPT KILL refuses (UNKILLABLE).
@@ -213,6 +235,76 @@ pub fn call_from_script(
         // does, it gets the answer it would give at its deadline, as Redis never blocks here.
         Reply::Block(block) => Ok(block.timeout_reply),
     }
+}
+
+/// What a script's commands may do, fixed when it starts (Redis's `SCRIPT_READ_ONLY` and
+/// `SCRIPT_ALLOW_OOM` run flags).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunLimits {
+    pub read_only: bool,
+    pub allow_oom: bool,
+}
+
+/// A command refused before it ran, as Redis's `scriptCall` counts it (an error reply, and a
+/// rejected call of a known command); `text` is `-CODE message` or a bare message (`ERR`).
+fn refused(server: &mut Server, args: &[Bytes], text: &str) -> HostReply {
+    match text.strip_prefix('-') {
+        Some(reply) => server.stats.error(reply),
+        None => server.stats.error("ERR"),
+    }
+    if let Some(spec) = cmd::find_command(args) {
+        server.stats.commands.entry(spec.name).or_default().rejected += 1;
+    }
+    Err(text.to_string())
+}
+
+/// Redis's `scriptPrepareForRun`: the checks before a script starts, by its shebang flags. A
+/// script without a shebang (`flags.compat`) is checked command by command instead.
+pub fn prepare_run(
+    server: &Server,
+    client: ClientId,
+    flags: &lua::ScriptFlags,
+    ro: bool,
+    now_ms: u64,
+) -> Result<RunLimits, Frame> {
+    let limits = RunLimits {
+        read_only: ro || flags.read_only(),
+        allow_oom: !flags.compat && flags.allow_oom,
+    };
+    if flags.compat {
+        return Ok(limits);
+    }
+    if !flags.no_writes {
+        let from_master = server.repl.master.as_ref().and_then(|m| m.client) == Some(client);
+        if server.repl.is_replica()
+            && server.config.get("replica-read-only") == "yes"
+            && !from_master
+        {
+            return Err(Frame::error(
+                "READONLY Can not run script with write flag on readonly replica",
+            ));
+        }
+        if ro {
+            return Err(Frame::error(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        if !server.repl.is_replica() {
+            if let Some(refusal) = server.write_refusal(now_ms) {
+                return Err(Frame::error(refusal));
+            }
+        }
+    }
+    if server.pre_command_oom
+        && server.config.maxmemory() > 0
+        && !flags.allow_oom
+        && !flags.no_writes
+    {
+        return Err(Frame::error(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+        ));
+    }
+    Ok(limits)
 }
 
 /// Splits `script numkeys keys... args...` after checking numkeys as Redis does.
@@ -257,12 +349,10 @@ fn run(
 ) -> Reply {
     with_engine(server, |engine, server| {
         let flags = engine.flags(sha).unwrap_or_default();
-        if ro && !flags.compat && !flags.no_writes {
-            return Frame::error(
-                "ERR Can not execute a script with write flag using *_ro command.",
-            );
-        }
-        let read_only = ro || flags.read_only();
+        let limits = match prepare_run(server, call.client, &flags, ro, call.now_ms) {
+            Ok(limits) => limits,
+            Err(refusal) => return refusal,
+        };
         let run_state = server.script_run.clone();
         run_state.running.set(Some(true));
         run_state
@@ -270,7 +360,7 @@ fn run(
             .replace(crate::model::cmd::acl::user_of(server, call.client));
         let db = caller_db(server, call.client);
         let mut host =
-            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, read_only, args);
+            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, limits, args);
         let reply = engine.run(sha, keys, argv, &mut host);
         run_state.finish();
         restore_db(server, call.client, db);
@@ -594,6 +684,7 @@ mod tests {
 #[cfg(test)]
 mod calls {
     use super::tests::check;
+    use super::*;
 
     #[test]
     fn scripts_call_commands() {
@@ -647,5 +738,92 @@ mod calls {
             run(&mut server, client, 0, "PING"),
             Frame::Simple("PONG".into())
         );
+    }
+
+    /// Redis 7.0 makes the strings' shared metatable read-only like its library tables: a
+    /// script can read it (`__index` is the string library) but not change it.
+    #[test]
+    fn the_string_metatable_is_read_only() {
+        check(&[
+        (&["eval", "getmetatable('').__index = function() return 1 end", "0"], b"-ERR user_script:1: Attempt to modify a readonly table script: 1cc7236222751b574bcf07366f52394412f14643, on @user_script:1.\r\n"),
+        (&["eval", "local m = getmetatable('') m.x = 1", "0"], b"-ERR user_script:1: Attempt to modify a readonly table script: 7fea5b466c18e5224c5e82f77ba537f9e3f93f17, on @user_script:1.\r\n"),
+        (&["eval", "local m = getmetatable('') rawset(m, 'a', 1)", "0"], b"-ERR Attempt to modify a readonly table script: 7f1c97268b35d3c6b65d6e4448b92d3e449e3364, on @user_script:1.\r\n"),
+        (&["eval", "return {pcall(setmetatable, getmetatable(''), {})}", "0"], b"*2\r\n$-1\r\n$34\r\nAttempt to modify a readonly table\r\n"),
+        (&["eval", "return rawequal(getmetatable('').__index, string)", "0"], b":1\r\n"),
+        (&["eval", "return rawequal(getmetatable(''), getmetatable('x'))", "0"], b":1\r\n"),
+        (&["eval", "return ('abc'):upper()", "0"], b"$3\r\nABC\r\n"),
+        (&["eval", "getmetatable(nil).__index = 1", "0"], b"-ERR user_script:1: attempt to index a nil value script: 0cff4b5977b0a3c24d19b680491a527ea6ec5de3, on @user_script:1.\r\n"),
+        ]);
+    }
+
+    /// A shebang script is a write command unless it says `no-writes`, and grows memory unless
+    /// it says `allow-oom` (Redis's `evalGetCommandFlags`); a script without one is checked at
+    /// its first write instead. Over `maxmemory` (1 byte: always) a command that may grow
+    /// memory is refused, and inside MULTI anything but its end.
+    #[test]
+    fn script_flags_decide_noreplicas_and_oom() {
+        check(&[
+        (&["config", "set", "min-replicas-to-write", "1"], b"+OK\r\n"),
+        (&["eval", "#!lua\nreturn 1", "0"], b"-NOREPLICAS Not enough good replicas to write.\r\n"),
+        (&["eval", "#!lua flags=no-writes\nreturn 2", "0"], b":2\r\n"),
+        (&["eval", "return redis.call('set','x','1')", "1", "x"], b"-NOREPLICAS Not enough good replicas to write. script: 8b2ae6dd76cda7fc3e27f97431ae27d7b08a221d, on @user_script:1.\r\n"),
+        (&["eval", "return 3", "0"], b":3\r\n"),
+        (&["config", "set", "min-replicas-to-write", "0"], b"+OK\r\n"),
+        (&["config", "set", "maxmemory", "1"], b"+OK\r\n"),
+        (&["eval", "#!lua\nreturn 1", "0"], b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"),
+        (&["eval", "#!lua flags=allow-oom\nreturn redis.call('set','x','y')", "1", "x"], b"+OK\r\n"),
+        (&["eval", "#!lua flags=no-writes\nreturn 1", "0"], b":1\r\n"),
+        (&["eval", "return redis.call('set','x','y')", "1", "x"], b"-OOM command not allowed when used memory > 'maxmemory'. script: 71e6319f97b0fe8bdfa1c5df3ce4489946dda479, on @user_script:1.\r\n"),
+        (&["eval", "return redis.pcall('set','x','y')", "1", "x"], b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"),
+        (&["eval", "redis.call('del','x') return redis.call('set','x','z')", "1", "x"], b"+OK\r\n"),
+        (&["set", "a", "b"], b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"),
+        (&["get", "a"], b"$-1\r\n"),
+        (&["del", "a"], b":0\r\n"),
+        (&["multi"], b"+OK\r\n"),
+        (&["get", "a"], b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"),
+        (&["exec"], b"-EXECABORT Transaction discarded because of previous errors.\r\n"),
+        (&["multi"], b"+OK\r\n"),
+        (&["discard"], b"+OK\r\n"),
+        (&["config", "set", "maxmemory", "0"], b"+OK\r\n"),
+        (&["set", "a", "b"], b"+OK\r\n"),
+        ]);
+    }
+
+    /// An error a command raised inside a script is counted once, by the command (a rejected
+    /// call when refused before it ran); the script counts as failed without a second error.
+    #[test]
+    fn a_script_error_is_counted_once() {
+        let mut server = Server::new();
+        let client = server.connect();
+        let run = |server: &mut Server, parts: &[&str]| {
+            let args: Vec<Bytes> = parts
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect();
+            server.execute(client, &args, 0)
+        };
+        run(&mut server, &["config", "set", "maxmemory", "1"]);
+        server.stats = Default::default();
+        for body in [
+            "return redis.call('set','x','y')",
+            "return redis.pcall('set','x','y')",
+        ] {
+            run(&mut server, &["eval", body, "1", "x"]);
+        }
+        run(
+            &mut server,
+            &[
+                "eval",
+                "local t = redis.pcall('set','x','y') return 1",
+                "1",
+                "x",
+            ],
+        );
+        assert_eq!(server.stats.errors.get("OOM"), Some(&3));
+        assert_eq!(server.stats.error_replies, 3);
+        let set = server.stats.commands["set"];
+        assert_eq!((set.calls, set.rejected, set.failed), (0, 3, 0));
+        let eval = server.stats.commands["eval"];
+        assert_eq!((eval.calls, eval.rejected, eval.failed), (3, 0, 2));
     }
 }

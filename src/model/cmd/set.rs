@@ -203,6 +203,14 @@ pub fn srandmember(server: &mut Server, call: Call<'_>) -> Reply {
     let count = match call.args.get(2) {
         None => None,
         Some(arg) => match crate::model::parse::int_arg(arg) {
+            // Redis's `getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)`: the count's absolute
+            // value must fit.
+            Ok(i64::MIN) => {
+                return Frame::error(
+                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+                )
+                .into()
+            }
             Ok(n) => Some(n),
             Err(e) => return e.into(),
         },
@@ -334,8 +342,9 @@ pub fn sintercard(server: &mut Server, call: Call<'_>) -> Reply {
         }
         match crate::model::parse::int_arg(value) {
             Ok(n) if n >= 0 => limit = n as usize,
-            Ok(_) => return Frame::error("ERR LIMIT can't be negative").into(),
-            Err(e) => return e.into(),
+            // Redis's `getPositiveLongFromObjectOrReply` with its message: a value that is not
+            // an integer gets the same text as a negative one.
+            _ => return Frame::error("ERR LIMIT can't be negative").into(),
         }
         rest = tail;
     }
@@ -443,12 +452,87 @@ pub fn smove(server: &mut Server, call: Call<'_>) -> Reply {
             ks.remove(src, now);
         }
     }
-    match ks.typed(dst, now, pick_set) {
-        Ok(Some(set)) => {
-            set.insert(member.clone());
+    // Redis signals the destination only when the member was not there yet (a WATCH on it
+    // survives an SMOVE that changes nothing there).
+    let added = match ks.typed(dst, now, pick_set) {
+        Ok(Some(set)) => set.insert(member.clone()),
+        _ => {
+            ks.insert_new(dst.clone(), Value::Set(BTreeSet::from([member.clone()])));
+            true
         }
-        _ => ks.insert_new(dst.clone(), Value::Set(BTreeSet::from([member.clone()]))),
+    };
+    if added {
+        ks.touch(dst);
     }
-    ks.touch(dst);
     Frame::Integer(1).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::frame::Frame;
+    use crate::model::server::{Reply, Server};
+    use bytes::Bytes;
+
+    /// An SMOVE of a member the destination already has leaves a WATCH on the destination
+    /// intact (Redis signals it only on an addition).
+    #[test]
+    fn smove_signals_the_destination_only_when_it_adds() {
+        let mut server = Server::new();
+        let (a, b) = (server.connect(), server.connect());
+        let mut run = |client, parts: &[&str]| {
+            let args: Vec<Bytes> = parts
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect();
+            match server.execute(client, &args, 0) {
+                Reply::Frame(frame) => frame,
+                Reply::Block(_) => panic!("blocked"),
+            }
+        };
+        run(a, &["sadd", "src", "a", "b"]);
+        run(a, &["sadd", "dst", "a"]);
+        run(a, &["watch", "dst"]);
+        run(a, &["multi"]);
+        run(a, &["sadd", "dst", "c"]);
+        assert_eq!(run(b, &["smove", "src", "dst", "a"]), Frame::Integer(1));
+        assert_eq!(run(a, &["exec"]), Frame::Array(vec![Frame::Integer(1)]));
+        assert_eq!(run(a, &["scard", "dst"]), Frame::Integer(2));
+        run(a, &["watch", "dst"]);
+        run(a, &["multi"]);
+        assert_eq!(run(b, &["smove", "src", "dst", "b"]), Frame::Integer(1));
+        assert_eq!(run(a, &["exec"]), Frame::NullArray);
+    }
+
+    /// A count whose absolute value does not fit is refused with Redis 7.0.15's text, never
+    /// turned into a reply of 2^63 members.
+    #[test]
+    fn srandmember_and_sintercard_range_errors() {
+        let mut server = Server::new();
+        let client = server.connect();
+        let mut run = |parts: &[&str]| {
+            let args: Vec<Bytes> = parts
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect();
+            match server.execute(client, &args, 0) {
+                Reply::Frame(frame) => frame,
+                Reply::Block(_) => panic!("blocked"),
+            }
+        };
+        run(&["sadd", "myset", "a"]);
+        assert_eq!(
+            run(&["srandmember", "myset", "-9223372036854775808"]),
+            Frame::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        );
+        for limit in ["-1", "a"] {
+            assert_eq!(
+                run(&["sintercard", "1", "myset", "LIMIT", limit]),
+                Frame::error("ERR LIMIT can't be negative")
+            );
+        }
+        assert_eq!(
+            run(&["srandmember", "myset", "-2"]),
+            Frame::Array(vec![Frame::bulk("a"), Frame::bulk("a")])
+        );
+    }
 }

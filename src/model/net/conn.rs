@@ -322,8 +322,11 @@ impl Shared {
     }
 
     /// CLIENT KILL marked this client.
+    /// While a script holds the server nobody is killed (CLIENT KILL waits for the script too).
     fn killed(&self, client: ClientId) -> bool {
-        self.server.borrow().killed.contains(&client)
+        self.server
+            .try_borrow()
+            .is_ok_and(|s| s.killed.contains(&client))
     }
 
     /// Offset, generation and replica count: what the replication tasks react to.
@@ -642,6 +645,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     }
                 }
                 () = &mut timeout => {
+                    // A script holding the server answers the timeout after it ends, as Redis
+                    // handles timeouts in its cron, which a running script does not reach.
+                    shared.idle().await;
                     if self.shared.unblock(self.client) {
                         let frame = self.shared.server().timeout_reply(self.client, &request, block.timeout_reply);
                         return Ok(Some(frame));
@@ -786,6 +792,66 @@ mod tests {
                     assert!(read.await.is_ok(), "the {name} connection was not closed");
                 }
                 assert!(shared.server().killed.is_empty(), "closed clients are forgotten");
+            })
+            .await;
+    }
+
+    /// On the wall clock, a script past `busy-reply-threshold` lets other connections in: they
+    /// are answered BUSY (asking whether CLIENT KILL marked them must not need the server the
+    /// script holds), SCRIPT KILL stops it, and the script's caller gets Redis's kill error.
+    #[tokio::test]
+    async fn a_busy_script_answers_busy_and_is_killed() {
+        LocalSet::new()
+            .run_until(async {
+                let shared = Shared::new(Server::new(), Clock::System);
+                let (mut other, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                let mut reply = [0u8; 256];
+                other
+                    .write_all(b"CONFIG SET lua-time-limit 10\r\n")
+                    .await
+                    .unwrap();
+                let n = other.read(&mut reply).await.unwrap();
+                assert_eq!(&reply[..n], b"+OK\r\n");
+                let (mut runner, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                runner
+                    .write_all(b"EVAL \"while true do end\" 0\r\n")
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let wait = std::time::Duration::from_secs(5);
+                other.write_all(b"PING\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    reply[..n].starts_with(b"-BUSY "),
+                    "{:?}",
+                    String::from_utf8_lossy(&reply[..n])
+                );
+                other.write_all(b"SCRIPT KILL\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&reply[..n], b"+OK\r\n");
+                let n = tokio::time::timeout(wait, runner.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    String::from_utf8_lossy(&reply[..n]).contains("Script killed by user"),
+                    "{:?}",
+                    String::from_utf8_lossy(&reply[..n])
+                );
+                other.write_all(b"PING\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&reply[..n], b"+PONG\r\n");
             })
             .await;
     }
