@@ -21,8 +21,12 @@ use super::{print_outcome, Failure};
 /// The rate the probe offers: far above what the pipeline commits in either world, so the
 /// producers commit back to back (a producer behind its schedule never waits).
 pub const PROBE_OFFERED_PER_S: f64 = 100_000.0;
-/// Decisions of the fault-free probe that measures the pipeline's maximum rate.
-pub const PROBE_DECISIONS: u64 = 2_000;
+/// Decisions of the fault-free probe that measures the pipeline's maximum rate in the
+/// simulation (its rates are per simulated second, so a short probe is exact there).
+pub const PROBE_DECISIONS_SIM: u64 = 2_000;
+/// The same against real Redis: enough for about a second of work at tens of thousands of
+/// decisions/s, so the probe's rate is not a 100 ms sample of a noisy machine.
+pub const PROBE_DECISIONS_REAL: u64 = 30_000;
 /// Decisions at most in one bench run, whatever the rate and duration ask for: a simulated run
 /// keeps its whole history in memory.
 pub const DECISIONS_MAX: u64 = 2_000_000;
@@ -130,11 +134,11 @@ pub fn bench_scenario(
     Ok((s, offered))
 }
 
-/// The scenario of the probe: no fault, [`PROBE_DECISIONS`] all due at once.
-pub fn probe_scenario(scenario: &Scenario) -> Scenario {
+/// The scenario of the probe: no fault, `decisions` all due at once.
+pub fn probe_scenario(scenario: &Scenario, decisions: u64) -> Scenario {
     let mut s = sim::without_faults(scenario);
     s.workload.rate_per_s = PROBE_OFFERED_PER_S;
-    s.workload.decisions = PROBE_DECISIONS;
+    s.workload.decisions = decisions;
     s.faults.window_ms = 1_000;
     s.drain_ms = s.drain_ms.max(60_000);
     s
@@ -220,7 +224,8 @@ fn bench_sim(args: &BenchCli, scenario: &Scenario) -> Result<u8, Failure> {
     let rate = match args.rate {
         Some(r) => r,
         None => {
-            let outcome = SimRun::new(&probe_scenario(scenario), args.seed)?.run()?;
+            let outcome =
+                SimRun::new(&probe_scenario(scenario, PROBE_DECISIONS_SIM), args.seed)?.run()?;
             let (rate, line) = probed_rate(&outcome)?;
             println!("{line}");
             probe = Some(line);

@@ -262,7 +262,7 @@ async fn bench_real_run(
     let rate = match rate {
         Some(r) => r,
         None => {
-            let probe_scenario = bench::probe_scenario(scenario);
+            let probe_scenario = bench::probe_scenario(scenario, bench::PROBE_DECISIONS_REAL);
             let run = RealRun::new(&options(&probe_scenario)).map_err(real_failure)?;
             let outcome = run.run().await.map_err(real_failure)?;
             let (rate, line) = bench::probed_rate(&outcome)?;
