@@ -1,11 +1,16 @@
 //! The pipeline's processes, run in this process as tokio tasks: producers `producer-<i>`, workers
-//! `worker-<concern>-<i>` and the `trimmer`, each under the name its history records carry.
+//! `worker-<concern>-<i>` and the `trimmer`, each under the name its history records carry; and
+//! the API sink's `downstream`, a service in this process that a crash switches off.
 //!
 //! A crash aborts a task: it is dropped at its current await with everything it held in memory,
 //! and its connections close as their drivers end, while commands already sent still run on the
 //! server, as with a killed process. A restart spawns a fresh task from what outlives it: Redis,
 //! the downstream's ledger, and a producer's progress (its upstream queue), so a restarted producer
 //! retries its first unconfirmed decision under the same id.
+//!
+//! A crashed downstream refuses every call as a server that is gone refuses connections; a call
+//! already inside it completes, as a request the server had applied before it died. Its ledger
+//! outlives the crash, as the simulated downstream's does.
 //!
 //! A pause stops polling a task (its timers still run, as a stopped process's do) until it is
 //! resumed; its connections stay open and their replies wait, as in a socket buffer.
@@ -23,8 +28,9 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::RealError;
+use crate::pipeline::connector::BoxFuture;
 use crate::pipeline::consumer::Worker;
-use crate::pipeline::downstream::Downstream;
+use crate::pipeline::downstream::{ApiCall, ApiReply, Downstream, DownstreamError};
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::producer::Producer;
 use crate::pipeline::retention::Trimmer;
@@ -50,7 +56,7 @@ struct Slot {
 pub struct Processes {
     ctx: Context,
     workload: Arc<Workload>,
-    downstream: Option<Arc<dyn Downstream>>,
+    downstream: Option<Arc<Switched>>,
     /// The run's start: decisions are due at `start + at_ms`.
     start: tokio::time::Instant,
     slots: BTreeMap<String, Slot>,
@@ -66,6 +72,12 @@ impl Processes {
         workers_per_concern: u32,
         start: tokio::time::Instant,
     ) -> Processes {
+        let downstream = downstream.map(|inner| {
+            Arc::new(Switched {
+                inner,
+                down: AtomicBool::new(false),
+            })
+        });
         let mut slots = BTreeMap::new();
         for p in 0..producers as usize {
             let progress = Arc::new(Progress::new(workload.slice(p, producers as usize)));
@@ -128,7 +140,8 @@ impl Processes {
                 tokio::spawn(Gated::new(run, gate))
             }
             Role::Worker { concern, index } => {
-                let worker = Worker::new(&ctx, concern, *index, &tenants, self.downstream.clone())
+                let downstream = self.downstream.clone().map(|d| d as Arc<dyn Downstream>);
+                let worker = Worker::new(&ctx, concern, *index, &tenants, downstream)
                     .map_err(|e| RealError::Broken(format!("{name}: {e}")))?;
                 tokio::spawn(Gated::new(worker.run(), gate))
             }
@@ -139,16 +152,30 @@ impl Processes {
     }
 
     pub fn is_down(&self, name: &str) -> bool {
-        self.slots.get(name).is_some_and(|s| s.task.is_none())
+        match self.switch(name) {
+            Some(d) => d.down.load(Ordering::SeqCst),
+            None => self.slots.get(name).is_some_and(|s| s.task.is_none()),
+        }
     }
 
     /// Processes crashed and not restarted, in name order.
     pub fn down(&self) -> Vec<String> {
-        self.slots
+        let mut down: Vec<String> = self
+            .slots
             .iter()
             .filter(|(_, s)| s.task.is_none())
             .map(|(n, _)| n.clone())
-            .collect()
+            .collect();
+        if self.is_down(DOWNSTREAM) {
+            down.push(DOWNSTREAM.to_string());
+            down.sort();
+        }
+        down
+    }
+
+    /// The downstream's switch, when `name` is the downstream of an API-sink run.
+    fn switch(&self, name: &str) -> Option<&Switched> {
+        self.downstream.as_deref().filter(|_| name == DOWNSTREAM)
     }
 
     /// Stops polling a running task (`true`) or polls it again (`false`). False when the task
@@ -162,6 +189,9 @@ impl Processes {
 
     /// Aborts the task and waits until it is gone. False when it was not running.
     pub async fn crash(&mut self, name: &str) -> bool {
+        if let Some(d) = self.switch(name) {
+            return !d.down.swap(true, Ordering::SeqCst);
+        }
         let Some(task) = self.slots.get_mut(name).and_then(|s| s.task.take()) else {
             return false;
         };
@@ -175,6 +205,10 @@ impl Processes {
     pub fn restart(&mut self, name: &str) -> Result<bool, RealError> {
         if !self.is_down(name) {
             return Ok(false);
+        }
+        if let Some(d) = self.switch(name) {
+            d.down.store(false, Ordering::SeqCst);
+            return Ok(true);
         }
         self.spawn(name)?;
         Ok(true)
@@ -277,6 +311,29 @@ impl<F: Future> Future for Gated<F> {
     }
 }
 
+/// The downstream's name in the history and in fault targets, as the simulation's host is named.
+pub const DOWNSTREAM: &str = "downstream";
+
+/// The downstream as the workers call it: the service, unless it is crashed.
+struct Switched {
+    inner: Arc<dyn Downstream>,
+    down: AtomicBool,
+}
+
+impl Downstream for Switched {
+    fn call<'a>(&'a self, call: &'a ApiCall) -> BoxFuture<'a, Result<ApiReply, DownstreamError>> {
+        if self.down.load(Ordering::SeqCst) {
+            return Box::pin(async {
+                Err(DownstreamError::Io {
+                    addr: DOWNSTREAM.to_string(),
+                    source: std::io::ErrorKind::ConnectionRefused.into(),
+                })
+            });
+        }
+        self.inner.call(call)
+    }
+}
+
 pub fn producer_name(index: usize) -> String {
     format!("producer-{index}")
 }
@@ -311,6 +368,46 @@ async fn produce(
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicU64;
+
+    #[tokio::test]
+    async fn a_crashed_downstream_refuses_calls_and_keeps_its_ledger() {
+        let service = crate::pipeline::downstream::DownstreamService::new(
+            true,
+            crate::history::Recorder::new(),
+        );
+        let switched = Switched {
+            inner: service.clone(),
+            down: AtomicBool::new(false),
+        };
+        let call = |key: &str| ApiCall {
+            concern: "billing".into(),
+            key: key.into(),
+            tenant: "t0".into(),
+            object: "o1".into(),
+            amount: "3".into(),
+        };
+        assert_eq!(
+            switched.call(&call("d-1")).await.unwrap(),
+            ApiReply::Applied
+        );
+        switched.down.store(true, Ordering::SeqCst);
+        let refused = switched.call(&call("d-2")).await.unwrap_err();
+        assert!(
+            matches!(&refused, DownstreamError::Io { source, .. } if source.kind() == std::io::ErrorKind::ConnectionRefused),
+            "{refused}"
+        );
+        switched.down.store(false, Ordering::SeqCst);
+        assert_eq!(
+            switched.call(&call("d-1")).await.unwrap(),
+            ApiReply::Duplicate,
+            "the ledger outlived the crash"
+        );
+        assert_eq!(
+            service.ledger().requests,
+            2,
+            "the refused call never reached it"
+        );
+    }
 
     #[tokio::test]
     async fn a_paused_task_makes_no_progress_until_resumed() {

@@ -9,11 +9,11 @@
 
 use std::collections::BTreeSet;
 
-use super::processes::{producer_name, worker_name, TRIMMER};
+use super::processes::{producer_name, worker_name, DOWNSTREAM, TRIMMER};
 use super::topology::{Net, PRIMARY};
 use crate::fault_plan::{cut_sides, kind_name, one_of, pick, FaultTarget, Targets};
 use crate::rng::Rng;
-use crate::scenario::{failpoint_target, FaultKind, Scenario, TopologyKind};
+use crate::scenario::{failpoint_target, FaultKind, Scenario, Sink, TopologyKind};
 
 /// The run's process and container names: the targets a fault may name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct RealHosts {
     pub producers: Vec<String>,
     pub workers: Vec<String>,
     pub trimmer: Option<String>,
+    /// The API sink's downstream service (in this process).
+    pub downstream: Option<String>,
     pub servers: Vec<String>,
     pub sentinels: Vec<String>,
 }
@@ -44,6 +46,7 @@ impl RealHosts {
             producers: (0..p.producers as usize).map(producer_name).collect(),
             workers,
             trimmer: (p.trim_interval_ms > 0).then(|| TRIMMER.to_string()),
+            downstream: (p.sink == Sink::IdempotentApi).then(|| DOWNSTREAM.to_string()),
             servers,
             sentinels,
         }
@@ -121,26 +124,14 @@ impl FaultTarget for RealTarget {
 impl Targets for RealHosts {
     type Target = RealTarget;
 
-    /// Kinds this world can inject; the others are refused with a sentence saying so.
+    /// Every kind the simulation injects, this world injects too (the same refusal: a failover
+    /// needs Sentinels).
     fn supports(&self, kind: FaultKind) -> Result<(), String> {
         match kind {
-            FaultKind::CrashWorker
-            | FaultKind::CrashProducer
-            | FaultKind::CrashTrimmer
-            | FaultKind::Failpoint
-            | FaultKind::Stall
-            | FaultKind::Partition
-            | FaultKind::Loss
-            | FaultKind::Latency
-            | FaultKind::Pause
-            | FaultKind::RedisCrash
-            | FaultKind::RedisPowerLoss
-            | FaultKind::Failover => Ok(()),
-            other => Err(format!(
-                "fault kind `{}` is not available in the real world yet (it does: crash-worker, crash-producer, crash-trimmer, failpoint, stall, partition, loss, latency, pause, redis-crash, redis-power-loss, failover; `--without {}` runs the scenario without it)",
-                kind_name(other),
-                kind_name(other)
-            )),
+            FaultKind::Failover if self.sentinels.is_empty() => {
+                Err("failover needs Sentinels: use topology kind `sentinel`".into())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -150,6 +141,7 @@ impl Targets for RealHosts {
             FaultKind::CrashProducer => pick(rng, &self.producers).map(RealTarget::Task),
             // The trimmer is one of the app's tasks, crashed and restarted as a worker is.
             FaultKind::CrashTrimmer => self.trimmer.clone().map(RealTarget::Task),
+            FaultKind::CrashDownstream => self.downstream.clone().map(RealTarget::Task),
             FaultKind::Pause => {
                 let mut all = self.app();
                 all.extend(self.servers.iter().cloned());
@@ -194,6 +186,9 @@ impl Targets for RealHosts {
             }
             FaultKind::CrashTrimmer => {
                 one_of(text, "the trimmer", self.trimmer.as_slice()).map(RealTarget::Task)
+            }
+            FaultKind::CrashDownstream => {
+                one_of(text, "the downstream", self.downstream.as_slice()).map(RealTarget::Task)
             }
             FaultKind::Pause if self.app().iter().any(|h| h == text) => {
                 Ok(RealTarget::Task(text.to_string()))
@@ -325,8 +320,8 @@ mod tests {
             .iter()
             .all(|f| f.at_ms < 3_000));
         // Loss and latency are netem in the containers' namespaces; a power loss is the image's
-        // shim cutting the files back to what was fsynced; the trimmer is a task. What is still
-        // refused (crash-downstream) is refused with a sentence.
+        // shim cutting the files back to what was fsynced; the trimmer is a task and the
+        // downstream a switched-off service. Only a failover without Sentinels is refused.
         let every = scenario(
             "",
             "[faults]\nwindow_ms = 1000\n[faults.rates]\nloss = 1.0\nlatency = 1.0\nredis-power-loss = 1.0\nredis-crash = 1.0\n",
@@ -342,15 +337,14 @@ mod tests {
             .iter()
             .all(|f| f.target == RealTarget::Container(Who::Primary)));
         let hosts = RealHosts::new(&every);
-        for kind in FaultKind::ALL {
-            let refused = hosts.supports(kind).is_err();
-            assert_eq!(refused, kind == FaultKind::CrashDownstream, "{kind:?}");
+        for kind in FaultKind::ALL
+            .into_iter()
+            .filter(|k| *k != FaultKind::Failover)
+        {
+            assert_eq!(hosts.supports(kind), Ok(()), "{kind:?}");
         }
-        let e = hosts.supports(FaultKind::CrashDownstream).unwrap_err();
-        assert!(
-            e.starts_with("fault kind `crash-downstream` is not available in the real world yet"),
-            "{e}"
-        );
+        let e = hosts.supports(FaultKind::Failover).unwrap_err();
+        assert!(e.starts_with("failover needs Sentinels"), "{e}");
         let scripted = scenario("", "[faults]\nwindow_ms = 1000\n[[faults.script]]\nat_ms = 5\nkind = \"redis-power-loss\"\ntarget = \"redis\"\n");
         let plan = draw(1, &scripted, &RealHosts::new(&scripted), 1_000).unwrap();
         assert_eq!(
