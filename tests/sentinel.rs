@@ -159,6 +159,21 @@ async fn wait_replicas_up(replicas: &[u16]) {
     }
 }
 
+/// `n` real Sentinels watching `mymaster` at `primary_port` with quorum 2 and the tests' timeouts.
+fn real_sentinels(n: usize, primary_port: u16) -> Vec<support::Sentinel> {
+    (0..n)
+        .map(|_| {
+            support::Sentinel::start_with(
+                "mymaster",
+                primary_port,
+                2,
+                DOWN_AFTER_MS,
+                FAILOVER_TIMEOUT_MS,
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn model_sentinels_fail_over_real_servers_and_demote_the_old_primary() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -268,17 +283,7 @@ fn a_model_sentinel_votes_and_follows_with_real_sentinels() {
         let r2 = replica_of(&primary);
         let replicas = [r1.port, r2.port];
         wait_replicas_up(&replicas).await;
-        let real: Vec<support::Sentinel> = (0..2)
-            .map(|_| {
-                support::Sentinel::start_with(
-                    "mymaster",
-                    primary.port,
-                    2,
-                    DOWN_AFTER_MS,
-                    FAILOVER_TIMEOUT_MS,
-                )
-            })
-            .collect();
+        let real = real_sentinels(2, primary.port);
         let model_port = free_port();
         let mut all: Vec<u16> = real.iter().map(|s| s.port).collect();
         all.push(model_port);
@@ -352,17 +357,7 @@ fn the_sentinel_watcher_records_a_failover_the_sentinels_started_on_their_own() 
         let r2 = replica_of(&primary);
         let replicas = [r1.port, r2.port];
         wait_replicas_up(&replicas).await;
-        let sentinels: Vec<support::Sentinel> = (0..3)
-            .map(|_| {
-                support::Sentinel::start_with(
-                    "mymaster",
-                    primary.port,
-                    2,
-                    DOWN_AFTER_MS,
-                    FAILOVER_TIMEOUT_MS,
-                )
-            })
-            .collect();
+        let sentinels = real_sentinels(3, primary.port);
         let ports: Vec<u16> = sentinels.iter().map(|s| s.port).collect();
         for port in ports.clone() {
             eventually(
