@@ -34,10 +34,10 @@ type Latest<'a> = (&'a str, &'a str, usize);
 pub fn check(input: &Input) -> Findings {
     let api_concerns = api_concerns(input.history);
     let facts = &input.facts;
-    // Only looked up: findings come out in history order.
-    let mut latest: FastMap<(&str, &str, &str), Latest> = FastMap::default(); // (concern, tenant, object)
-                                                                              // The latest delivery (position, entry) of each (decision, concern), by their indexes in the
-                                                                              // history's index: no hashing per record.
+    // Keyed by (concern, tenant, object); only looked up: findings come out in history order.
+    let mut latest: FastMap<(&str, &str, &str), Latest> = FastMap::default();
+    // The latest delivery (position, entry) of each (decision, concern), by their indexes in the
+    // history's index: no hashing per record.
     let concerns = facts.concern_names.len();
     let mut delivered: Vec<Option<(usize, &str)>> = vec![None; facts.decisions.len() * concerns];
     let slot = |pos: usize| -> Option<usize> {

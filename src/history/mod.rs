@@ -297,12 +297,13 @@ impl Recorder {
             return Vec::new();
         };
         let mut inner = inner.lock().expect("history recorder poisoned");
+        let len = inner.len();
         let full = std::mem::take(&mut inner.full);
         let current = std::mem::take(&mut inner.current);
         if full.is_empty() {
             return current;
         }
-        let mut out = Vec::with_capacity(full.len() * CHUNK + current.len());
+        let mut out = Vec::with_capacity(len);
         for chunk in full {
             out.extend(chunk);
         }

@@ -92,6 +92,10 @@ pub struct Ledger {
     pub balances: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
+/// The name the downstream's history records carry: its host's in the simulation, its
+/// process's in the container world.
+pub const PROCESS: &str = "downstream";
+
 /// The service: validates, dedupes (or not), applies, records.
 pub struct DownstreamService {
     dedupe: bool,
@@ -152,7 +156,7 @@ impl DownstreamService {
             event: call.key.clone(),
             applied,
         };
-        self.recorder.record("downstream", Phase::Event, op);
+        self.recorder.record(PROCESS, Phase::Event, op);
         Ok(if applied {
             ApiReply::Applied
         } else {

@@ -31,9 +31,13 @@ pub struct Trimmer {
     link: Link,
 }
 
+/// The trimmer's process name in the history: its host's in the simulation, its task's in the
+/// container world.
+pub const PROCESS: &str = "trimmer";
+
 impl Trimmer {
     pub fn new(ctx: &Context, tenants: &[String]) -> Trimmer {
-        let process = "trimmer".to_string();
+        let process = PROCESS.to_string();
         Trimmer {
             link: ctx.link(&process, Purpose::Commands),
             ctx: ctx.clone(),

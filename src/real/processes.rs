@@ -37,7 +37,7 @@ use crate::pipeline::retention::Trimmer;
 use crate::pipeline::Context;
 use crate::workload::{Progress, Workload};
 
-pub const TRIMMER: &str = "trimmer";
+pub const TRIMMER: &str = crate::pipeline::retention::PROCESS;
 
 enum Role {
     Producer(Arc<Progress>),
@@ -311,8 +311,8 @@ impl<F: Future> Future for Gated<F> {
     }
 }
 
-/// The downstream's name in the history and in fault targets, as the simulation's host is named.
-pub const DOWNSTREAM: &str = "downstream";
+/// The downstream's name in the history and in fault targets.
+pub const DOWNSTREAM: &str = crate::pipeline::downstream::PROCESS;
 
 /// The downstream as the workers call it: the service, unless it is crashed.
 struct Switched {

@@ -44,8 +44,8 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 pub const REDIS: &str = "redis";
-pub const DOWNSTREAM: &str = "downstream";
-pub const TRIMMER: &str = "trimmer";
+pub const DOWNSTREAM: &str = crate::pipeline::downstream::PROCESS;
+pub const TRIMMER: &str = crate::pipeline::retention::PROCESS;
 pub const REDIS_PORT: u16 = 6379;
 pub const DOWNSTREAM_PORT: u16 = 8080;
 /// 2023-11-14T22:13:20Z: stream ids are this plus simulated time, in every run.
