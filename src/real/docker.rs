@@ -459,31 +459,20 @@ impl Leftovers {
     }
 }
 
-/// A POSIX ustar archive of one regular file (mode 0644), as the archive API takes it.
+/// A ustar archive holding one regular file, `name`, with `contents` (what Docker's archive API
+/// takes to copy a file into a container).
 pub fn tar_one_file(name: &str, contents: &[u8]) -> Vec<u8> {
-    assert!(
-        !name.is_empty() && name.len() < 100,
-        "a ustar name has 1..=99 bytes"
-    );
-    let mut header = [0u8; 512];
-    header[..name.len()].copy_from_slice(name.as_bytes());
-    octal(&mut header[100..108], 0o644);
-    octal(&mut header[108..116], 0);
-    octal(&mut header[116..124], 0);
-    octal(&mut header[124..136], contents.len() as u64);
-    octal(&mut header[136..148], 0);
-    header[148..156].fill(b' ');
-    header[156] = b'0';
-    header[257..263].copy_from_slice(b"ustar\0");
-    header[263..265].copy_from_slice(b"00");
-    let sum: u64 = header.iter().map(|b| u64::from(*b)).sum();
-    octal(&mut header[148..155], sum);
-    let mut out = header.to_vec();
-    out.extend_from_slice(contents);
-    out.resize(out.len().div_ceil(512) * 512, 0);
-    // Two zero blocks end the archive.
-    out.resize(out.len() + 1024, 0);
-    out
+    let mut header = tar::Header::new_ustar();
+    header.set_size(contents.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    let mut builder = tar::Builder::new(Vec::new());
+    builder
+        .append_data(&mut header, name, contents)
+        .expect("a file name a ustar header holds (the callers' fixed names)");
+    builder
+        .into_inner()
+        .expect("finishing a tar archive in memory cannot fail")
 }
 
 /// One regular file of an archive: its path below the archive's top directory.
@@ -496,77 +485,32 @@ pub struct TarFile {
 /// The regular files of a tar archive (ustar, with the PAX and GNU long names Docker writes for
 /// paths over 100 bytes), each path without its first component (the directory archived).
 pub fn tar_files(archive: &[u8]) -> Result<Vec<TarFile>, String> {
+    use std::io::Read;
     let mut files = Vec::new();
-    let mut long_name: Option<String> = None;
-    let mut at = 0;
-    while at + 512 <= archive.len() {
-        let header = &archive[at..at + 512];
-        if header.iter().all(|b| *b == 0) {
-            break;
+    let mut reader = tar::Archive::new(archive);
+    for entry in reader.entries().map_err(|e| e.to_string())? {
+        let mut entry = entry.map_err(|e| e.to_string())?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
         }
-        let field = |range: std::ops::Range<usize>| {
-            let raw = &header[range];
-            let end = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
-            String::from_utf8_lossy(&raw[..end]).into_owned()
-        };
-        let size_text = field(124..136);
-        let size = u64::from_str_radix(size_text.trim(), 8)
-            .map_err(|_| format!("a tar header at byte {at} has size `{size_text}`"))?
-            as usize;
-        let body = at + 512;
-        let end = body
-            .checked_add(size)
-            .filter(|e| *e <= archive.len())
-            .ok_or_else(|| format!("a tar entry at byte {at} runs past the archive's end"))?;
-        let contents = &archive[body..end];
-        let name = match field(345..500) {
-            prefix if !prefix.is_empty() && &header[257..262] == b"ustar" => {
-                format!("{prefix}/{}", field(0..100))
-            }
-            _ => field(0..100),
-        };
-        match header[156] {
-            // A PAX header's `path` record, or a GNU long name, names the next entry.
-            b'x' => long_name = pax_path(contents).or(long_name),
-            b'L' => {
-                let end = contents.iter().position(|b| *b == 0).unwrap_or(size);
-                long_name = Some(String::from_utf8_lossy(&contents[..end]).into_owned());
-            }
-            b'0' | 0 => {
-                let name = long_name.take().unwrap_or(name);
-                let path = name.split_once('/').map_or("", |(_, rest)| rest);
-                if !path.is_empty() {
-                    files.push(TarFile {
-                        path: path.to_string(),
-                        contents: contents.to_vec(),
-                    });
-                }
-            }
-            _ => long_name = None,
+        let name = entry
+            .path()
+            .map_err(|e| e.to_string())?
+            .to_string_lossy()
+            .into_owned();
+        let path = name
+            .split_once('/')
+            .map_or("", |(_, rest)| rest)
+            .to_string();
+        let mut contents = Vec::with_capacity(entry.size() as usize);
+        entry
+            .read_to_end(&mut contents)
+            .map_err(|e| format!("{name}: {e}"))?;
+        if !path.is_empty() {
+            files.push(TarFile { path, contents });
         }
-        at = body + size.div_ceil(512) * 512;
     }
     Ok(files)
-}
-
-/// The `path` of PAX extended-header records (`<length> path=<value>\n`).
-fn pax_path(records: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(records);
-    text.lines()
-        .filter_map(|l| l.split_once(' ').map(|(_, kv)| kv))
-        .find_map(|kv| kv.strip_prefix("path=").map(str::to_string))
-}
-
-/// `value` in octal, zero-padded, NUL-terminated, filling `field`.
-fn octal(field: &mut [u8], value: u64) {
-    let digits = format!("{value:0width$o}", width = field.len() - 1);
-    assert_eq!(
-        digits.len(),
-        field.len() - 1,
-        "{value} does not fit a tar field"
-    );
-    field[..digits.len()].copy_from_slice(digits.as_bytes());
-    field[digits.len()] = 0;
 }
 
 #[cfg(test)]
@@ -575,41 +519,60 @@ mod tests {
 
     #[test]
     fn an_archive_reads_back_its_files_below_the_top_directory() {
-        let mut archive = tar_one_file("power/a%2Fb", b"12 3.5\n");
-        archive.truncate(archive.len() - 1024);
-        archive.extend(tar_one_file("power", b""));
+        // As Docker hands a directory out: the directory itself, then its files, one of them
+        // with a name too long for a ustar header (a GNU long-name entry precedes it).
+        let long = format!("power/{}", "n".repeat(150));
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_size(0);
+        builder.append_data(&mut dir, "power/", &[][..]).unwrap();
+        for (name, body) in [("power/a%2Fb", &b"12 3.5\n"[..]), (long.as_str(), b"x")] {
+            let mut file = tar::Header::new_gnu();
+            file.set_size(body.len() as u64);
+            builder.append_data(&mut file, name, body).unwrap();
+        }
+        let archive = builder.into_inner().unwrap();
         let files = tar_files(&archive).unwrap();
         assert_eq!(
             files,
-            [TarFile {
-                path: "a%2Fb".into(),
-                contents: b"12 3.5\n".to_vec()
-            }]
-        );
-        assert_eq!(
-            pax_path(b"30 path=power/long name here\n").as_deref(),
-            Some("power/long name here")
+            [
+                TarFile {
+                    path: "a%2Fb".into(),
+                    contents: b"12 3.5\n".to_vec()
+                },
+                TarFile {
+                    path: "n".repeat(150),
+                    contents: b"x".to_vec()
+                }
+            ]
         );
         let mut cut = tar_one_file("power/x", b"abc");
         cut.truncate(514);
-        assert!(tar_files(&cut)
-            .unwrap_err()
-            .contains("past the archive's end"));
+        assert!(tar_files(&cut).is_err(), "a cut archive is an error");
     }
 
     #[test]
-    fn a_one_file_tar_has_a_valid_header() {
+    fn a_one_file_tar_reads_back_as_that_file() {
+        use std::io::Read;
         let tar = tar_one_file("sentinel.conf", b"port 26379\n");
-        assert_eq!(tar.len(), 512 + 512 + 1024);
-        assert_eq!(&tar[..13], b"sentinel.conf");
-        assert_eq!(&tar[124..136], b"00000000013\0");
-        assert_eq!(&tar[257..263], b"ustar\0");
-        let mut blank = tar[..512].to_vec();
-        blank[148..156].fill(b' ');
-        let sum: u64 = blank.iter().map(|b| u64::from(*b)).sum();
-        let stored = std::str::from_utf8(&tar[148..154]).unwrap();
-        assert_eq!(u64::from_str_radix(stored, 8).unwrap(), sum);
-        assert_eq!(&tar[512..523], b"port 26379\n");
-        assert!(tar[523..].iter().all(|b| *b == 0));
+        let mut archive = tar::Archive::new(&tar[..]);
+        let mut read = Vec::new();
+        for entry in archive.entries().unwrap() {
+            // Entries are read in order: each body before the next header.
+            let mut entry = entry.unwrap();
+            assert!(
+                entry.header().as_ustar().is_some(),
+                "Docker's API takes ustar"
+            );
+            assert_eq!(entry.header().mode().unwrap(), 0o644);
+            let mut body = String::new();
+            entry.read_to_string(&mut body).unwrap();
+            read.push((entry.path().unwrap().display().to_string(), body));
+        }
+        assert_eq!(
+            read,
+            [("sentinel.conf".to_string(), "port 26379\n".to_string())]
+        );
     }
 }
