@@ -25,6 +25,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{RedisConnectionInfo, Value};
 
 use super::docker::{ContainerSpec, Docker, NAME_PREFIX};
+use super::sentinel_watch::{Conns, SentinelWatch};
 use super::{power, RealError};
 use crate::pipeline::config::ConnectConfig;
 use crate::pipeline::connector::{
@@ -310,37 +311,15 @@ impl Topology {
         }
     }
 
-    /// The server the Sentinels name as primary (the first that answers), or `redis` when there
-    /// are no Sentinels.
+    /// The server most of the Sentinels that answer name as primary (as the watcher counts it,
+    /// `SentinelWatch::primary`), or `redis` when there are no Sentinels.
     pub async fn current_primary(&self) -> Result<String, RealError> {
-        if self.kind != TopologyKind::Sentinel {
+        let Some(watch) = SentinelWatch::of(self) else {
             return Ok(PRIMARY.to_string());
-        }
-        let mut failures = Vec::new();
-        for s in self.sentinels() {
-            match self.ask_sentinel(s).await {
-                Ok(name) => return Ok(name),
-                Err(e) => failures.push(format!("{}: {e}", s.name)),
-            }
-        }
-        Err(RealError::Broken(format!(
-            "no Sentinel named a primary: {}",
-            failures.join("; ")
-        )))
-    }
-
-    async fn ask_sentinel(&self, s: &Node) -> Result<String, String> {
-        let mut conn = admin(s.app_ip, s.port).await.map_err(|e| e.to_string())?;
-        let (host, _port): (String, u16) = redis::cmd("SENTINEL")
-            .arg("get-master-addr-by-name")
-            .arg(MASTER_NAME)
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        let found = self.servers().find(|n| n.cluster_ip.to_string() == host);
-        found
-            .map(|n| n.name.clone())
-            .ok_or_else(|| format!("names `{host}`, none of this run's servers"))
+        };
+        watch.primary(&mut Conns::default()).await.ok_or_else(|| {
+            RealError::Broken("no Sentinel named one of this run's servers as primary".into())
+        })
     }
 
     /// The servers agree with the Sentinels: the primary says `master`, every other server
