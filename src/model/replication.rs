@@ -711,7 +711,7 @@ impl Loader {
                 let (last, added) = (s.last_id, s.entries_added);
                 let at = id(first)?;
                 s.last_id = s.last_valid_id();
-                s.append(fields, NewId::Exact(at), 0)
+                s.append(fields, NewId::Exact(at), 0, Default::default())
                     .map_err(|e| SnapshotError(format!("entry {at}: {e:?}")))?;
                 s.last_id = last;
                 s.entries_added = added;
