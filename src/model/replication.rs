@@ -661,7 +661,10 @@ impl Loader {
                             .map(|p| (p[0].clone(), p[1].clone()))
                             .collect(),
                     ),
-                    "set" => Value::Set(values.iter().cloned().collect::<BTreeSet<_>>()),
+                    "set" => Value::Set(crate::model::keyspace::Set::from_members(
+                        values.iter().cloned().collect::<BTreeSet<_>>(),
+                        crate::model::keyspace::Set::DEFAULT_MAX_INTSET_ENTRIES,
+                    )),
                     "list" => Value::List(values.iter().cloned().collect()),
                     "zset" => {
                         let mut z = crate::model::zset::ZSet::default();
