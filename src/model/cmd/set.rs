@@ -340,7 +340,10 @@ fn store_set(server: &mut Server, dest: &Bytes, result: BTreeSet<Bytes>, now_ms:
             ks.touch(dest);
         }
     } else {
-        ks.set(dest.clone(), Value::Set(Set::from_members(result, max_intset)));
+        ks.set(
+            dest.clone(),
+            Value::Set(Set::from_members(result, max_intset)),
+        );
     }
     Frame::Integer(n as i64)
 }
