@@ -9,7 +9,8 @@
 //! map, but the node layout is modelled beside it ([`Node`]) because it is observable: approximate
 //! trimming (`MAXLEN ~`, `MINID ~`) removes only whole nodes, and `XINFO STREAM` reports the number
 //! of nodes and of radix tree nodes. Node sizes follow listpack's byte encoding so that nodes split
-//! where Redis splits them (`stream-node-max-entries` 100, `stream-node-max-bytes` 4096).
+//! where Redis splits them (`stream-node-max-entries`, `stream-node-max-bytes`, read from the
+//! configuration at each append: [`NodeLimits`]).
 
 use crate::model::parse::parse_i64;
 use bytes::Bytes;
