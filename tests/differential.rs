@@ -14,6 +14,7 @@
 //! | `differential_core` | connection, keys, strings, hashes, sets, lists, MULTI/EXEC/WATCH |
 //! | `differential_streams` | X* commands and consumer groups, with core commands on the same keys |
 //! | `differential_scripts` | EVAL, EVALSHA, SCRIPT, with core commands on the same keys |
+//! | `differential_geo_floats` | GEO* commands, INCRBYFLOAT/HINCRBYFLOAT (long double sums), with core commands |
 //! | `differential_mixed` | all of it, transactions included |
 //!
 //! Deterministic: a fixed seed (`OUTBOX_CHAOS_DIFF_SEED` overrides it) and no failure persistence
@@ -49,6 +50,11 @@ fn differential_streams() {
 #[test]
 fn differential_scripts() {
     differential("scripts", case(family_block(script_cmd())));
+}
+
+#[test]
+fn differential_geo_floats() {
+    differential("geo_floats", case(family_block(geo_float_cmd())));
 }
 
 #[test]
@@ -780,6 +786,85 @@ fn block_of(cmds: BoxedStrategy<Vec<Bytes>>, streams: bool) -> BoxedStrategy<Vec
         6 => cmds.clone().prop_map(|c| vec![on(0, c)]),
         2 => cmds.clone().prop_map(|c| vec![on(1, c)]),
         1 => transaction_block(cmds, streams),
+    ]
+    .boxed()
+}
+
+/// Increments whose sums differ between doubles and Redis's long doubles (`1.23`, `0.1 + 0.2`),
+/// bounds (`3e4931` twice overflows a long double, not only a double) and refusals.
+const FLOATS: &[&str] = &[
+    "1.23", "0.1", "0.2", "-0.3", "10.5", "5.0e3", "1e-17", "3e4931", "1e308", "inf", "abc",
+    "0x1p4", " 1", "-1.23",
+];
+const LONGITUDES: &[&str] = &[
+    "13.361389",
+    "15.087269",
+    "-73.935242",
+    "2.349014",
+    "0",
+    "180",
+    "-180",
+    "181",
+    "x",
+];
+const LATITUDES: &[&str] = &[
+    "38.115556",
+    "37.502669",
+    "40.730610",
+    "48.864716",
+    "0",
+    "85.05112878",
+    "-85.05112878",
+    "86",
+];
+const PLACES: &[&str] = &["Palermo", "Catania", "NY", "Paris", "m"];
+const RADII: &[&str] = &["0", "1", "200", "5000", "20000", "-1", "x"];
+const UNITS: &[&str] = &["m", "km", "ft", "mi", "KM", "yd"];
+const GEO_OPTIONS: &[&str] = &[
+    "WITHDIST",
+    "WITHCOORD",
+    "WITHHASH",
+    "ASC",
+    "DESC",
+    "COUNT 2",
+    "COUNT 1 ANY",
+    "ANY",
+    "COUNT 0",
+];
+
+/// The GEO family on the key `g` (a sorted set of places) and the float increments on `a`/`h`.
+fn geo_float_cmd() -> BoxedStrategy<Vec<Bytes>> {
+    let from = prop_oneof![
+        one(PLACES).prop_map(|m| format!("FROMMEMBER {m}")),
+        (one(LONGITUDES), one(LATITUDES)).prop_map(|(x, y)| format!("FROMLONLAT {x} {y}")),
+    ];
+    let by = prop_oneof![
+        (one(RADII), one(UNITS)).prop_map(|(r, u)| format!("BYRADIUS {r} {u}")),
+        (one(RADII), one(RADII), one(UNITS)).prop_map(|(w, h, u)| format!("BYBOX {w} {h} {u}")),
+    ];
+    let split = |parts: Vec<String>| -> Vec<String> {
+        parts
+            .iter()
+            .flat_map(|p| p.split(' ').map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    };
+    prop_oneof![
+        3 => (key_at("g"), options(&["NX", "XX", "CH"], 2), vec((one(LONGITUDES), one(LATITUDES), one(PLACES)), 1..=3))
+            .prop_map(|(k, o, ps)| cmd("GEOADD", [vec![k], o, ps.into_iter().flat_map(|(x, y, m)| [x, y, m]).collect()].concat())),
+        1 => (key_at("g"), vec(one(PLACES), 1..=3)).prop_map(|(k, ms)| cmd("GEOPOS", [vec![k], ms].concat())),
+        1 => (key_at("g"), vec(one(PLACES), 1..=3)).prop_map(|(k, ms)| cmd("GEOHASH", [vec![k], ms].concat())),
+        1 => (key_at("g"), one(PLACES), one(PLACES), options(UNITS, 1)).prop_map(|(k, a, b, u)| cmd("GEODIST", [vec![k, a, b], u].concat())),
+        3 => (key_at("g"), from.clone(), by.clone(), options(GEO_OPTIONS, 3))
+            .prop_map(move |(k, f, b, o)| cmd("GEOSEARCH", [vec![k], split(vec![f, b]), split(o)].concat())),
+        1 => (key_at("g"), from, by, options(&["ASC", "DESC", "COUNT 2", "STOREDIST", "WITHDIST"], 2))
+            .prop_map(move |(k, f, b, o)| cmd("GEOSEARCHSTORE", [vec!["gs".to_string(), k], split(vec![f, b]), split(o)].concat())),
+        1 => (key_at("g"), one(LONGITUDES), one(LATITUDES), one(RADII), one(UNITS), options(GEO_OPTIONS, 2))
+            .prop_map(move |(k, x, y, r, u, o)| cmd("GEORADIUS", [vec![k, x, y, r, u], split(o)].concat())),
+        1 => (key_at("g"), one(PLACES), one(RADII), one(UNITS), options(GEO_OPTIONS, 2))
+            .prop_map(move |(k, m, r, u, o)| cmd("GEORADIUSBYMEMBER_RO", [vec![k, m, r, u], split(o)].concat())),
+        1 => Just(cmd("ZRANGE", vec!["gs".to_string(), "0".to_string(), "-1".to_string(), "WITHSCORES".to_string()])),
+        2 => (key_at("a"), one(FLOATS)).prop_map(|(k, n)| cmd("INCRBYFLOAT", vec![k, n])),
+        2 => (key_at("h"), one(FIELDS), one(FLOATS)).prop_map(|(k, f, n)| cmd("HINCRBYFLOAT", vec![k, f, n])),
     ]
     .boxed()
 }

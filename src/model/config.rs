@@ -209,6 +209,9 @@ pub struct Config {
     values: BTreeMap<&'static str, String>,
     /// `maxmemory` in bytes, kept beside its text: every command reads it.
     maxmemory: u64,
+    /// `stream-node-max-entries` and `stream-node-max-bytes`, kept beside their text: every XADD
+    /// reads them.
+    stream_node: crate::model::stream::NodeLimits,
 }
 
 impl Default for Config {
@@ -219,6 +222,7 @@ impl Default for Config {
                 .map(|p| (p.name, p.default.to_string()))
                 .collect(),
             maxmemory: 0,
+            stream_node: crate::model::stream::NodeLimits::default(),
         }
     }
 }
@@ -241,6 +245,12 @@ impl Config {
     /// `maxmemory` in bytes (0: no limit), without a lookup.
     pub fn maxmemory(&self) -> u64 {
         self.maxmemory
+    }
+
+    /// The stream node limits (`stream-node-max-entries`, `stream-node-max-bytes`), without a
+    /// lookup.
+    pub fn stream_node(&self) -> crate::model::stream::NodeLimits {
+        self.stream_node
     }
 
     /// An integer parameter (`busy-reply-threshold`, `hash-max-listpack-entries`, ...).
@@ -296,6 +306,12 @@ impl Config {
         for (param, value) in checked {
             if param.name == "maxmemory" {
                 self.maxmemory = value.parse().unwrap_or(0);
+            }
+            if param.name == "stream-node-max-entries" {
+                self.stream_node.max_entries = value.parse().unwrap_or(0);
+            }
+            if param.name == "stream-node-max-bytes" {
+                self.stream_node.max_bytes = value.parse().unwrap_or(0);
             }
             self.values.insert(param.name, value);
         }

@@ -21,11 +21,81 @@ pub type FixedState = std::hash::BuildHasherDefault<std::collections::hash_map::
 /// normalises.
 pub type Hash = IndexMap<Bytes, Bytes, FixedState>;
 
+/// A set's members and the encoding Redis 7.0.15 would hold them in (OBJECT ENCODING). The
+/// encoding is state, not a function of the members: an intset becomes a hashtable when a
+/// non-integer member is added or it grows past `set-max-intset-entries`, and never goes back
+/// while the value lives (`t_set.c`'s `setTypeAdd`, `setTypeConvert`).
+///
+/// Reads go through `Deref`; writes only through [`Set::insert`] and [`Set::remove`], so no
+/// addition can skip the conversion.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Set {
+    members: BTreeSet<Bytes>,
+    hashtable: bool,
+}
+
+impl Set {
+    /// `set-max-intset-entries`'s default, for a set built without the server's configuration.
+    pub const DEFAULT_MAX_INTSET_ENTRIES: i64 = 512;
+
+    /// A set built by adding `members` to a new one (SADD on a new key, the STORE forms of the
+    /// set algebra, SMOVE to a new key, loading a snapshot): every such path in Redis starts
+    /// from an intset (or from the encoding of the first member) and converts on the way, which
+    /// comes to the same result as looking at all the members.
+    pub fn from_members(members: BTreeSet<Bytes>, max_intset_entries: i64) -> Set {
+        let hashtable = members.len() as i64 > max_intset_entries
+            || members
+                .iter()
+                .any(|m| crate::model::parse::parse_i64(m).is_none());
+        Set { members, hashtable }
+    }
+
+    /// Adds a member (`setTypeAdd`); whether it was new. Converts an intset to a hashtable
+    /// when the member is not an integer or the set grows past `max_intset_entries`.
+    pub fn insert(&mut self, member: Bytes, max_intset_entries: i64) -> bool {
+        if !self.hashtable && crate::model::parse::parse_i64(&member).is_none() {
+            self.hashtable = true;
+        }
+        let added = self.members.insert(member);
+        if added && !self.hashtable && self.members.len() as i64 > max_intset_entries {
+            self.hashtable = true;
+        }
+        added
+    }
+
+    /// Removes a member; whether it was there. The encoding stays.
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        self.members.remove(member)
+    }
+
+    /// OBJECT ENCODING's name.
+    pub fn encoding(&self) -> &'static str {
+        if self.hashtable {
+            "hashtable"
+        } else {
+            "intset"
+        }
+    }
+
+    /// The members alone.
+    pub fn into_members(self) -> BTreeSet<Bytes> {
+        self.members
+    }
+}
+
+impl std::ops::Deref for Set {
+    type Target = BTreeSet<Bytes>;
+
+    fn deref(&self) -> &BTreeSet<Bytes> {
+        &self.members
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Value {
     String(Bytes),
     Hash(Hash),
-    Set(BTreeSet<Bytes>),
+    Set(Set),
     List(VecDeque<Bytes>),
     Stream(Box<Stream>),
     ZSet(Box<crate::model::zset::ZSet>),

@@ -661,7 +661,10 @@ impl Loader {
                             .map(|p| (p[0].clone(), p[1].clone()))
                             .collect(),
                     ),
-                    "set" => Value::Set(values.iter().cloned().collect::<BTreeSet<_>>()),
+                    "set" => Value::Set(crate::model::keyspace::Set::from_members(
+                        values.iter().cloned().collect::<BTreeSet<_>>(),
+                        crate::model::keyspace::Set::DEFAULT_MAX_INTSET_ENTRIES,
+                    )),
                     "list" => Value::List(values.iter().cloned().collect()),
                     "zset" => {
                         let mut z = crate::model::zset::ZSet::default();
@@ -711,7 +714,7 @@ impl Loader {
                 let (last, added) = (s.last_id, s.entries_added);
                 let at = id(first)?;
                 s.last_id = s.last_valid_id();
-                s.append(fields, NewId::Exact(at), 0)
+                s.append(fields, NewId::Exact(at), 0, Default::default())
                     .map_err(|e| SnapshotError(format!("entry {at}: {e:?}")))?;
                 s.last_id = last;
                 s.entries_added = added;

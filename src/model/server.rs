@@ -139,6 +139,9 @@ pub struct Server {
     /// The last client command found the data over `maxmemory` (Redis's `pre_command_oom_state`):
     /// what a script started by it is checked against.
     pub pre_command_oom: bool,
+    /// The draws of SPOP, SRANDMEMBER, HRANDFIELD and RANDOMKEY (Redis's `random()`): seeded
+    /// from the server's seed, so a simulated run replays them.
+    pub rng: crate::rng::Rng,
 }
 
 /// Redis's reply to a command that may grow memory while the data is over `maxmemory`.
@@ -210,6 +213,7 @@ impl Server {
             repl: crate::model::replication::Replication::new(seed),
             killed: std::collections::BTreeSet::new(),
             acl: Default::default(),
+            rng: crate::rng::Rng::derive(seed, "server-random"),
         }
     }
 

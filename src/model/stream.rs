@@ -9,7 +9,8 @@
 //! map, but the node layout is modelled beside it ([`Node`]) because it is observable: approximate
 //! trimming (`MAXLEN ~`, `MINID ~`) removes only whole nodes, and `XINFO STREAM` reports the number
 //! of nodes and of radix tree nodes. Node sizes follow listpack's byte encoding so that nodes split
-//! where Redis splits them (`stream-node-max-entries` 100, `stream-node-max-bytes` 4096).
+//! where Redis splits them (`stream-node-max-entries`, `stream-node-max-bytes`, read from the
+//! configuration at each append: [`NodeLimits`]).
 
 use crate::model::parse::parse_i64;
 use bytes::Bytes;
@@ -17,10 +18,38 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Bound;
 
-/// `stream-node-max-entries`: entries (live or deleted) in one listpack node.
-pub const NODE_MAX_ENTRIES: u64 = 100;
-/// `stream-node-max-bytes`: a node is closed when its bytes plus the new entry's reach this.
-pub const NODE_MAX_BYTES: u64 = 4096;
+/// Where a listpack node is closed, from the server's configuration at the time of the append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// `stream-node-max-entries`: entries (live or deleted) in one node; 0 is no limit.
+    pub max_entries: u64,
+    /// `stream-node-max-bytes`: a node is closed when its bytes plus the new entry's reach this;
+    /// 0 (or more than a listpack holds) is the listpack's own limit.
+    pub max_bytes: u64,
+}
+
+impl Default for NodeLimits {
+    /// Redis 7.0.15's defaults.
+    fn default() -> NodeLimits {
+        NodeLimits {
+            max_entries: 100,
+            max_bytes: 4096,
+        }
+    }
+}
+
+impl NodeLimits {
+    /// `100 * stream-node-max-entries`: how many entries an approximate trim without `LIMIT`
+    /// removes at most (`streamParseAddOrTrimArgsOrReply`), within Redis's bounds.
+    pub fn default_trim_limit(self) -> u64 {
+        let limit = self.max_entries.saturating_mul(100);
+        if limit == 0 {
+            10_000
+        } else {
+            limit.min(1_000_000)
+        }
+    }
+}
 /// `STREAM_LISTPACK_MAX_SIZE`: the largest entry (sum of field and value lengths).
 const LISTPACK_MAX_SIZE: u64 = 1 << 30;
 /// `XREAD_BLOCKED_DEFAULT_COUNT`: the COUNT a blocked reader uses when it gave none.
@@ -420,6 +449,7 @@ impl Stream {
         fields: Fields,
         new_id: NewId,
         now_ms: u64,
+        limits: NodeLimits,
     ) -> Result<StreamId, AppendError> {
         let id = self.next_id(new_id, now_ms)?;
         if id <= self.last_id {
@@ -429,7 +459,7 @@ impl Stream {
         if payload > LISTPACK_MAX_SIZE {
             return Err(AppendError::TooLarge);
         }
-        self.place_in_node(id, &fields, payload);
+        self.place_in_node(id, &fields, payload, limits);
         self.entries.insert(id, fields);
         self.entries_added += 1;
         self.last_id = id;
@@ -453,9 +483,14 @@ impl Stream {
 
     /// Accounts the new entry in the tail node, or opens a node as Redis does when the tail is
     /// full by entries or bytes.
-    fn place_in_node(&mut self, id: StreamId, fields: &Fields, payload: u64) {
+    fn place_in_node(&mut self, id: StreamId, fields: &Fields, payload: u64, limits: NodeLimits) {
         if let Some(tail) = self.nodes.values_mut().next_back() {
-            let full = tail.bytes + payload >= NODE_MAX_BYTES || tail.total >= NODE_MAX_ENTRIES;
+            let max_bytes = match limits.max_bytes {
+                0 => LISTPACK_MAX_SIZE,
+                n => n.min(LISTPACK_MAX_SIZE),
+            };
+            let full = tail.bytes + payload >= max_bytes
+                || (limits.max_entries != 0 && tail.total >= limits.max_entries);
             if !full {
                 let master = *self.nodes.keys().next_back().expect("tail exists");
                 let tail = self.nodes.values_mut().next_back().expect("tail exists");
@@ -1087,19 +1122,34 @@ mod tests {
     fn auto_ids_never_go_back() {
         let mut s = Stream::new();
         assert_eq!(
-            s.append(fields(&[("f", "v")]), NewId::Auto, 10),
+            s.append(
+                fields(&[("f", "v")]),
+                NewId::Auto,
+                10,
+                NodeLimits::default()
+            ),
             Ok(id(10, 0))
         );
         assert_eq!(
-            s.append(fields(&[("f", "v")]), NewId::Auto, 9),
+            s.append(fields(&[("f", "v")]), NewId::Auto, 9, NodeLimits::default()),
             Ok(id(10, 1))
         );
         assert_eq!(
-            s.append(fields(&[("f", "v")]), NewId::Ms(10), 0),
+            s.append(
+                fields(&[("f", "v")]),
+                NewId::Ms(10),
+                0,
+                NodeLimits::default()
+            ),
             Ok(id(10, 2))
         );
         assert_eq!(
-            s.append(fields(&[("f", "v")]), NewId::Exact(id(10, 2)), 0),
+            s.append(
+                fields(&[("f", "v")]),
+                NewId::Exact(id(10, 2)),
+                0,
+                NodeLimits::default()
+            ),
             Err(AppendError::IdTooSmall)
         );
         assert_eq!(s.len(), 3);
@@ -1109,15 +1159,25 @@ mod tests {
     fn nodes_split_by_count_and_bytes() {
         let mut s = Stream::new();
         for i in 1..=250 {
-            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0)
-                .unwrap();
+            s.append(
+                fields(&[("f", "v")]),
+                NewId::Exact(id(i, 0)),
+                0,
+                NodeLimits::default(),
+            )
+            .unwrap();
         }
         assert_eq!(s.node_count(), 3);
         let mut big = Stream::new();
         let value = "x".repeat(1000);
         for i in 1..=10 {
-            big.append(fields(&[("f", &value)]), NewId::Exact(id(i, 0)), 0)
-                .unwrap();
+            big.append(
+                fields(&[("f", &value)]),
+                NewId::Exact(id(i, 0)),
+                0,
+                NodeLimits::default(),
+            )
+            .unwrap();
         }
         // About 1 KB each: four fit under 4096 bytes, so Redis makes nodes of 4, 4 and 2.
         assert_eq!(big.node_count(), 3);
@@ -1127,8 +1187,13 @@ mod tests {
     fn approximate_trim_removes_whole_nodes_only() {
         let mut s = Stream::new();
         for i in 1..=250 {
-            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0)
-                .unwrap();
+            s.append(
+                fields(&[("f", "v")]),
+                NewId::Exact(id(i, 0)),
+                0,
+                NodeLimits::default(),
+            )
+            .unwrap();
         }
         let approx = Trim {
             strategy: TrimStrategy::MaxLen(120),
@@ -1157,8 +1222,13 @@ mod tests {
     fn radix_tree_nodes_of_compressed_keys() {
         let mut s = Stream::new();
         assert_eq!(s.radix_tree_nodes(), 1);
-        s.append(fields(&[("f", "v")]), NewId::Exact(id(1, 1)), 0)
-            .unwrap();
+        s.append(
+            fields(&[("f", "v")]),
+            NewId::Exact(id(1, 1)),
+            0,
+            NodeLimits::default(),
+        )
+        .unwrap();
         assert_eq!(s.radix_tree_nodes(), 2);
         assert!(s.delete(id(1, 1)));
         assert_eq!((s.node_count(), s.radix_tree_nodes()), (0, 1));
@@ -1168,8 +1238,13 @@ mod tests {
     fn lag_is_unknown_across_a_deletion() {
         let mut s = Stream::new();
         for i in 1..=3 {
-            s.append(fields(&[("f", "v")]), NewId::Exact(id(i, 0)), 0)
-                .unwrap();
+            s.append(
+                fields(&[("f", "v")]),
+                NewId::Exact(id(i, 0)),
+                0,
+                NodeLimits::default(),
+            )
+            .unwrap();
         }
         s.create_group(Bytes::from("g"), StreamId::MIN, None);
         assert_eq!(s.lag(&s.groups[&b"g"[..]]), Some(3));

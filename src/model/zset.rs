@@ -78,6 +78,14 @@ impl ZSet {
         self.order.iter().map(|(score, member)| (member, score.0))
     }
 
+    /// Members and scores from the first whose score is at least `min`, up (a score range's
+    /// start, `zslFirstInRange` with an inclusive minimum).
+    pub fn from_score(&self, min: f64) -> impl Iterator<Item = (&Bytes, f64)> {
+        self.order
+            .range((Score(min), Bytes::new())..)
+            .map(|(score, member)| (member, score.0))
+    }
+
     /// The 0-based rank of a member from the lowest score.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         let score = self.score(member)?;

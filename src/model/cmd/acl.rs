@@ -260,6 +260,22 @@ fn key_indexes(spec_name: &str, argv: &[Bytes]) -> Vec<usize> {
                 return numkeys_at(2)
             }
             "sintercard" => return numkeys_at(1),
+            // `georadiusGetKeys`: the source, and the last STORE/STOREDIST key.
+            "georadius" | "georadiusbymember" => {
+                let mut keys = vec![1];
+                let mut i = 5;
+                while i < argc {
+                    if (is_keyword(&argv[i], "STORE") || is_keyword(&argv[i], "STOREDIST"))
+                        && i + 1 < argc
+                    {
+                        keys.truncate(1);
+                        keys.push(i + 1);
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                return keys;
+            }
             "xread" | "xreadgroup" => {
                 let Some(at) = argv.iter().position(|a| is_keyword(a, "STREAMS")) else {
                     return Vec::new();
@@ -516,6 +532,16 @@ static TABLE: &[CommandAcl] = &[
     acl("function|kill", 0, 0, 0, 0xa000, false),
     acl("function|list", 0, 0, 0, 0xa000, false),
     acl("function|load", 0, 0, 0, 0x10a000, false),
+    acl("geoadd", 1, 1, 1, 0x108040, false),
+    acl("geodist", 1, 1, 1, 0x9040, false),
+    acl("geohash", 1, 1, 1, 0x9040, false),
+    acl("geopos", 1, 1, 1, 0x9040, false),
+    acl("georadius", 1, 1, 1, 0x108040, true),
+    acl("georadius_ro", 1, 1, 1, 0x9040, false),
+    acl("georadiusbymember", 1, 1, 1, 0x108040, true),
+    acl("georadiusbymember_ro", 1, 1, 1, 0x9040, false),
+    acl("geosearch", 1, 1, 1, 0x9040, false),
+    acl("geosearchstore", 1, 2, 1, 0x108040, false),
     acl("get", 1, 1, 1, 0x41020, false),
     acl("getdel", 1, 1, 1, 0x140020, false),
     acl("getex", 1, 1, 1, 0x140020, false),

@@ -5,7 +5,7 @@
 //! listpack encoding gives HGETALL for small hashes. Hashes must never be std `HashMap`s: their
 //! order is visible in HGETALL and would change from run to run.
 
-use crate::model::cmd::string::{checked_incr, human_float, parse_float};
+use crate::model::cmd::string::checked_incr;
 use crate::model::frame::Frame;
 use crate::model::keyspace::{Hash, Keyspace, Value};
 use crate::model::parse;
@@ -240,27 +240,27 @@ pub fn hsetnx(server: &mut Server, call: Call<'_>) -> Reply {
 /// HINCRBYFLOAT key field increment
 /// ```
 pub fn hincrbyfloat(server: &mut Server, call: Call<'_>) -> Reply {
-    let not_float = || Frame::error("ERR value is not a valid float");
-    let Some(incr) = parse_float(&call.args[3]) else {
-        return not_float().into();
-    };
+    use crate::model::longdouble::{self, Class, IncrError};
+    // Redis checks the increment before it looks at the key (`hincrbyfloatCommand`).
+    match longdouble::classify(&call.args[3]) {
+        Class::NotFloat => return Frame::error("ERR value is not a valid float").into(),
+        Class::Infinite => return Frame::error("ERR value is NaN or Infinity").into(),
+        Class::Finite => {}
+    }
     let (key, field) = (&call.args[1], &call.args[2]);
     let hash = match hash_for_write(&mut server.keyspace, key, call.now_ms) {
         Ok(hash) => hash,
         Err(e) => return e.into(),
     };
-    let old = match hash.get(field) {
-        Some(text) => match parse_float(text) {
-            Some(n) => n,
-            None => return Frame::error("ERR hash value is not a float").into(),
-        },
-        None => 0.0,
+    let text = match longdouble::incr(hash.get(field).map(|v| &v[..]), &call.args[3]) {
+        Ok(text) => Bytes::from(text),
+        Err(IncrError::CurrentNotFloat) => {
+            return Frame::error("ERR hash value is not a float").into()
+        }
+        Err(IncrError::IncrNotFloat | IncrError::NotFinite) => {
+            return Frame::error("ERR increment would produce NaN or Infinity").into()
+        }
     };
-    let value = old + incr;
-    if !value.is_finite() {
-        return Frame::error("ERR increment would produce NaN or Infinity").into();
-    }
-    let text = Bytes::from(human_float(value));
     hash.insert(field.clone(), text.clone());
     server.keyspace.touch(key);
     Frame::Bulk(text).into()
@@ -269,8 +269,9 @@ pub fn hincrbyfloat(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```text
 /// HRANDFIELD key [count [WITHVALUES]]
 /// ```
-/// Random fields drawn from the call's time and the command count (never an OS source); a
-/// negative count may repeat fields. A RESP3 client gets WITHVALUES as pairs.
+/// Random fields by Redis's cases (`hrandfieldWithCountCommand`, the same as SRANDMEMBER's),
+/// drawn from the server's seeded generator; a negative count may repeat fields. A RESP3 client
+/// gets WITHVALUES as pairs.
 pub fn hrandfield(server: &mut Server, call: Call<'_>) -> Reply {
     let count = match call.args.get(2) {
         None => None,
@@ -289,10 +290,6 @@ pub fn hrandfield(server: &mut Server, call: Call<'_>) -> Reply {
         return Frame::error("ERR value is out of range").into();
     }
     let resp3 = server.clients.get(&call.client).is_some_and(|c| c.resp3);
-    let seed = call.now_ms
-        ^ server
-            .commands_processed
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let hash = match server.keyspace.typed(&call.args[1], call.now_ms, pick_hash) {
         Ok(hash) => hash,
         Err(e) => return e.into(),
@@ -302,19 +299,10 @@ pub fn hrandfield(server: &mut Server, call: Call<'_>) -> Reply {
         if fields.is_empty() {
             return Frame::Null.into();
         }
-        let at = crate::model::cmd::set::picks(fields.len(), 1, seed)[0];
+        let at = crate::model::cmd::set::one_draw(&mut server.rng, fields.len());
         return Frame::Bulk(fields[at].0.clone()).into();
     };
-    if fields.is_empty() || count == 0 {
-        return Frame::Array(vec![]).into();
-    }
-    let chosen: Vec<usize> = if count > 0 {
-        crate::model::cmd::set::picks(fields.len(), count as usize, seed)
-    } else {
-        (0..count.unsigned_abs())
-            .map(|i| crate::model::cmd::set::picks(fields.len(), 1, seed.wrapping_add(i))[0])
-            .collect()
-    };
+    let chosen = crate::model::cmd::set::random_with_count(&mut server.rng, fields.len(), count);
     let mut out = Vec::with_capacity(chosen.len() * 2);
     for at in chosen {
         let (field, value) = fields[at];

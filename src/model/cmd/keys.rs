@@ -206,17 +206,14 @@ pub fn keys(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```text
 /// RANDOMKEY
 /// ```
-/// Deterministic: the key at a position drawn from the server's command count.
+/// The key at a position drawn from the server's seeded generator (Redis's
+/// `dictGetFairRandomKey`: uniform over the live keys).
 pub fn randomkey(server: &mut Server, call: Call<'_>) -> Reply {
     let n = server.keyspace.len(call.now_ms) as u64;
     if n == 0 {
         return Frame::Null.into();
     }
-    let pick = (server
-        .commands_processed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        >> 11)
-        % n;
+    let pick = server.rng.below(n);
     let key = server
         .keyspace
         .keys(call.now_ms)
@@ -340,14 +337,7 @@ fn encoding(value: &Value, config: &Config) -> &'static str {
                 "hashtable"
             }
         }
-        Value::Set(s) => {
-            let ints = s.iter().all(|m| parse::parse_i64(m).is_some());
-            if ints && small(s.len(), "set-max-intset-entries") {
-                "intset"
-            } else {
-                "hashtable"
-            }
-        }
+        Value::Set(s) => s.encoding(),
         Value::List(_) => "quicklist",
         Value::Stream(_) => "stream",
         Value::ZSet(z) => {

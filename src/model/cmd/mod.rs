@@ -11,6 +11,7 @@ pub mod config;
 pub mod connection;
 pub mod db;
 pub mod function;
+pub mod geo;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -72,6 +73,10 @@ pub fn denies_oom(name: &str) -> bool {
             | "decr"
             | "decrby"
             | "function|load"
+            | "geoadd"
+            | "georadius"
+            | "georadiusbymember"
+            | "geosearchstore"
             | "getset"
             | "hincrby"
             | "hincrbyfloat"
@@ -415,6 +420,16 @@ static COMMANDS: &[CommandSpec] = &[
         W.with(Flags::NOSCRIPT).with(Flags::BLOCKING),
         zset::bzpopmax,
     ),
+    cmd("geoadd", -5, W, geo::geoadd),
+    cmd("geopos", -2, N, geo::geopos),
+    cmd("geodist", -4, N, geo::geodist),
+    cmd("geohash", -2, N, geo::geohash_cmd),
+    cmd("geosearch", -7, N, geo::geosearch),
+    cmd("geosearchstore", -8, W, geo::geosearchstore),
+    cmd("georadius", -6, W, geo::georadius),
+    cmd("georadius_ro", -6, N, geo::georadius_ro),
+    cmd("georadiusbymember", -5, W, geo::georadiusbymember),
+    cmd("georadiusbymember_ro", -5, N, geo::georadiusbymember_ro),
     cmd("cluster", -2, Flags::NOSCRIPT, connection::cluster),
     cmd("sinter", -2, N, set::sinter),
     cmd("sinterstore", -3, W, set::sinterstore),

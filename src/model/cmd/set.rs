@@ -1,18 +1,21 @@
 //! Set commands: SADD, SREM, SISMEMBER, SMISMEMBER, SMEMBERS, SCARD, SPOP, SRANDMEMBER, SMOVE
 //! and the algebra SINTER, SUNION, SDIFF (with their STORE forms) and SINTERCARD.
 //!
-//! Random choices (SPOP, SRANDMEMBER) are drawn from the call's time and the command count, never
-//! from an OS source, so a simulated run replays them.
+//! Random choices (SPOP, SRANDMEMBER) follow Redis's algorithms (`spopWithCountCommand`,
+//! `srandmemberWithCountCommand`, their cases by count and size) with draws from the server's
+//! seeded generator, never from an OS source, so a simulated run replays them.
 //!
-//! Members are kept ordered (`BTreeSet`) so nothing that walks a set depends on a hasher.
+//! Members are kept ordered (`BTreeSet`) so nothing that walks a set depends on a hasher; the
+//! encoding OBJECT ENCODING reports is kept beside them ([`Set`]).
 
 use crate::model::frame::Frame;
-use crate::model::keyspace::Value;
+use crate::model::keyspace::{Set, Value};
 use crate::model::server::{Call, Reply, Server};
+use crate::rng::Rng;
 use bytes::Bytes;
 use std::collections::BTreeSet;
 
-fn pick_set(value: &mut Value) -> Option<&mut BTreeSet<bytes::Bytes>> {
+fn pick_set(value: &mut Value) -> Option<&mut Set> {
     match value {
         Value::Set(s) => Some(s),
         _ => None,
@@ -25,17 +28,18 @@ fn pick_set(value: &mut Value) -> Option<&mut BTreeSet<bytes::Bytes>> {
 /// The key counts as written (WATCH, blocked clients) only when a member was added, as in Redis.
 pub fn sadd(server: &mut Server, call: Call<'_>) -> Reply {
     let key = &call.args[1];
+    let max_intset = max_intset_entries(server);
     let ks = &mut server.keyspace;
     let added = match ks.typed(key, call.now_ms, pick_set) {
         Err(e) => return e.into(),
         Ok(Some(set)) => call.args[2..]
             .iter()
-            .filter(|m| set.insert((*m).clone()))
+            .filter(|m| set.insert((*m).clone(), max_intset))
             .count(),
         Ok(None) => {
             let set: BTreeSet<_> = call.args[2..].iter().cloned().collect();
             let added = set.len();
-            ks.insert_new(key.clone(), Value::Set(set));
+            ks.insert_new(key.clone(), Value::Set(Set::from_members(set, max_intset)));
             added
         }
     };
@@ -43,6 +47,11 @@ pub fn sadd(server: &mut Server, call: Call<'_>) -> Reply {
         ks.touch(key);
     }
     Frame::Integer(added as i64).into()
+}
+
+/// `set-max-intset-entries`: past it an intset becomes a hashtable.
+fn max_intset_entries(server: &Server) -> i64 {
+    server.config.int("set-max-intset-entries")
 }
 
 /// ```text
@@ -125,20 +134,54 @@ pub fn srem(server: &mut Server, call: Call<'_>) -> Reply {
     Frame::Integer(removed as i64).into()
 }
 
-/// A deterministic stand-in for Redis's random member choice: positions spread by a fixed
-/// multiplier over the call's time and the set's size.
-/// `count` distinct positions out of `len`, drawn from `seed` (a shuffle's prefix).
-pub(crate) fn picks(len: usize, count: usize, seed: u64) -> Vec<usize> {
-    let mut chosen: Vec<usize> = (0..len).collect();
-    let mut state = seed | 1;
-    for i in (1..len).rev() {
-        state = state
-            .wrapping_mul(0x5851_F42D_4C95_7F2D)
-            .wrapping_add(0x1405_7B7E_F767_814F);
-        chosen.swap(i, (state >> 33) as usize % (i + 1));
+/// `count` distinct positions out of `len`, uniformly, in the order they were drawn (a partial
+/// Fisher-Yates shuffle: Redis draws random members until it has `count` distinct ones).
+pub(crate) fn distinct_draws(rng: &mut Rng, len: usize, count: usize) -> Vec<usize> {
+    let count = count.min(len);
+    let mut order: Vec<usize> = (0..len).collect();
+    for i in 0..count {
+        let j = i + rng.below((len - i) as u64) as usize;
+        order.swap(i, j);
     }
-    chosen.truncate(count);
-    chosen
+    order.truncate(count);
+    order
+}
+
+/// One position out of `len` (`setTypeRandomElement`, `dictGetFairRandomKey`); `len` > 0.
+pub(crate) fn one_draw(rng: &mut Rng, len: usize) -> usize {
+    rng.below(len.max(1) as u64) as usize
+}
+
+/// The positions SRANDMEMBER and HRANDFIELD answer for `count` out of `len` members (both have
+/// the same cases, `*_SUB_STRATEGY_MUL` 3):
+/// 1. negative: `|count|` independent draws, repeats allowed;
+/// 2. `count >= len`: every member, in the collection's order;
+/// 3. `count * 3 > len`: random members are removed from a copy until `count` remain, which
+///    are answered in the collection's order;
+/// 4. otherwise random members are drawn until `count` distinct ones are found, in draw order.
+pub(crate) fn random_with_count(rng: &mut Rng, len: usize, count: i64) -> Vec<usize> {
+    if len == 0 || count == 0 {
+        return Vec::new();
+    }
+    if count < 0 {
+        return (0..count.unsigned_abs())
+            .map(|_| one_draw(rng, len))
+            .collect();
+    }
+    let count = count as u64;
+    if count >= len as u64 {
+        return (0..len).collect();
+    }
+    let count = count as usize;
+    if count.saturating_mul(3) > len {
+        let mut removed = vec![false; len];
+        for at in distinct_draws(rng, len, len - count) {
+            removed[at] = true;
+        }
+        (0..len).filter(|&at| !removed[at]).collect()
+    } else {
+        distinct_draws(rng, len, count)
+    }
 }
 
 /// ```text
@@ -148,7 +191,7 @@ pub fn spop(server: &mut Server, call: Call<'_>) -> Reply {
     let count = match call.args.get(2) {
         None => None,
         Some(arg) => match crate::model::parse::parse_i64(arg) {
-            Some(n) if n >= 0 => Some(n as usize),
+            Some(n) if n >= 0 => Some(n as u64),
             _ => return Frame::error("ERR value is out of range, must be positive").into(),
         },
     };
@@ -156,7 +199,7 @@ pub fn spop(server: &mut Server, call: Call<'_>) -> Reply {
         return Frame::error(crate::model::parse::ERR_SYNTAX).into();
     }
     let key = &call.args[1];
-    let seed = call.now_ms ^ server.commands_processed;
+    let max_intset = max_intset_entries(server);
     let ks = &mut server.keyspace;
     let set = match ks.typed(key, call.now_ms, pick_set) {
         Err(e) => return e.into(),
@@ -170,11 +213,44 @@ pub fn spop(server: &mut Server, call: Call<'_>) -> Reply {
         }
         Ok(Some(set)) => set,
     };
-    let members: Vec<Bytes> = set.iter().cloned().collect();
-    let chosen: Vec<Bytes> = picks(members.len(), count.unwrap_or(1), seed)
-        .into_iter()
-        .map(|i| members[i].clone())
-        .collect();
+    let rng = &mut server.rng;
+    let size = set.len() as u64;
+    let chosen: Vec<Bytes> = match count {
+        Some(0) => return Frame::Array(vec![]).into(),
+        // CASE 1: the whole set goes.
+        Some(count) if count >= size => set.iter().cloned().collect(),
+        // CASE 2: few of many: pop random members one by one.
+        Some(count) if (size - count).saturating_mul(5) > count => {
+            let members: Vec<&Bytes> = set.iter().collect();
+            distinct_draws(rng, members.len(), count as usize)
+                .into_iter()
+                .map(|at| members[at].clone())
+                .collect()
+        }
+        // CASE 3: most of the set: draw the members that stay into a new set (whose encoding
+        // is that of a new set: `setTypeCreate` then adds), answer the rest in set order.
+        Some(count) => {
+            let members: Vec<&Bytes> = set.iter().collect();
+            let mut stays = vec![false; members.len()];
+            let mut kept = BTreeSet::new();
+            for at in distinct_draws(rng, members.len(), (size - count) as usize) {
+                stays[at] = true;
+                kept.insert(members[at].clone());
+            }
+            let popped = members
+                .iter()
+                .zip(&stays)
+                .filter(|(_, stays)| !**stays)
+                .map(|(m, _)| (*m).clone())
+                .collect();
+            *set = Set::from_members(kept, max_intset);
+            popped
+        }
+        None => {
+            let at = one_draw(rng, set.len());
+            set.iter().nth(at).cloned().into_iter().collect()
+        }
+    };
     for m in &chosen {
         set.remove(m);
     }
@@ -218,29 +294,23 @@ pub fn srandmember(server: &mut Server, call: Call<'_>) -> Reply {
     if call.args.len() > 3 {
         return Frame::error(crate::model::parse::ERR_SYNTAX).into();
     }
-    let seed = call.now_ms ^ server.commands_processed;
-    read_set(server, &call, |set| {
-        let members: Vec<&Bytes> = set.iter().collect();
-        match count {
-            None if members.is_empty() => Frame::Null,
-            None => Frame::Bulk(members[picks(members.len(), 1, seed)[0]].clone()),
-            Some(n) if n >= 0 => Frame::Array(
-                picks(members.len(), n as usize, seed)
-                    .into_iter()
-                    .map(|i| Frame::Bulk(members[i].clone()))
-                    .collect(),
-            ),
-            Some(_) if members.is_empty() => Frame::Array(vec![]),
-            Some(n) => Frame::Array(
-                (0..n.unsigned_abs())
-                    .map(|i| {
-                        let at = picks(members.len(), 1, seed.wrapping_add(i))[0];
-                        Frame::Bulk(members[at].clone())
-                    })
-                    .collect(),
-            ),
-        }
-    })
+    let set = match server.keyspace.typed(&call.args[1], call.now_ms, pick_set) {
+        Ok(set) => set,
+        Err(e) => return e.into(),
+    };
+    let rng = &mut server.rng;
+    let members: Vec<&Bytes> = set.map_or_else(Vec::new, |s| s.iter().collect());
+    match count {
+        None if members.is_empty() => Frame::Null,
+        None => Frame::Bulk(members[one_draw(rng, members.len())].clone()),
+        Some(n) => Frame::Array(
+            random_with_count(rng, members.len(), n)
+                .into_iter()
+                .map(|at| Frame::Bulk(members[at].clone()))
+                .collect(),
+        ),
+    }
+    .into()
 }
 
 /// The sets at `keys` as Redis's set algebra reads them: a missing key is an empty set (`None`
@@ -255,7 +325,7 @@ fn sets_at(
             server
                 .keyspace
                 .typed(key, now_ms, pick_set)
-                .map(|s| s.map(|s| s.clone()))
+                .map(|s| s.map(|s| (**s).clone()))
         })
         .collect()
 }
@@ -263,13 +333,17 @@ fn sets_at(
 /// Stores an algebra's result at `dest` (deleted when empty) and answers its size.
 fn store_set(server: &mut Server, dest: &Bytes, result: BTreeSet<Bytes>, now_ms: u64) -> Frame {
     let n = result.len();
+    let max_intset = max_intset_entries(server);
     let ks = &mut server.keyspace;
     if n == 0 {
         if ks.remove(dest, now_ms).is_some() {
             ks.touch(dest);
         }
     } else {
-        ks.set(dest.clone(), Value::Set(result));
+        ks.set(
+            dest.clone(),
+            Value::Set(Set::from_members(result, max_intset)),
+        );
     }
     Frame::Integer(n as i64)
 }
@@ -286,7 +360,7 @@ fn intersect(server: &mut Server, keys: &[Bytes], now_ms: u64) -> Result<BTreeSe
     for key in keys {
         match server.keyspace.typed(key, now_ms, pick_set)? {
             None => missing = true,
-            Some(set) => sets.push(set.clone()),
+            Some(set) => sets.push((**set).clone()),
         }
     }
     if missing {
@@ -429,6 +503,7 @@ pub fn sdiffstore(server: &mut Server, call: Call<'_>) -> Reply {
 pub fn smove(server: &mut Server, call: Call<'_>) -> Reply {
     let (src, dst, member) = (&call.args[1], &call.args[2], &call.args[3]);
     let now = call.now_ms;
+    let max_intset = max_intset_entries(server);
     let ks = &mut server.keyspace;
     let in_src = match ks.typed(src, now, pick_set) {
         Err(e) => return e.into(),
@@ -455,9 +530,10 @@ pub fn smove(server: &mut Server, call: Call<'_>) -> Reply {
     // Redis signals the destination only when the member was not there yet (a WATCH on it
     // survives an SMOVE that changes nothing there).
     let added = match ks.typed(dst, now, pick_set) {
-        Ok(Some(set)) => set.insert(member.clone()),
+        Ok(Some(set)) => set.insert(member.clone(), max_intset),
         _ => {
-            ks.insert_new(dst.clone(), Value::Set(BTreeSet::from([member.clone()])));
+            let set = Set::from_members(BTreeSet::from([member.clone()]), max_intset);
+            ks.insert_new(dst.clone(), Value::Set(set));
             true
         }
     };

@@ -7,6 +7,7 @@
 
 use crate::model::frame::Frame;
 use crate::model::keyspace::{Keyspace, Value};
+use crate::model::longdouble::IncrError as LdError;
 use crate::model::parse::{self, is_keyword, ERR_NOT_INTEGER, ERR_SYNTAX};
 use crate::model::server::{Call, Reply, Server};
 use bytes::Bytes;
@@ -251,16 +252,6 @@ pub(crate) fn parse_float(arg: &[u8]) -> Option<f64> {
     lower.parse::<f64>().ok()
 }
 
-/// Redis's `LD_STR_HUMAN`: fixed notation, 17 decimals, trailing zeros dropped, no `-0`.
-pub(crate) fn human_float(n: f64) -> String {
-    let text = format!("{n:.17}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    match text {
-        "-0" => "0".to_string(),
-        other => other.to_string(),
-    }
-}
-
 /// ```text
 /// INCRBYFLOAT key increment
 /// ```
@@ -276,16 +267,13 @@ pub fn incrbyfloat(server: &mut Server, call: Call<'_>) -> Reply {
 }
 
 fn incr_by_float(ks: &mut Keyspace, key: &Bytes, incr: &[u8], now_ms: u64) -> Result<Frame, Frame> {
-    let old = match string_at(ks, key, now_ms)? {
-        Some(text) => parse_float(&text).ok_or_else(|| Frame::error(ERR_NOT_FLOAT))?,
-        None => 0.0,
-    };
-    let incr = parse_float(incr).ok_or_else(|| Frame::error(ERR_NOT_FLOAT))?;
-    let value = old + incr;
-    if !value.is_finite() {
-        return Err(Frame::error("ERR increment would produce NaN or Infinity"));
-    }
-    let text = Bytes::from(human_float(value));
+    let current = string_at(ks, key, now_ms)?;
+    // Redis adds in long double (`incrbyfloatCommand`); both bad operands get one text.
+    let text = crate::model::longdouble::incr(current.as_deref(), incr).map_err(|e| match e {
+        LdError::NotFinite => Frame::error("ERR increment would produce NaN or Infinity"),
+        LdError::IncrNotFloat | LdError::CurrentNotFloat => Frame::error(ERR_NOT_FLOAT),
+    })?;
+    let text = Bytes::from(text);
     write_string(ks, key, text.clone(), now_ms);
     Ok(Frame::Bulk(text))
 }

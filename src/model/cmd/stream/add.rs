@@ -15,9 +15,6 @@ use bytes::Bytes;
 const ERR_TRIM_BOTH: &str =
     "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
 
-/// Approximate trimming without LIMIT removes at most 100 nodes' worth of entries.
-const DEFAULT_TRIM_LIMIT: u64 = 100 * crate::model::stream::NODE_MAX_ENTRIES;
-
 /// What XADD and XTRIM's options say (`streamAddTrimArgs`).
 struct AddTrimArgs {
     new_id: NewId,
@@ -35,7 +32,8 @@ struct RawTrim {
 
 /// Parses XADD's or XTRIM's options (`streamParseAddOrTrimArgsOrReply`). For XADD also the id;
 /// returns the position of the id (where the field-value pairs start, minus one).
-fn parse_add_trim(args: &[Bytes], xadd: bool) -> Result<(AddTrimArgs, usize)> {
+/// Approximate trimming without LIMIT removes at most `default_limit` entries (100 nodes' worth).
+fn parse_add_trim(args: &[Bytes], xadd: bool, default_limit: u64) -> Result<(AddTrimArgs, usize)> {
     let mut parsed = AddTrimArgs {
         new_id: NewId::Auto,
         no_mkstream: false,
@@ -67,7 +65,7 @@ fn parse_add_trim(args: &[Bytes], xadd: bool) -> Result<(AddTrimArgs, usize)> {
         }
         i += 1;
     }
-    parsed.trim = finish_trim(raw, xadd)?;
+    parsed.trim = finish_trim(raw, xadd, default_limit)?;
     Ok((parsed, i))
 }
 
@@ -97,7 +95,7 @@ fn parse_threshold(args: &[Bytes], mut i: usize, raw: &mut RawTrim) -> Result<us
 }
 
 /// Redis's rules for LIMIT: only with `~`, and `~` alone gets a default limit.
-fn finish_trim(raw: RawTrim, xadd: bool) -> Result<Option<Trim>> {
+fn finish_trim(raw: RawTrim, xadd: bool, default_limit: u64) -> Result<Option<Trim>> {
     if raw.limit.unwrap_or(0) != 0 && raw.strategy.is_none() {
         return Err(err(
             "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
@@ -115,7 +113,7 @@ fn finish_trim(raw: RawTrim, xadd: bool) -> Result<Option<Trim>> {
     }
     let limit = match raw.limit {
         Some(limit) => limit as u64,
-        None if raw.approx => DEFAULT_TRIM_LIMIT,
+        None if raw.approx => default_limit,
         None => 0,
     };
     Ok(raw.strategy.map(|strategy| Trim {
@@ -135,7 +133,8 @@ pub fn xadd(server: &mut Server, call: Call<'_>) -> Reply {
 }
 
 fn xadd_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
-    let (parsed, id_pos) = parse_add_trim(call.args, true)?;
+    let limits = server.config.stream_node();
+    let (parsed, id_pos) = parse_add_trim(call.args, true, limits.default_trim_limit())?;
     let values = call.args.get(id_pos + 1..).unwrap_or(&[]);
     if values.len() < 2 || !values.len().is_multiple_of(2) {
         return Err(err("ERR wrong number of arguments for 'xadd' command"));
@@ -162,7 +161,7 @@ fn xadd_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
         .map(|pair| (pair[0].clone(), pair[1].clone()))
         .collect();
     let id = s
-        .append(fields, parsed.new_id, call.now_ms)
+        .append(fields, parsed.new_id, call.now_ms, limits)
         .map_err(|e| match e {
             AppendError::IdTooSmall => err(ERR_ID_TOO_SMALL),
             AppendError::TooLarge => err(ERR_TOO_LARGE),
@@ -184,7 +183,8 @@ pub fn xtrim(server: &mut Server, call: Call<'_>) -> Reply {
 }
 
 fn xtrim_apply(server: &mut Server, call: Call<'_>) -> Result<Frame> {
-    let (parsed, _) = parse_add_trim(call.args, false)?;
+    let default_limit = server.config.stream_node().default_trim_limit();
+    let (parsed, _) = parse_add_trim(call.args, false, default_limit)?;
     let trim = parsed.trim.expect("XTRIM parsing requires a strategy");
     let key = &call.args[1];
     let Some(s) = stream(&mut server.keyspace, key, call.now_ms)? else {
