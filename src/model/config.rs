@@ -170,7 +170,14 @@ static PARAMS: &[Param] = &[
         "yes",
         YES_NO,
     ),
+    p("rdbcompression", &[], "yes", YES_NO),
     p("requirepass", &[], "", Kind::Text),
+    p(
+        "sanitize-dump-payload",
+        &[],
+        "no",
+        Kind::Enum(&["no", "yes", "clients"]),
+    ),
     p("save", &[], "3600 1 300 100 60 10000", Kind::Text),
     p("set-max-intset-entries", &[], "512", Kind::Int(0, i64::MAX)),
     p(

@@ -7,6 +7,7 @@
 //! - [`server`]: the network-agnostic core: `execute(client, args, now_ms) -> Reply`.
 //! - [`cmd`]: the command table, one file per command family.
 //! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
+//! - [`rdb`]: the RDB value format of DUMP and RESTORE.
 //! - [`config`]: the parameters CONFIG GET/SET see, with Redis's defaults.
 //! - [`lua`]: the Lua 5.1 sandbox behind EVAL.
 //! - [`replication`]: the replication id, offset, backlog, replicas and stream; snapshots.
@@ -24,6 +25,7 @@ pub(crate) mod lua;
 pub mod net;
 pub(crate) mod parse;
 pub(crate) mod persist;
+pub(crate) mod rdb;
 pub mod replication;
 pub mod sentinel;
 pub mod server;

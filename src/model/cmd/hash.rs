@@ -244,6 +244,10 @@ pub fn hincrbyfloat(server: &mut Server, call: Call<'_>) -> Reply {
     let Some(incr) = parse_float(&call.args[3]) else {
         return not_float().into();
     };
+    // Checked before the key is looked up (and created), as `hincrbyfloatCommand` does.
+    if !incr.is_finite() {
+        return Frame::error("ERR value is NaN or Infinity").into();
+    }
     let (key, field) = (&call.args[1], &call.args[2]);
     let hash = match hash_for_write(&mut server.keyspace, key, call.now_ms) {
         Ok(hash) => hash,
