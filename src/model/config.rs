@@ -86,7 +86,7 @@ static PARAMS: &[Param] = &[
     p(
         "hash-max-listpack-entries",
         &["hash-max-ziplist-entries"],
-        "128",
+        "512",
         Kind::Int(0, i64::MAX),
     ),
     p(

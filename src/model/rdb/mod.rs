@@ -110,7 +110,7 @@ impl Default for Encoding {
     /// Redis 7.0.15's defaults.
     fn default() -> Encoding {
         Encoding {
-            hash_max_entries: 128,
+            hash_max_entries: 512,
             hash_max_value: 64,
             set_max_intset_entries: 512,
             zset_max_entries: 128,
