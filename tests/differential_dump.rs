@@ -77,8 +77,18 @@ fn scenarios() -> Vec<Scenario> {
     vec![
         s("string", vec![line("SET k hello")], STRING, true),
         s("int", vec![line("SET k -12345")], STRING, true),
-        s("long int", vec![line("SET k 123456789012345")], STRING, true),
-        s("lzf", vec![with("SET k", vec!["abc".repeat(300)])], STRING, true),
+        s(
+            "long int",
+            vec![line("SET k 123456789012345")],
+            STRING,
+            true,
+        ),
+        s(
+            "lzf",
+            vec![with("SET k", vec!["abc".repeat(300)])],
+            STRING,
+            true,
+        ),
         s(
             "appended int",
             vec![line("SET k 1"), line("APPEND k 23")],
@@ -93,7 +103,12 @@ fn scenarios() -> Vec<Scenario> {
         ),
         s("hash 600", vec![with("HSET k", pairs(600, 1))], HASH, false),
         s("hash long", vec![with("HSET k", pairs(3, 70))], HASH, false),
-        s("intset", vec![line("SADD k 1 5 -3 70000 10000000000")], SET, true),
+        s(
+            "intset",
+            vec![line("SADD k 1 5 -3 70000 10000000000")],
+            SET,
+            true,
+        ),
         s("set one", vec![line("SADD k member")], SET, true),
         s("set", vec![with("SADD k", many("m", 40))], SET, false),
         s(
@@ -114,7 +129,12 @@ fn scenarios() -> Vec<Scenario> {
             true,
         ),
         s("list", vec![line("RPUSH k a b 1 2 -100000")], LIST, true),
-        s("list nodes", vec![with("RPUSH k", many("item", 3000))], LIST, true),
+        s(
+            "list nodes",
+            vec![with("RPUSH k", many("item", 3000))],
+            LIST,
+            true,
+        ),
         s(
             "list long items",
             vec![with("RPUSH k", many(&"v".repeat(700), 60))],
@@ -152,7 +172,10 @@ fn scenarios() -> Vec<Scenario> {
             "stream xdel",
             (1..=9)
                 .map(|i| words(&format!("XADD k {i}-0 f v{i}")))
-                .chain([line("XDEL k 3-0"), line("XGROUP CREATE k g 0 ENTRIESREAD 2")])
+                .chain([
+                    line("XDEL k 3-0"),
+                    line("XGROUP CREATE k g 0 ENTRIESREAD 2"),
+                ])
                 .collect(),
             STREAM,
             false,
@@ -222,7 +245,10 @@ fn dump_and_restore_across_the_model_and_redis() {
                 ));
             }
             let replies = [
-                ("redis", call(&mut r, &restore("reference", &real_dump)).await),
+                (
+                    "redis",
+                    call(&mut r, &restore("reference", &real_dump)).await,
+                ),
                 ("model", call(&mut m, &restore("copy", &real_dump)).await),
                 ("redis", call(&mut r, &restore("copy", &model_dump)).await),
             ];
@@ -288,15 +314,30 @@ fn restore_errors_match_redis() {
             (vec!["RESTORE", "x3", "-1"], payload.clone()),
             (vec!["RESTORE", "x3", "abc"], payload.clone()),
             (vec!["RESTORE", "new", "0"], payload.clone()),
-            (vec!["RESTORE", "x4", "100000", "!", "IDLETIME", "-1"], payload.clone()),
-            (vec!["RESTORE", "x4", "0", "!", "FREQ", "256"], payload.clone()),
-            (vec!["RESTORE", "x4", "0", "!", "FREQ", "1", "IDLETIME", "1"], payload.clone()),
+            (
+                vec!["RESTORE", "x4", "100000", "!", "IDLETIME", "-1"],
+                payload.clone(),
+            ),
+            (
+                vec!["RESTORE", "x4", "0", "!", "FREQ", "256"],
+                payload.clone(),
+            ),
+            (
+                vec!["RESTORE", "x4", "0", "!", "FREQ", "1", "IDLETIME", "1"],
+                payload.clone(),
+            ),
             (vec!["RESTORE", "x4", "0", "!", "IDLETIME"], payload.clone()),
             (vec!["RESTORE", "x4", "0", "!", "BOGUS"], payload.clone()),
-            (vec!["RESTORE", "new", "0", "!", "REPLACE", "FREQ", "5"], payload.clone()),
+            (
+                vec!["RESTORE", "new", "0", "!", "REPLACE", "FREQ", "5"],
+                payload.clone(),
+            ),
             (vec!["RESTORE", "x5", "1", "!", "ABSTTL"], payload.clone()),
             (vec!["EXISTS", "x5"], Bytes::new()),
-            (vec!["RESTORE", "new", "1", "!", "REPLACE", "ABSTTL"], payload.clone()),
+            (
+                vec!["RESTORE", "new", "1", "!", "REPLACE", "ABSTTL"],
+                payload.clone(),
+            ),
             (vec!["EXISTS", "new"], Bytes::new()),
             (vec!["RESTORE", "x6", "100000"], payload.clone()),
             (vec!["GET", "x6"], Bytes::new()),

@@ -10,8 +10,8 @@ use crate::model::cmd::connection::c_string;
 use crate::model::config::Config;
 use crate::model::frame::Frame;
 use crate::model::keyspace::{Entry, Value};
-use crate::model::rdb;
 use crate::model::parse::{self, is_keyword};
+use crate::model::rdb;
 use crate::model::server::{Call, Reply, Server};
 
 /// ```text

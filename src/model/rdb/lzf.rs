@@ -210,7 +210,11 @@ mod tests {
                 assert_eq!(decompress(&c, s.len()).unwrap(), s);
             }
         }
-        assert_eq!(decompress(&[0x20, 0x00], 10), None, "reference before start");
+        assert_eq!(
+            decompress(&[0x20, 0x00], 10),
+            None,
+            "reference before start"
+        );
         assert_eq!(decompress(&[0x05, b'a'], 6), None, "literal past the input");
     }
 }

@@ -30,9 +30,7 @@ pub mod ziplist;
 
 use crate::model::config::Config;
 use crate::model::keyspace::{Hash, Value};
-use crate::model::stream::{
-    Consumer, Fields, Group, LoadedNode, PendingEntry, Stream, StreamId,
-};
+use crate::model::stream::{Consumer, Fields, Group, LoadedNode, PendingEntry, Stream, StreamId};
 use crate::model::zset::ZSet;
 use bytes::Bytes;
 use listpack::Element;
@@ -473,10 +471,16 @@ impl<'a> Reader<'a> {
         match first >> 6 {
             3 => Some((u64::from(first & 0x3f), true)),
             0 => Some((u64::from(first & 0x3f), false)),
-            1 => Some(((u64::from(first & 0x3f) << 8) | u64::from(self.byte()?), false)),
+            1 => Some((
+                (u64::from(first & 0x3f) << 8) | u64::from(self.byte()?),
+                false,
+            )),
             _ if first == 0x80 => {
                 let b = self.take(4)?;
-                Some((u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])), false))
+                Some((
+                    u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+                    false,
+                ))
             }
             _ if first == 0x81 => {
                 let mut b = [0u8; 8];
@@ -539,7 +543,10 @@ impl<'a> Reader<'a> {
         let mut seq = [0u8; 8];
         ms.copy_from_slice(&b[..8]);
         seq.copy_from_slice(&b[8..]);
-        Some(StreamId::new(u64::from_be_bytes(ms), u64::from_be_bytes(seq)))
+        Some(StreamId::new(
+            u64::from_be_bytes(ms),
+            u64::from_be_bytes(seq),
+        ))
     }
 
     /// `rdbLoadBinaryDoubleValue`.
@@ -578,7 +585,9 @@ fn load(r: &mut Reader<'_>) -> Option<Value> {
         TYPE_STRING => Some(Value::String(r.string()?)),
         TYPE_LIST => {
             let n = r.count()?;
-            let list = (0..n).map(|_| r.string()).collect::<Option<VecDeque<_>>>()?;
+            let list = (0..n)
+                .map(|_| r.string())
+                .collect::<Option<VecDeque<_>>>()?;
             non_empty_list(list)
         }
         TYPE_SET => {
@@ -680,7 +689,7 @@ fn non_empty_list(list: VecDeque<Bytes>) -> Option<Value> {
 
 /// Field-value pairs from a flat list: an odd count is corrupt.
 fn pairs(flat: Vec<Bytes>) -> Option<Vec<(Bytes, Bytes)>> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return None;
     }
     let mut out = Vec::with_capacity(flat.len() / 2);
@@ -843,7 +852,10 @@ fn load_stream(r: &mut Reader<'_>, v2: bool) -> Option<Stream> {
             let id = r.raw_id()?;
             let delivery_time = r.millis()?;
             let delivery_count = r.len()?;
-            if unowned.insert(id, (delivery_time, delivery_count)).is_some() {
+            if unowned
+                .insert(id, (delivery_time, delivery_count))
+                .is_some()
+            {
                 return None;
             }
         }

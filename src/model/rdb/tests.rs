@@ -69,14 +69,26 @@ fn sample_stream() -> Stream {
     s.create_group(b("g1"), StreamId::MIN, None);
     s.create_group(b("g2"), StreamId::new(5, 2), Some(5));
     s.touch_consumer(b"g1", &b("alice"), 1000);
-    s.read_new(b"g1", &b("alice"), StreamId::MIN, 3, false, 1_700_000_000_000);
+    s.read_new(
+        b"g1",
+        &b("alice"),
+        StreamId::MIN,
+        3,
+        false,
+        1_700_000_000_000,
+    );
     s.touch_consumer(b"g1", &b("bob"), 2000);
     s
 }
 
 fn every_type() -> Vec<Value> {
     let mut zset = ZSet::default();
-    for (m, score) in [("a", 1.5), ("b", f64::NEG_INFINITY), ("c", 3.0), ("d", 1e300)] {
+    for (m, score) in [
+        ("a", 1.5),
+        ("b", f64::NEG_INFINITY),
+        ("c", 3.0),
+        ("d", 1e300),
+    ] {
         zset.insert(b(m), score);
     }
     let mut big_zset = ZSet::default();
@@ -187,7 +199,10 @@ fn restores_a_redis_7_stream_and_dumps_it_back() {
     assert_eq!(group.entries_read, Some(2));
     assert_eq!(group.pel.len(), 1);
     let nack = &group.pel[&StreamId::new(5, 2)];
-    assert_eq!((nack.consumer.clone(), nack.delivery_count), (b("alice"), 1));
+    assert_eq!(
+        (nack.consumer.clone(), nack.delivery_count),
+        (b("alice"), 1)
+    );
     assert_eq!(nack.delivery_time_ms, 0x0000_01a2_36ae_14f7);
     assert!(group.consumers[&b("bob")].pel.is_empty());
     assert_eq!(dump(&value, &Encoding::default()), hex(REDIS_7_STREAM));
@@ -212,7 +227,10 @@ fn restores_the_redis_5_stream_of_the_test_suite() {
     assert_eq!(s.entries_added, 2, "v1 streams count their length as added");
     assert_eq!(s.node_count(), 1);
     let g1 = &s.groups[&b("g1")];
-    assert_eq!((g1.last_id, g1.entries_read), (StreamId::new(5, 0), Some(1)));
+    assert_eq!(
+        (g1.last_id, g1.entries_read),
+        (StreamId::new(5, 0), Some(1))
+    );
     assert_eq!(s.lag(g1), Some(1));
     assert_eq!(g1.pel.len(), 4);
     assert_eq!(g1.consumers[&b("c11")].pel.len(), 4);
@@ -268,7 +286,10 @@ fn restores_old_encodings() {
     let Value::ZSet(z) = restore(&p).unwrap() else {
         panic!("not a zset")
     };
-    assert_eq!((z.score(b"a"), z.score(b"b")), (Some(2.5), Some(f64::INFINITY)));
+    assert_eq!(
+        (z.score(b"a"), z.score(b"b")),
+        (Some(2.5), Some(f64::INFINITY))
+    );
     body = vec![TYPE_LIST, 2, 0xc0, 7, 1, b'x'];
     assert_eq!(
         contents(&restore(&with_footer(&body)).unwrap()),
@@ -280,11 +301,17 @@ fn restores_old_encodings() {
 fn bad_footers_are_version_or_checksum_errors() {
     let good = dump(&Value::String(b("v")), &Encoding::default());
     assert!(restore(&good).is_ok());
-    assert_eq!(restore(&good[..9]).err(), Some(RestoreError::VersionOrChecksum));
+    assert_eq!(
+        restore(&good[..9]).err(),
+        Some(RestoreError::VersionOrChecksum)
+    );
     let mut bad_crc = good.clone();
     let last = bad_crc.len() - 1;
     bad_crc[last] ^= 1;
-    assert_eq!(restore(&bad_crc).err(), Some(RestoreError::VersionOrChecksum));
+    assert_eq!(
+        restore(&bad_crc).err(),
+        Some(RestoreError::VersionOrChecksum)
+    );
     // RDB version 11 (Redis 7.2) with a valid checksum.
     let mut v11 = vec![TYPE_STRING, 1, b'v'];
     v11.extend_from_slice(&11u16.to_le_bytes());
@@ -297,17 +324,28 @@ fn corrupt_values_are_bad_data() {
     let bad = |body: &[u8]| restore(&with_footer(body));
     for body in [
         &[][..],
-        &[6, 0],                        // a module
-        &[20, 0],                       // Redis 7.2's set listpack
-        &[TYPE_STRING, 5, b'a'],        // short string
-        &[TYPE_SET, 0],                 // empty set
-        &[TYPE_SET, 2, 1, b'a', 1, b'a'], // duplicate member
-        &[TYPE_HASH, 2, 1, b'f', 1, b'v', 1, b'f', 1, b'w'], // duplicate field
+        &[6, 0],                                                  // a module
+        &[20, 0],                                                 // Redis 7.2's set listpack
+        &[TYPE_STRING, 5, b'a'],                                  // short string
+        &[TYPE_SET, 0],                                           // empty set
+        &[TYPE_SET, 2, 1, b'a', 1, b'a'],                         // duplicate member
+        &[TYPE_HASH, 2, 1, b'f', 1, b'v', 1, b'f', 1, b'w'],      // duplicate field
         &[TYPE_ZSET_2, 1, 1, b'a', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f], // NaN score
-        &[TYPE_LIST_QUICKLIST_2, 1, 3, 1, b'x'], // unknown container
-        &[TYPE_STRING, 0xc3, 2, 10, 0x20, 0], // LZF reference before the start
-        &[TYPE_STRING, 0xc4],           // unknown string encoding
-        &[TYPE_STRING, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // huge length
+        &[TYPE_LIST_QUICKLIST_2, 1, 3, 1, b'x'],                  // unknown container
+        &[TYPE_STRING, 0xc3, 2, 10, 0x20, 0],                     // LZF reference before the start
+        &[TYPE_STRING, 0xc4],                                     // unknown string encoding
+        &[
+            TYPE_STRING,
+            0x81,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+        ], // huge length
     ] {
         assert_eq!(bad(body).err(), Some(RestoreError::BadData), "{body:?}");
     }
@@ -326,7 +364,12 @@ fn no_corruption_panics() {
     let payloads: Vec<Vec<u8>> = [REDIS_5_STREAM, REDIS_7_STREAM]
         .iter()
         .map(|h| hex(h))
-        .chain(every_type().iter().take(13).map(|v| dump(v, &Encoding::default())))
+        .chain(
+            every_type()
+                .iter()
+                .take(13)
+                .map(|v| dump(v, &Encoding::default())),
+        )
         .filter(|p| p.len() < 4096)
         .collect();
     for payload in payloads {

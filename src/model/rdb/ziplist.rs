@@ -52,7 +52,10 @@ pub fn parse_ziplist(zl: &[u8]) -> Option<Vec<Bytes>> {
             0 => (1, Element::Str(usize::from(enc & 0x3f))),
             1 => {
                 let b = *zl.get(e + 1)?;
-                (2, Element::Str((usize::from(enc & 0x3f) << 8) | usize::from(b)))
+                (
+                    2,
+                    Element::Str((usize::from(enc & 0x3f) << 8) | usize::from(b)),
+                )
             }
             2 if enc == 0x80 => {
                 let b = zl.get(e + 1..e + 5)?;
@@ -191,18 +194,12 @@ pub fn parse_intset(is: &[u8]) -> Option<Vec<i64>> {
         .chunks_exact(width)
         .map(|c| ((le(c) << shift) as i64) >> shift)
         .collect();
-    values
-        .windows(2)
-        .all(|w| w[0] < w[1])
-        .then_some(values)
+    values.windows(2).all(|w| w[0] < w[1]).then_some(values)
 }
 
 /// An intset of `values` (sorted, distinct) in the smallest width that holds them all.
 pub fn write_intset(values: &[i64]) -> Vec<u8> {
-    let width: usize = if values
-        .iter()
-        .all(|v| i16::try_from(*v).is_ok())
-    {
+    let width: usize = if values.iter().all(|v| i16::try_from(*v).is_ok()) {
         2
     } else if values.iter().all(|v| i32::try_from(*v).is_ok()) {
         4
@@ -277,11 +274,24 @@ mod tests {
         let big = vec![b'x'; 20_000];
         let mid = vec![b'y'; 300];
         let entries: Vec<&[u8]> = vec![
-            b"a", b"7", b"-100", b"30000", b"9000000000", &mid, &big, b"end",
+            b"a",
+            b"7",
+            b"-100",
+            b"30000",
+            b"9000000000",
+            &mid,
+            &big,
+            b"end",
         ];
         let zl = ziplist(&entries);
         let got = parse_ziplist(&zl).unwrap();
-        assert_eq!(got, entries.iter().map(|e| Bytes::copy_from_slice(e)).collect::<Vec<_>>());
+        assert_eq!(
+            got,
+            entries
+                .iter()
+                .map(|e| Bytes::copy_from_slice(e))
+                .collect::<Vec<_>>()
+        );
         for cut in 0..zl.len() {
             assert!(parse_ziplist(&zl[..cut]).is_none());
         }
@@ -292,7 +302,11 @@ mod tests {
 
     #[test]
     fn intsets_round_trip_and_must_ascend() {
-        for values in [vec![1i64, 2, 3], vec![-70_000, 5], vec![i64::MIN, 0, i64::MAX]] {
+        for values in [
+            vec![1i64, 2, 3],
+            vec![-70_000, 5],
+            vec![i64::MIN, 0, i64::MAX],
+        ] {
             assert_eq!(parse_intset(&write_intset(&values)).unwrap(), values);
         }
         assert!(parse_intset(&write_intset(&[3, 2])).is_none());
