@@ -86,7 +86,7 @@ static PARAMS: &[Param] = &[
     p(
         "hash-max-listpack-entries",
         &["hash-max-ziplist-entries"],
-        "128",
+        "512",
         Kind::Int(0, i64::MAX),
     ),
     p(
@@ -170,7 +170,14 @@ static PARAMS: &[Param] = &[
         "yes",
         YES_NO,
     ),
+    p("rdbcompression", &[], "yes", YES_NO),
     p("requirepass", &[], "", Kind::Text),
+    p(
+        "sanitize-dump-payload",
+        &[],
+        "no",
+        Kind::Enum(&["no", "yes", "clients"]),
+    ),
     p("save", &[], "3600 1 300 100 60 10000", Kind::Text),
     p("set-max-intset-entries", &[], "512", Kind::Int(0, i64::MAX)),
     p(

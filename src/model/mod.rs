@@ -8,6 +8,7 @@
 //! - [`cmd`]: the command table, one file per command family.
 //! - [`geohash`]: Redis's geohash code (C) behind the GEO commands.
 //! - [`keyspace`]: keys, typed values, expiry, WATCH bookkeeping; [`stream`]: the stream type.
+//! - [`rdb`]: the RDB value format of DUMP and RESTORE.
 //! - [`config`]: the parameters CONFIG GET/SET see, with Redis's defaults.
 //! - [`lua`]: the Lua 5.1 sandbox behind EVAL; [`longdouble`]: Redis's `long double` sums (C).
 //! - [`replication`]: the replication id, offset, backlog, replicas and stream; snapshots.
@@ -27,6 +28,7 @@ pub(crate) mod lua;
 pub mod net;
 pub(crate) mod parse;
 pub(crate) mod persist;
+pub(crate) mod rdb;
 pub mod replication;
 pub mod sentinel;
 pub mod server;

@@ -982,6 +982,90 @@ impl Stream {
         }
         Some(gone.pel.len() as u64)
     }
+
+    // -- the RDB image (DUMP and RESTORE, `rdb.rs`) ------------------------------------------
+
+    /// The listpack nodes as DUMP writes them: master id, master fields and live entries. The
+    /// model does not keep the fields of deleted entries, so a node's tombstones are not in it.
+    pub fn node_images(&self) -> impl Iterator<Item = NodeImage<'_>> + '_ {
+        self.nodes.iter().map(|(master, node)| NodeImage {
+            master: *master,
+            master_fields: &node.master_fields,
+            entries: self
+                .entries
+                .range(*master..=node.last_id)
+                .map(|(id, fields)| (*id, fields))
+                .collect(),
+        })
+    }
+
+    /// A stream from the nodes RESTORE read, with its metadata. `None` when the nodes are not
+    /// a stream the model can hold: overlapping or unordered nodes, entries outside their node
+    /// or past `last_id`.
+    pub fn from_loaded(
+        nodes: Vec<LoadedNode>,
+        last_id: StreamId,
+        max_deleted_entry_id: StreamId,
+        entries_added: u64,
+        groups: BTreeMap<Bytes, Group>,
+    ) -> Option<Stream> {
+        let mut stream = Stream {
+            last_id,
+            max_deleted_entry_id,
+            entries_added,
+            groups,
+            ..Stream::default()
+        };
+        let mut floor: Option<StreamId> = None;
+        for node in nodes {
+            if floor.is_some_and(|f| node.master <= f) || node.last_id < node.master {
+                return None;
+            }
+            let mut prev: Option<StreamId> = None;
+            for (id, _) in &node.live {
+                if *id < node.master || *id > node.last_id || prev.is_some_and(|p| *id <= p) {
+                    return None;
+                }
+                prev = Some(*id);
+            }
+            if node.last_id > last_id && !node.live.is_empty() {
+                return None;
+            }
+            floor = Some(node.last_id);
+            stream.nodes.insert(
+                node.master,
+                Node {
+                    master_fields: node.master_fields,
+                    last_id: node.last_id,
+                    live: node.live.len() as u64,
+                    total: node.total,
+                    bytes: node.bytes,
+                },
+            );
+            stream.entries.extend(node.live);
+        }
+        Some(stream)
+    }
+}
+
+/// One listpack node as DUMP writes it.
+pub struct NodeImage<'a> {
+    pub master: StreamId,
+    pub master_fields: &'a [Bytes],
+    pub entries: Vec<(StreamId, &'a Fields)>,
+}
+
+/// One listpack node as RESTORE read it: its live entries, and its tombstones only counted.
+pub struct LoadedNode {
+    pub master: StreamId,
+    pub master_fields: Vec<Bytes>,
+    pub live: Vec<(StreamId, Fields)>,
+    /// Live and deleted entries.
+    pub total: u64,
+    /// The node's last entry, deleted or not (its master id when it has none).
+    pub last_id: StreamId,
+    /// The listpack's size (`lpBytes`).
+    pub bytes: u64,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! Generic key commands: DEL, UNLINK, EXISTS, TYPE, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL,
-//! PTTL, EXPIRETIME, PEXPIRETIME, PERSIST, KEYS, SCAN, RENAME, RENAMENX, RANDOMKEY, OBJECT.
+//! PTTL, EXPIRETIME, PEXPIRETIME, PERSIST, KEYS, SCAN, RENAME, RENAMENX, RANDOMKEY, OBJECT,
+//! DUMP, RESTORE.
 //!
 //! Expiry times are absolute milliseconds on the server's clock (`now_ms` of the call), never the
 //! wall clock. A key whose time has come is gone for every command (the keyspace expires it
@@ -8,8 +9,9 @@
 use crate::model::cmd::connection::c_string;
 use crate::model::config::Config;
 use crate::model::frame::Frame;
-use crate::model::keyspace::Value;
+use crate::model::keyspace::{Entry, Value};
 use crate::model::parse::{self, is_keyword};
+use crate::model::rdb;
 use crate::model::server::{Call, Reply, Server};
 
 /// ```text
@@ -220,6 +222,98 @@ pub fn randomkey(server: &mut Server, call: Call<'_>) -> Reply {
         .nth(pick as usize)
         .cloned();
     key.map_or(Frame::Null, Frame::Bulk).into()
+}
+
+/// ```text
+/// DUMP key
+/// ```
+/// The value in Redis 7.0.15's serialized format (`rdb.rs`), or nil.
+pub fn dump(server: &mut Server, call: Call<'_>) -> Reply {
+    let encoding = rdb::Encoding::from_config(&server.config);
+    match server.keyspace.get(&call.args[1], call.now_ms) {
+        None => Frame::Null.into(),
+        Some(entry) => Frame::Bulk(rdb::dump(&entry.value, &encoding).into()).into(),
+    }
+}
+
+/// ```text
+/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+/// ```
+/// `restoreCommand`: options first, then BUSYKEY, the TTL, the payload's footer, its value. A
+/// TTL already past creates nothing (and REPLACE still deletes). IDLETIME and FREQ are checked
+/// and otherwise ignored: the model keeps no LRU or LFU data. The payload is always validated in
+/// full, whatever `sanitize-dump-payload` says (see `rdb.rs`). Propagated as received: the
+/// model's replication stream carries commands verbatim (Redis rewrites a relative TTL to
+/// ABSTTL).
+pub fn restore(server: &mut Server, call: Call<'_>) -> Reply {
+    let args = call.args;
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
+    let mut j = 4;
+    while j < args.len() {
+        let more = args.len() - j - 1;
+        let option = &args[j];
+        if is_keyword(option, "REPLACE") {
+            replace = true;
+        } else if is_keyword(option, "ABSTTL") {
+            absttl = true;
+        } else if is_keyword(option, "IDLETIME") && more >= 1 && freq.is_none() {
+            let value = match parse::int_arg(&args[j + 1]) {
+                Ok(v) => v,
+                Err(e) => return e.into(),
+            };
+            if value < 0 {
+                return Frame::error("ERR Invalid IDLETIME value, must be >= 0").into();
+            }
+            idle = Some(value);
+            j += 1;
+        } else if is_keyword(option, "FREQ") && more >= 1 && idle.is_none() {
+            let value = match parse::int_arg(&args[j + 1]) {
+                Ok(v) => v,
+                Err(e) => return e.into(),
+            };
+            if !(0..=255).contains(&value) {
+                return Frame::error("ERR Invalid FREQ value, must be >= 0 and <= 255").into();
+            }
+            freq = Some(value);
+            j += 1;
+        } else {
+            return Frame::error(parse::ERR_SYNTAX).into();
+        }
+        j += 1;
+    }
+    let key = &args[1];
+    if !replace && server.keyspace.contains(key, call.now_ms) {
+        return Frame::error("BUSYKEY Target key name already exists.").into();
+    }
+    let ttl = match parse::int_arg(&args[2]) {
+        Ok(ttl) if ttl < 0 => return Frame::error("ERR Invalid TTL value, must be >= 0").into(),
+        Ok(ttl) => ttl,
+        Err(e) => return e.into(),
+    };
+    let value = match rdb::restore(&args[3]) {
+        Ok(value) => value,
+        Err(e) => return Frame::error(e.to_string()).into(),
+    };
+    if replace {
+        server.keyspace.remove(key, call.now_ms);
+    }
+    let expires_at = match ttl {
+        0 => None,
+        ttl if absttl => Some(ttl),
+        ttl => Some(ttl.saturating_add(call.now_ms as i64)),
+    };
+    if expires_at.is_some_and(|at| at <= call.now_ms as i64) {
+        return Frame::ok().into();
+    }
+    server.keyspace.insert_entry(
+        key.clone(),
+        Entry {
+            value,
+            expires_at_ms: expires_at.map(|at| at as u64),
+        },
+    );
+    Frame::ok().into()
 }
 
 /// ```text

@@ -336,6 +336,8 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("keys", 2, N, keys::keys),
     cmd("randomkey", 1, N, keys::randomkey),
     cmd("rename", 3, W, keys::rename),
+    cmd("dump", 2, N, keys::dump),
+    cmd("restore", -4, W, keys::restore),
     cmd("renamenx", 3, W, keys::renamenx),
     container(
         "object",
