@@ -291,7 +291,7 @@ pub fn restore(server: &mut Server, call: Call<'_>) -> Reply {
         Ok(ttl) => ttl,
         Err(e) => return e.into(),
     };
-    let value = match rdb::restore(&args[3]) {
+    let value = match rdb::restore(&args[3], &rdb::Encoding::from_config(&server.config)) {
         Ok(value) => value,
         Err(e) => return Frame::error(e.to_string()).into(),
     };

@@ -29,7 +29,7 @@ pub mod lzf;
 pub mod ziplist;
 
 use crate::model::config::Config;
-use crate::model::keyspace::{Hash, Value};
+use crate::model::keyspace::{Hash, Set, Value};
 use crate::model::stream::{Consumer, Fields, Group, LoadedNode, PendingEntry, Stream, StreamId};
 use crate::model::zset::ZSet;
 use bytes::Bytes;
@@ -138,7 +138,7 @@ pub fn dump(value: &Value, enc: &Encoding) -> Vec<u8> {
             w.byte(TYPE_LIST_QUICKLIST_2);
             w.list(list, enc.list_fill);
         }
-        Value::Set(set) => w.set(set, enc),
+        Value::Set(set) => w.set(set),
         Value::ZSet(zset) => w.zset(zset, enc),
         Value::Hash(hash) => w.hash(hash, enc),
         Value::Stream(stream) => {
@@ -272,10 +272,14 @@ impl Writer {
         }
     }
 
-    fn set(&mut self, set: &BTreeSet<Bytes>, enc: &Encoding) {
-        let ints: Option<Vec<i64>> = set.iter().map(|m| listpack::string_to_i64(m)).collect();
+    /// As `rdbSaveObject`: by the set's encoding (an intset that became a hashtable stays one).
+    fn set(&mut self, set: &Set) {
+        let ints: Option<Vec<i64>> = match set.encoding() {
+            "intset" => set.iter().map(|m| listpack::string_to_i64(m)).collect(),
+            _ => None,
+        };
         match ints {
-            Some(mut ints) if set.len() as i64 <= enc.set_max_intset_entries => {
+            Some(mut ints) => {
                 ints.sort_unstable();
                 self.byte(TYPE_SET_INTSET);
                 self.string(&ziplist::write_intset(&ints));
@@ -283,7 +287,7 @@ impl Writer {
             _ => {
                 self.byte(TYPE_SET);
                 self.len(set.len() as u64);
-                for member in set {
+                for member in set.iter() {
                     self.string(member);
                 }
             }
@@ -426,8 +430,10 @@ fn d2string(score: f64) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// `verifyDumpPayload` then `rdbLoadObjectType` and `rdbLoadObject`: the value a payload holds.
-/// Bytes between the value and the footer are ignored, as Redis ignores them.
-pub fn restore(payload: &[u8]) -> Result<Value, RestoreError> {
+/// Bytes between the value and the footer are ignored, as Redis ignores them. `enc` holds the
+/// server's limits: a set loads as an intset only within `set-max-intset-entries`, as
+/// `rdbLoadObject` converts it.
+pub fn restore(payload: &[u8], enc: &Encoding) -> Result<Value, RestoreError> {
     if payload.len() < 10 {
         return Err(RestoreError::VersionOrChecksum);
     }
@@ -445,7 +451,7 @@ pub fn restore(payload: &[u8]) -> Result<Value, RestoreError> {
         buf: &payload[..payload.len() - 8],
         pos: 0,
     };
-    load(&mut r).ok_or(RestoreError::BadData)
+    load(&mut r, enc).ok_or(RestoreError::BadData)
 }
 
 struct Reader<'a> {
@@ -579,7 +585,7 @@ fn parse_score(text: &[u8]) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
-fn load(r: &mut Reader<'_>) -> Option<Value> {
+fn load(r: &mut Reader<'_>, enc: &Encoding) -> Option<Value> {
     let kind = r.byte()?;
     match kind {
         TYPE_STRING => Some(Value::String(r.string()?)),
@@ -598,7 +604,8 @@ fn load(r: &mut Reader<'_>) -> Option<Value> {
                     return None; // "Duplicate set members detected"
                 }
             }
-            (!set.is_empty()).then_some(Value::Set(set))
+            (!set.is_empty())
+                .then(|| Value::Set(Set::from_members(set, enc.set_max_intset_entries)))
         }
         TYPE_ZSET | TYPE_ZSET_2 => {
             let n = r.count()?;
@@ -654,12 +661,11 @@ fn load(r: &mut Reader<'_>) -> Option<Value> {
         TYPE_LIST_ZIPLIST => non_empty_list(ziplist::parse_ziplist(&r.string()?)?.into()),
         TYPE_SET_INTSET => {
             let members = ziplist::parse_intset(&r.string()?)?;
-            Some(Value::Set(
-                members
-                    .into_iter()
-                    .map(|v| Bytes::from(v.to_string()))
-                    .collect(),
-            ))
+            let members = members.into_iter().map(|v| Bytes::from(v.to_string()));
+            Some(Value::Set(Set::from_members(
+                members.collect(),
+                enc.set_max_intset_entries,
+            )))
         }
         TYPE_ZSET_ZIPLIST => zset_from_flat(ziplist::parse_ziplist(&r.string()?)?),
         TYPE_ZSET_LISTPACK => zset_from_flat(

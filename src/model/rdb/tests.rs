@@ -3,7 +3,7 @@
 //! `stream-cgroups.tcl`), and against corrupt payloads (errors, never a panic).
 
 use super::*;
-use crate::model::stream::{NewId, Trim, TrimStrategy};
+use crate::model::stream::{NewId, NodeLimits, Trim, TrimStrategy};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -30,7 +30,7 @@ fn hash_of(pairs: &[(&str, &str)]) -> Hash {
 }
 
 fn restored(hex_payload: &str) -> Value {
-    restore(&hex(hex_payload)).unwrap()
+    restore(&hex(hex_payload), &Encoding::default()).unwrap()
 }
 
 /// Everything a value holds, in a comparable form (streams: entries, metadata, groups).
@@ -54,6 +54,12 @@ fn contents(value: &Value) -> String {
     }
 }
 
+/// A set as SADD builds it, with Redis's default `set-max-intset-entries`.
+fn set(members: &[&str]) -> Value {
+    let members = members.iter().map(|m| b(m)).collect();
+    Value::Set(Set::from_members(members, Set::DEFAULT_MAX_INTSET_ENTRIES))
+}
+
 fn sample_stream() -> Stream {
     let mut s = Stream::new();
     for i in 1..=250u64 {
@@ -62,8 +68,13 @@ fn sample_stream() -> Stream {
         } else {
             vec![(b("f"), Bytes::from(format!("value-{i}")))]
         };
-        s.append(fields, NewId::Exact(StreamId::new(i, i % 3)), 0)
-            .unwrap();
+        s.append(
+            fields,
+            NewId::Exact(StreamId::new(i, i % 3)),
+            0,
+            NodeLimits::default(),
+        )
+        .unwrap();
     }
     s.delete(StreamId::new(10, 1));
     s.create_group(b("g1"), StreamId::MIN, None);
@@ -108,8 +119,8 @@ fn every_type() -> Vec<Value> {
                 .collect(),
         ),
         Value::Hash(hash_of(&[("long", &"x".repeat(100))])),
-        Value::Set(["1", "-5", "70000", "9999999999"].map(b).into()),
-        Value::Set(["a", "1"].map(b).into()),
+        set(&["1", "-5", "70000", "9999999999"]),
+        set(&["a", "1"]),
         Value::List(["a", "12", "", "-1"].map(b).into()),
         Value::List((0..5000).map(|i| Bytes::from(format!("item{i}"))).collect()),
         Value::ZSet(Box::new(zset)),
@@ -128,7 +139,8 @@ fn every_type_round_trips() {
                 ..Encoding::default()
             };
             let payload = dump(&value, &enc);
-            let back = restore(&payload).unwrap_or_else(|e| panic!("{e}: {}", contents(&value)));
+            let back = restore(&payload, &Encoding::default())
+                .unwrap_or_else(|e| panic!("{e}: {}", contents(&value)));
             assert_eq!(contents(&back), contents(&value));
             // A restored value dumps to the same bytes.
             assert_eq!(dump(&back, &enc), payload);
@@ -150,7 +162,7 @@ fn dumps_are_redis_bytes() {
         hex("1023230000000600816602817602816e02f1c7cf038362696704f4ffffffffffffff7f09ff0a006caf9ab510755778")
     );
     // SADD k 3 -1 100000
-    let set = Value::Set(["3", "-1", "100000"].map(b).into());
+    let set = set(&["3", "-1", "100000"]);
     assert_eq!(
         dump(&set, &Encoding::default()),
         hex("0b140400000003000000ffffffff03000000a08601000a000a790cc55b1dc8c5")
@@ -254,7 +266,7 @@ fn restores_old_encodings() {
     };
     let mut body = vec![TYPE_HASH_ZIPLIST, zl.len() as u8];
     body.extend_from_slice(&zl);
-    let value = restore(&with_footer(&body)).unwrap();
+    let value = restore(&with_footer(&body), &Encoding::default()).unwrap();
     assert_eq!(
         contents(&value),
         contents(&Value::Hash(hash_of(&[("a", "1"), ("b", "300")])))
@@ -262,11 +274,11 @@ fn restores_old_encodings() {
     // The same ziplist as a list (RDB_TYPE_LIST_ZIPLIST) and a sorted set (ZSET_ZIPLIST).
     body[0] = TYPE_LIST_ZIPLIST;
     assert_eq!(
-        contents(&restore(&with_footer(&body)).unwrap()),
+        contents(&restore(&with_footer(&body), &Encoding::default()).unwrap()),
         contents(&Value::List(["a", "1", "b", "300"].map(b).into()))
     );
     body[0] = TYPE_ZSET_ZIPLIST;
-    let Value::ZSet(z) = restore(&with_footer(&body)).unwrap() else {
+    let Value::ZSet(z) = restore(&with_footer(&body), &Encoding::default()).unwrap() else {
         panic!("not a zset")
     };
     assert_eq!((z.score(b"a"), z.score(b"b")), (Some(1.0), Some(300.0)));
@@ -275,7 +287,7 @@ fn restores_old_encodings() {
     let mut body = vec![TYPE_HASH_ZIPMAP, zm.len() as u8];
     body.extend_from_slice(&zm);
     assert_eq!(
-        contents(&restore(&with_footer(&body)).unwrap()),
+        contents(&restore(&with_footer(&body), &Encoding::default()).unwrap()),
         contents(&Value::Hash(hash_of(&[("f", "v")])))
     );
     // RDB_TYPE_ZSET (scores as text) and RDB_TYPE_LIST (plain strings), RDB version 6.
@@ -283,7 +295,7 @@ fn restores_old_encodings() {
     let mut p = body.clone();
     p.extend_from_slice(&6u16.to_le_bytes());
     p.extend_from_slice(&crc64::crc64(0, &p).to_le_bytes());
-    let Value::ZSet(z) = restore(&p).unwrap() else {
+    let Value::ZSet(z) = restore(&p, &Encoding::default()).unwrap() else {
         panic!("not a zset")
     };
     assert_eq!(
@@ -292,7 +304,7 @@ fn restores_old_encodings() {
     );
     body = vec![TYPE_LIST, 2, 0xc0, 7, 1, b'x'];
     assert_eq!(
-        contents(&restore(&with_footer(&body)).unwrap()),
+        contents(&restore(&with_footer(&body), &Encoding::default()).unwrap()),
         contents(&Value::List(["7", "x"].map(b).into()))
     );
 }
@@ -300,28 +312,31 @@ fn restores_old_encodings() {
 #[test]
 fn bad_footers_are_version_or_checksum_errors() {
     let good = dump(&Value::String(b("v")), &Encoding::default());
-    assert!(restore(&good).is_ok());
+    assert!(restore(&good, &Encoding::default()).is_ok());
     assert_eq!(
-        restore(&good[..9]).err(),
+        restore(&good[..9], &Encoding::default()).err(),
         Some(RestoreError::VersionOrChecksum)
     );
     let mut bad_crc = good.clone();
     let last = bad_crc.len() - 1;
     bad_crc[last] ^= 1;
     assert_eq!(
-        restore(&bad_crc).err(),
+        restore(&bad_crc, &Encoding::default()).err(),
         Some(RestoreError::VersionOrChecksum)
     );
     // RDB version 11 (Redis 7.2) with a valid checksum.
     let mut v11 = vec![TYPE_STRING, 1, b'v'];
     v11.extend_from_slice(&11u16.to_le_bytes());
     v11.extend_from_slice(&crc64::crc64(0, &v11).to_le_bytes());
-    assert_eq!(restore(&v11).err(), Some(RestoreError::VersionOrChecksum));
+    assert_eq!(
+        restore(&v11, &Encoding::default()).err(),
+        Some(RestoreError::VersionOrChecksum)
+    );
 }
 
 #[test]
 fn corrupt_values_are_bad_data() {
-    let bad = |body: &[u8]| restore(&with_footer(body));
+    let bad = |body: &[u8]| restore(&with_footer(body), &Encoding::default());
     for body in [
         &[][..],
         &[6, 0],                                                  // a module
@@ -378,9 +393,9 @@ fn no_corruption_panics() {
             for flip in [0x01u8, 0x80, 0xff] {
                 let mut changed = body.to_vec();
                 changed[i] ^= flip;
-                let _ = restore(&with_footer(&changed));
+                let _ = restore(&with_footer(&changed), &Encoding::default());
             }
-            let _ = restore(&with_footer(&body[..i]));
+            let _ = restore(&with_footer(&body[..i]), &Encoding::default());
         }
     }
 }
@@ -394,6 +409,6 @@ fn trimmed_and_deleted_streams_keep_their_node_layout() {
         limit: 0,
     });
     let value = Value::Stream(Box::new(s));
-    let back = restore(&dump(&value, &Encoding::default())).unwrap();
+    let back = restore(&dump(&value, &Encoding::default()), &Encoding::default()).unwrap();
     assert_eq!(contents(&back), contents(&value));
 }
