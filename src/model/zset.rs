@@ -80,7 +80,7 @@ impl ZSet {
 
     /// Members and scores from the first whose score is at least `min`, up (a score range's
     /// start, `zslFirstInRange` with an inclusive minimum).
-    pub fn from_score(&self, min: f64) -> impl Iterator<Item = (&Bytes, f64)> {
+    pub fn scores_from(&self, min: f64) -> impl Iterator<Item = (&Bytes, f64)> {
         self.order
             .range((Score(min), Bytes::new())..)
             .map(|(score, member)| (member, score.0))

@@ -548,7 +548,7 @@ fn members_in_shape(zset: &ZSet, shape: &Shape, limit: usize) -> Vec<Point> {
         if limit != 0 && found.len() >= limit {
             break;
         }
-        for (member, score) in zset.from_score(min) {
+        for (member, score) in zset.scores_from(min) {
             if score >= max {
                 break;
             }

@@ -121,7 +121,7 @@ pub fn srem(server: &mut Server, call: Call<'_>) -> Reply {
         Err(e) => return e.into(),
         Ok(None) => (0, false),
         Ok(Some(set)) => {
-            let removed = call.args[2..].iter().filter(|m| set.remove(*m)).count();
+            let removed = call.args[2..].iter().filter(|m| set.remove(m)).count();
             (removed, set.is_empty())
         }
     };
