@@ -237,6 +237,26 @@ pub fn call_from_script(
     }
 }
 
+/// The server as a running script sees it: its commands go through [`call_from_script`], and
+/// the hook's ticks reach [`Server::script_tick`] (where other clients may be served while the
+/// script is busy).
+pub struct ScriptHost<'a> {
+    pub server: &'a mut Server,
+    pub client: ClientId,
+    pub now_ms: u64,
+    pub limits: RunLimits,
+}
+
+impl lua::Host for ScriptHost<'_> {
+    fn call(&mut self, args: &[Bytes]) -> HostReply {
+        call_from_script(self.server, self.client, self.now_ms, self.limits, args)
+    }
+
+    fn tick(&mut self) {
+        self.server.script_tick();
+    }
+}
+
 /// What a script's commands may do, fixed when it starts (Redis's `SCRIPT_READ_ONLY` and
 /// `SCRIPT_ALLOW_OOM` run flags).
 #[derive(Clone, Copy, Debug, Default)]
@@ -359,8 +379,12 @@ fn run(
             .acl_user
             .replace(crate::model::cmd::acl::user_of(server, call.client));
         let db = caller_db(server, call.client);
-        let mut host =
-            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, limits, args);
+        let mut host = ScriptHost {
+            server,
+            client: call.client,
+            now_ms: call.now_ms,
+            limits,
+        };
         let reply = engine.run(sha, keys, argv, &mut host);
         run_state.finish();
         restore_db(server, call.client, db);

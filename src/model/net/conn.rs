@@ -15,7 +15,7 @@ use crate::model::frame::{self, Frame, RequestError};
 use crate::model::keyspace::ClientId;
 use crate::model::lua::RunState;
 use crate::model::net::clock::Clock;
-use crate::model::server::{Block, Reply, Server};
+use crate::model::server::{Block, Interrupt, Reply, Server};
 use bytes::{Buf, Bytes, BytesMut};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
@@ -60,6 +60,25 @@ pub struct Shared {
     yielding: bool,
     /// Stacks of finished script runs, for the next.
     stacks: RefCell<Vec<DefaultStack>>,
+    /// Requests of registered clients that came while a script is busy: the script's next tick
+    /// serves them (Redis's `processEventsWhileBlocked`). Emptied when the script ends; whoever
+    /// was not served by then runs the request as usual.
+    busy_inbox: Rc<RefCell<VecDeque<BusyRequest>>>,
+}
+
+/// A request waiting for a busy script's next tick.
+struct BusyRequest {
+    client: ClientId,
+    args: Vec<Bytes>,
+    reply: oneshot::Sender<BusyReply>,
+}
+
+/// What a request served while a script is busy answers, with the client's state after it
+/// (the server cannot be asked until the script ends).
+struct BusyReply {
+    reply: Reply,
+    resp3: bool,
+    close: bool,
 }
 
 /// What a client blocked on a server that became a replica is told (Redis's
@@ -118,6 +137,7 @@ impl Shared {
             run,
             yielding: matches!(clock, Clock::System),
             stacks: RefCell::default(),
+            busy_inbox: Rc::default(),
         })
     }
 
@@ -195,9 +215,25 @@ impl Shared {
         }
     }
 
-    /// What a client gets while a script is busy: SCRIPT KILL / FUNCTION KILL act on the script,
-    /// SHUTDOWN ends the process (Redis's way out of a script that wrote), anything else is
-    /// refused with BUSY.
+    /// Hands a registered client's request to the busy script's next tick and waits for its
+    /// reply; `None` when the script ended first (the request then runs as usual).
+    async fn execute_while_busy(&self, client: ClientId, args: &[Bytes]) -> Option<BusyReply> {
+        if args[0].eq_ignore_ascii_case(b"shutdown") {
+            // The script cannot be stopped; Redis exits without saving, and so does the model.
+            std::process::exit(0);
+        }
+        let (reply, served) = oneshot::channel();
+        self.busy_inbox.borrow_mut().push_back(BusyRequest {
+            client,
+            args: args.to_vec(),
+            reply,
+        });
+        served.await.ok()
+    }
+
+    /// What a connection that is not yet a client (accepted while a script is busy) gets:
+    /// SCRIPT KILL / FUNCTION KILL act on the script, SHUTDOWN ends the process (Redis's way out
+    /// of a script that wrote), anything else is refused with BUSY.
     fn busy_reply(&self, args: &[Bytes]) -> Frame {
         let eval = self.run.running.get().unwrap_or(true);
         let word = |i: usize, w: &str| {
@@ -241,7 +277,8 @@ impl Shared {
         let clock = self.clock;
         let state = Rc::clone(&self.run);
         let slot = Rc::clone(&yielder);
-        *self.run.on_tick.borrow_mut() = Some(Box::new(move || {
+        let inbox = Rc::clone(&self.busy_inbox);
+        let interrupt: Interrupt = Rc::new(move |server: &mut Server| {
             // Redis's `scriptInterrupt`: a threshold of 0 or less never lets others in.
             let elapsed = clock.now_ms().saturating_sub(now_ms) as i64;
             if threshold_ms <= 0 || elapsed < threshold_ms || state.running.get().is_none() {
@@ -254,15 +291,29 @@ impl Shared {
                 // its start, cleared before it returns), and a tick runs only on that stack.
                 unsafe { (*y).suspend(()) };
             }
-        }));
+            // Back from the event loop: serve what came meanwhile, in arrival order.
+            let requests = std::mem::take(&mut *inbox.borrow_mut());
+            for request in requests {
+                let reply = server.execute_while_busy(request.client, &request.args, clock.now_ms());
+                let client = server.clients.get(&request.client);
+                let _ = request.reply.send(BusyReply {
+                    reply,
+                    resp3: client.is_some_and(|c| c.resp3),
+                    close: client.is_some_and(|c| c.close_after_reply),
+                });
+            }
+        });
+        self.server.borrow_mut().script_interrupt = Some(interrupt);
         let reply = loop {
             match run.resume(()) {
                 CoroutineResult::Yield(()) => tokio::task::yield_now().await,
                 CoroutineResult::Return(reply) => break reply,
             }
         };
-        *self.run.on_tick.borrow_mut() = None;
+        self.server.borrow_mut().script_interrupt = None;
         self.run.busy.set(false);
+        // Requests the script's last tick did not reach run as usual now (their senders drop).
+        self.busy_inbox.borrow_mut().clear();
         self.stacks.borrow_mut().push(run.into_stack());
         self.count_blocked();
         self.serve_blocked(now_ms);
@@ -583,12 +634,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 continue; // an empty inline line or `*0`: Redis skips it
             }
             let is_hello = request.args[0].eq_ignore_ascii_case(b"hello");
-            let reply = if self.shared.yielding && is_script_command(&request.args[0]) {
-                self.shared
-                    .execute_script(self.client, request.args.clone())
-                    .await
-            } else {
-                self.shared.execute(self.client, &request.args)
+            // Served by a busy script's tick: the client's state as it was then.
+            let mut served_busy = None;
+            let reply = loop {
+                if self.shared.busy() {
+                    match self
+                        .shared
+                        .execute_while_busy(self.client, &request.args)
+                        .await
+                    {
+                        Some(served) => {
+                            served_busy = Some((served.resp3, served.close));
+                            break served.reply;
+                        }
+                        None => continue, // the script ended first
+                    }
+                }
+                break if self.shared.yielding && is_script_command(&request.args[0]) {
+                    self.shared
+                        .execute_script(self.client, request.args.clone())
+                        .await
+                } else {
+                    self.shared.execute(self.client, &request.args)
+                };
             };
             let frame = match reply {
                 Reply::Frame(frame) => frame,
@@ -598,14 +666,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 },
             };
             if is_hello {
-                self.resp3 = self.shared.resp3(self.client);
+                self.resp3 = match served_busy {
+                    Some((resp3, _)) => resp3,
+                    None => self.shared.resp3(self.client),
+                };
             }
             if self.resp3 {
                 frame.encode_resp3(&mut self.output);
             } else {
                 frame.encode(&mut self.output);
             }
-            if self.shared.closing(self.client) || self.shared.killed(self.client) {
+            let closing = match served_busy {
+                Some((_, close)) => close,
+                None => self.shared.closing(self.client),
+            };
+            if closing || self.shared.killed(self.client) {
                 return Ok(Flow::Close);
             }
             if self.shared.is_replica(self.client) {
