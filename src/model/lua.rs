@@ -303,13 +303,7 @@ impl Engine {
 
     /// Runs a compiled script with its KEYS and ARGV and returns the reply for the client.
     /// `host` executes each command the script calls (`redis.call`, `redis.pcall`).
-    pub fn run(
-        &mut self,
-        sha: &str,
-        keys: &[Bytes],
-        argv: &[Bytes],
-        host: &mut dyn Host,
-    ) -> Frame {
+    pub fn run(&mut self, sha: &str, keys: &[Bytes], argv: &[Bytes], host: &mut dyn Host) -> Frame {
         let function = match self.scripts.get(sha) {
             Some(script) => script.function.clone(),
             None => panic!("script {sha} run before it was loaded"),
@@ -1666,7 +1660,7 @@ mod tests {
     fn run_with(body: &str, reply: impl Fn(&[Bytes]) -> HostReply) -> Frame {
         let mut engine = Engine::new();
         let sha = engine.load(body.as_bytes()).expect("compiles");
-        engine.run(&sha, &[], &[], &mut |argv| reply(argv))
+        engine.run(&sha, &[], &[], &mut |argv: &[Bytes]| reply(argv))
     }
 
     fn bulk(s: &str) -> Frame {

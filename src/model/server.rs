@@ -407,6 +407,17 @@ impl Server {
             Ok(spec) => spec,
             Err(error) => return self.reject(call, error),
         };
+        if spec.flags.contains(Flags::NO_MULTI)
+            && self
+                .clients
+                .get(&call.client)
+                .is_some_and(|c| c.multi.is_some())
+        {
+            return self.reject(
+                call,
+                Frame::error("ERR Command not allowed inside a transaction"),
+            );
+        }
         if call.context != Context::Master {
             if let Some(denied) = cmd::acl::check(self, call.client, spec.name, call.args) {
                 return self.reject(call, denied.reply(spec.name));
@@ -580,33 +591,38 @@ impl Server {
     /// being queued. A refused EXEC ends it at once, as Redis's `rejectCommand` does through
     /// `execCommandAbort`: the whole error becomes an EXECABORT.
     fn reject(&mut self, call: Call<'_>, error: Frame) -> Reply {
-        if let Frame::Error(text) = &error {
+        let reply = self.refusal(call, error);
+        // Redis's `rejectCommand`: the error sent (an EXEC's as its EXECABORT) is counted, and a
+        // known command refused (arity, ACL, OOM, too few replicas, BUSY) as a rejected call.
+        if let Frame::Error(text) = &reply {
             self.stats.error(text);
-            // Redis's `rejectCommand`: a known command refused (arity, ACL, OOM, too few
-            // replicas) counts as a rejected call.
             if let Some(spec) = cmd::find_command(call.args) {
                 self.stats.commands.entry(spec.name).or_default().rejected += 1;
             }
         }
+        reply.into()
+    }
+
+    /// What [`Server::reject`] answers, after dooming or ending the client's transaction.
+    fn refusal(&mut self, call: Call<'_>, error: Frame) -> Frame {
         let Some(state) = self.clients.get_mut(&call.client) else {
-            return error.into();
+            return error;
         };
         if !call.args[0].eq_ignore_ascii_case(b"exec") {
             if state.multi.is_some() {
                 state.multi_failed = true;
             }
-            return error.into();
+            return error;
         }
         state.multi = None;
         state.multi_failed = false;
         self.unwatch_all(call.client);
         let Frame::Error(text) = error else {
-            unreachable!("lookup errors are error frames")
+            return error;
         };
         let reason = text.strip_prefix("ERR ").unwrap_or(&text);
         Frame::error(format!(
             "EXECABORT Transaction discarded because of: {reason}"
         ))
-        .into()
     }
 }

@@ -351,7 +351,8 @@ fn fcall_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
 /// ```text
 /// FUNCTION KILL
 /// ```
-/// Only reachable when no function runs (see [`crate::model::cmd::script::script_kill`]).
+/// Runs while a function is busy, as SCRIPT KILL does
+/// (see [`crate::model::cmd::script::script_kill`]).
 pub fn function_kill(server: &mut Server, _call: Call<'_>) -> Reply {
     crate::model::cmd::script::kill_reply(&server.script_run, false).into()
 }

@@ -53,6 +53,8 @@ impl Flags {
     /// Runs while a script is busy past `busy-reply-threshold` (Redis's `CMD_ALLOW_BUSY`): what
     /// a client needs to end the script or not break a transaction it is queueing.
     pub const ALLOW_BUSY: Flags = Flags(1 << 6);
+    /// Refused inside MULTI, before it is queued (Redis's `CMD_NO_MULTI`).
+    pub const NO_MULTI: Flags = Flags(1 << 7);
 
     pub const fn with(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
@@ -255,9 +257,19 @@ static COMMANDS: &[CommandSpec] = &[
     // transactions
     cmd("multi", 1, TX.with(Flags::ALLOW_BUSY), transaction::multi),
     cmd("exec", 1, TX, transaction::exec),
-    cmd("discard", 1, TX.with(Flags::ALLOW_BUSY), transaction::discard),
+    cmd(
+        "discard",
+        1,
+        TX.with(Flags::ALLOW_BUSY),
+        transaction::discard,
+    ),
     cmd("watch", -2, TX.with(Flags::ALLOW_BUSY), transaction::watch),
-    cmd("unwatch", 1, CONN.with(Flags::ALLOW_BUSY), transaction::unwatch),
+    cmd(
+        "unwatch",
+        1,
+        CONN.with(Flags::ALLOW_BUSY),
+        transaction::unwatch,
+    ),
     // scripting
     cmd(
         "eval",
@@ -468,8 +480,13 @@ static COMMANDS: &[CommandSpec] = &[
     // replication (`cmd/replication.rs`)
     cmd("replicaof", 3, CONN, replication::replicaof),
     cmd("slaveof", 3, CONN, replication::replicaof),
-    cmd("replconf", -1, CONN.with(Flags::ALLOW_BUSY), replication::replconf),
-    cmd("psync", -3, CONN, replication::psync),
+    cmd(
+        "replconf",
+        -1,
+        CONN.with(Flags::ALLOW_BUSY),
+        replication::replconf,
+    ),
+    cmd("psync", -3, CONN.with(Flags::NO_MULTI), replication::psync),
     cmd("wait", 3, Flags::NOSCRIPT, replication::wait),
     cmd(
         "fcall",

@@ -136,8 +136,8 @@ pub fn script_flush(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```text
 /// SCRIPT KILL
 /// ```
-/// Only reachable when no script runs: a running script keeps the server, and the network
-/// adapter answers SCRIPT KILL itself meanwhile (see [`kill_reply`]).
+/// Runs while a script is busy (`ALLOW_BUSY`), served from the script's tick; a connection
+/// that is not yet a client then gets [`kill_reply`] from the network adapter.
 pub fn script_kill(server: &mut Server, _call: Call<'_>) -> Reply {
     kill_reply(&server.script_run, true).into()
 }

@@ -54,8 +54,8 @@ pub struct Shared {
     /// The running script's state, readable while the script holds the server.
     run: Rc<RunState>,
     /// Scripts run on a stack of their own, which the Lua hook leaves past
-    /// `busy-reply-threshold` so other connections are served (BUSY, SCRIPT KILL), as Redis's
-    /// `processEventsWhileBlocked`. Only on the wall clock: simulated time does not pass while a
+    /// `busy-reply-threshold` so other connections are served (from the script's tick: BUSY,
+    /// SCRIPT KILL, MULTI, ...), as Redis's `processEventsWhileBlocked`. Only on the wall clock: simulated time does not pass while a
     /// script runs, so a simulated script never gets there.
     yielding: bool,
     /// Stacks of finished script runs, for the next.
@@ -294,7 +294,8 @@ impl Shared {
             // Back from the event loop: serve what came meanwhile, in arrival order.
             let requests = std::mem::take(&mut *inbox.borrow_mut());
             for request in requests {
-                let reply = server.execute_while_busy(request.client, &request.args, clock.now_ms());
+                let reply =
+                    server.execute_while_busy(request.client, &request.args, clock.now_ms());
                 let client = server.clients.get(&request.client);
                 let _ = request.reply.send(BusyReply {
                     reply,
@@ -873,7 +874,8 @@ mod tests {
 
     /// On the wall clock, a script past `busy-reply-threshold` lets other connections in: they
     /// are answered BUSY (asking whether CLIENT KILL marked them must not need the server the
-    /// script holds), SCRIPT KILL stops it, and the script's caller gets Redis's kill error.
+    /// script holds) but for transaction control, SCRIPT KILL stops it, and the script's caller
+    /// gets Redis's kill error.
     #[tokio::test]
     async fn a_busy_script_answers_busy_and_is_killed() {
         LocalSet::new()
@@ -888,6 +890,8 @@ mod tests {
                     .unwrap();
                 let n = other.read(&mut reply).await.unwrap();
                 assert_eq!(&reply[..n], b"+OK\r\n");
+                let (mut killer, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
                 let (mut runner, end) = duplex(1 << 16);
                 tokio::task::spawn_local(serve_connection(end, shared.clone()));
                 runner
@@ -906,8 +910,22 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(&reply[..n])
                 );
-                other.write_all(b"SCRIPT KILL\r\n").await.unwrap();
-                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                // Transaction control passes meanwhile; a command refused BUSY dooms the
+                // transaction, whose EXEC (after the script) is aborted.
+                other.write_all(b"MULTI\r\nINCR n\r\n").await.unwrap();
+                let mut got = Vec::new();
+                let busy = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+                while got.len() < 5 + busy.len() {
+                    let n = tokio::time::timeout(wait, other.read(&mut reply))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    got.extend_from_slice(&reply[..n]);
+                }
+                assert_eq!(got, [&b"+OK\r\n"[..], busy].concat());
+                // Inside MULTI, SCRIPT KILL would be queued: another client kills.
+                killer.write_all(b"SCRIPT KILL\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, killer.read(&mut reply))
                     .await
                     .unwrap()
                     .unwrap();
@@ -921,12 +939,17 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(&reply[..n])
                 );
-                other.write_all(b"PING\r\n").await.unwrap();
-                let n = tokio::time::timeout(wait, other.read(&mut reply))
-                    .await
-                    .unwrap()
-                    .unwrap();
-                assert_eq!(&reply[..n], b"+PONG\r\n");
+                other.write_all(b"EXEC\r\nPING\r\n").await.unwrap();
+                let mut got = Vec::new();
+                let want = b"-EXECABORT Transaction discarded because of previous errors.\r\n+PONG\r\n";
+                while got.len() < want.len() {
+                    let n = tokio::time::timeout(wait, other.read(&mut reply))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    got.extend_from_slice(&reply[..n]);
+                }
+                assert_eq!(got, want);
             })
             .await;
     }
