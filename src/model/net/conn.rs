@@ -60,17 +60,25 @@ pub struct Shared {
     yielding: bool,
     /// Stacks of finished script runs, for the next.
     stacks: RefCell<Vec<DefaultStack>>,
-    /// Requests of registered clients that came while a script is busy: the script's next tick
+    /// Requests and new connections that came while a script is busy: the script's next tick
     /// serves them (Redis's `processEventsWhileBlocked`). Emptied when the script ends; whoever
-    /// was not served by then runs the request as usual.
+    /// was not served by then goes on as usual.
     busy_inbox: Rc<RefCell<VecDeque<BusyRequest>>>,
 }
 
-/// A request waiting for a busy script's next tick.
-struct BusyRequest {
-    client: ClientId,
-    args: Vec<Bytes>,
-    reply: oneshot::Sender<BusyReply>,
+/// What waits for a busy script's next tick.
+enum BusyRequest {
+    /// A client's request.
+    Command {
+        client: ClientId,
+        args: Vec<Bytes>,
+        reply: oneshot::Sender<BusyReply>,
+    },
+    /// A connection accepted meanwhile, to register as a client (`None`: the server is full).
+    Connect {
+        peer: Option<String>,
+        reply: oneshot::Sender<Option<ClientId>>,
+    },
 }
 
 /// What a request served while a script is busy answers, with the client's state after it
@@ -223,15 +231,34 @@ impl Shared {
             std::process::exit(0);
         }
         let (reply, served) = oneshot::channel();
-        self.busy_inbox.borrow_mut().push_back(BusyRequest {
-            client,
-            args: args.to_vec(),
-            reply,
-        });
+        self.busy_inbox
+            .borrow_mut()
+            .push_back(BusyRequest::Command {
+                client,
+                args: args.to_vec(),
+                reply,
+            });
         served.await.ok()
     }
 
-    /// What a connection that is not yet a client (accepted while a script is busy) gets:
+    /// Registers a connection as a client, at a busy script's next tick if one is busy.
+    async fn connect_any_time(&self, peer: Option<String>) -> Option<ClientId> {
+        while self.busy() {
+            let (reply, registered) = oneshot::channel();
+            self.busy_inbox
+                .borrow_mut()
+                .push_back(BusyRequest::Connect {
+                    peer: peer.clone(),
+                    reply,
+                });
+            if let Ok(client) = registered.await {
+                return client;
+            }
+        }
+        self.connect(peer)
+    }
+
+    /// What a request that cannot reach a busy script's tick gets (a replica's acknowledgement):
     /// SCRIPT KILL / FUNCTION KILL act on the script, SHUTDOWN ends the process (Redis's way out
     /// of a script that wrote), anything else is refused with BUSY.
     fn busy_reply(&self, args: &[Bytes]) -> Frame {
@@ -294,14 +321,24 @@ impl Shared {
             // Back from the event loop: serve what came meanwhile, in arrival order.
             let requests = std::mem::take(&mut *inbox.borrow_mut());
             for request in requests {
-                let reply =
-                    server.execute_while_busy(request.client, &request.args, clock.now_ms());
-                let client = server.clients.get(&request.client);
-                let _ = request.reply.send(BusyReply {
-                    reply,
-                    resp3: client.is_some_and(|c| c.resp3),
-                    close: client.is_some_and(|c| c.close_after_reply),
-                });
+                match request {
+                    BusyRequest::Command {
+                        client,
+                        args,
+                        reply,
+                    } => {
+                        let answer = server.execute_while_busy(client, &args, clock.now_ms());
+                        let state = server.clients.get(&client);
+                        let _ = reply.send(BusyReply {
+                            reply: answer,
+                            resp3: state.is_some_and(|c| c.resp3),
+                            close: state.is_some_and(|c| c.close_after_reply),
+                        });
+                    }
+                    BusyRequest::Connect { peer, reply } => {
+                        let _ = reply.send(register(server, peer));
+                    }
+                }
             }
         });
         self.server.borrow_mut().script_interrupt = Some(interrupt);
@@ -336,10 +373,7 @@ impl Shared {
 
     /// Registers a client, or `None` when the server is full.
     fn connect(&self, peer: Option<String>) -> Option<ClientId> {
-        let mut server = self.server.borrow_mut();
-        let client = (server.clients.len() < MAX_CLIENTS).then(|| server.connect())?;
-        server.client(client).peer = peer;
-        Some(client)
+        register(&mut self.server.borrow_mut(), peer)
     }
 
     fn disconnect(&self, client: ClientId) {
@@ -467,6 +501,13 @@ impl Shared {
     }
 }
 
+/// Registers a client, or `None` when the server is full.
+fn register(server: &mut Server, peer: Option<String>) -> Option<ClientId> {
+    let client = (server.clients.len() < MAX_CLIENTS).then(|| server.connect())?;
+    server.client(client).peer = peer;
+    Some(client)
+}
+
 /// What the connection does after a batch of requests.
 enum Flow {
     /// Read more.
@@ -494,16 +535,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = stream;
-    let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
-    if shared.busy()
-        && !matches!(
-            serve_while_busy(&mut stream, &shared, &mut input).await,
-            Ok(true)
-        )
-    {
-        return;
-    }
-    let Some(client) = shared.connect(peer) else {
+    let input = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let Some(client) = shared.connect_any_time(peer).await else {
         // Best effort, as Redis: the client is refused either way.
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
@@ -522,42 +555,6 @@ where
     let _ = conn.run().await;
     conn.shared.idle().await;
     conn.shared.disconnect(client);
-}
-
-/// A connection accepted while a script holds the server: its requests are answered as Redis
-/// answers them then (BUSY; SCRIPT KILL and SHUTDOWN act) without registering a client, which
-/// needs the server. True once the script has ended (the connection then goes on as usual with
-/// what it sent since), false when the peer left.
-async fn serve_while_busy<S>(
-    stream: &mut S,
-    shared: &Shared,
-    input: &mut BytesMut,
-) -> io::Result<bool>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut output = Vec::new();
-    while shared.busy() {
-        while shared.busy() {
-            let Ok(request) = frame::parse_request(input) else {
-                break; // incomplete, or a protocol error the usual loop will answer
-            };
-            input.advance(request.consumed);
-            if !request.args.is_empty() {
-                shared.busy_reply(&request.args).encode(&mut output);
-            }
-        }
-        if !output.is_empty() {
-            stream.write_all(&output).await?;
-            output.clear();
-        }
-        input.reserve(READ_CHUNK_BYTES);
-        tokio::select! {
-            read = stream.read_buf(input) => if read? == 0 { return Ok(false) },
-            () = tokio::time::sleep(std::time::Duration::from_millis(1)) => {}
-        }
-    }
-    Ok(true)
 }
 
 struct Connection<S> {
@@ -910,6 +907,15 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(&reply[..n])
                 );
+                // A connection accepted meanwhile becomes a client at the script's next tick.
+                let (mut late, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                late.write_all(b"MULTI\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, late.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&reply[..n], b"+OK\r\n");
                 // Transaction control passes meanwhile; a command refused BUSY dooms the
                 // transaction, whose EXEC (after the script) is aborted.
                 other.write_all(b"MULTI\r\nINCR n\r\n").await.unwrap();
