@@ -19,8 +19,9 @@
 //! [`Engine::run`], which applies Redis's rules for commands called from scripts.
 //!
 //! Redis's own `cjson`, `cmsgpack`, `bit` and `struct` (C, `csrc/redis-lua`) are opened in every
-//! state. A hook every 100,000 instructions calls [`RunState::tick`], where the network adapter
-//! enforces `busy-reply-threshold` and SCRIPT KILL takes effect.
+//! state. A hook every 100,000 instructions calls the host's [`Host::tick`], where the server lets
+//! the network adapter enforce `busy-reply-threshold` (and serve other clients meanwhile), and
+//! SCRIPT KILL takes effect.
 //!
 //! Known limits: `redis.setresp(3)` changes nulls, booleans and maps only (the model's commands
 //! answer other RESP3 types as RESP2); a script that prints table addresses (`tostring({})`) or
@@ -63,10 +64,10 @@ pub const KILLED: &str = "Script killed by user with SCRIPT KILL...";
 /// The script running now, as a time limit sees it (Redis's `scriptRunCtx` flags): shared by a
 /// server's interpreters and the network adapter, which is the only one that reads a clock.
 ///
-/// The engine's hook calls [`RunState::tick`] every [`HOOK_INSTRUCTIONS`] instructions; the
-/// network adapter installs there what Redis's `scriptInterrupt` does (past
-/// `busy-reply-threshold`, let other clients in to be answered BUSY). A kill is honoured at the
-/// next tick, and `pcall` cannot swallow it.
+/// The engine's hook calls the run's [`Host::tick`] every [`HOOK_INSTRUCTIONS`] instructions;
+/// the server runs there what Redis's `scriptInterrupt` does (past `busy-reply-threshold`, let
+/// other clients in, as the network adapter decides). A kill is honoured at the next tick, and
+/// `pcall` cannot swallow it.
 #[derive(Default)]
 pub struct RunState {
     /// While a script runs: whether it is an EVAL (else a function).
@@ -83,18 +84,9 @@ pub struct RunState {
     /// The caller's ACL user while a script runs, for `redis.acl_check_cmd`; `None`: a user who
     /// may run everything.
     pub acl_user: std::cell::RefCell<Option<crate::model::cmd::acl::User>>,
-    /// What a tick does; empty: nothing (a run that cannot be interrupted).
-    #[allow(clippy::type_complexity)]
-    pub on_tick: std::cell::RefCell<Option<Box<dyn Fn()>>>,
 }
 
 impl RunState {
-    fn tick(&self) {
-        if let Some(tick) = self.on_tick.borrow().as_ref() {
-            tick();
-        }
-    }
-
     /// Clears the state when a run ends.
     pub fn finish(&self) {
         self.running.set(None);
@@ -184,30 +176,47 @@ struct Sandbox {
 /// state) calls. Empty outside a run: a script that kept `redis.call` can only use it while it
 /// runs.
 #[derive(Default)]
-struct HostSlot(Cell<Option<NonNull<Host<'static>>>>);
+struct HostSlot(Cell<Option<NonNull<DynHost<'static>>>>);
 
-type Host<'a> = dyn FnMut(&[Bytes]) -> HostReply + 'a;
+/// What a script run is lent: the server side of `redis.call`, and of the hook's ticks.
+pub trait Host {
+    /// Runs a command the script called (`redis.call`, `redis.pcall`).
+    fn call(&mut self, args: &[Bytes]) -> HostReply;
+    /// Called from the hook every [`HOOK_INSTRUCTIONS`] instructions, between two Lua
+    /// instructions (never inside `redis.call`): where a long script lets the server serve other
+    /// clients (Redis's `scriptInterrupt` and `processEventsWhileBlocked`).
+    fn tick(&mut self) {}
+}
+
+/// A host that only answers commands (tests, a run nobody may interrupt).
+impl<F: FnMut(&[Bytes]) -> HostReply> Host for F {
+    fn call(&mut self, args: &[Bytes]) -> HostReply {
+        self(args)
+    }
+}
+
+type DynHost<'a> = dyn Host + 'a;
 
 /// Empties the slot when the run ends, however it ends.
 struct Lent<'a>(&'a HostSlot);
 
 impl HostSlot {
     /// Lends `host` to the slot until the returned guard drops.
-    fn lend<'s>(&'s self, host: &mut Host<'_>) -> Lent<'s> {
+    fn lend<'s>(&'s self, host: &mut DynHost<'_>) -> Lent<'s> {
         assert!(self.0.get().is_none(), "a script run inside a script run");
         let host = NonNull::from(host);
         // SAFETY: only the lifetime is erased. The pointer is dereferenced only by `with`, while
         // the guard lives; the guard cannot outlive the `&mut` borrow it was made from, and it
         // empties the slot when dropped (also on unwinding).
         let host =
-            unsafe { std::mem::transmute::<NonNull<Host<'_>>, NonNull<Host<'static>>>(host) };
+            unsafe { std::mem::transmute::<NonNull<DynHost<'_>>, NonNull<DynHost<'static>>>(host) };
         self.0.set(Some(host));
         Lent(self)
     }
 
     /// Runs `f` with the lent host; `None` outside a run. The slot is empty while `f` runs, so
     /// the host is never borrowed twice.
-    fn with<R>(&self, f: impl FnOnce(&mut Host<'_>) -> R) -> Option<R> {
+    fn with<R>(&self, f: impl FnOnce(&mut DynHost<'_>) -> R) -> Option<R> {
         let mut host = self.0.take()?;
         // SAFETY: the host was lent by `lend`, whose guard is alive (it empties the slot), and
         // taking it out of the slot makes this the only reference until it is put back.
@@ -294,13 +303,7 @@ impl Engine {
 
     /// Runs a compiled script with its KEYS and ARGV and returns the reply for the client.
     /// `host` executes each command the script calls (`redis.call`, `redis.pcall`).
-    pub fn run(
-        &mut self,
-        sha: &str,
-        keys: &[Bytes],
-        argv: &[Bytes],
-        host: &mut dyn FnMut(&[Bytes]) -> HostReply,
-    ) -> Frame {
+    pub fn run(&mut self, sha: &str, keys: &[Bytes], argv: &[Bytes], host: &mut dyn Host) -> Frame {
         let function = match self.scripts.get(sha) {
             Some(script) => script.function.clone(),
             None => panic!("script {sha} run before it was loaded"),
@@ -364,7 +367,7 @@ impl Engine {
         name: &str,
         keys: &[Bytes],
         argv: &[Bytes],
-        host: &mut dyn FnMut(&[Bytes]) -> HostReply,
+        host: &mut dyn Host,
     ) -> Frame {
         let Some(script) = self.scripts.get(name) else {
             return Frame::error("ERR Function not found");
@@ -388,7 +391,7 @@ impl Engine {
         function: Function,
         keys: &[Bytes],
         argv: &[Bytes],
-        host: &mut dyn FnMut(&[Bytes]) -> HostReply,
+        host: &mut dyn Host,
     ) -> mlua::Result<Frame> {
         let _lent = self.host.lend(host);
         let outcome: MultiValue =
@@ -411,10 +414,12 @@ fn open(rand: &Rc<Cell<u64>>, host: &Rc<HostSlot>, run_state: &Rc<RunState>) -> 
     open_redis_libraries(&lua).expect("Redis's Lua libraries open");
     let sandbox = build_sandbox(&lua, rand, host, run_state).expect("the Lua sandbox initialises");
     let state = Rc::clone(run_state);
+    let slot = Rc::clone(host);
     lua.set_hook(
         mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
         move |_, _| {
-            state.tick();
+            // Outside a run (a library's code at FUNCTION LOAD) there is no host to tick.
+            let _ = slot.with(|host| host.tick());
             if state.killed.get() {
                 return Err(mlua::Error::external(Killed));
             }
@@ -553,14 +558,14 @@ unsafe extern "C-unwind" fn c_trampoline(state: *mut ffi::lua_State) -> c_int {
 /// its reply. Returns the Lua value and whether `redis.call` must raise it.
 fn command_bridge(
     lua: &Lua,
-    host: &mut Host<'_>,
+    host: &mut DynHost<'_>,
     CommandArgs { raise, resp3, argv }: CommandArgs,
 ) -> mlua::Result<(Value, bool)> {
     let argv = match argv {
         Ok(argv) => argv,
         Err(text) => return Ok((Value::Table(error_table(lua, text, false)?), raise)),
     };
-    match host(&argv) {
+    match host.call(&argv) {
         Err(refusal) => Ok((Value::Table(error_table(lua, &refusal, true)?), raise)),
         Ok(Frame::Error(text)) => Ok((
             Value::Table(error_table(lua, &format!("-{text}"), true)?),
@@ -1655,7 +1660,7 @@ mod tests {
     fn run_with(body: &str, reply: impl Fn(&[Bytes]) -> HostReply) -> Frame {
         let mut engine = Engine::new();
         let sha = engine.load(body.as_bytes()).expect("compiles");
-        engine.run(&sha, &[], &[], &mut |argv| reply(argv))
+        engine.run(&sha, &[], &[], &mut |argv: &[Bytes]| reply(argv))
     }
 
     fn bulk(s: &str) -> Frame {

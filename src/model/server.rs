@@ -80,7 +80,8 @@ pub struct ClientState {
     pub db: usize,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub multi: Option<Vec<Vec<Bytes>>>,
-    /// A queued command was rejected (unknown, wrong arity): EXEC answers EXECABORT.
+    /// A command was refused while queueing (unknown, wrong arity, BUSY, ...): EXEC answers
+    /// EXECABORT.
     pub multi_failed: bool,
     /// The client said `HELLO 3`: its replies are encoded in RESP3.
     pub resp3: bool,
@@ -142,7 +143,17 @@ pub struct Server {
     /// The draws of SPOP, SRANDMEMBER, HRANDFIELD and RANDOMKEY (Redis's `random()`): seeded
     /// from the server's seed, so a simulated run replays them.
     pub rng: crate::rng::Rng,
+    /// What a running script's hook does at each tick (see [`Server::script_tick`]), installed by
+    /// a network adapter that can let other clients in meanwhile; `None`: scripts run to their
+    /// end uninterrupted.
+    pub script_interrupt: Option<Interrupt>,
 }
+
+/// A network adapter's part of Redis's `scriptInterrupt`: called with the server between two
+/// Lua instructions of a running script; past `busy-reply-threshold` it marks the script busy,
+/// lets the event loop run, and serves what other clients sent meanwhile through
+/// [`Server::execute_while_busy`].
+pub type Interrupt = std::rc::Rc<dyn Fn(&mut Server)>;
 
 /// Redis's reply to a command that may grow memory while the data is over `maxmemory`.
 pub const ERR_OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -214,6 +225,7 @@ impl Server {
             killed: std::collections::BTreeSet::new(),
             acl: Default::default(),
             rng: crate::rng::Rng::derive(seed, "server-random"),
+            script_interrupt: None,
         }
     }
 
@@ -348,8 +360,50 @@ impl Server {
         })
     }
 
-    /// Looks the command up, checks its arity, queues it inside MULTI, or runs it.
+    /// A running script's tick (its hook, every 100,000 Lua instructions): the adapter's
+    /// [`Interrupt`], if one is installed.
+    pub fn script_tick(&mut self) {
+        if let Some(interrupt) = self.script_interrupt.clone() {
+            interrupt(self);
+        }
+    }
+
+    /// Runs a request that arrived while a script is busy (past `busy-reply-threshold`), from
+    /// inside that script's tick, as Redis's `processEventsWhileBlocked` does: only commands
+    /// flagged `ALLOW_BUSY` run (MULTI, DISCARD, WATCH, SCRIPT KILL, ...); any other is refused
+    /// with BUSY, which dooms a transaction being queued and aborts an EXEC. Nothing is
+    /// propagated meanwhile (the script's writes go out as one unit when it ends), and the
+    /// script finds the database it had loaded.
+    pub fn execute_while_busy(&mut self, client: ClientId, args: &[Bytes], now_ms: u64) -> Reply {
+        let loaded = self.db;
+        let reply = self.admit(Call {
+            client,
+            args,
+            now_ms,
+            context: Context::Client,
+        });
+        self.use_db(loaded);
+        reply
+    }
+
+    /// Looks the command up, checks its arity, queues it inside MULTI, or runs it; then
+    /// propagates what it wrote.
     fn run(&mut self, call: Call<'_>) -> Reply {
+        let reply = self.admit(call);
+        let offset_before = self.repl.offset;
+        let backlog_size = self.backlog_size();
+        if self.repl.flush(call.now_ms, backlog_size) {
+            if let Some(state) = self.clients.get_mut(&call.client) {
+                state.woff = self.repl.offset;
+            }
+        }
+        debug_assert!(self.repl.offset >= offset_before);
+        self.repl.flush_getack(backlog_size);
+        reply
+    }
+
+    /// Redis's `processCommand`: the checks a request passes before it is queued or run.
+    fn admit(&mut self, call: Call<'_>) -> Reply {
         assert!(!call.args.is_empty(), "empty request reached the server");
         let db = self.clients.get(&call.client).map_or(0, |c| c.db);
         self.use_db(db);
@@ -357,6 +411,17 @@ impl Server {
             Ok(spec) => spec,
             Err(error) => return self.reject(call, error),
         };
+        if spec.flags.contains(Flags::NO_MULTI)
+            && self
+                .clients
+                .get(&call.client)
+                .is_some_and(|c| c.multi.is_some())
+        {
+            return self.reject(
+                call,
+                Frame::error("ERR Command not allowed inside a transaction"),
+            );
+        }
         if call.context != Context::Master {
             if let Some(denied) = cmd::acl::check(self, call.client, spec.name, call.args) {
                 return self.reject(call, denied.reply(spec.name));
@@ -369,8 +434,11 @@ impl Server {
         } else {
             None
         };
+        // A busy script is in the middle of a command: memory is not checked (Redis does not
+        // evict then either), and only `ALLOW_BUSY` commands pass.
+        let busy = self.script_run.busy.get();
         let maxmemory = self.config.maxmemory();
-        if maxmemory > 0 && call.context == Context::Client {
+        if maxmemory > 0 && call.context == Context::Client && !busy {
             let used = crate::model::cmd::info::used_memory(self, call.now_ms);
             self.pre_command_oom = used > maxmemory;
             if self.pre_command_oom && self.rejects_on_oom(spec, call.client, script) {
@@ -382,17 +450,11 @@ impl Server {
                 return self.reject(call, Frame::error(refusal));
             }
         }
-        let reply = self.run_checked(spec, call);
-        let offset_before = self.repl.offset;
-        let backlog_size = self.backlog_size();
-        if self.repl.flush(call.now_ms, backlog_size) {
-            if let Some(state) = self.clients.get_mut(&call.client) {
-                state.woff = self.repl.offset;
-            }
+        if busy && !spec.flags.contains(Flags::ALLOW_BUSY) {
+            let eval = self.script_run.running.get().unwrap_or(true);
+            return self.reject(call, Frame::error(cmd::script::busy_text(eval)));
         }
-        debug_assert!(self.repl.offset >= offset_before);
-        self.repl.flush_getack(backlog_size);
-        reply
+        self.run_checked(spec, call)
     }
 
     /// `repl-backlog-size` in bytes.
@@ -501,7 +563,11 @@ impl Server {
 
     /// Runs a command whose name and arity were already checked (also used by EXEC and scripts).
     pub fn dispatch(&mut self, spec: &'static CommandSpec, call: Call<'_>) -> Reply {
-        self.commands_processed += 1;
+        // A blocked request re-run after its key changed is the call that blocked going on, as
+        // Redis serves it outside `call()`: counted once, when it blocked (its failure, if it
+        // fails, is counted when it is served, as `updateStatsOnUnblock` does).
+        let counted = call.context != Context::Unblocked;
+        self.commands_processed += counted as u64;
         let write = spec.flags.contains(Flags::WRITE);
         if write && call.context == Context::Script {
             if let Some(refusal) = self.write_refusal(call.now_ms) {
@@ -514,7 +580,7 @@ impl Server {
             self.repl.capture(db, call.args);
         }
         let stats = self.stats.commands.entry(spec.name).or_default();
-        stats.calls += 1;
+        stats.calls += counted as u64;
         if let Reply::Frame(Frame::Error(text)) = &reply {
             stats.failed += 1;
             // A script's error that the command raising it already counted is not counted twice.
@@ -529,33 +595,38 @@ impl Server {
     /// being queued. A refused EXEC ends it at once, as Redis's `rejectCommand` does through
     /// `execCommandAbort`: the whole error becomes an EXECABORT.
     fn reject(&mut self, call: Call<'_>, error: Frame) -> Reply {
-        if let Frame::Error(text) = &error {
+        let reply = self.refusal(call, error);
+        // Redis's `rejectCommand`: the error sent (an EXEC's as its EXECABORT) is counted, and a
+        // known command refused (arity, ACL, OOM, too few replicas, BUSY) as a rejected call.
+        if let Frame::Error(text) = &reply {
             self.stats.error(text);
-            // Redis's `rejectCommand`: a known command refused (arity, ACL, OOM, too few
-            // replicas) counts as a rejected call.
             if let Some(spec) = cmd::find_command(call.args) {
                 self.stats.commands.entry(spec.name).or_default().rejected += 1;
             }
         }
+        reply.into()
+    }
+
+    /// What [`Server::reject`] answers, after dooming or ending the client's transaction.
+    fn refusal(&mut self, call: Call<'_>, error: Frame) -> Frame {
         let Some(state) = self.clients.get_mut(&call.client) else {
-            return error.into();
+            return error;
         };
         if !call.args[0].eq_ignore_ascii_case(b"exec") {
             if state.multi.is_some() {
                 state.multi_failed = true;
             }
-            return error.into();
+            return error;
         }
         state.multi = None;
         state.multi_failed = false;
         self.unwatch_all(call.client);
         let Frame::Error(text) = error else {
-            unreachable!("lookup errors are error frames")
+            return error;
         };
         let reason = text.strip_prefix("ERR ").unwrap_or(&text);
         Frame::error(format!(
             "EXECABORT Transaction discarded because of: {reason}"
         ))
-        .into()
     }
 }

@@ -11,7 +11,7 @@
 //! other than Redis 7.0.15's.
 
 use crate::model::cmd::keys::glob_match;
-use crate::model::cmd::script::{call_from_script, caller_db, prepare_run, restore_db, split_keys};
+use crate::model::cmd::script::{caller_db, prepare_run, restore_db, split_keys, ScriptHost};
 use crate::model::frame::Frame;
 use crate::model::lua::{Engine, Registered, ScriptFlags};
 use crate::model::parse::is_keyword;
@@ -334,8 +334,12 @@ fn fcall_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
         .replace(crate::model::cmd::acl::user_of(server, call.client));
     let db = caller_db(server, call.client);
     let reply = {
-        let mut host =
-            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, limits, args);
+        let mut host = ScriptHost {
+            server,
+            client: call.client,
+            now_ms: call.now_ms,
+            limits,
+        };
         engine.run_fcall(&name, keys, argv, &mut host)
     };
     run_state.finish();
@@ -347,7 +351,8 @@ fn fcall_generic(server: &mut Server, call: Call<'_>, ro: bool) -> Reply {
 /// ```text
 /// FUNCTION KILL
 /// ```
-/// Only reachable when no function runs (see [`crate::model::cmd::script::script_kill`]).
+/// Runs while a function is busy, as SCRIPT KILL does
+/// (see [`crate::model::cmd::script::script_kill`]).
 pub fn function_kill(server: &mut Server, _call: Call<'_>) -> Reply {
     crate::model::cmd::script::kill_reply(&server.script_run, false).into()
 }

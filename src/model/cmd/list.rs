@@ -7,7 +7,7 @@
 use crate::model::frame::Frame;
 use crate::model::keyspace::Value;
 use crate::model::parse;
-use crate::model::server::{Block, Call, Reply, Server};
+use crate::model::server::{Block, Call, Context, Reply, Server};
 use bytes::Bytes;
 use std::collections::VecDeque;
 
@@ -218,6 +218,9 @@ fn blocking_pop(server: &mut Server, call: Call<'_>, left: bool) -> Reply {
     let ks = &mut server.keyspace;
     for key in keys {
         match ks.typed(key, call.now_ms, pick_list) {
+            // Only a list serves a blocked client (Redis's `serveClientsBlockedOnListKey`): a
+            // key it waits on that now holds another type leaves it blocked.
+            Err(_) if call.context == Context::Unblocked => {}
             Err(e) => return e.into(),
             Ok(Some(list)) if !list.is_empty() => {
                 let popped = if left {
@@ -364,6 +367,17 @@ fn blocking_move(
         Err(e) => return e.into(),
     };
     let (from, to) = (&call.args[1], &call.args[2]);
+    // A blocked client waits for a list at `from`; another type there does not serve it (the
+    // destination's type is still checked, with an error, when it is served).
+    let source_wrong_type = call.context == Context::Unblocked
+        && server.keyspace.typed(from, call.now_ms, pick_list).is_err();
+    if source_wrong_type {
+        return Reply::Block(Block {
+            keys: vec![from.clone()],
+            deadline_ms,
+            timeout_reply: Frame::Null,
+        });
+    }
     match lmove_inner(server, call, from, to, pop_left, push_left) {
         Err(e) => e.into(),
         Ok(Some(v)) => Frame::Bulk(v).into(),
@@ -373,5 +387,55 @@ fn blocking_move(
             deadline_ms,
             timeout_reply: Frame::Null,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::cmd::testing::{args, run, wire_of};
+    use crate::model::server::{Reply, Server};
+
+    /// Compared with `redis-server` 7.0.15's INFO commandstats: a BLPOP that blocks and is
+    /// served later is one call; a key it waits on turning into a string leaves it blocked.
+    #[test]
+    fn a_blocked_pop_is_one_call_and_waits_for_a_list() {
+        let mut s = Server::new();
+        let (waiter, writer) = (s.connect(), s.connect());
+        let blpop = args("BLPOP l 0");
+        assert!(matches!(s.execute(waiter, &blpop, 0), Reply::Block(_)));
+        run(&mut s, writer, 0, "SET l x");
+        assert!(matches!(
+            s.execute_unblocked(waiter, &blpop, 0),
+            Reply::Block(_)
+        ));
+        run(&mut s, writer, 0, "DEL l");
+        run(&mut s, writer, 0, "RPUSH l v");
+        assert_eq!(
+            wire_of(s.execute_unblocked(waiter, &blpop, 0)),
+            b"*2\r\n$1\r\nl\r\n$1\r\nv\r\n"
+        );
+        let stats = s.stats.commands["blpop"];
+        assert_eq!((stats.calls, stats.rejected, stats.failed), (1, 0, 0));
+        assert_eq!(s.stats.error_replies, 0);
+    }
+
+    #[test]
+    fn a_blocked_move_waits_for_a_list_at_its_source() {
+        let mut s = Server::new();
+        let (waiter, writer) = (s.connect(), s.connect());
+        let blmove = args("BLMOVE src dst LEFT LEFT 0");
+        assert!(matches!(s.execute(waiter, &blmove, 0), Reply::Block(_)));
+        run(&mut s, writer, 0, "SET src x");
+        assert!(matches!(
+            s.execute_unblocked(waiter, &blmove, 0),
+            Reply::Block(_)
+        ));
+        run(&mut s, writer, 0, "DEL src");
+        run(&mut s, writer, 0, "RPUSH src v");
+        assert_eq!(
+            wire_of(s.execute_unblocked(waiter, &blmove, 0)),
+            b"$1\r\nv\r\n"
+        );
+        assert_eq!(s.stats.commands["blmove"].calls, 1);
     }
 }

@@ -51,6 +51,11 @@ impl Flags {
     /// may grow memory comes from the script's shebang or the function's flags, as Redis's
     /// `evalGetCommandFlags`.
     pub const SCRIPT: Flags = Flags(1 << 5);
+    /// Runs while a script is busy past `busy-reply-threshold` (Redis's `CMD_ALLOW_BUSY`): what
+    /// a client needs to end the script or not break a transaction it is queueing.
+    pub const ALLOW_BUSY: Flags = Flags(1 << 6);
+    /// Refused inside MULTI, before it is queued (Redis's `CMD_NO_MULTI`).
+    pub const NO_MULTI: Flags = Flags(1 << 7);
 
     pub const fn with(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
@@ -169,7 +174,7 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("ping", -1, N, connection::ping),
     cmd("echo", 2, Flags::STALE_OK, connection::echo),
     cmd("select", 2, Flags::STALE_OK, db::select),
-    cmd("hello", -1, CONN, connection::hello),
+    cmd("hello", -1, CONN.with(Flags::ALLOW_BUSY), connection::hello),
     // No `client|setinfo`: Redis 7.0 does not have it (7.2 does); the `redis` crate sends it on
     // connect and ignores Redis 7.0's "unknown subcommand" answer.
     container(
@@ -181,7 +186,7 @@ static COMMANDS: &[CommandSpec] = &[
             cmd("client|kill", -3, CONN, connection::client_kill),
         ],
     ),
-    cmd("auth", -2, CONN, acl::auth),
+    cmd("auth", -2, CONN.with(Flags::ALLOW_BUSY), acl::auth),
     container(
         "acl",
         &[
@@ -195,7 +200,7 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("role", 1, CONN, replication::role),
     cmd("flushall", -1, W, db::flushall),
     cmd("dbsize", 1, N, db::dbsize),
-    cmd("quit", -1, TX, connection::quit),
+    cmd("quit", -1, TX.with(Flags::ALLOW_BUSY), connection::quit),
     // keys and strings
     cmd("del", -2, W, keys::del),
     cmd("unlink", -2, W, keys::unlink),
@@ -255,11 +260,21 @@ static COMMANDS: &[CommandSpec] = &[
         ],
     ),
     // transactions
-    cmd("multi", 1, TX, transaction::multi),
+    cmd("multi", 1, TX.with(Flags::ALLOW_BUSY), transaction::multi),
     cmd("exec", 1, TX, transaction::exec),
-    cmd("discard", 1, TX, transaction::discard),
-    cmd("watch", -2, TX, transaction::watch),
-    cmd("unwatch", 1, CONN, transaction::unwatch),
+    cmd(
+        "discard",
+        1,
+        TX.with(Flags::ALLOW_BUSY),
+        transaction::discard,
+    ),
+    cmd("watch", -2, TX.with(Flags::ALLOW_BUSY), transaction::watch),
+    cmd(
+        "unwatch",
+        1,
+        CONN.with(Flags::ALLOW_BUSY),
+        transaction::unwatch,
+    ),
     // scripting
     cmd(
         "eval",
@@ -291,7 +306,12 @@ static COMMANDS: &[CommandSpec] = &[
             cmd("script|load", 3, Flags::NOSCRIPT, script::script_load),
             cmd("script|exists", -3, Flags::NOSCRIPT, script::script_exists),
             cmd("script|flush", -2, Flags::NOSCRIPT, script::script_flush),
-            cmd("script|kill", 2, Flags::NOSCRIPT, script::script_kill),
+            cmd(
+                "script|kill",
+                2,
+                Flags::NOSCRIPT.with(Flags::ALLOW_BUSY),
+                script::script_kill,
+            ),
         ],
     ),
     // Beyond what the pipeline sends, after it: the lookup walks the table in order, so the
@@ -386,7 +406,12 @@ static COMMANDS: &[CommandSpec] = &[
                 Flags::NOSCRIPT.with(W),
                 function::function_delete,
             ),
-            cmd("function|kill", 2, Flags::NOSCRIPT, function::function_kill),
+            cmd(
+                "function|kill",
+                2,
+                Flags::NOSCRIPT.with(Flags::ALLOW_BUSY),
+                function::function_kill,
+            ),
             cmd(
                 "function|load",
                 -3,
@@ -472,8 +497,13 @@ static COMMANDS: &[CommandSpec] = &[
     // replication (`cmd/replication.rs`)
     cmd("replicaof", 3, CONN, replication::replicaof),
     cmd("slaveof", 3, CONN, replication::replicaof),
-    cmd("replconf", -1, CONN, replication::replconf),
-    cmd("psync", -3, CONN, replication::psync),
+    cmd(
+        "replconf",
+        -1,
+        CONN.with(Flags::ALLOW_BUSY),
+        replication::replconf,
+    ),
+    cmd("psync", -3, CONN.with(Flags::NO_MULTI), replication::psync),
     cmd("wait", 3, Flags::NOSCRIPT, replication::wait),
     cmd(
         "fcall",

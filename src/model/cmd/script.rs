@@ -136,8 +136,8 @@ pub fn script_flush(server: &mut Server, call: Call<'_>) -> Reply {
 /// ```text
 /// SCRIPT KILL
 /// ```
-/// Only reachable when no script runs: a running script keeps the server, and the network
-/// adapter answers SCRIPT KILL itself meanwhile (see [`kill_reply`]).
+/// Runs while a script is busy (`ALLOW_BUSY`), served from the script's tick; a connection
+/// that is not yet a client then gets [`kill_reply`] from the network adapter.
 pub fn script_kill(server: &mut Server, _call: Call<'_>) -> Reply {
     kill_reply(&server.script_run, true).into()
 }
@@ -234,6 +234,26 @@ pub fn call_from_script(
         // `Call::may_block` is false in a script, so no command should ask to block; if one
         // does, it gets the answer it would give at its deadline, as Redis never blocks here.
         Reply::Block(block) => Ok(block.timeout_reply),
+    }
+}
+
+/// The server as a running script sees it: its commands go through [`call_from_script`], and
+/// the hook's ticks reach [`Server::script_tick`] (where other clients may be served while the
+/// script is busy).
+pub struct ScriptHost<'a> {
+    pub server: &'a mut Server,
+    pub client: ClientId,
+    pub now_ms: u64,
+    pub limits: RunLimits,
+}
+
+impl lua::Host for ScriptHost<'_> {
+    fn call(&mut self, args: &[Bytes]) -> HostReply {
+        call_from_script(self.server, self.client, self.now_ms, self.limits, args)
+    }
+
+    fn tick(&mut self) {
+        self.server.script_tick();
     }
 }
 
@@ -359,8 +379,12 @@ fn run(
             .acl_user
             .replace(crate::model::cmd::acl::user_of(server, call.client));
         let db = caller_db(server, call.client);
-        let mut host =
-            |args: &[Bytes]| call_from_script(server, call.client, call.now_ms, limits, args);
+        let mut host = ScriptHost {
+            server,
+            client: call.client,
+            now_ms: call.now_ms,
+            limits,
+        };
         let reply = engine.run(sha, keys, argv, &mut host);
         run_state.finish();
         restore_db(server, call.client, db);

@@ -152,4 +152,57 @@ mod tests {
             Frame::Array(vec![Frame::Integer(2)])
         );
     }
+
+    /// A script past `busy-reply-threshold` (as the network adapter marks it): what its tick
+    /// serves meanwhile.
+    fn busy(s: &mut Server, client: u64, words: &str) -> Frame {
+        s.script_run.running.set(Some(true));
+        s.script_run.busy.set(true);
+        match s.execute_while_busy(client, &crate::model::cmd::testing::args(words), 0) {
+            crate::model::server::Reply::Frame(frame) => frame,
+            crate::model::server::Reply::Block(block) => panic!("{words} blocked: {block:?}"),
+        }
+    }
+
+    const BUSY: &str =
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+    /// Redis 7.0.15's replies (captured from `redis-server`): MULTI passes while a script is
+    /// busy, a command refused with BUSY dooms the transaction, and EXEC is refused at once
+    /// with an EXECABORT that ends it.
+    #[test]
+    fn a_busy_script_lets_transaction_control_through_and_dooms_the_rest() {
+        let mut s = Server::new();
+        let c = s.connect();
+        run(&mut s, c, 0, "SET xx 1");
+        assert_eq!(busy(&mut s, c, "MULTI"), Frame::ok());
+        assert_eq!(busy(&mut s, c, "INCR xx"), Frame::error(BUSY));
+        assert_eq!(
+            busy(&mut s, c, "MULTI"),
+            Frame::error("ERR MULTI calls can not be nested")
+        );
+        s.script_run.finish();
+        assert_eq!(run(&mut s, c, 0, "INCR xx"), Frame::Simple("QUEUED".into()));
+        assert_eq!(
+            run(&mut s, c, 0, "EXEC"),
+            Frame::error("EXECABORT Transaction discarded because of previous errors.")
+        );
+
+        run(&mut s, c, 0, "MULTI");
+        run(&mut s, c, 0, "INCR xx");
+        assert_eq!(
+            busy(&mut s, c, "EXEC"),
+            Frame::error(format!(
+                "EXECABORT Transaction discarded because of: {BUSY}"
+            ))
+        );
+        s.script_run.finish();
+        assert_eq!(
+            run(&mut s, c, 0, "GET xx"),
+            crate::model::cmd::testing::bulk("1")
+        );
+        assert_eq!(s.stats.commands["exec"].rejected, 1);
+        assert_eq!(s.stats.errors["EXECABORT"], 2);
+        assert_eq!(s.stats.errors["BUSY"], 1);
+    }
 }

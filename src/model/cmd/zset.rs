@@ -421,6 +421,9 @@ fn blocking_pop(server: &mut Server, call: Call<'_>, max: bool) -> Reply {
     let ks = &mut server.keyspace;
     for key in keys {
         let popped = match ks.typed(key, call.now_ms, pick_zset) {
+            // Only a sorted set serves a blocked client (Redis's
+            // `serveClientsBlockedOnSortedSetKey`): another type leaves it blocked.
+            Err(_) if call.context == crate::model::server::Context::Unblocked => continue,
             Err(e) => return e.into(),
             Ok(None) => continue,
             Ok(Some(z)) => {

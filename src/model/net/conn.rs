@@ -15,7 +15,7 @@ use crate::model::frame::{self, Frame, RequestError};
 use crate::model::keyspace::ClientId;
 use crate::model::lua::RunState;
 use crate::model::net::clock::Clock;
-use crate::model::server::{Block, Reply, Server};
+use crate::model::server::{Block, Interrupt, Reply, Server};
 use bytes::{Buf, Bytes, BytesMut};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
@@ -54,12 +54,39 @@ pub struct Shared {
     /// The running script's state, readable while the script holds the server.
     run: Rc<RunState>,
     /// Scripts run on a stack of their own, which the Lua hook leaves past
-    /// `busy-reply-threshold` so other connections are served (BUSY, SCRIPT KILL), as Redis's
-    /// `processEventsWhileBlocked`. Only on the wall clock: simulated time does not pass while a
+    /// `busy-reply-threshold` so other connections are served (from the script's tick: BUSY,
+    /// SCRIPT KILL, MULTI, ...), as Redis's `processEventsWhileBlocked`. Only on the wall clock: simulated time does not pass while a
     /// script runs, so a simulated script never gets there.
     yielding: bool,
     /// Stacks of finished script runs, for the next.
     stacks: RefCell<Vec<DefaultStack>>,
+    /// Requests and new connections that came while a script is busy: the script's next tick
+    /// serves them (Redis's `processEventsWhileBlocked`). Emptied when the script ends; whoever
+    /// was not served by then goes on as usual.
+    busy_inbox: Rc<RefCell<VecDeque<BusyRequest>>>,
+}
+
+/// What waits for a busy script's next tick.
+enum BusyRequest {
+    /// A client's request.
+    Command {
+        client: ClientId,
+        args: Vec<Bytes>,
+        reply: oneshot::Sender<BusyReply>,
+    },
+    /// A connection accepted meanwhile, to register as a client (`None`: the server is full).
+    Connect {
+        peer: Option<String>,
+        reply: oneshot::Sender<Option<ClientId>>,
+    },
+}
+
+/// What a request served while a script is busy answers, with the client's state after it
+/// (the server cannot be asked until the script ends).
+struct BusyReply {
+    reply: Reply,
+    resp3: bool,
+    close: bool,
 }
 
 /// What a client blocked on a server that became a replica is told (Redis's
@@ -118,6 +145,7 @@ impl Shared {
             run,
             yielding: matches!(clock, Clock::System),
             stacks: RefCell::default(),
+            busy_inbox: Rc::default(),
         })
     }
 
@@ -195,9 +223,44 @@ impl Shared {
         }
     }
 
-    /// What a client gets while a script is busy: SCRIPT KILL / FUNCTION KILL act on the script,
-    /// SHUTDOWN ends the process (Redis's way out of a script that wrote), anything else is
-    /// refused with BUSY.
+    /// Hands a registered client's request to the busy script's next tick and waits for its
+    /// reply; `None` when the script ended first (the request then runs as usual).
+    async fn execute_while_busy(&self, client: ClientId, args: &[Bytes]) -> Option<BusyReply> {
+        if args[0].eq_ignore_ascii_case(b"shutdown") {
+            // The script cannot be stopped; Redis exits without saving, and so does the model.
+            std::process::exit(0);
+        }
+        let (reply, served) = oneshot::channel();
+        self.busy_inbox
+            .borrow_mut()
+            .push_back(BusyRequest::Command {
+                client,
+                args: args.to_vec(),
+                reply,
+            });
+        served.await.ok()
+    }
+
+    /// Registers a connection as a client, at a busy script's next tick if one is busy.
+    async fn connect_any_time(&self, peer: Option<String>) -> Option<ClientId> {
+        while self.busy() {
+            let (reply, registered) = oneshot::channel();
+            self.busy_inbox
+                .borrow_mut()
+                .push_back(BusyRequest::Connect {
+                    peer: peer.clone(),
+                    reply,
+                });
+            if let Ok(client) = registered.await {
+                return client;
+            }
+        }
+        self.connect(peer)
+    }
+
+    /// What a request that cannot reach a busy script's tick gets (a replica's acknowledgement):
+    /// SCRIPT KILL / FUNCTION KILL act on the script, SHUTDOWN ends the process (Redis's way out
+    /// of a script that wrote), anything else is refused with BUSY.
     fn busy_reply(&self, args: &[Bytes]) -> Frame {
         let eval = self.run.running.get().unwrap_or(true);
         let word = |i: usize, w: &str| {
@@ -241,7 +304,8 @@ impl Shared {
         let clock = self.clock;
         let state = Rc::clone(&self.run);
         let slot = Rc::clone(&yielder);
-        *self.run.on_tick.borrow_mut() = Some(Box::new(move || {
+        let inbox = Rc::clone(&self.busy_inbox);
+        let interrupt: Interrupt = Rc::new(move |server: &mut Server| {
             // Redis's `scriptInterrupt`: a threshold of 0 or less never lets others in.
             let elapsed = clock.now_ms().saturating_sub(now_ms) as i64;
             if threshold_ms <= 0 || elapsed < threshold_ms || state.running.get().is_none() {
@@ -254,15 +318,40 @@ impl Shared {
                 // its start, cleared before it returns), and a tick runs only on that stack.
                 unsafe { (*y).suspend(()) };
             }
-        }));
+            // Back from the event loop: serve what came meanwhile, in arrival order.
+            let requests = std::mem::take(&mut *inbox.borrow_mut());
+            for request in requests {
+                match request {
+                    BusyRequest::Command {
+                        client,
+                        args,
+                        reply,
+                    } => {
+                        let answer = server.execute_while_busy(client, &args, clock.now_ms());
+                        let state = server.clients.get(&client);
+                        let _ = reply.send(BusyReply {
+                            reply: answer,
+                            resp3: state.is_some_and(|c| c.resp3),
+                            close: state.is_some_and(|c| c.close_after_reply),
+                        });
+                    }
+                    BusyRequest::Connect { peer, reply } => {
+                        let _ = reply.send(register(server, peer));
+                    }
+                }
+            }
+        });
+        self.server.borrow_mut().script_interrupt = Some(interrupt);
         let reply = loop {
             match run.resume(()) {
                 CoroutineResult::Yield(()) => tokio::task::yield_now().await,
                 CoroutineResult::Return(reply) => break reply,
             }
         };
-        *self.run.on_tick.borrow_mut() = None;
+        self.server.borrow_mut().script_interrupt = None;
         self.run.busy.set(false);
+        // Requests the script's last tick did not reach run as usual now (their senders drop).
+        self.busy_inbox.borrow_mut().clear();
         self.stacks.borrow_mut().push(run.into_stack());
         self.count_blocked();
         self.serve_blocked(now_ms);
@@ -284,10 +373,7 @@ impl Shared {
 
     /// Registers a client, or `None` when the server is full.
     fn connect(&self, peer: Option<String>) -> Option<ClientId> {
-        let mut server = self.server.borrow_mut();
-        let client = (server.clients.len() < MAX_CLIENTS).then(|| server.connect())?;
-        server.client(client).peer = peer;
-        Some(client)
+        register(&mut self.server.borrow_mut(), peer)
     }
 
     fn disconnect(&self, client: ClientId) {
@@ -415,6 +501,13 @@ impl Shared {
     }
 }
 
+/// Registers a client, or `None` when the server is full.
+fn register(server: &mut Server, peer: Option<String>) -> Option<ClientId> {
+    let client = (server.clients.len() < MAX_CLIENTS).then(|| server.connect())?;
+    server.client(client).peer = peer;
+    Some(client)
+}
+
 /// What the connection does after a batch of requests.
 enum Flow {
     /// Read more.
@@ -442,16 +535,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = stream;
-    let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
-    if shared.busy()
-        && !matches!(
-            serve_while_busy(&mut stream, &shared, &mut input).await,
-            Ok(true)
-        )
-    {
-        return;
-    }
-    let Some(client) = shared.connect(peer) else {
+    let input = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let Some(client) = shared.connect_any_time(peer).await else {
         // Best effort, as Redis: the client is refused either way.
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
@@ -470,42 +555,6 @@ where
     let _ = conn.run().await;
     conn.shared.idle().await;
     conn.shared.disconnect(client);
-}
-
-/// A connection accepted while a script holds the server: its requests are answered as Redis
-/// answers them then (BUSY; SCRIPT KILL and SHUTDOWN act) without registering a client, which
-/// needs the server. True once the script has ended (the connection then goes on as usual with
-/// what it sent since), false when the peer left.
-async fn serve_while_busy<S>(
-    stream: &mut S,
-    shared: &Shared,
-    input: &mut BytesMut,
-) -> io::Result<bool>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut output = Vec::new();
-    while shared.busy() {
-        while shared.busy() {
-            let Ok(request) = frame::parse_request(input) else {
-                break; // incomplete, or a protocol error the usual loop will answer
-            };
-            input.advance(request.consumed);
-            if !request.args.is_empty() {
-                shared.busy_reply(&request.args).encode(&mut output);
-            }
-        }
-        if !output.is_empty() {
-            stream.write_all(&output).await?;
-            output.clear();
-        }
-        input.reserve(READ_CHUNK_BYTES);
-        tokio::select! {
-            read = stream.read_buf(input) => if read? == 0 { return Ok(false) },
-            () = tokio::time::sleep(std::time::Duration::from_millis(1)) => {}
-        }
-    }
-    Ok(true)
 }
 
 struct Connection<S> {
@@ -583,12 +632,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 continue; // an empty inline line or `*0`: Redis skips it
             }
             let is_hello = request.args[0].eq_ignore_ascii_case(b"hello");
-            let reply = if self.shared.yielding && is_script_command(&request.args[0]) {
-                self.shared
-                    .execute_script(self.client, request.args.clone())
-                    .await
-            } else {
-                self.shared.execute(self.client, &request.args)
+            // Served by a busy script's tick: the client's state as it was then.
+            let mut served_busy = None;
+            let reply = loop {
+                if self.shared.busy() {
+                    match self
+                        .shared
+                        .execute_while_busy(self.client, &request.args)
+                        .await
+                    {
+                        Some(served) => {
+                            served_busy = Some((served.resp3, served.close));
+                            break served.reply;
+                        }
+                        None => continue, // the script ended first
+                    }
+                }
+                break if self.shared.yielding && is_script_command(&request.args[0]) {
+                    self.shared
+                        .execute_script(self.client, request.args.clone())
+                        .await
+                } else {
+                    self.shared.execute(self.client, &request.args)
+                };
             };
             let frame = match reply {
                 Reply::Frame(frame) => frame,
@@ -598,14 +664,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 },
             };
             if is_hello {
-                self.resp3 = self.shared.resp3(self.client);
+                self.resp3 = match served_busy {
+                    Some((resp3, _)) => resp3,
+                    None => self.shared.resp3(self.client),
+                };
             }
             if self.resp3 {
                 frame.encode_resp3(&mut self.output);
             } else {
                 frame.encode(&mut self.output);
             }
-            if self.shared.closing(self.client) || self.shared.killed(self.client) {
+            let closing = match served_busy {
+                Some((_, close)) => close,
+                None => self.shared.closing(self.client),
+            };
+            if closing || self.shared.killed(self.client) {
                 return Ok(Flow::Close);
             }
             if self.shared.is_replica(self.client) {
@@ -798,7 +871,8 @@ mod tests {
 
     /// On the wall clock, a script past `busy-reply-threshold` lets other connections in: they
     /// are answered BUSY (asking whether CLIENT KILL marked them must not need the server the
-    /// script holds), SCRIPT KILL stops it, and the script's caller gets Redis's kill error.
+    /// script holds) but for transaction control, SCRIPT KILL stops it, and the script's caller
+    /// gets Redis's kill error.
     #[tokio::test]
     async fn a_busy_script_answers_busy_and_is_killed() {
         LocalSet::new()
@@ -813,6 +887,8 @@ mod tests {
                     .unwrap();
                 let n = other.read(&mut reply).await.unwrap();
                 assert_eq!(&reply[..n], b"+OK\r\n");
+                let (mut killer, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
                 let (mut runner, end) = duplex(1 << 16);
                 tokio::task::spawn_local(serve_connection(end, shared.clone()));
                 runner
@@ -831,8 +907,31 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(&reply[..n])
                 );
-                other.write_all(b"SCRIPT KILL\r\n").await.unwrap();
-                let n = tokio::time::timeout(wait, other.read(&mut reply))
+                // A connection accepted meanwhile becomes a client at the script's next tick.
+                let (mut late, end) = duplex(1 << 16);
+                tokio::task::spawn_local(serve_connection(end, shared.clone()));
+                late.write_all(b"MULTI\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, late.read(&mut reply))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&reply[..n], b"+OK\r\n");
+                // Transaction control passes meanwhile; a command refused BUSY dooms the
+                // transaction, whose EXEC (after the script) is aborted.
+                other.write_all(b"MULTI\r\nINCR n\r\n").await.unwrap();
+                let mut got = Vec::new();
+                let busy = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+                while got.len() < 5 + busy.len() {
+                    let n = tokio::time::timeout(wait, other.read(&mut reply))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    got.extend_from_slice(&reply[..n]);
+                }
+                assert_eq!(got, [&b"+OK\r\n"[..], busy].concat());
+                // Inside MULTI, SCRIPT KILL would be queued: another client kills.
+                killer.write_all(b"SCRIPT KILL\r\n").await.unwrap();
+                let n = tokio::time::timeout(wait, killer.read(&mut reply))
                     .await
                     .unwrap()
                     .unwrap();
@@ -846,12 +945,17 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(&reply[..n])
                 );
-                other.write_all(b"PING\r\n").await.unwrap();
-                let n = tokio::time::timeout(wait, other.read(&mut reply))
-                    .await
-                    .unwrap()
-                    .unwrap();
-                assert_eq!(&reply[..n], b"+PONG\r\n");
+                other.write_all(b"EXEC\r\nPING\r\n").await.unwrap();
+                let mut got = Vec::new();
+                let want = b"-EXECABORT Transaction discarded because of previous errors.\r\n+PONG\r\n";
+                while got.len() < want.len() {
+                    let n = tokio::time::timeout(wait, other.read(&mut reply))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    got.extend_from_slice(&reply[..n]);
+                }
+                assert_eq!(got, want);
             })
             .await;
     }
