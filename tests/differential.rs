@@ -796,6 +796,12 @@ const FLOATS: &[&str] = &[
     "1.23", "0.1", "0.2", "-0.3", "10.5", "5.0e3", "1e-17", "3e4931", "1e308", "inf", "abc",
     "0x1p4", " 1", "-1.23",
 ];
+/// [`FLOATS`] without the sums longer than 64 bytes: a hash value that long turns the hash into
+/// a hashtable whose HGETALL order is Redis's own, which the comparison cannot forgive when the
+/// long value is a result rather than an argument.
+const HASH_FLOATS: &[&str] = &[
+    "1.23", "0.1", "0.2", "-0.3", "10.5", "5.0e3", "1e-17", "inf", "abc", "0x1p4", " 1", "-1.23",
+];
 const LONGITUDES: &[&str] = &[
     "13.361389",
     "15.087269",
@@ -864,7 +870,7 @@ fn geo_float_cmd() -> BoxedStrategy<Vec<Bytes>> {
             .prop_map(move |(k, m, r, u, o)| cmd("GEORADIUSBYMEMBER_RO", [vec![k, m, r, u], split(o)].concat())),
         1 => Just(cmd("ZRANGE", vec!["gs".to_string(), "0".to_string(), "-1".to_string(), "WITHSCORES".to_string()])),
         2 => (key_at("a"), one(FLOATS)).prop_map(|(k, n)| cmd("INCRBYFLOAT", vec![k, n])),
-        2 => (key_at("h"), one(FIELDS), one(FLOATS)).prop_map(|(k, f, n)| cmd("HINCRBYFLOAT", vec![k, f, n])),
+        2 => (key_at("h"), one(FIELDS), one(HASH_FLOATS)).prop_map(|(k, f, n)| cmd("HINCRBYFLOAT", vec![k, f, n])),
     ]
     .boxed()
 }
