@@ -209,6 +209,10 @@ pub struct Config {
     values: BTreeMap<&'static str, String>,
     /// `maxmemory` in bytes, kept beside its text: every command reads it.
     maxmemory: u64,
+    /// `min-replicas-to-write` and `repl-backlog-size`, kept beside their texts: every write
+    /// reads them.
+    min_replicas_to_write: i64,
+    repl_backlog_size: i64,
 }
 
 impl Default for Config {
@@ -219,7 +223,10 @@ impl Default for Config {
                 .map(|p| (p.name, p.default.to_string()))
                 .collect(),
             maxmemory: 0,
+            min_replicas_to_write: 0,
+            repl_backlog_size: 0,
         }
+        .with_cached_values()
     }
 }
 
@@ -243,9 +250,31 @@ impl Config {
         self.maxmemory
     }
 
+    /// `min-replicas-to-write`, without a lookup.
+    pub fn min_replicas_to_write(&self) -> i64 {
+        self.min_replicas_to_write
+    }
+
+    /// `repl-backlog-size`, without a lookup.
+    pub fn repl_backlog_size(&self) -> i64 {
+        self.repl_backlog_size
+    }
+
     /// An integer parameter (`busy-reply-threshold`, `hash-max-listpack-entries`, ...).
     pub fn int(&self, name: &str) -> i64 {
         self.get(name).parse().unwrap_or(0)
+    }
+
+    fn with_cached_values(mut self) -> Config {
+        self.cache_values();
+        self
+    }
+
+    /// Reads the values kept beside their texts from the texts.
+    fn cache_values(&mut self) {
+        self.maxmemory = self.get("maxmemory").parse().unwrap_or(0);
+        self.min_replicas_to_write = self.int("min-replicas-to-write");
+        self.repl_backlog_size = self.int("repl-backlog-size");
     }
 
     /// CONFIG GET's pairs for one pattern: an exact name (or alias, answered under the name
@@ -294,11 +323,9 @@ impl Config {
             checked.push((param, value));
         }
         for (param, value) in checked {
-            if param.name == "maxmemory" {
-                self.maxmemory = value.parse().unwrap_or(0);
-            }
             self.values.insert(param.name, value);
         }
+        self.cache_values();
         Ok(())
     }
 }
