@@ -219,6 +219,10 @@ pub struct Config {
     /// `stream-node-max-entries` and `stream-node-max-bytes`, kept beside their text: every XADD
     /// reads them.
     stream_node: crate::model::stream::NodeLimits,
+    /// `min-replicas-to-write` and `repl-backlog-size`, kept beside their texts: every write
+    /// reads them.
+    min_replicas_to_write: i64,
+    repl_backlog_size: i64,
 }
 
 impl Default for Config {
@@ -230,7 +234,10 @@ impl Default for Config {
                 .collect(),
             maxmemory: 0,
             stream_node: crate::model::stream::NodeLimits::default(),
+            min_replicas_to_write: 0,
+            repl_backlog_size: 0,
         }
+        .with_cached_values()
     }
 }
 
@@ -260,9 +267,35 @@ impl Config {
         self.stream_node
     }
 
+    /// `min-replicas-to-write`, without a lookup.
+    pub fn min_replicas_to_write(&self) -> i64 {
+        self.min_replicas_to_write
+    }
+
+    /// `repl-backlog-size`, without a lookup.
+    pub fn repl_backlog_size(&self) -> i64 {
+        self.repl_backlog_size
+    }
+
     /// An integer parameter (`busy-reply-threshold`, `hash-max-listpack-entries`, ...).
     pub fn int(&self, name: &str) -> i64 {
         self.get(name).parse().unwrap_or(0)
+    }
+
+    fn with_cached_values(mut self) -> Config {
+        self.cache_values();
+        self
+    }
+
+    /// Reads the values kept beside their texts from the texts.
+    fn cache_values(&mut self) {
+        self.maxmemory = self.get("maxmemory").parse().unwrap_or(0);
+        self.min_replicas_to_write = self.int("min-replicas-to-write");
+        self.repl_backlog_size = self.int("repl-backlog-size");
+        self.stream_node = crate::model::stream::NodeLimits {
+            max_entries: self.int("stream-node-max-entries").max(0) as u64,
+            max_bytes: self.int("stream-node-max-bytes").max(0) as u64,
+        };
     }
 
     /// CONFIG GET's pairs for one pattern: an exact name (or alias, answered under the name
@@ -311,17 +344,9 @@ impl Config {
             checked.push((param, value));
         }
         for (param, value) in checked {
-            if param.name == "maxmemory" {
-                self.maxmemory = value.parse().unwrap_or(0);
-            }
-            if param.name == "stream-node-max-entries" {
-                self.stream_node.max_entries = value.parse().unwrap_or(0);
-            }
-            if param.name == "stream-node-max-bytes" {
-                self.stream_node.max_bytes = value.parse().unwrap_or(0);
-            }
             self.values.insert(param.name, value);
         }
+        self.cache_values();
         Ok(())
     }
 }

@@ -184,8 +184,12 @@ pub fn check_request(buf: &[u8]) -> Result<usize, RequestError> {
     }
 }
 
+/// Room reserved for a request's arguments up front; a larger count grows as arguments come, so
+/// a client's claimed count alone cannot make the server allocate.
+const ARGS_RESERVED_MAX: usize = 64;
+
 fn parse_multibulk(buf: &[u8]) -> Result<Request, RequestError> {
-    let mut args = Vec::new();
+    let mut args = Vec::with_capacity(multibulk_count_hint(buf).min(ARGS_RESERVED_MAX));
     let consumed = walk_multibulk(buf, |arg| args.push(Bytes::copy_from_slice(arg)))?;
     Ok(Request { args, consumed })
 }
@@ -205,10 +209,17 @@ fn walk_multibulk(buf: &[u8], mut each: impl FnMut(&[u8])) -> Result<usize, Requ
                 return Err(protocol(&format!("expected '$', got '{}'", *other as char)))
             }
         }
-        let (len_line, body_at) = find_line(rest, INLINE_MAX_BYTES, "too big bulk count string")?;
-        let len = parse_len(&len_line[1..])
-            .filter(|n| (0..=BULK_MAX_BYTES).contains(n))
-            .ok_or_else(|| protocol("invalid bulk length"))? as usize;
+        let (len, body_at) = match plain_bulk_header(rest) {
+            Some(header) => header,
+            None => {
+                let (len_line, body_at) =
+                    find_line(rest, INLINE_MAX_BYTES, "too big bulk count string")?;
+                let len = parse_len(&len_line[1..])
+                    .filter(|n| (0..=BULK_MAX_BYTES).contains(n))
+                    .ok_or_else(|| protocol("invalid bulk length"))?;
+                (len as usize, body_at)
+            }
+        };
         let end = body_at + len;
         if rest.len() < end + 2 {
             return Err(RequestError::Incomplete);
@@ -311,8 +322,62 @@ fn find_line<'a>(
     }
 }
 
+/// `$<digits>\r\n` at the start of `buf` with a valid length: the length and the offset after
+/// the line. Any other header (a sign, no `\r`, too long, incomplete) is `None`, left to the
+/// general path, which reads it the same way or finds what is wrong with it.
+fn plain_bulk_header(buf: &[u8]) -> Option<(usize, usize)> {
+    const DIGITS_MAX: usize = 10; // BULK_MAX_BYTES has 9
+    let mut len: usize = 0;
+    let mut at = 1;
+    while let Some(&d) = buf.get(at) {
+        if !d.is_ascii_digit() || at > DIGITS_MAX {
+            break;
+        }
+        len = len * 10 + usize::from(d - b'0');
+        at += 1;
+    }
+    let plain = at > 1
+        && at <= DIGITS_MAX
+        && buf.get(at) == Some(&b'\r')
+        && buf.get(at + 1) == Some(&b'\n')
+        && len as i64 <= BULK_MAX_BYTES;
+    plain.then_some((len, at + 2))
+}
+
+/// The count a multibulk header announces, 0 when it is not (yet) readable.
+fn multibulk_count_hint(buf: &[u8]) -> usize {
+    let header = &buf[1..buf.len().min(24)];
+    match header.iter().position(|b| *b == b'\r') {
+        Some(end) => parse_len(&header[..end]).map_or(0, |n| n.max(0) as usize),
+        None => 0,
+    }
+}
+
+/// A decimal length as `str::parse::<i64>` reads it (an optional sign, then digits), by hand:
+/// every request has one per argument.
 fn parse_len(digits: &[u8]) -> Option<i64> {
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    let (negative, digits) = match digits.first() {
+        Some(b'-') => (true, &digits[1..]),
+        Some(b'+') => (false, &digits[1..]),
+        _ => (false, digits),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for d in digits {
+        let d = i64::from(d.wrapping_sub(b'0'));
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?;
+        n = if negative {
+            n.checked_sub(d)?
+        } else {
+            n.checked_add(d)?
+        };
+    }
+    Some(n)
 }
 
 fn protocol(what: &str) -> RequestError {
@@ -361,6 +426,71 @@ mod tests {
                 "Protocol error: expected '$', got '+'".into()
             ))
         );
+    }
+
+    #[test]
+    fn plain_bulk_headers_read_as_the_general_path_reads_them() {
+        for header in [
+            "$0\r\n",
+            "$7\r\n",
+            "$007\r\n",
+            "$536870912\r\n",
+            "$536870913\r\n",
+            "$9999999999\r\n",
+            "$99999999999\r\n",
+            "$+7\r\n",
+            "$-1\r\n",
+            "$7\n",
+            "$7\r",
+            "$\r\n",
+            "$7x\r\n",
+        ] {
+            let wire = format!("*1\r\n{header}abcdefg\r\n");
+            let general = match find_line(header.as_bytes(), INLINE_MAX_BYTES, "big") {
+                Ok((line, at)) => parse_len(&line[1..])
+                    .filter(|n| (0..=BULK_MAX_BYTES).contains(n))
+                    .map(|n| (n as usize, at)),
+                Err(_) => None,
+            };
+            if let Some(plain) = plain_bulk_header(header.as_bytes()) {
+                assert_eq!(Some(plain), general, "{header:?}");
+            }
+            if header == "$7\r\n" {
+                assert_eq!(plain_bulk_header(header.as_bytes()), Some((7, 4)));
+            }
+            if matches!(general, Some((7, _))) {
+                let req = parse_request(wire.as_bytes()).unwrap();
+                assert_eq!(args(&req), vec![&b"abcdefg"[..]], "{header:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lengths_parse_as_str_parse_does() {
+        for text in [
+            "0",
+            "7",
+            "-1",
+            "+5",
+            "-0",
+            "",
+            "-",
+            "+",
+            "1a",
+            " 1",
+            "00012",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                parse_len(text.as_bytes()),
+                text.parse::<i64>().ok(),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

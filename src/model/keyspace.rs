@@ -9,6 +9,8 @@ use crate::model::stream::Stream;
 use bytes::Bytes;
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Redis's text for a command on a key holding the wrong kind of value.
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -133,6 +135,11 @@ pub struct Keyspace {
     dirty: BTreeSet<ClientId>,
     /// Keys written since the last [`Keyspace::take_signaled`], to wake blocked readers.
     signaled: BTreeSet<Bytes>,
+    /// Set by a network adapter that parks blocked clients ([`Keyspace::wake_readers_when`]):
+    /// whether any client is parked now. While none is, a write has nobody to wake and records
+    /// no signal (Redis's `signalKeyAsReady` records only keys someone blocks on). `None`
+    /// (a bare server) records every signal.
+    readers_blocked: Option<Arc<AtomicBool>>,
     /// Keys removed because their time had come (INFO's `expired_keys`).
     pub expired: u64,
 }
@@ -305,13 +312,29 @@ impl Keyspace {
         if let Some(clients) = self.watchers.get(key) {
             self.dirty.extend(clients.iter().copied());
         }
-        self.signaled.insert(Bytes::copy_from_slice(key));
+        self.signal(key);
+    }
+
+    /// Records signals only while `flag` says a client is blocked (see `readers_blocked`).
+    pub fn wake_readers_when(&mut self, flag: Arc<AtomicBool>) {
+        self.readers_blocked = Some(flag);
     }
 
     /// Wakes readers blocked on `key` without dirtying its WATCHers: Redis's `signalKeyAsReady`
     /// alone, for changes WATCH does not see (XGROUP DESTROY unblocking XREADGROUP with NOGROUP).
     pub fn signal(&mut self, key: &[u8]) {
-        self.signaled.insert(Bytes::copy_from_slice(key));
+        if self
+            .readers_blocked
+            .as_ref()
+            .is_none_or(|blocked| blocked.load(Ordering::Relaxed))
+        {
+            self.signaled.insert(Bytes::copy_from_slice(key));
+        }
+    }
+
+    /// Whether a key was touched since the last [`Keyspace::take_signaled`].
+    pub fn has_signals(&self) -> bool {
+        !self.signaled.is_empty()
     }
 
     /// The keys touched since the last call, in key order.

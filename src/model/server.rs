@@ -307,6 +307,15 @@ impl Server {
         }
     }
 
+    /// Tells every database whether a client is blocked now, through a flag the network adapter
+    /// that parks them keeps (`Keyspace::wake_readers_when`): while none is, writes record no
+    /// wake-up signals.
+    pub fn wake_readers_when(&mut self, flag: &std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        for db in self.dbs_mut() {
+            db.wake_readers_when(flag.clone());
+        }
+    }
+
     /// Every database, in index order.
     pub fn dbs_mut(&mut self) -> impl Iterator<Item = &mut Keyspace> {
         let loaded = self.db;
@@ -459,7 +468,7 @@ impl Server {
 
     /// `repl-backlog-size` in bytes.
     pub fn backlog_size(&self) -> u64 {
-        self.config.int("repl-backlog-size").max(1) as u64
+        self.config.repl_backlog_size().max(1) as u64
     }
 
     /// The flags a script command runs with: its shebang's or its function's; `None` for a
@@ -531,7 +540,7 @@ impl Server {
             return (self.config.get("replica-read-only") == "yes").then_some(ERR_READONLY);
         }
         // Every write a script makes comes here: the common case (no minimum) reads one value.
-        let needed = self.config.int("min-replicas-to-write");
+        let needed = self.config.min_replicas_to_write();
         if needed <= 0 {
             return None;
         }

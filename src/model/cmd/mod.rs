@@ -523,7 +523,7 @@ static COMMANDS: &[CommandSpec] = &[
 /// Redis's texts for an unknown command, an unknown subcommand and a wrong argument count.
 pub fn lookup(args: &[Bytes]) -> Result<&'static CommandSpec, Frame> {
     let name = &args[0];
-    let Some(spec) = find(COMMANDS, name, "") else {
+    let Some(spec) = find_top(name) else {
         return Err(unknown_command(args));
     };
     let container = spec;
@@ -587,11 +587,53 @@ fn container_help(_server: &mut Server, call: Call<'_>) -> Reply {
 
 /// The command (or subcommand) a request names, whatever its argument count.
 pub fn find_command(args: &[Bytes]) -> Option<&'static CommandSpec> {
-    let spec = find(COMMANDS, args.first()?, "")?;
+    let spec = find_top(args.first()?)?;
     match args.get(1) {
         Some(sub) if !spec.subcommands.is_empty() => find(spec.subcommands, sub, spec.name),
         _ => Some(spec),
     }
+}
+
+/// Buckets of the command table by name length and first letter: every request looks its
+/// name up, and a bucket holds one to three commands where the table holds hundreds.
+struct CommandIndex {
+    buckets: Vec<Vec<&'static CommandSpec>>,
+}
+
+/// Names up to this long have a bucket of their own per length; longer ones share the last.
+const INDEX_LEN_MAX: usize = 24;
+
+impl CommandIndex {
+    fn bucket(len: usize, first: u8) -> usize {
+        let letter = match first.to_ascii_lowercase() {
+            c @ b'a'..=b'z' => usize::from(c - b'a'),
+            _ => 26,
+        };
+        len.min(INDEX_LEN_MAX) * 27 + letter
+    }
+
+    fn build() -> CommandIndex {
+        let mut buckets = vec![Vec::new(); (INDEX_LEN_MAX + 1) * 27];
+        for spec in COMMANDS {
+            let first = spec.name.as_bytes().first().copied().unwrap_or(0);
+            buckets[CommandIndex::bucket(spec.name.len(), first)].push(spec);
+        }
+        CommandIndex { buckets }
+    }
+}
+
+/// A command of the top-level table by name, as [`find`] finds it (the first match in table
+/// order), through [`CommandIndex`].
+fn find_top(name: &[u8]) -> Option<&'static CommandSpec> {
+    static INDEX: std::sync::OnceLock<CommandIndex> = std::sync::OnceLock::new();
+    let first = *name.first()?;
+    let index = INDEX.get_or_init(CommandIndex::build);
+    index.buckets[CommandIndex::bucket(name.len(), first)]
+        .iter()
+        .copied()
+        .find(|spec| {
+            spec.name.len() == name.len() && spec.name.as_bytes().eq_ignore_ascii_case(name)
+        })
 }
 
 fn find(table: &'static [CommandSpec], name: &[u8], parent: &str) -> Option<&'static CommandSpec> {
@@ -692,6 +734,27 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_finds_what_the_table_scan_finds() {
+        for spec in COMMANDS {
+            for name in [spec.name.to_string(), spec.name.to_uppercase()] {
+                let found = find_top(name.as_bytes()).map(|s| s as *const CommandSpec);
+                let scanned = find(COMMANDS, name.as_bytes(), "").map(|s| s as *const CommandSpec);
+                assert_eq!(found, scanned, "{name}");
+            }
+        }
+        for name in [
+            "",
+            "x",
+            "xaddd",
+            "1set",
+            "set\0",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+        ] {
+            assert!(find_top(name.as_bytes()).is_none(), "{name}");
+        }
+    }
 
     fn req(parts: &[&str]) -> Vec<Bytes> {
         parts

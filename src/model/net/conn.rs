@@ -24,6 +24,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::oneshot;
@@ -100,6 +102,10 @@ struct Blocked {
     /// Per key, the clients waiting on it, in the order they blocked.
     by_key: BTreeMap<Bytes, VecDeque<ClientId>>,
     waiters: BTreeMap<ClientId, Waiter>,
+    /// Whether `waiters` has anyone, shared with every database of the server: while nobody
+    /// waits, writes record no wake-up signals (`Keyspace::wake_readers_when`). Kept here, not
+    /// in the server, because a client may park while a script holds the server.
+    any: Arc<AtomicBool>,
 }
 
 struct Waiter {
@@ -117,6 +123,7 @@ impl Blocked {
                 .push_back(client);
         }
         self.waiters.insert(client, waiter);
+        self.any.store(true, Ordering::Relaxed);
     }
 
     fn remove(&mut self, client: ClientId) -> Option<Waiter> {
@@ -129,17 +136,27 @@ impl Blocked {
                 }
             }
         }
+        self.any.store(!self.waiters.is_empty(), Ordering::Relaxed);
         Some(waiter)
+    }
+
+    /// Takes every waiter out.
+    fn take_all(&mut self) -> BTreeMap<ClientId, Waiter> {
+        self.by_key.clear();
+        self.any.store(false, Ordering::Relaxed);
+        std::mem::take(&mut self.waiters)
     }
 }
 
 impl Shared {
-    pub fn new(server: Server, clock: Clock) -> Rc<Shared> {
+    pub fn new(mut server: Server, clock: Clock) -> Rc<Shared> {
         let run = server.script_run.clone();
+        let blocked = Blocked::default();
+        server.wake_readers_when(&blocked.any);
         Rc::new(Shared {
             server: RefCell::new(server),
             clock,
-            blocked: RefCell::default(),
+            blocked: RefCell::new(blocked),
             kills: tokio::sync::Notify::new(),
             changes: tokio::sync::watch::channel(0).0,
             run,
@@ -204,8 +221,8 @@ impl Shared {
 
     /// A server that turned replica answers its blocked clients with an error.
     fn unblock_all(&self, frame: Frame) {
-        let waiters = std::mem::take(&mut *self.blocked.borrow_mut());
-        for (_, waiter) in waiters.waiters {
+        let waiters = self.blocked.borrow_mut().take_all();
+        for (_, waiter) in waiters {
             let _ = waiter.reply.send(frame.clone());
         }
         self.count_blocked();
@@ -443,7 +460,13 @@ impl Shared {
         let mut tried = BTreeSet::new();
         let rounds_max = self.blocked.borrow().waiters.len() + 1;
         for _ in 0..rounds_max {
-            let signaled = self.server.borrow_mut().keyspace.take_signaled();
+            let signaled = {
+                let mut server = self.server.borrow_mut();
+                if !server.keyspace.has_signals() {
+                    return;
+                }
+                server.keyspace.take_signaled()
+            };
             if signaled.is_empty() || self.blocked.borrow().waiters.is_empty() {
                 return;
             }
@@ -776,6 +799,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
 /// The commands that run a script, which may outlast `busy-reply-threshold`.
 fn is_script_command(name: &[u8]) -> bool {
+    // Every request asks: most names are ruled out by their first letter.
+    if !matches!(name.first(), Some(b'e' | b'E' | b'f' | b'F')) {
+        return false;
+    }
     [
         "eval",
         "evalsha",

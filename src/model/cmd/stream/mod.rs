@@ -140,7 +140,7 @@ fn nogroup_for_key(group: &[u8], key: &[u8]) -> Frame {
 }
 
 fn id_frame(id: StreamId) -> Frame {
-    Frame::bulk(id.to_string())
+    Frame::Bulk(id.to_bytes())
 }
 
 fn bulk_str(s: &str) -> Frame {
