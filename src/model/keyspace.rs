@@ -65,6 +65,16 @@ impl Set {
         added
     }
 
+    /// The members in the order Redis lists them: an intset's ascending by value (it is a sorted
+    /// array of integers), a hashtable's in the model's own order (Redis's is its dict's).
+    pub fn listed(&self) -> Vec<&Bytes> {
+        let mut members: Vec<&Bytes> = self.members.iter().collect();
+        if !self.hashtable {
+            members.sort_by_key(|m| crate::model::parse::parse_i64(m).unwrap_or_default());
+        }
+        members
+    }
+
     /// Removes a member; whether it was there. The encoding stays.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         self.members.remove(member)

@@ -75,14 +75,10 @@ pub fn scard(server: &mut Server, call: Call<'_>) -> Reply {
 }
 
 /// Applies `read` to the set at the call's key (an empty one when missing).
-fn read_set(
-    server: &mut Server,
-    call: &Call<'_>,
-    read: impl FnOnce(&BTreeSet<Bytes>) -> Frame,
-) -> Reply {
+fn read_set(server: &mut Server, call: &Call<'_>, read: impl FnOnce(&Set) -> Frame) -> Reply {
     match server.keyspace.typed(&call.args[1], call.now_ms, pick_set) {
         Ok(Some(set)) => read(set).into(),
-        Ok(None) => read(&BTreeSet::new()).into(),
+        Ok(None) => read(&Set::from_members(BTreeSet::new(), 0)).into(),
         Err(e) => e.into(),
     }
 }
@@ -92,7 +88,12 @@ fn read_set(
 /// ```
 pub fn smembers(server: &mut Server, call: Call<'_>) -> Reply {
     read_set(server, &call, |s| {
-        Frame::Array(s.iter().map(|m| Frame::Bulk(m.clone())).collect())
+        Frame::Array(
+            s.listed()
+                .into_iter()
+                .map(|m| Frame::Bulk(m.clone()))
+                .collect(),
+        )
     })
 }
 
@@ -577,6 +578,40 @@ mod tests {
         run(a, &["multi"]);
         assert_eq!(run(b, &["smove", "src", "dst", "b"]), Frame::Integer(1));
         assert_eq!(run(a, &["exec"]), Frame::NullArray);
+    }
+
+    /// SMEMBERS lists an intset by value, as Redis's sorted array of integers ("9" before
+    /// "10"), and a set that became a hashtable in the model's order.
+    #[test]
+    fn smembers_lists_an_intset_by_value() {
+        let mut server = Server::new();
+        let client = server.connect();
+        let mut run = |parts: &[&str]| {
+            let args: Vec<Bytes> = parts
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect();
+            match server.execute(client, &args, 0) {
+                Reply::Frame(frame) => frame,
+                Reply::Block(_) => panic!("blocked"),
+            }
+        };
+        let bulks = |ms: &[&str]| {
+            Frame::Array(
+                ms.iter()
+                    .map(|m| Frame::Bulk(Bytes::copy_from_slice(m.as_bytes())))
+                    .collect(),
+            )
+        };
+        run(&["sadd", "s", "10", "9", "-3", "100"]);
+        assert_eq!(run(&["smembers", "s"]), bulks(&["-3", "9", "10", "100"]));
+        run(&["sadd", "s", "x"]);
+        run(&["srem", "s", "x"]);
+        assert_eq!(
+            run(&["object", "encoding", "s"]),
+            Frame::Bulk("hashtable".into())
+        );
+        assert_eq!(run(&["smembers", "s"]), bulks(&["-3", "10", "100", "9"]));
     }
 
     /// A count whose absolute value does not fit is refused with Redis 7.0.15's text, never
