@@ -1172,12 +1172,26 @@ mod tests {
 
     #[test]
     fn deleted_entries_stay_in_their_node_until_it_goes() {
-        let mut s = Stream::new();
-        for i in 1..=3 {
+        // One node of three entries, as RESTORE builds it (the same on every append signature).
+        let entry = |i: u64| {
             let fields = vec![(Bytes::from("f"), Bytes::from(format!("v{i}")))];
-            s.append(fields, NewId::Exact(StreamId::new(i, 0)), 0)
-                .unwrap();
-        }
+            (StreamId::new(i, 0), fields, false)
+        };
+        let node = LoadedNode {
+            master: StreamId::new(1, 0),
+            master_fields: vec![Bytes::from("f")],
+            entries: (1..=3).map(entry).collect(),
+            last_id: StreamId::new(3, 0),
+            bytes: 40,
+        };
+        let mut s = Stream::from_loaded(
+            vec![node],
+            StreamId::new(3, 0),
+            StreamId::MIN,
+            3,
+            BTreeMap::new(),
+        )
+        .unwrap();
         s.delete(StreamId::new(2, 0));
         let flags = |s: &Stream| -> Vec<(String, bool)> {
             s.node_images()
