@@ -3,11 +3,10 @@
 //! Each scenario builds key `k` the same way on both servers (or, where the value holds clock
 //! times, on Redis only, and RESTOREs Redis's DUMP into the model), then moves it both ways:
 //! Redis's DUMP is RESTOREd into the model and the model's DUMP into Redis, and each copy must
-//! read back as Redis's own DUMP restored in Redis does (every reader's reply byte for byte). Where the two servers hold the same
-//! value in the same layout the payloads themselves must be equal; they differ, by design, where
-//! Redis's bytes follow its hashtable's order (hashes and sets past their listpack and intset
-//! limits) or keep the fields of deleted stream entries, which the model does not keep (it writes
-//! the node without its tombstones). RESTORE's errors are compared too.
+//! read back as Redis's own DUMP restored in Redis does (every reader's reply byte for byte).
+//! Where the two servers hold the same value in the same layout the payloads themselves must be
+//! equal; they differ, by design, only where Redis's bytes follow its hashtable's order (hashes
+//! and sets past their listpack and intset limits). RESTORE's errors are compared too.
 
 mod support;
 

@@ -380,6 +380,9 @@ pub struct Stream {
     entries: BTreeMap<StreamId, Fields>,
     /// The listpack nodes, by master id.
     nodes: BTreeMap<StreamId, Node>,
+    /// Deleted entries still inside their node: Redis keeps them, flagged, until the whole node
+    /// goes, and DUMP writes them. Only XDEL and exact trimming put entries here.
+    tombstones: BTreeMap<StreamId, Fields>,
     /// The last id ever added (0-0 for a new stream), even if since deleted.
     pub last_id: StreamId,
     /// The largest id XDEL removed (trimming does not count, as in Redis 7.0).
@@ -565,20 +568,38 @@ impl Stream {
     /// XDEL of one id: whether a live entry was removed. A node whose last live entry goes is
     /// freed; otherwise the entry stays in it as a tombstone.
     pub fn delete(&mut self, id: StreamId) -> bool {
-        if self.entries.remove(&id).is_none() {
+        let Some(fields) = self.entries.remove(&id) else {
             return false;
-        }
+        };
         let master = self.node_of(id);
         let node = self.nodes.get_mut(&master).expect("entry has a node");
         if node.live == 1 {
+            let last = node.last_id;
             self.nodes.remove(&master);
+            self.drop_tombstones(master, last);
         } else {
             node.live -= 1;
+            self.tombstones.insert(id, fields);
         }
         if id > self.max_deleted_entry_id {
             self.max_deleted_entry_id = id;
         }
         true
+    }
+
+    /// Forgets the tombstones of a node that went.
+    fn drop_tombstones(&mut self, master: StreamId, last: StreamId) {
+        if self.tombstones.range(master..=last).next().is_none() {
+            return;
+        }
+        let gone: Vec<StreamId> = self
+            .tombstones
+            .range(master..=last)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            self.tombstones.remove(&id);
+        }
     }
 
     fn node_of(&self, id: StreamId) -> StreamId {
@@ -619,6 +640,7 @@ impl Stream {
                 for id in gone {
                     self.entries.remove(&id);
                 }
+                self.drop_tombstones(master, last);
                 deleted += live;
                 continue;
             }
@@ -648,7 +670,9 @@ impl Stream {
             if stop {
                 break;
             }
-            self.entries.remove(&id);
+            if let Some(fields) = self.entries.remove(&id) {
+                self.tombstones.insert(id, fields);
+            }
             deleted += 1;
         }
         self.nodes.get_mut(&master).expect("node exists").live -= deleted;
@@ -1021,17 +1045,31 @@ impl Stream {
 
     // -- the RDB image (DUMP and RESTORE, `rdb.rs`) ------------------------------------------
 
-    /// The listpack nodes as DUMP writes them: master id, master fields and live entries. The
-    /// model does not keep the fields of deleted entries, so a node's tombstones are not in it.
+    /// The listpack nodes as DUMP writes them: master id, master fields, and the entries in
+    /// id order, live and deleted (`true`).
     pub fn node_images(&self) -> impl Iterator<Item = NodeImage<'_>> + '_ {
-        self.nodes.iter().map(|(master, node)| NodeImage {
-            master: *master,
-            master_fields: &node.master_fields,
-            entries: self
+        self.nodes.iter().map(|(master, node)| {
+            let range = *master..=node.last_id;
+            let mut entries: Vec<(StreamId, &Fields, bool)> = self
                 .entries
-                .range(*master..=node.last_id)
-                .map(|(id, fields)| (*id, fields))
-                .collect(),
+                .range(range.clone())
+                .map(|(id, fields)| (*id, fields, false))
+                .collect();
+            let live = entries.len();
+            entries.extend(
+                self.tombstones
+                    .range(range)
+                    .map(|(id, fields)| (*id, fields, true)),
+            );
+            if entries.len() > live {
+                entries.sort_unstable_by_key(|(id, _, _)| *id);
+            }
+            NodeImage {
+                master: *master,
+                master_fields: &node.master_fields,
+                live: live as u64,
+                entries,
+            }
         })
     }
 
@@ -1058,13 +1096,18 @@ impl Stream {
                 return None;
             }
             let mut prev: Option<StreamId> = None;
-            for (id, _) in &node.live {
+            for (id, _, _) in &node.entries {
                 if *id < node.master || *id > node.last_id || prev.is_some_and(|p| *id <= p) {
                     return None;
                 }
                 prev = Some(*id);
             }
-            if node.last_id > last_id && !node.live.is_empty() {
+            let live = node
+                .entries
+                .iter()
+                .filter(|(_, _, deleted)| !deleted)
+                .count();
+            if node.last_id > last_id && live > 0 {
                 return None;
             }
             floor = Some(node.last_id);
@@ -1073,12 +1116,18 @@ impl Stream {
                 Node {
                     master_fields: node.master_fields,
                     last_id: node.last_id,
-                    live: node.live.len() as u64,
-                    total: node.total,
+                    live: live as u64,
+                    total: node.entries.len() as u64,
                     bytes: node.bytes,
                 },
             );
-            stream.entries.extend(node.live);
+            for (id, fields, deleted) in node.entries {
+                if deleted {
+                    stream.tombstones.insert(id, fields);
+                } else {
+                    stream.entries.insert(id, fields);
+                }
+            }
         }
         Some(stream)
     }
@@ -1088,16 +1137,18 @@ impl Stream {
 pub struct NodeImage<'a> {
     pub master: StreamId,
     pub master_fields: &'a [Bytes],
-    pub entries: Vec<(StreamId, &'a Fields)>,
+    /// How many of `entries` are live.
+    pub live: u64,
+    /// Entries in id order, `true` for a deleted one.
+    pub entries: Vec<(StreamId, &'a Fields, bool)>,
 }
 
-/// One listpack node as RESTORE read it: its live entries, and its tombstones only counted.
+/// One listpack node as RESTORE read it.
 pub struct LoadedNode {
     pub master: StreamId,
     pub master_fields: Vec<Bytes>,
-    pub live: Vec<(StreamId, Fields)>,
-    /// Live and deleted entries.
-    pub total: u64,
+    /// Entries in listpack order, `true` for a deleted one.
+    pub entries: Vec<(StreamId, Fields, bool)>,
     /// The node's last entry, deleted or not (its master id when it has none).
     pub last_id: StreamId,
     /// The listpack's size (`lpBytes`).
@@ -1189,6 +1240,46 @@ fn rax_subtree_nodes(keys: &[[u8; 16]], depth: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deleted_entries_stay_in_their_node_until_it_goes() {
+        // One node of three entries, as RESTORE builds it (the same on every append signature).
+        let entry = |i: u64| {
+            let fields = vec![(Bytes::from("f"), Bytes::from(format!("v{i}")))];
+            (StreamId::new(i, 0), fields, false)
+        };
+        let node = LoadedNode {
+            master: StreamId::new(1, 0),
+            master_fields: vec![Bytes::from("f")],
+            entries: (1..=3).map(entry).collect(),
+            last_id: StreamId::new(3, 0),
+            bytes: 40,
+        };
+        let mut s = Stream::from_loaded(
+            vec![node],
+            StreamId::new(3, 0),
+            StreamId::MIN,
+            3,
+            BTreeMap::new(),
+        )
+        .unwrap();
+        s.delete(StreamId::new(2, 0));
+        let flags = |s: &Stream| -> Vec<(String, bool)> {
+            s.node_images()
+                .flat_map(|n| n.entries)
+                .map(|(id, _, deleted)| (id.to_string(), deleted))
+                .collect()
+        };
+        let want = [("1-0", false), ("2-0", true), ("3-0", false)];
+        assert_eq!(flags(&s), want.map(|(id, d)| (id.to_string(), d)));
+        s.delete(StreamId::new(1, 0));
+        s.delete(StreamId::new(3, 0));
+        assert_eq!(s.node_count(), 0);
+        assert!(
+            s.tombstones.is_empty(),
+            "the node took its tombstones with it"
+        );
+    }
 
     fn id(ms: u64, seq: u64) -> StreamId {
         StreamId::new(ms, seq)

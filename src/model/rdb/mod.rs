@@ -5,11 +5,11 @@
 //! [`dump`] writes every value type the model has the way Redis 7.0.15 does (RDB version 10):
 //! strings with Redis's integer and LZF encodings, lists as quicklist-2 nodes of listpacks,
 //! sets as an intset or a plain set, sorted sets and hashes as a listpack or plain, and streams
-//! as `STREAM_LISTPACKS_2` with their consumer groups, PELs and consumers. Where Redis's bytes
-//! depend on history the model does not keep, the model writes an equivalent value instead:
-//! plain sets, hashes and sorted sets in the model's order (Redis's is its hashtable's), list
-//! nodes split as a list built by RPUSH would be, stream nodes without their tombstones (the model
-//! keeps only how many a node has), and LZF with an initialised hash table (see [`lzf`]).
+//! as `STREAM_LISTPACKS_2` with their nodes (deleted entries included), consumer groups, PELs
+//! and consumers. Where Redis's bytes depend on history the model does not keep, the model
+//! writes an equivalent value instead: plain sets and hashes in the model's order (Redis's is its
+//! hashtable's), list nodes split as a list built by RPUSH would be, and LZF with an initialised
+//! hash table (see [`lzf`]).
 //!
 //! [`restore`] reads what Redis 7.0.15's RESTORE accepts for those types: every type byte from
 //! 0 to 19 but modules, so also the older encodings (ziplists, zipmaps, intsets, quicklist-1,
@@ -344,20 +344,25 @@ impl Writer {
         self.len(images.len() as u64);
         for image in &images {
             let mut lp = listpack::Writer::new();
-            lp.push_int(image.entries.len() as i64);
-            lp.push_int(0);
+            let total = image.entries.len() as u64;
+            lp.push_int(image.live as i64);
+            lp.push_int((total - image.live) as i64);
             lp.push_int(image.master_fields.len() as i64);
             for field in image.master_fields {
                 lp.push(field);
             }
             lp.push_int(0);
-            for (id, fields) in &image.entries {
+            for (id, fields, deleted) in &image.entries {
                 let same = fields.len() == image.master_fields.len()
                     && fields
                         .iter()
                         .zip(image.master_fields)
                         .all(|((f, _), m)| f == m);
-                lp.push_int(if same { STREAM_ITEM_FLAG_SAMEFIELDS } else { 0 });
+                let mut flags = if same { STREAM_ITEM_FLAG_SAMEFIELDS } else { 0 };
+                if *deleted {
+                    flags |= STREAM_ITEM_FLAG_DELETED;
+                }
+                lp.push_int(flags);
                 lp.push_int(id.ms.wrapping_sub(image.master.ms) as i64);
                 lp.push_int(id.seq.wrapping_sub(image.master.seq) as i64);
                 if !same {
@@ -751,7 +756,8 @@ fn load_stream_node(master: StreamId, lp: &[u8]) -> Option<LoadedNode> {
         return None;
     }
     let total = count.checked_add(deleted)?;
-    let mut live = Vec::new();
+    let mut entries = Vec::new();
+    let mut live = 0;
     let mut last_id = master;
     for _ in 0..total {
         let flags = int(&mut it)?;
@@ -781,19 +787,20 @@ fn load_stream_node(master: StreamId, lp: &[u8]) -> Option<LoadedNode> {
         if int(&mut it)? != n + extra {
             return None;
         }
-        if flags & STREAM_ITEM_FLAG_DELETED == 0 {
-            live.push((id, fields));
+        let deleted = flags & STREAM_ITEM_FLAG_DELETED != 0;
+        if !deleted {
+            live += 1;
         }
+        entries.push((id, fields, deleted));
         last_id = id;
     }
-    if it.next().is_some() || live.len() as i64 != count {
+    if it.next().is_some() || live != count {
         return None;
     }
     Some(LoadedNode {
         master,
         master_fields,
-        live,
-        total: total as u64,
+        entries,
         last_id,
         bytes,
     })
@@ -824,7 +831,11 @@ fn load_stream(r: &mut Reader<'_>, v2: bool) -> Option<Stream> {
     } else {
         (StreamId::MIN, None)
     };
-    let live: u64 = nodes.iter().map(|n| n.live.len() as u64).sum();
+    let live: u64 = nodes
+        .iter()
+        .flat_map(|n| &n.entries)
+        .filter(|(_, _, deleted)| !deleted)
+        .count() as u64;
     if live != length {
         return None;
     }

@@ -248,6 +248,32 @@ fn restores_the_redis_5_stream_of_the_test_suite() {
     assert_eq!(g1.consumers[&b("c11")].pel.len(), 4);
     let g2 = &s.groups[&b("g2")];
     assert_eq!((g2.entries_read, s.lag(g2)), (Some(0), Some(2)));
+    // The node keeps its four deleted entries, fields and all, and DUMP writes them back: the
+    // listpack inside the version-10 payload is the Redis 5 one.
+    let image = s.node_images().next().unwrap();
+    let deleted: Vec<String> = image
+        .entries
+        .iter()
+        .filter(|(_, _, deleted)| *deleted)
+        .map(|(id, fields, _)| format!("{id} {:?}", fields[0].1))
+        .collect();
+    assert_eq!(
+        deleted,
+        ["1-0 b\"a\"", "2-0 b\"b\"", "3-0 b\"c\"", "4-0 b\"d\""]
+    );
+    // Type byte, node count, master key, then the (decompressed) listpack.
+    let lp_of = |payload: &[u8]| {
+        let mut r = Reader {
+            buf: payload,
+            pos: 1,
+        };
+        r.len().unwrap();
+        r.string().unwrap();
+        r.string().unwrap()
+    };
+    let redis5 = hex(REDIS_5_STREAM);
+    let ours = dump(&Value::Stream(s), &Encoding::default());
+    assert_eq!(lp_of(&ours), lp_of(&redis5));
 }
 
 #[test]
