@@ -550,22 +550,29 @@ mod tests {
     use crate::model::server::{Reply, Server};
     use bytes::Bytes;
 
+    /// One command's reply; a command that blocks fails the test.
+    fn execute(
+        server: &mut Server,
+        client: crate::model::keyspace::ClientId,
+        parts: &[&str],
+    ) -> Frame {
+        let args: Vec<Bytes> = parts
+            .iter()
+            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+            .collect();
+        match server.execute(client, &args, 0) {
+            Reply::Frame(frame) => frame,
+            Reply::Block(_) => panic!("blocked"),
+        }
+    }
+
     /// An SMOVE of a member the destination already has leaves a WATCH on the destination
     /// intact (Redis signals it only on an addition).
     #[test]
     fn smove_signals_the_destination_only_when_it_adds() {
         let mut server = Server::new();
         let (a, b) = (server.connect(), server.connect());
-        let mut run = |client, parts: &[&str]| {
-            let args: Vec<Bytes> = parts
-                .iter()
-                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-                .collect();
-            match server.execute(client, &args, 0) {
-                Reply::Frame(frame) => frame,
-                Reply::Block(_) => panic!("blocked"),
-            }
-        };
+        let mut run = |client, parts: &[&str]| execute(&mut server, client, parts);
         run(a, &["sadd", "src", "a", "b"]);
         run(a, &["sadd", "dst", "a"]);
         run(a, &["watch", "dst"]);
@@ -586,16 +593,7 @@ mod tests {
     fn smembers_lists_an_intset_by_value() {
         let mut server = Server::new();
         let client = server.connect();
-        let mut run = |parts: &[&str]| {
-            let args: Vec<Bytes> = parts
-                .iter()
-                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-                .collect();
-            match server.execute(client, &args, 0) {
-                Reply::Frame(frame) => frame,
-                Reply::Block(_) => panic!("blocked"),
-            }
-        };
+        let mut run = |parts: &[&str]| execute(&mut server, client, parts);
         let bulks = |ms: &[&str]| {
             Frame::Array(
                 ms.iter()
@@ -620,16 +618,7 @@ mod tests {
     fn srandmember_and_sintercard_range_errors() {
         let mut server = Server::new();
         let client = server.connect();
-        let mut run = |parts: &[&str]| {
-            let args: Vec<Bytes> = parts
-                .iter()
-                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-                .collect();
-            match server.execute(client, &args, 0) {
-                Reply::Frame(frame) => frame,
-                Reply::Block(_) => panic!("blocked"),
-            }
-        };
+        let mut run = |parts: &[&str]| execute(&mut server, client, parts);
         run(&["sadd", "myset", "a"]);
         assert_eq!(
             run(&["srandmember", "myset", "-9223372036854775808"]),
