@@ -7,7 +7,8 @@
 //! been handed to the OS (Redis writes its AOF buffer in `beforeSleep`, before it sends replies);
 //! the durable state is a copy of the keyspace taken at each fsync:
 //!
-//! - `none`: nothing is written; any restart comes back empty.
+//! - `none`: nothing is written; any restart comes back empty, unless a client's SAVE wrote a
+//!   snapshot, which every later restart loads (the last one SAVE wrote).
 //! - `aof-always`: fsync before every reply, so the durable state is the live one; nothing is
 //!   ever copied.
 //! - `aof-everysec`: an fsync once per simulated second of the process's life when something
@@ -17,6 +18,10 @@
 //! - `rdb`: a snapshot every interval when something ran since the last one, written and
 //!   fsynced in one instant (Redis forks, writes, fsyncs and renames; the fork's point in time is
 //!   what the file holds). Crash and power loss alike roll back to the last snapshot.
+//!
+//! SAVE ([`Disk::save`]) writes a snapshot at once under `none` and `rdb` (under `rdb` it is the
+//! cron's snapshot, taken early); under `aof-*` Redis loads the AOF, not the snapshot, at start,
+//! so SAVE changes nothing a restart finds.
 //!
 //! Cost: one keyspace copy per fsync or snapshot at most, only when a command ran since the last
 //! one, and only one copy held at a time, so memory is bounded by two keyspaces and time by one
@@ -86,6 +91,8 @@ pub struct Disk {
     /// The server's command count at that fsync; `None` forces the next one (the page cache
     /// holds writes the durable copy lacks).
     synced_at_commands: Option<u64>,
+    /// A SAVE wrote the durable copy: under `none`, a restart loads it (`dump.rdb`).
+    saved: bool,
 }
 
 impl Disk {
@@ -99,6 +106,7 @@ impl Disk {
             synced: Keyspace::new(),
             synced_at_ms: 0,
             synced_at_commands: Some(0),
+            saved: false,
         }
     }
 
@@ -120,11 +128,30 @@ impl Disk {
         true
     }
 
+    /// SAVE at `now_ms`: the keyspace `live` is written and fsynced as an RDB file in one
+    /// instant, and a restart loads it when the server has no AOF (Redis loads the AOF instead
+    /// when `appendonly` is on, so under `aof-*` nothing changes). `commands` as for
+    /// [`Disk::sync`]. Returns whether the durable state changed.
+    pub fn save(&mut self, live: &Keyspace, commands: u64, now_ms: u64) -> bool {
+        match self.policy {
+            Policy::AofAlways | Policy::AofEverysec => false,
+            Policy::None | Policy::Rdb { .. } => {
+                assert!(now_ms >= self.synced_at_ms, "the disk's clock went back");
+                self.synced = live.data_copy();
+                self.synced_at_ms = now_ms;
+                self.synced_at_commands = Some(commands);
+                self.saved = true;
+                true
+            }
+        }
+    }
+
     /// The keyspace a restart finds after `loss`, given the live keyspace at that instant, and
     /// what it keeps. WATCHes and wake-ups never survive.
     pub fn survivor(&mut self, live: Keyspace, loss: Loss) -> (Keyspace, Kept) {
         match (self.policy, loss) {
-            (Policy::None, _) => (Keyspace::new(), Kept::Nothing),
+            (Policy::None, _) if !self.saved => (Keyspace::new(), Kept::Nothing),
+            (Policy::None, _) => (self.synced.data_copy(), Kept::UntilMs(self.synced_at_ms)),
             (Policy::AofAlways, _) => (live.into_data(), Kept::Everything),
             (Policy::AofEverysec, Loss::Crash) => {
                 // The page cache still holds writes the disk lacks: the next fsync must run.
@@ -222,6 +249,41 @@ mod tests {
             assert_eq!((keys(&back), kept), (vec!["a".into()], Kept::Everything));
             let (back, kept) = Disk::new(Policy::None).survivor(with(&["a"]), loss);
             assert_eq!((keys(&back), kept), (Vec::<String>::new(), Kept::Nothing));
+        }
+    }
+
+    #[test]
+    fn save_is_what_a_restart_without_aof_loads() {
+        // none: nothing survives until a SAVE, then the saved keyspace does, whatever followed.
+        let mut none = Disk::new(Policy::None);
+        let (back, kept) = none.survivor(with(&["a"]), Loss::Crash);
+        assert_eq!((keys(&back), kept), (Vec::<String>::new(), Kept::Nothing));
+        assert!(none.save(&with(&["a"]), 2, 1_500));
+        for loss in [Loss::Crash, Loss::PowerLoss] {
+            let (back, kept) = none.survivor(with(&["a", "b"]), loss);
+            assert_eq!(
+                (keys(&back), kept),
+                (vec!["a".into()], Kept::UntilMs(1_500))
+            );
+        }
+        // rdb: SAVE is a snapshot between two of the cron's; the cron skips when nothing ran.
+        let mut rdb = Disk::new(Policy::Rdb { interval_ms: 5_000 });
+        assert!(rdb.save(&with(&["a"]), 3, 2_000));
+        assert!(
+            !rdb.sync(&with(&["a"]), 3, 5_000),
+            "nothing ran since the SAVE"
+        );
+        let (back, kept) = rdb.survivor(with(&["a", "b"]), Loss::PowerLoss);
+        assert_eq!(
+            (keys(&back), kept),
+            (vec!["a".into()], Kept::UntilMs(2_000))
+        );
+        // aof-*: the AOF is what loads; SAVE changes nothing.
+        for policy in [Policy::AofAlways, Policy::AofEverysec] {
+            let mut aof = Disk::new(policy);
+            assert!(!aof.save(&with(&["a"]), 1, 1_000));
+            let (back, _) = aof.survivor(with(&[]), Loss::PowerLoss);
+            assert!(keys(&back).is_empty(), "{policy:?}");
         }
     }
 

@@ -147,6 +147,29 @@ pub struct Server {
     /// a network adapter that can let other clients in meanwhile; `None`: scripts run to their
     /// end uninterrupted.
     pub script_interrupt: Option<Interrupt>,
+    /// Where SAVE writes and what SHUTDOWN ends, installed by the adapter that runs the server;
+    /// `None`: nothing can be written (SAVE fails) and nothing can be ended.
+    pub host: Option<std::rc::Rc<dyn Host>>,
+    /// When the data was last written by SAVE, or when the server started (Redis's
+    /// `server.lastsave`, in ms): LASTSAVE and INFO's `rdb_last_save_time`.
+    pub lastsave_ms: u64,
+}
+
+/// The outside of a server, as far as SAVE and SHUTDOWN reach: the disk a restart loads from and
+/// the process's life. The network adapter of `serve-model` and the simulation's Redis host each
+/// give one.
+pub trait Host {
+    /// Makes `server`'s data what the next start of this server loads, as Redis's `rdbSave`
+    /// writes `dump.rdb` (at `now_ms`). `false` when it cannot be written.
+    fn save(&self, server: &Server, now_ms: u64) -> bool;
+    /// Why a client may not end this process, asked before SHUTDOWN does anything (saves
+    /// included); `None`: it may.
+    fn refuses_shutdown(&self) -> Option<Frame> {
+        None
+    }
+    /// Ends the process now, as Redis's `exit(0)` after `prepareForShutdown`; returns only when
+    /// this host does not let a client end it, with the error reply that says so.
+    fn exit(&self) -> Frame;
 }
 
 /// A network adapter's part of Redis's `scriptInterrupt`: called with the server between two
@@ -176,6 +199,8 @@ pub struct Stats {
     /// Error replies by code (the first word: `ERR`, `WRONGTYPE`).
     pub errors: BTreeMap<String, u64>,
     pub error_replies: u64,
+    /// SAVE calls, failed ones included (INFO's `rdb_saves`).
+    pub rdb_saves: u64,
 }
 
 impl Stats {
@@ -226,6 +251,8 @@ impl Server {
             acl: Default::default(),
             rng: crate::rng::Rng::derive(seed, "server-random"),
             script_interrupt: None,
+            host: None,
+            lastsave_ms: 0,
         }
     }
 
@@ -295,6 +322,15 @@ impl Server {
             std::mem::swap(&mut self.keyspace, &mut self.dbs[self.db]);
             std::mem::swap(&mut self.keyspace, &mut self.dbs[index]);
             self.db = index;
+        }
+    }
+
+    /// Database `index`, loaded or not, to read.
+    pub fn db(&self, index: usize) -> &Keyspace {
+        if index == self.db {
+            &self.keyspace
+        } else {
+            &self.dbs[index]
         }
     }
 

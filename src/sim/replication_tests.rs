@@ -1,9 +1,12 @@
 //! Replication between model hosts on turmoil's network: propagation under a partition, a
 //! partial resync after the heal, a full one when the gap outgrew the backlog, WAIT's counts,
-//! and a demoted primary losing the tail it never replicated. Each test keeps a transcript
+//! and a demoted primary losing the tail it never replicated; and, on the same hosts, SAVE's
+//! snapshot being what a restart loads. Each test keeps a transcript
 //! (what was asked, what came back, when); the same seed gives the same transcript.
 
-use super::world::{add_redis, add_replicas, simulation, RedisSlot, REDIS, REDIS_PORT};
+use super::world::{
+    add_redis, add_replicas, simulation, RedisSlot, REDIS, REDIS_PORT, SHUTDOWN_REFUSED,
+};
 use crate::model::frame::Frame;
 use crate::model::persist::Policy;
 use std::cell::RefCell;
@@ -303,4 +306,29 @@ fn wait_counts(seed: u64) -> Vec<String> {
     );
     c.log.extend(replies);
     c.log
+}
+
+/// Under `none` persistence a restart finds what the last SAVE wrote and nothing after it; a
+/// client's SHUTDOWN is refused (the nemesis owns the host's life) before it saves anything.
+#[test]
+fn a_restart_loads_what_save_wrote() {
+    let mut c = Cluster::new(11, 0);
+    c.step_ms(10);
+    assert_eq!(c.run(REDIS, "SET saved 1"), Frame::ok());
+    assert_eq!(c.run(REDIS, "SAVE"), Frame::ok());
+    assert_eq!(c.run(REDIS, "SET unsaved 1"), Frame::ok());
+    for shutdown in ["SHUTDOWN", "SHUTDOWN NOSAVE", "SHUTDOWN NOW FORCE"] {
+        assert_eq!(c.run(REDIS, shutdown), Frame::error(SHUTDOWN_REFUSED));
+    }
+    let kept = c.primary.go_down(crate::model::persist::Loss::PowerLoss);
+    assert!(
+        matches!(kept, Some(crate::model::persist::Kept::UntilMs(_))),
+        "{kept:?}"
+    );
+    c.sim.crash(REDIS);
+    c.step_ms(100);
+    c.sim.bounce(REDIS);
+    c.step_ms(100);
+    assert_eq!(c.run(REDIS, "GET saved"), Frame::bulk("1"));
+    assert_eq!(c.run(REDIS, "GET unsaved"), Frame::Null);
 }

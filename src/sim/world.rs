@@ -23,7 +23,7 @@ use crate::model::frame::Frame;
 use crate::model::keyspace::Keyspace;
 use crate::model::net::{Clock, Shared};
 use crate::model::persist::{Disk, Kept, Loss, Policy};
-use crate::model::server::Server;
+use crate::model::server::{Host, Server};
 use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::connector::{Addr, Connector, Target};
 use crate::pipeline::consumer::Worker;
@@ -39,7 +39,7 @@ use crate::sim::sentinels::Sentinels;
 use crate::workload::{Progress, Workload};
 use redis::RedisConnectionInfo;
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -609,7 +609,9 @@ pub fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
         let slot = slot.clone();
         async move {
             // Inside the host: the clock reads the simulation's time from now on.
-            let shared = Shared::new(slot.start(), Clock::turmoil());
+            let mut server = slot.start();
+            server.host = Some(Rc::new(SimHost(Rc::downgrade(&slot))));
+            let shared = Shared::new(server, Clock::turmoil());
             *slot.current.borrow_mut() = Some(shared.clone());
             let period_ms = slot.disk.borrow().policy().period_ms();
             let Some(period_ms) = period_ms else {
@@ -622,6 +624,41 @@ pub fn add_redis(sim: &mut turmoil::Sim<'static>, slot: Rc<RedisSlot>) {
         }
     });
 }
+
+/// A simulated Redis host as its server's [`Host`]: SAVE writes to the slot's disk (what the
+/// next start loads), and a client cannot end the process, whose life the nemesis owns.
+struct SimHost(Weak<RedisSlot>);
+
+impl Host for SimHost {
+    fn save(&self, server: &Server, now_ms: u64) -> bool {
+        let Some(slot) = self.0.upgrade() else {
+            return false;
+        };
+        // The disk keeps database 0, the only one the simulation's clients use (as `sync`).
+        let commands = slot.commands_before.get() + server.commands_processed;
+        // The disk's clock is the cron's (the simulation's elapsed time).
+        let elapsed_ms = turmoil::sim_elapsed().map_or_else(
+            || now_ms.saturating_sub(EPOCH_SECS * 1000),
+            |d| d.as_millis() as u64,
+        );
+        slot.disk
+            .borrow_mut()
+            .save(server.db(0), commands, elapsed_ms);
+        true
+    }
+
+    fn refuses_shutdown(&self) -> Option<Frame> {
+        Some(Frame::error(SHUTDOWN_REFUSED))
+    }
+
+    fn exit(&self) -> Frame {
+        Frame::error(SHUTDOWN_REFUSED)
+    }
+}
+
+/// SHUTDOWN's reply in the simulation, where only the nemesis takes a server down.
+pub const SHUTDOWN_REFUSED: &str =
+    "ERR SHUTDOWN is not allowed in the simulation: the nemesis decides when a server goes down";
 
 /// The Redis process's fsync or snapshot timer: every `period_ms` of its life, as Redis's own
 /// cron runs (a restart starts the count again).

@@ -134,7 +134,12 @@ fn persistence_fields(server: &Server) -> Fields {
         ("loading", "0".into()),
         ("async_loading", "0".into()),
         ("rdb_bgsave_in_progress", "0".into()),
+        (
+            "rdb_last_save_time",
+            (server.lastsave_ms / 1000).to_string(),
+        ),
         ("rdb_last_bgsave_status", "ok".into()),
+        ("rdb_saves", server.stats.rdb_saves.to_string()),
         ("aof_enabled", aof.to_string()),
         ("aof_rewrite_in_progress", "0".into()),
         ("aof_rewrite_scheduled", "0".into()),

@@ -16,6 +16,7 @@ pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod persistence;
 pub mod replication;
 pub mod script;
 pub mod set;
@@ -504,6 +505,20 @@ static COMMANDS: &[CommandSpec] = &[
         replication::replconf,
     ),
     cmd("psync", -3, CONN.with(Flags::NO_MULTI), replication::psync),
+    // persistence and the process (`cmd/persistence.rs`)
+    cmd(
+        "save",
+        1,
+        Flags::NOSCRIPT.with(Flags::NO_MULTI),
+        persistence::save,
+    ),
+    cmd("lastsave", 1, Flags::STALE_OK, persistence::lastsave),
+    cmd(
+        "shutdown",
+        -1,
+        CONN.with(Flags::NO_MULTI).with(Flags::ALLOW_BUSY),
+        persistence::shutdown,
+    ),
     cmd("wait", 3, Flags::NOSCRIPT, replication::wait),
     cmd(
         "fcall",

@@ -10,12 +10,12 @@
 //! It must never hold the server's `RefCell` across an `.await`, and never decide a reply itself
 //! beyond the protocol error and the client limit, both with Redis's texts.
 
-use crate::model::cmd::script;
+use crate::model::cmd::{persistence, script};
 use crate::model::frame::{self, Frame, RequestError};
 use crate::model::keyspace::ClientId;
 use crate::model::lua::RunState;
 use crate::model::net::clock::Clock;
-use crate::model::server::{Block, Interrupt, Reply, Server};
+use crate::model::server::{Block, Host, Interrupt, Reply, Server};
 use bytes::{Buf, Bytes, BytesMut};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
@@ -66,6 +66,8 @@ pub struct Shared {
     /// serves them (Redis's `processEventsWhileBlocked`). Emptied when the script ends; whoever
     /// was not served by then goes on as usual.
     busy_inbox: Rc<RefCell<VecDeque<BusyRequest>>>,
+    /// The server's host, reachable while a script holds the server (SHUTDOWN NOSAVE).
+    host: Option<Rc<dyn Host>>,
 }
 
 /// What waits for a busy script's next tick.
@@ -153,7 +155,11 @@ impl Shared {
         let run = server.script_run.clone();
         let blocked = Blocked::default();
         server.wake_readers_when(&blocked.any);
+        // Redis's `server.lastsave` starts at the process's start.
+        server.lastsave_ms = clock.now_ms();
+        let host = server.host.clone();
         Rc::new(Shared {
+            host,
             server: RefCell::new(server),
             clock,
             blocked: RefCell::new(blocked),
@@ -243,10 +249,7 @@ impl Shared {
     /// Hands a registered client's request to the busy script's next tick and waits for its
     /// reply; `None` when the script ended first (the request then runs as usual).
     async fn execute_while_busy(&self, client: ClientId, args: &[Bytes]) -> Option<BusyReply> {
-        if args[0].eq_ignore_ascii_case(b"shutdown") {
-            // The script cannot be stopped; Redis exits without saving, and so does the model.
-            std::process::exit(0);
-        }
+        // SHUTDOWN too: it is `ALLOW_BUSY`, and the script's tick runs it (NOSAVE ends the process).
         let (reply, served) = oneshot::channel();
         self.busy_inbox
             .borrow_mut()
@@ -288,8 +291,11 @@ impl Shared {
             return script::kill_reply(&self.run, word(0, "script"));
         }
         if word(0, "shutdown") {
-            // The script cannot be stopped; Redis exits without saving, and so does the model.
-            std::process::exit(0);
+            return match persistence::Shutdown::parse(args) {
+                Ok(asked) if asked.abort => Frame::error("ERR No shutdown in progress."),
+                Ok(asked) => persistence::shutdown_while_busy(asked, self.host.as_deref(), eval),
+                Err(error) => error,
+            };
         }
         Frame::error(script::busy_text(eval))
     }

@@ -3,10 +3,11 @@
 //! Outside the simulation: it reads the wall clock ([`Clock::System`]). It runs every connection
 //! on one thread (a current-thread runtime and a `LocalSet`), as Redis runs its commands.
 
+use crate::model::frame::Frame;
 use crate::model::net::clock::Clock;
 use crate::model::net::conn::{serve_connection_from, Shared};
 use crate::model::net::replication::{self, Dial, Dialing, Io};
-use crate::model::server::Server;
+use crate::model::server::{Host, Server};
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -16,6 +17,22 @@ pub fn bind_tcp(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     Ok(listener)
+}
+
+/// The `serve-model` process as the server's host. It has no files: SAVE cannot write a
+/// snapshot and fails as Redis's does when `rdbSave` cannot write (`-ERR`), so a SHUTDOWN that
+/// must save refuses to exit unless FORCE or NOSAVE. SHUTDOWN ends the process, closing every
+/// connection without a reply, as Redis's `exit(0)`.
+struct Process;
+
+impl Host for Process {
+    fn save(&self, _: &Server, _: u64) -> bool {
+        false
+    }
+
+    fn exit(&self) -> Frame {
+        std::process::exit(0)
+    }
 }
 
 /// Real TCP to a primary (REPLICAOF host port).
@@ -58,10 +75,8 @@ pub fn serve_tcp_blocking(listener: std::net::TcpListener) -> io::Result<()> {
         // Replication ids must differ between servers: outside the simulation they may come
         // from the wall clock and the port.
         let seed = Clock::System.now_ms() ^ (u64::from(listener.local_addr()?.port()) << 48);
-        serve_tcp(
-            listener,
-            Shared::new(Server::with_seed(seed), Clock::System),
-        )
-        .await
+        let mut server = Server::with_seed(seed);
+        server.host = Some(Rc::new(Process));
+        serve_tcp(listener, Shared::new(server, Clock::System)).await
     })
 }
