@@ -153,24 +153,28 @@ pub fn geoadd(server: &mut Server, call: Call<'_>) -> Reply {
 /// GEOPOS key [member [member ...]]
 /// ```
 pub fn geopos(server: &mut Server, call: Call<'_>) -> Reply {
+    per_member(server, &call, |score| {
+        match score.and_then(geohash::decode) {
+            Some((lon, lat)) => Frame::Array(vec![coordinate_reply(lon), coordinate_reply(lat)]),
+            None => Frame::NullArray,
+        }
+    })
+}
+
+/// GEOPOS's and GEOHASH's shape: one answer per member asked, from its score (`None` when the
+/// member or the key is not there).
+fn per_member(
+    server: &mut Server,
+    call: &Call<'_>,
+    answer: impl Fn(Option<f64>) -> Frame,
+) -> Reply {
     let zset = match server.keyspace.typed(&call.args[1], call.now_ms, pick_zset) {
         Ok(z) => z,
         Err(e) => return e.into(),
     };
     let out = call.args[2..]
         .iter()
-        .map(|member| {
-            match zset
-                .as_ref()
-                .and_then(|z| z.score(member))
-                .and_then(geohash::decode)
-            {
-                Some((lon, lat)) => {
-                    Frame::Array(vec![coordinate_reply(lon), coordinate_reply(lat)])
-                }
-                None => Frame::NullArray,
-            }
-        })
+        .map(|member| answer(zset.as_ref().and_then(|z| z.score(member))))
         .collect();
     Frame::Array(out).into()
 }
@@ -205,24 +209,12 @@ pub fn geodist(server: &mut Server, call: Call<'_>) -> Reply {
 /// GEOHASH key [member [member ...]]
 /// ```
 pub fn geohash_cmd(server: &mut Server, call: Call<'_>) -> Reply {
-    let zset = match server.keyspace.typed(&call.args[1], call.now_ms, pick_zset) {
-        Ok(z) => z,
-        Err(e) => return e.into(),
-    };
-    let out = call.args[2..]
-        .iter()
-        .map(|member| {
-            match zset
-                .as_ref()
-                .and_then(|z| z.score(member))
-                .and_then(geohash::hash_string)
-            {
-                Some(text) => Frame::Bulk(Bytes::copy_from_slice(&text)),
-                None => Frame::Null,
-            }
-        })
-        .collect();
-    Frame::Array(out).into()
+    per_member(server, &call, |score| {
+        match score.and_then(geohash::hash_string) {
+            Some(text) => Frame::Bulk(Bytes::copy_from_slice(&text)),
+            None => Frame::Null,
+        }
+    })
 }
 
 /// Which command `georadius_generic` serves (Redis's `RADIUS_*`/`GEOSEARCH*` flags).
